@@ -1,0 +1,13 @@
+/** One `npx saetrace <name>` command. `run` returns the process exit code. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  /** Full usage text, printed by `saetrace <name> --help`. */
+  readonly usage: string;
+  run(argv: readonly string[]): Promise<number>;
+}
+
+/** A usage error: the CLI prints the message and the command's usage, and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

@@ -1,0 +1,5 @@
+// The registry of CLI commands: one import and one entry per command module.
+import type { Command } from '../command.ts';
+
+export const commands: readonly Command[] = [
+];
