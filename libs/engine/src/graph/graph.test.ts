@@ -1,0 +1,51 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Graph, ShapeError, Session } from '../index.ts';
+
+test('builds, infers shapes and runs a small graph through onnxruntime', async () => {
+  const g = new Graph('t');
+  const x = g.input('x', 'float32', ['batch', 3]);
+  const w = g.initializer('w', { dtype: 'float32', shape: [3, 2], data: Float32Array.from([1, 2, 3, 4, 5, 6]) });
+  const y = g.op1('MatMul', [x, w]);
+  assert.equal(y.shape, ['batch', 2]);
+  const s = g.op1('ReduceSum', [y, g.ints([1])], { keepdims: 0 });
+  assert.equal(s.shape, ['batch']);
+  g.output(y, 'y');
+  g.output(s, 's');
+  const sess = await Session.create(g, { threads: 1 });
+  const out = await sess.run({ x: { dtype: 'float32', shape: [2, 3], data: Float32Array.from([1, 0, 0, 0, 1, 1]) } });
+  assert.equal(Array.from(out.y!.data as Float32Array), [1, 2, 8, 10]);
+  assert.equal(Array.from(out.s!.data as Float32Array), [3, 18]);
+  await sess.release();
+});
+
+test('shape mismatch names the node and operand shapes', () => {
+  const g = new Graph('t');
+  const a = g.input('a', 'float32', [4, 5]);
+  const b = g.input('b', 'float32', [6, 7]);
+  try {
+    g.op1('MatMul', [a, b], {}, { name: 'proj' });
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, ShapeError);
+    assert.match((err as Error).message, /MatMul node 'proj'.*5 and 6.*a:float32\[4,5\].*b:float32\[6,7\]/);
+  }
+});
+
+test('missing and unknown feeds are errors naming the input', async () => {
+  const g = new Graph('t');
+  const x = g.input('x', 'float32', [1]);
+  g.output(g.op1('Relu', [x]), 'y');
+  const sess = await Session.create(g, { threads: 1 });
+  await sess.run({}).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /missing feed for graph input 'x'/));
+  await sess.run({ x: { dtype: 'float32', shape: [1], data: new Float32Array(1) }, z: { dtype: 'float32', shape: [1], data: new Float32Array(1) } })
+    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /'z' is not an input/));
+});
+
+test('asking for CUDA where it is absent is a clear error', async () => {
+  const g = new Graph('t');
+  g.output(g.op1('Relu', [g.input('x', 'float32', [1])]), 'y');
+  await Session.create(g, { provider: 'cuda' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /CUDA execution provider requested but not available/));
+});
+
+test.run();

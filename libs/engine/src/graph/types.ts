@@ -1,0 +1,54 @@
+/** Element types the engine emits. bf16 weights are widened to float32 on load. */
+export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
+
+/** A dimension: a fixed size, or a symbolic name such as 'batch' that is fixed at run time. */
+export type Dim = number | string;
+
+/** A symbolic tensor in a graph under construction. `shape` null means unknown rank. */
+export interface Value {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly Dim[] | null;
+}
+
+/** Attribute values as ONNX stores them; arrays of numbers are ints unless listed in `floats`. */
+export type AttrValue =
+  | number
+  | string
+  | readonly number[]
+  | readonly string[]
+  | { readonly floats: readonly number[] }
+  | { readonly float: number }
+  | { readonly tensor: TensorData };
+
+/** Host tensor data: a typed array whose element type matches dtype. */
+export interface TensorData {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
+}
+
+/** One node as recorded by the builder (the autodiff reads these). */
+export interface NodeRecord {
+  readonly opType: string;
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attrs: Readonly<Record<string, AttrValue>>;
+  readonly domain: string;
+}
+
+export const elementSize: Readonly<Record<DType, number>> = {
+  float32: 4, float16: 2, int64: 8, int32: 4, bool: 1, uint8: 1,
+};
+
+export function shapeToString(shape: readonly Dim[] | null): string {
+  return shape === null ? '[?]' : `[${shape.join(',')}]`;
+}
+
+/** Number of elements of a fully static shape. */
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
