@@ -6,3 +6,6 @@ export { toOnnx, OPSET, onnxElemType } from './graph/to-onnx.ts';
 export { Session, ProviderUnavailableError, availableProviders, defaultThreads, type SessionOptions, type Provider, type HostTensor } from './runtime/session.ts';
 export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './io/atomic.ts';
 export { Rng, runRng } from './rng/rng.ts';
+export { engineBench, engineGemm, GEMM_SHAPES, ENGINE_TARGET_RATIO, type EngineBenchResult, type GemmRow } from './bench/engine-bench.ts';
+export { timeIt, type Timing } from './bench/timing.ts';
+export { numpyGemmGflops } from './bench/numpy-reference.ts';

@@ -1,5 +1,7 @@
 // The registry of CLI commands: one import and one entry per command module.
 import type { Command } from '../command.ts';
+import { benchCommand } from './bench.ts';
 
 export const commands: readonly Command[] = [
+  benchCommand,
 ];

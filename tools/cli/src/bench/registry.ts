@@ -1,0 +1,21 @@
+// Benchmarks reachable through `saetrace bench <name>`: one entry per lib, added as each lands.
+import { engineBench } from '@saetrace/engine';
+
+/** What every benchmark returns: a JSON-able record and the markdown it wrote under reports/bench/. */
+export interface BenchOutcome {
+  readonly name: string;
+  readonly json: Readonly<Record<string, unknown>>;
+  /** Path of the markdown report written, relative to the repo root. */
+  readonly report: string;
+  /** True when every target the issue sets was met in this run. */
+  readonly targetsMet: boolean;
+}
+
+export interface BenchEntry {
+  readonly summary: string;
+  run(options: { readonly threads: number; readonly quick: boolean }): Promise<BenchOutcome>;
+}
+
+export const benches: Readonly<Record<string, BenchEntry>> = {
+  engine: { summary: 'GEMM GFLOP/s through onnxruntime vs numpy (OpenBLAS) in the same run', run: (o) => engineBench(o) },
+};
