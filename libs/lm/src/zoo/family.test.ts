@@ -1,0 +1,31 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FAMILY_PROFILES, flopParams, logSpacedSteps } from './family.ts';
+
+test('log-spaced steps start at 1, end at the last step, and are distinct and increasing', () => {
+  const s = logSpacedSteps(1500, 10);
+  assert.is(s.length, 10);
+  assert.is(s[0], 1);
+  assert.is(s.at(-1), 1500);
+  for (let i = 1; i < s.length; i++) assert.ok((s[i] as number) > (s[i - 1] as number));
+  assert.equal(logSpacedSteps(5, 8), [1, 2, 3, 4, 5]);
+  assert.throws(() => logSpacedSteps(0, 8), /positive integer/);
+  assert.throws(() => logSpacedSteps(10, 1), />= 2/);
+});
+
+test('the default family grows in width and depth; the largest has >= 6 blocks and width >= 192', () => {
+  const m = FAMILY_PROFILES.default.members;
+  assert.is(m.length, 4);
+  for (let i = 1; i < m.length; i++) {
+    assert.ok(m[i]!.hiddenSize > m[i - 1]!.hiddenSize && m[i]!.layers > m[i - 1]!.layers);
+    assert.ok(flopParams(m[i]!, 8192) > flopParams(m[i - 1]!, 8192));
+  }
+  const last = m.at(-1)!;
+  assert.ok(last.layers >= 6 && last.hiddenSize >= 192);
+  for (const p of Object.values(FAMILY_PROFILES)) for (const x of p.members) {
+    assert.is(x.hiddenSize % x.heads, 0);
+    assert.is(x.heads % x.kvHeads, 0);
+  }
+});
+
+test.run();

@@ -1,0 +1,76 @@
+/**
+ * The self-trained model family: small Llama configurations growing in width and depth together, as
+ * LLM-jp-3 150M..3.7B do (12..28 blocks, width 512..3072), scaled to train on two cores.
+ */
+export interface FamilyMember {
+  /** Size label, ordered smallest first. */
+  readonly size: string;
+  readonly hiddenSize: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly intermediateSize: number;
+  /** Optimiser steps for this member. */
+  readonly steps: number;
+  readonly peakLr: number;
+}
+
+export interface FamilyProfile {
+  readonly name: 'smoke' | 'default';
+  readonly vocabSize: number;
+  readonly seqLen: number;
+  /** Sequences per optimiser step. */
+  readonly batch: number;
+  readonly warmupSteps: number;
+  /** Share of training documents that are parallel pairs written as one bilingual document. */
+  readonly parallelShare: number;
+  /** Checkpoints kept per member, log-spaced from the first steps to the last. */
+  readonly checkpoints: number;
+  readonly weightDecay: number;
+  readonly seed: number;
+  readonly members: readonly FamilyMember[];
+}
+
+export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfile>> = {
+  smoke: {
+    name: 'smoke', vocabSize: 8192, seqLen: 65, batch: 8, warmupSteps: 4, parallelShare: 0.05, checkpoints: 8,
+    weightDecay: 0.1, seed: 1234,
+    members: [
+      { size: 'xxs', hiddenSize: 32, layers: 2, heads: 2, kvHeads: 1, intermediateSize: 96, steps: 24, peakLr: 3e-3 },
+      { size: 'xs', hiddenSize: 48, layers: 3, heads: 3, kvHeads: 1, intermediateSize: 128, steps: 24, peakLr: 3e-3 },
+    ],
+  },
+  default: {
+    name: 'default', vocabSize: 8192, seqLen: 128, batch: 16, warmupSteps: 50, parallelShare: 0.05, checkpoints: 10,
+    weightDecay: 0.1, seed: 1234,
+    members: [
+      { size: 's', hiddenSize: 64, layers: 3, heads: 2, kvHeads: 1, intermediateSize: 176, steps: 1500, peakLr: 3e-3 },
+      { size: 'm', hiddenSize: 96, layers: 4, heads: 3, kvHeads: 1, intermediateSize: 256, steps: 1500, peakLr: 2.5e-3 },
+      { size: 'l', hiddenSize: 144, layers: 5, heads: 4, kvHeads: 2, intermediateSize: 384, steps: 1500, peakLr: 2e-3 },
+      { size: 'xl', hiddenSize: 192, layers: 6, heads: 6, kvHeads: 2, intermediateSize: 512, steps: 1500, peakLr: 1.5e-3 },
+    ],
+  },
+};
+
+/**
+ * Log-spaced checkpoint steps from 1 to `last`, `count` distinct integers, always including both ends
+ * (the paper's checkpoints are iterations 10, 100, 1k, 10k, 100k and the final one).
+ */
+export function logSpacedSteps(last: number, count: number): number[] {
+  if (!Number.isInteger(last) || last < 1) throw new RangeError(`logSpacedSteps: last must be a positive integer, got ${last}`);
+  if (!Number.isInteger(count) || count < 2) throw new RangeError(`logSpacedSteps: count must be an integer >= 2, got ${count}`);
+  const steps = new Set<number>();
+  for (let i = 0; i < count; i++) steps.add(Math.round(Math.exp((Math.log(last) * i) / (count - 1))));
+  // Rounding collapses small steps together; fill upward so there are `count` when last allows it.
+  let next = 1;
+  while (steps.size < Math.min(count, last)) { if (!steps.has(next)) steps.add(next); next++; }
+  return [...steps].sort((a, b) => a - b);
+}
+
+/** Non-embedding parameters plus the LM head, the count that sets FLOPs per token (6N for training). */
+export function flopParams(m: FamilyMember, vocab: number): number {
+  const headDim = m.hiddenSize / m.heads;
+  const attn = m.hiddenSize * headDim * (m.heads * 2 + m.kvHeads * 2);
+  const mlp = 3 * m.hiddenSize * m.intermediateSize;
+  return m.layers * (attn + mlp) + m.hiddenSize * vocab;
+}
