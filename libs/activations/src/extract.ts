@@ -1,0 +1,228 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
+import { STORE_FORMAT, SAETRACE_VERSION, cacheKey, storeDirName, type KeyInputs } from './cache-key.ts';
+import { corpusFile, readCorpusDocs, sha256File } from './corpus.ts';
+import { DOCS_FILE, MANIFEST_FILE, readDocTable, readManifest, shardFileName, type DocTable, type ShardEntry, type StoreManifest } from './manifest.ts';
+import { unitNormRows } from './normalize.ts';
+import { ShardError, decodeShard, encodeShard, shardSha256, type StoreDType } from './shard.ts';
+import type { TapModel } from './tap-model.ts';
+import { WINDOW_TOKENS, selectWindows, type DocWindow } from './windows.ts';
+
+export interface ExtractRequest {
+  readonly model: TapModel;
+  /** 0-based block indices; all are taken from the same forward passes. */
+  readonly layers: readonly number[];
+  /** A pair's corpus directory, e.g. data/corpus/en-ja. */
+  readonly corpusDir: string;
+  readonly split: string;
+  readonly langs: readonly string[];
+  readonly tokensPerLang: number;
+  readonly seed: number | string;
+  /** Cache root; each layer's store is a subdirectory named by its key. */
+  readonly cacheDir: string;
+  readonly dtype?: StoreDType;
+  /** Documents per shard (default: about 64 MiB of activations per shard). */
+  readonly docsPerShard?: number;
+  /** Documents per forward call (default 32). Does not change the stored bytes. */
+  readonly batchDocs?: number;
+}
+
+export interface ExtractResult {
+  /** layer -> store directory. */
+  readonly stores: ReadonlyMap<number, string>;
+  /** Layers whose complete store was already in the cache. */
+  readonly cachedLayers: readonly number[];
+  readonly forwardCalls: number;
+  /** Shards written by this call, per layer summed. */
+  readonly shardsWritten: number;
+  /** Shards found complete from an interrupted earlier run and kept. */
+  readonly shardsResumed: number;
+  readonly docsPerLang: number;
+  readonly tokensPerLangStored: number;
+}
+
+const SEQ = WINDOW_TOKENS + 1;
+
+function defaultDocsPerShard(d: number, dtype: StoreDType): number {
+  return Math.max(1, Math.floor((64 * 2 ** 20) / (WINDOW_TOKENS * d * (dtype === 'float16' ? 2 : 4))));
+}
+
+function checkRequest(req: ExtractRequest): void {
+  const { model } = req;
+  if (req.layers.length === 0) throw new RangeError('extractActivations: layers is empty');
+  for (const l of req.layers) {
+    if (!Number.isInteger(l) || l < 0 || l >= model.numLayers) throw new RangeError(`extractActivations: layer ${l} is not a block index in [0, ${model.numLayers})`);
+  }
+  if (new Set(req.layers).size !== req.layers.length) throw new RangeError(`extractActivations: layers repeat (${req.layers.join(',')})`);
+  if (req.langs.length < 1 || req.langs.length > 255) throw new RangeError('extractActivations: langs must name 1..255 languages');
+  for (const [k, v] of [['docsPerShard', req.docsPerShard], ['batchDocs', req.batchDocs]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new RangeError(`extractActivations: ${k} must be a positive integer, got ${v}`);
+  }
+}
+
+/**
+ * Extracts unit-norm residual activations for every requested layer into keyed, sharded, checksummed
+ * stores. Complete stores are reused without touching the model or corpus; an interrupted run resumes
+ * from its complete shards.
+ */
+export async function extractActivations(req: ExtractRequest): Promise<ExtractResult> {
+  checkRequest(req);
+  const { model } = req;
+  const d = model.dModel;
+  const dtype = req.dtype ?? 'float32';
+  const docsPerShard = req.docsPerShard ?? defaultDocsPerShard(d, dtype);
+  const batchDocs = req.batchDocs ?? 32;
+  const files = req.langs.map((l) => corpusFile(req.corpusDir, req.split, l));
+  const corpus: Record<string, string> = {};
+  for (const f of files) {
+    try {
+      corpus[basename(f)] = await sha256File(f);
+    } catch (err) {
+      throw new Error(`${f}: cannot read corpus file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  const fingerprint = model.fingerprint();
+  const inputsOf = (layer: number): KeyInputs => ({
+    format: STORE_FORMAT, saetrace: SAETRACE_VERSION, model: fingerprint, layer, split: req.split, langs: [...req.langs], corpus,
+    tokensPerLang: req.tokensPerLang, seed: String(req.seed), windowTokens: WINDOW_TOKENS, bos: 'dropped', normalisation: 'unit-l2',
+    dtype, docsPerShard,
+  });
+
+  const stores = new Map<number, string>();
+  const cachedLayers: number[] = [];
+  const todo: { layer: number; dir: string; inputs: KeyInputs; key: string }[] = [];
+  let cachedManifest: StoreManifest | null = null;
+  for (const layer of req.layers) {
+    const inputs = inputsOf(layer);
+    const key = cacheKey(inputs);
+    const dir = join(req.cacheDir, storeDirName(inputs));
+    stores.set(layer, dir);
+    const m = await readManifest(dir);
+    if (m !== null && m.key === key) { cachedLayers.push(layer); cachedManifest = m; } else todo.push({ layer, dir, inputs, key });
+  }
+  if (todo.length === 0) {
+    const m = cachedManifest!;
+    return { stores, cachedLayers, forwardCalls: 0, shardsWritten: 0, shardsResumed: 0, docsPerLang: m.docsPerLang, tokensPerLangStored: m.docsPerLang * WINDOW_TOKENS };
+  }
+
+  const docsByLang = [];
+  for (let i = 0; i < files.length; i++) docsByLang.push(await readCorpusDocs(files[i]!, req.langs[i]!));
+  const sel = selectWindows(docsByLang, { langs: req.langs, tokensPerLang: req.tokensPerLang, seed: req.seed, bosId: model.bosId, encode: (t) => model.encode(t) });
+  if (sel.windows.length === 0) throw new Error(`no document of at least ${WINDOW_TOKENS} tokens in every language of ${files.join(', ')}`);
+  const windows = sel.windows;
+  const numShards = Math.ceil(windows.length / docsPerShard);
+
+  // Per layer: which shards are already complete and valid (resume), which need computing.
+  let shardsResumed = 0;
+  const done: Map<number, ShardEntry>[] = [];
+  for (const t of todo) {
+    await mkdir(t.dir, { recursive: true });
+    const table: DocTable = { key: t.key, ids: windows.map((w) => w.docId), langs: windows.map((w) => w.lang) };
+    const old = await readDocTable(t.dir);
+    const stale = old === null || old.key !== t.key;
+    if (stale) await writeJsonAtomic(join(t.dir, DOCS_FILE), table);
+    const have = new Map<number, ShardEntry>();
+    if (!stale) {
+      for (let s = 0; s < numShards; s++) {
+        const file = shardFileName(s);
+        const rows = shardDocs(s, docsPerShard, windows.length) * WINDOW_TOKENS;
+        const path = join(t.dir, file);
+        let sha: string;
+        try {
+          const buf = await readFile(path);
+          decodeShard(path, buf, { rows, d });
+          sha = shardSha256(buf);
+        } catch (err) {
+          // Absent or damaged: recompute it.
+          if (err instanceof ShardError || (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw err;
+        }
+        have.set(s, { file, rows, sha256: sha });
+        shardsResumed++;
+      }
+    }
+    done.push(have);
+  }
+
+  let forwardCalls = 0;
+  let shardsWritten = 0;
+  const shas: Map<number, string>[] = todo.map(() => new Map());
+  for (let s = 0; s < numShards; s++) {
+    const need = todo.map((t, i) => (done[i]!.has(s) ? -1 : t.layer)).filter((l) => l >= 0);
+    if (need.length === 0) continue;
+    const first = s * docsPerShard;
+    const n = shardDocs(s, docsPerShard, windows.length);
+    const docs = windows.slice(first, first + n);
+    const acts = new Map(need.map((l) => [l, new Float32Array(n * WINDOW_TOKENS * d)]));
+    for (let b = 0; b < n; b += batchDocs) {
+      const batch = docs.slice(b, b + batchDocs);
+      const out = await model.tap(packTokens(batch), batch.length, SEQ, need);
+      forwardCalls++;
+      for (const l of need) {
+        const h = out.get(l);
+        if (h === undefined || h.length !== batch.length * SEQ * d) {
+          throw new Error(`model.tap returned ${h === undefined ? 'no output' : `${h.length} values`} for layer ${l}, expected ${batch.length * SEQ * d}`);
+        }
+        const dst = acts.get(l)!;
+        // Drop position 0 (BOS) of every window.
+        for (let w = 0; w < batch.length; w++) {
+          dst.set(h.subarray((w * SEQ + 1) * d, (w + 1) * SEQ * d), (b + w) * WINDOW_TOKENS * d);
+        }
+      }
+    }
+    const meta = shardMeta(docs, first);
+    for (const l of need) {
+      const x = unitNormRows(acts.get(l)!, n * WINDOW_TOKENS, d);
+      const bytes = encodeShard({ rows: n * WINDOW_TOKENS, d, x, ...meta }, dtype);
+      const i = todo.findIndex((t) => t.layer === l);
+      await writeFileAtomic(join(todo[i]!.dir, shardFileName(s)), bytes);
+      shas[i]!.set(s, shardSha256(bytes));
+      shardsWritten++;
+    }
+  }
+
+  for (let i = 0; i < todo.length; i++) {
+    const t = todo[i]!;
+    const shards: ShardEntry[] = [];
+    for (let s = 0; s < numShards; s++) {
+      const rows = shardDocs(s, docsPerShard, windows.length) * WINDOW_TOKENS;
+      const sha = shas[i]!.get(s) ?? done[i]!.get(s)!.sha256;
+      shards.push({ file: shardFileName(s), rows, sha256: sha });
+    }
+    const manifest: StoreManifest = {
+      format: STORE_FORMAT, key: t.key, inputs: t.inputs, layer: t.layer, d, dtype, langs: [...req.langs], windowTokens: WINDOW_TOKENS,
+      docsPerLang: sel.docsPerLang, numDocs: windows.length, rows: windows.length * WINDOW_TOKENS, shards,
+    };
+    await writeJsonAtomic(join(t.dir, MANIFEST_FILE), manifest);
+  }
+  return { stores, cachedLayers, forwardCalls, shardsWritten, shardsResumed, docsPerLang: sel.docsPerLang, tokensPerLangStored: sel.docsPerLang * WINDOW_TOKENS };
+}
+
+function shardDocs(s: number, docsPerShard: number, total: number): number {
+  return Math.min(docsPerShard, total - s * docsPerShard);
+}
+
+function packTokens(batch: readonly DocWindow[]): Int32Array {
+  const t = new Int32Array(batch.length * SEQ);
+  batch.forEach((w, i) => t.set(w.tokens, i * SEQ));
+  return t;
+}
+
+function shardMeta(docs: readonly DocWindow[], firstDoc: number): { tokenIds: Int32Array; docIds: Int32Array; positions: Int32Array; langs: Uint8Array } {
+  const rows = docs.length * WINDOW_TOKENS;
+  const tokenIds = new Int32Array(rows);
+  const docIds = new Int32Array(rows);
+  const positions = new Int32Array(rows);
+  const langs = new Uint8Array(rows);
+  docs.forEach((w, i) => {
+    for (let p = 0; p < WINDOW_TOKENS; p++) {
+      const r = i * WINDOW_TOKENS + p;
+      tokenIds[r] = w.tokens[p + 1]!;
+      docIds[r] = firstDoc + i;
+      positions[r] = p;
+      langs[r] = w.lang;
+    }
+  });
+  return { tokenIds, docIds, positions, langs };
+}

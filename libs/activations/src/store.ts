@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import { runRng } from '@saetrace/engine';
+import { readDocTable, readManifest, type DocTable, type StoreManifest } from './manifest.ts';
+import { readShardFile, type ShardData } from './shard.ts';
+
+/** One batch from the streaming reader: rows of unit-norm activations with per-token metadata. */
+export interface ActivationBatch {
+  readonly rows: number;
+  readonly d: number;
+  /** float32 [rows*d]. */
+  readonly x: Float32Array;
+  readonly tokenIds: Int32Array;
+  /** Index into the store's document table (ActivationStore.docs). */
+  readonly docIds: Int32Array;
+  readonly positions: Int32Array;
+  /** Index of the document's language in ActivationStore.langs. */
+  readonly langs: Uint8Array;
+}
+
+export interface BatchOptions {
+  readonly batchRows: number;
+  /** Shuffle shard order and rows within each shard with this seed; omitted: stored order. */
+  readonly seed?: number | string;
+  /** Keep only rows whose document has mask[docId] = 1 (see splitByDocument). */
+  readonly docMask?: Uint8Array;
+  /** Drop a final batch smaller than batchRows (default false). */
+  readonly dropLast?: boolean;
+}
+
+/** A complete layer store opened for reading. Memory held while streaming is bounded by one shard plus one batch. */
+export class ActivationStore {
+  private constructor(readonly dir: string, readonly manifest: StoreManifest, readonly docs: DocTable) {}
+
+  static async open(dir: string): Promise<ActivationStore> {
+    const m = await readManifest(dir);
+    if (m === null) throw new Error(`${dir}: no complete activation store (manifest.json missing)`);
+    const docs = await readDocTable(dir);
+    if (docs === null || docs.key !== m.key || docs.ids.length !== m.numDocs) throw new Error(`${join(dir, 'docs.json')}: missing or does not belong to this store`);
+    return new ActivationStore(dir, m, docs);
+  }
+
+  get d(): number { return this.manifest.d; }
+  get rows(): number { return this.manifest.rows; }
+  get layer(): number { return this.manifest.layer; }
+  get langs(): readonly string[] { return this.manifest.langs; }
+  get numShards(): number { return this.manifest.shards.length; }
+
+  /** Reads and verifies shard i against the manifest's checksum. */
+  async readShard(i: number): Promise<ShardData> {
+    const e = this.manifest.shards[i];
+    if (e === undefined) throw new RangeError(`readShard: shard ${i} outside [0, ${this.numShards})`);
+    return readShardFile(join(this.dir, e.file), { rows: e.rows, d: this.d, sha256: e.sha256 });
+  }
+
+  /** Verifies every shard's checksum; throws ShardError naming the first bad one. */
+  async verify(): Promise<void> {
+    for (let i = 0; i < this.numShards; i++) await this.readShard(i);
+  }
+
+  /** Streams batches of exactly batchRows rows (the last may be smaller unless dropLast). */
+  async *batches(opts: BatchOptions): AsyncGenerator<ActivationBatch> {
+    const { batchRows } = opts;
+    if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`batches: batchRows must be a positive integer, got ${batchRows}`);
+    if (opts.docMask !== undefined && opts.docMask.length !== this.docs.ids.length) {
+      throw new RangeError(`batches: docMask has ${opts.docMask.length} entries, the store has ${this.docs.ids.length} documents`);
+    }
+    const rng = opts.seed === undefined ? null : runRng(opts.seed).stream(`activations/reader/L${this.layer}`);
+    const order = Array.from({ length: this.numShards }, (_, i) => i);
+    if (rng) rng.shuffle(order);
+    const d = this.d;
+    const pending = new Batcher(batchRows, d);
+    for (const s of order) {
+      const shard = await this.readShard(s);
+      let rows = Array.from({ length: shard.rows }, (_, r) => r);
+      if (opts.docMask) rows = rows.filter((r) => opts.docMask![shard.docIds[r]!] === 1);
+      if (rng) rng.shuffle(rows);
+      for (const r of rows) {
+        const full = pending.push(shard, r);
+        if (full) yield full;
+      }
+    }
+    const rest = pending.flush();
+    if (rest && !opts.dropLast) yield rest;
+  }
+}
+
+/** Accumulates rows into fixed-size batches. */
+class Batcher {
+  private x: Float32Array;
+  private tokenIds: Int32Array;
+  private docIds: Int32Array;
+  private positions: Int32Array;
+  private langs: Uint8Array;
+  private n = 0;
+
+  constructor(private readonly size: number, private readonly d: number) {
+    this.x = new Float32Array(size * d);
+    this.tokenIds = new Int32Array(size);
+    this.docIds = new Int32Array(size);
+    this.positions = new Int32Array(size);
+    this.langs = new Uint8Array(size);
+  }
+
+  push(s: ShardData, r: number): ActivationBatch | null {
+    const { d, n } = this;
+    this.x.set(s.x.subarray(r * d, (r + 1) * d), n * d);
+    this.tokenIds[n] = s.tokenIds[r]!;
+    this.docIds[n] = s.docIds[r]!;
+    this.positions[n] = s.positions[r]!;
+    this.langs[n] = s.langs[r]!;
+    this.n++;
+    return this.n === this.size ? this.take() : null;
+  }
+
+  flush(): ActivationBatch | null {
+    return this.n === 0 ? null : this.take();
+  }
+
+  private take(): ActivationBatch {
+    const { n, d } = this;
+    const b: ActivationBatch = {
+      rows: n, d, x: this.x.slice(0, n * d), tokenIds: this.tokenIds.slice(0, n), docIds: this.docIds.slice(0, n),
+      positions: this.positions.slice(0, n), langs: this.langs.slice(0, n),
+    };
+    this.n = 0;
+    return b;
+  }
+}
+
+/** Document-level train/validation masks (1 = member), balanced per language. */
+export interface DocumentSplit {
+  readonly train: Uint8Array;
+  readonly val: Uint8Array;
+  readonly trainDocs: number;
+  readonly valDocs: number;
+}
+
+/**
+ * Splits a store's documents into train and validation sets: within each language, a seeded
+ * round(valFraction * count) of its documents go to validation, so no document straddles the split.
+ */
+export function splitByDocument(docs: DocTable, valFraction: number, seed: number | string): DocumentSplit {
+  if (!(valFraction >= 0 && valFraction <= 1)) throw new RangeError(`splitByDocument: valFraction must be in [0, 1], got ${valFraction}`);
+  const n = docs.ids.length;
+  const train = new Uint8Array(n);
+  const val = new Uint8Array(n);
+  const byLang = new Map<number, number[]>();
+  docs.langs.forEach((l, i) => { let a = byLang.get(l); if (!a) byLang.set(l, a = []); a.push(i); });
+  const rng = runRng(seed).stream('activations/split');
+  let valDocs = 0;
+  for (const l of [...byLang.keys()].sort((a, b) => a - b)) {
+    const idx = rng.shuffle(byLang.get(l)!);
+    const k = Math.round(valFraction * idx.length);
+    idx.forEach((di, j) => { if (j < k) val[di] = 1; else train[di] = 1; });
+    valDocs += k;
+  }
+  return { train, val, trainDocs: n - valDocs, valDocs };
+}

@@ -1,0 +1,18 @@
+/**
+ * What libs/activations needs from a language model (interfaces.md item 3). libs/lm implements it;
+ * tests use the deterministic fake in testing/fake-tap-model.ts.
+ */
+export interface TapModel {
+  readonly dModel: number;
+  readonly numLayers: number;
+  readonly bosId: number;
+  /**
+   * tokens: int32 [batch*seqLen] row-major; returns, per requested 0-based block index l, the residual
+   * stream output of block l as float32 [batch*seqLen*dModel] (HF hidden_states[l+1]; last block before final norm).
+   */
+  tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>>;
+  /** Token ids of text, WITHOUT BOS. */
+  encode(text: string): number[];
+  /** Content hash of the checkpoint (weights + config), for cache keys. */
+  fingerprint(): string;
+}
