@@ -10,3 +10,4 @@ export { extractActivations, type ExtractRequest, type ExtractResult } from './e
 export { ActivationStore, splitByDocument, type ActivationBatch, type BatchOptions, type DocumentSplit } from './store.ts';
 export { exportSafetensors, type SafetensorsWriter, type ExportOptions } from './export.ts';
 export { FakeTapModel, type FakeTapModelOptions } from './testing/fake-tap-model.ts';
+export { writeFixtureDocs, fixtureDocs, type FixtureDoc } from './testing/fixture-corpus.ts';

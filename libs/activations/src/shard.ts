@@ -100,8 +100,9 @@ export function decodeShard(path: string, buf: Uint8Array, expect?: { rows?: num
   if (expect?.sha256 !== undefined && expect.sha256 !== sha) throw new ShardError(path, 'checksum differs from the store manifest (stale or replaced shard)');
   if (expect?.rows !== undefined && expect.rows !== h.rows) throw new ShardError(path, `has ${h.rows} rows, manifest says ${expect.rows}`);
   if (expect?.d !== undefined && expect.d !== h.d) throw new ShardError(path, `has d=${h.d}, manifest says ${expect.d}`);
-  // Copy each section so typed arrays are aligned and independent of the file buffer.
-  const copy = (off: number, len: number): ArrayBuffer => payload.slice(off, off + len).buffer;
+  // Copy each section so typed arrays are aligned and independent of the file buffer (a Buffer's
+  // slice() is a view into a shared pool, so copy through the Uint8Array constructor).
+  const copy = (off: number, len: number): ArrayBuffer => new Uint8Array(payload.subarray(off, off + len)).buffer;
   let o = 0;
   const x = h.dtype === 'float16' ? halfToFloats(new Uint16Array(copy(o, xBytes))) : new Float32Array(copy(o, xBytes));
   o += xBytes;
