@@ -12,7 +12,7 @@ export interface ExportOptions {
 
 /**
  * Writes a whole layer store as one safetensors file: `activations` [rows, d] plus `token_ids`,
- * `doc_ids`, `positions` (int32) and `langs` (uint8) [rows], with the store's key inputs as metadata.
+ * `doc_ids`, `positions` and `langs` (int32) [rows], with the store's key inputs as metadata.
  * The file holds everything at once, so this needs memory for the whole store (the readers do not).
  */
 export async function exportSafetensors(store: ActivationStore, outPath: string, write: SafetensorsWriter, opts: ExportOptions = {}): Promise<void> {
@@ -21,7 +21,8 @@ export async function exportSafetensors(store: ActivationStore, outPath: string,
   const tokenIds = new Int32Array(rows);
   const docIds = new Int32Array(rows);
   const positions = new Int32Array(rows);
-  const langs = new Uint8Array(rows);
+  // int32 rather than uint8: every safetensors reader in the project handles int32 (interfaces.md item 2).
+  const langs = new Int32Array(rows);
   let o = 0;
   for (let i = 0; i < store.numShards; i++) {
     const s = await store.readShard(i);
@@ -38,7 +39,7 @@ export async function exportSafetensors(store: ActivationStore, outPath: string,
     token_ids: { dtype: 'int32', shape: [rows], data: tokenIds },
     doc_ids: { dtype: 'int32', shape: [rows], data: docIds },
     positions: { dtype: 'int32', shape: [rows], data: positions },
-    langs: { dtype: 'uint8', shape: [rows], data: langs },
+    langs: { dtype: 'int32', shape: [rows], data: langs },
   };
   const metadata: Record<string, string> = {
     format: m.format, key: m.key, layer: String(m.layer), langs: m.langs.join(','), model: m.inputs.model,
@@ -46,4 +47,15 @@ export async function exportSafetensors(store: ActivationStore, outPath: string,
     doc_ids_table: JSON.stringify(store.docs.ids),
   };
   await write(outPath, tensors, metadata);
+}
+
+/**
+ * The engine's safetensors writer, looked up at run time so this lib builds before it lands
+ * (libs/engine/src/safetensors, interfaces.md item 2).
+ */
+export async function engineSafetensorsWriter(): Promise<SafetensorsWriter> {
+  const engine = (await import('@saetrace/engine')) as Record<string, unknown>;
+  const w = engine['writeSafetensors'];
+  if (typeof w !== 'function') throw new Error('@saetrace/engine does not export writeSafetensors yet (interfaces.md item 2)');
+  return w as SafetensorsWriter;
 }

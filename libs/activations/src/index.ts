@@ -8,6 +8,6 @@ export { ShardError, encodeShard, decodeShard, readShardFile, type ShardData, ty
 export { readManifest, readDocTable, shardFileName, type StoreManifest, type ShardEntry, type DocTable } from './manifest.ts';
 export { extractActivations, type ExtractRequest, type ExtractResult } from './extract.ts';
 export { ActivationStore, splitByDocument, type ActivationBatch, type BatchOptions, type DocumentSplit } from './store.ts';
-export { exportSafetensors, type SafetensorsWriter, type ExportOptions } from './export.ts';
+export { exportSafetensors, engineSafetensorsWriter, type SafetensorsWriter, type ExportOptions } from './export.ts';
 export { FakeTapModel, type FakeTapModelOptions } from './testing/fake-tap-model.ts';
 export { writeFixtureDocs, fixtureDocs, type FixtureDoc } from './testing/fixture-corpus.ts';
