@@ -1,7 +1,9 @@
 // The registry of CLI commands: one import and one entry per command module.
 import type { Command } from '../command.ts';
 import { benchCommand } from './bench.ts';
+import { activationsCommand } from './activations.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
+  activationsCommand,
 ];
