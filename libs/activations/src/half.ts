@@ -44,8 +44,16 @@ export function floatsToHalf(x: Float32Array): Uint16Array {
   return out;
 }
 
+let table: Float32Array | null = null;
+
+/** Widens float16 bits through a 65536-entry table (built on first use): reading fp16 shards is hot. */
 export function halfToFloats(h: Uint16Array): Float32Array {
+  if (table === null) {
+    table = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) table[i] = fromHalfBits(i);
+  }
+  const t = table;
   const out = new Float32Array(h.length);
-  for (let i = 0; i < h.length; i++) out[i] = fromHalfBits(h[i]!);
+  for (let i = 0; i < h.length; i++) out[i] = t[h[i]!]!;
   return out;
 }
