@@ -144,6 +144,7 @@ test('an interrupted extraction resumes from its complete shards and ends byte-i
   // Damage shard 1 of layer 3: it must be recomputed, not trusted.
   const l3 = readdirSync(cacheDir).find((d) => d.startsWith('L3-'))!;
   truncateSync(join(cacheDir, l3, 'shard-00001.bin'), 50);
+  writeFileSync(join(cacheDir, l3, 'shard-00002.bin.123.abcd.tmp'), 'half a shard');
   const resumed = new FakeTapModel();
   const res = await extractActivations(request(resumed, opts));
   assert.is(res.shardsResumed, 3);
@@ -151,6 +152,7 @@ test('an interrupted extraction resumes from its complete shards and ends byte-i
   assert.is(res.shardsWritten, 7);
   const clean = await extractActivations(request(new FakeTapModel(), { ...opts, cacheDir: join(root, 'clean') }));
   for (const l of [1, 3]) assert.equal(storeFiles(res.stores.get(l)!), storeFiles(clean.stores.get(l)!));
+  assert.not.ok(readdirSync(join(cacheDir, l3)).some((f) => f.endsWith('.tmp')));
 });
 
 test('a stale document table from other inputs is replaced, never mixed', async () => {

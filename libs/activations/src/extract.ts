@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { STORE_FORMAT, SAETRACE_VERSION, cacheKey, storeDirName, type KeyInputs } from './cache-key.ts';
@@ -118,6 +118,8 @@ export async function extractActivations(req: ExtractRequest): Promise<ExtractRe
   const done: Map<number, ShardEntry>[] = [];
   for (const t of todo) {
     await mkdir(t.dir, { recursive: true });
+    // Temp files left by a write that was killed mid-way are never complete shards.
+    for (const f of await readdir(t.dir)) if (f.endsWith('.tmp')) await rm(join(t.dir, f), { force: true });
     const table: DocTable = { key: t.key, ids: windows.map((w) => w.docId), langs: windows.map((w) => w.lang) };
     const old = await readDocTable(t.dir);
     const stale = old === null || old.key !== t.key;
