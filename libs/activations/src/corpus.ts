@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 
 /** The fields of a corpus document that activations use (interfaces.md item 1). */
 export interface CorpusDoc {
@@ -21,33 +21,45 @@ export function corpusFile(corpusDir: string, split: string, lang: string): stri
  * `lang`) and text; a bad line throws naming file and line, so a broken corpus never yields partial data.
  */
 export async function readCorpusDocs(path: string, lang: string): Promise<CorpusDoc[]> {
-  let raw: Buffer;
-  try {
-    raw = gunzipSync(await readFile(path));
-  } catch (err) {
-    throw new Error(`${path}: cannot read gzip corpus file (${(err as Error).message})`);
-  }
   const docs: CorpusDoc[] = [];
-  const lines = raw.toString('utf8').split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    const where = `${path}:${i + 1}`;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${where}: invalid JSON (${(err as Error).message})`);
+  // Streamed line by line: a large corpus file never has to fit in one string.
+  const src = createReadStream(path);
+  const gz = createGunzip();
+  src.on('error', (err) => gz.destroy(err)); // pipe() does not forward a read error
+  const lines = createInterface({ input: src.pipe(gz), crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const raw of lines) {
+      n++;
+      const line = raw.trim();
+      if (line !== '') docs.push(parseLine(line, `${path}:${n}`, lang));
     }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error(`${where}: expected a JSON object`);
-    const rec = obj as Record<string, unknown>;
-    for (const key of ['id', 'lang', 'text'] as const) {
-      if (typeof rec[key] !== 'string') throw new Error(`${where}: key '${key}' must be a string`);
-    }
-    if (rec['lang'] !== lang) throw new Error(`${where}: key 'lang' is '${String(rec['lang'])}', expected '${lang}'`);
-    docs.push({ id: rec['id'] as string, lang, text: rec['text'] as string });
+  } catch (err) {
+    if (err instanceof CorpusLineError) throw err;
+    throw new Error(`${path}: cannot read gzip corpus file (${(err as Error).message})`);
+  } finally {
+    src.destroy();
+    gz.destroy();
   }
   return docs;
+}
+
+class CorpusLineError extends Error {}
+
+function parseLine(line: string, where: string, lang: string): CorpusDoc {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch (err) {
+    throw new CorpusLineError(`${where}: invalid JSON (${(err as Error).message})`);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new CorpusLineError(`${where}: expected a JSON object`);
+  const rec = obj as Record<string, unknown>;
+  for (const key of ['id', 'lang', 'text'] as const) {
+    if (typeof rec[key] !== 'string') throw new CorpusLineError(`${where}: key '${key}' must be a string`);
+  }
+  if (rec['lang'] !== lang) throw new CorpusLineError(`${where}: key 'lang' is '${String(rec['lang'])}', expected '${lang}'`);
+  return { id: rec['id'] as string, lang, text: rec['text'] as string };
 }
 
 /** sha256 (hex) of a file's bytes, streamed. */
