@@ -62,6 +62,12 @@ test('shuffled batches are a seeded permutation of the rows', async () => {
   assert.not.equal(a, inOrder);
   assert.not.equal(a, c);
   assert.equal([...a].sort(), [...inOrder].sort());
+  // Mixing two shards at a time: still a permutation, and a first batch drawn from more than one shard.
+  const mixed = await collect(store.batches({ batchRows: 64, seed: 3, shardsInMemory: 2 }));
+  assert.equal([...rowKeys(mixed)].sort(), [...inOrder].sort());
+  const shardOf = (doc: number): number => Math.floor(doc / 3);
+  assert.ok(new Set(Array.from(mixed[0]!.docIds, shardOf)).size === 2);
+  await collect(store.batches({ batchRows: 1, shardsInMemory: 0 })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /shardsInMemory must be a positive integer/));
 });
 
 test('splitByDocument: disjoint, complete, balanced per language, and the reader honours it', async () => {

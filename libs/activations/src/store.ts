@@ -23,6 +23,11 @@ export interface BatchOptions {
   readonly seed?: number | string;
   /** Keep only rows whose document has mask[docId] = 1 (see splitByDocument). */
   readonly docMask?: Uint8Array;
+  /**
+   * Shards held in memory at once and shuffled together (default 1): more mixes documents from more of
+   * the store into each batch, at the cost of that many shards of memory.
+   */
+  readonly shardsInMemory?: number;
   /** Drop a final batch smaller than batchRows (default false). */
   readonly dropLast?: boolean;
 }
@@ -64,18 +69,25 @@ export class ActivationStore {
     if (opts.docMask !== undefined && opts.docMask.length !== this.docs.ids.length) {
       throw new RangeError(`batches: docMask has ${opts.docMask.length} entries, the store has ${this.docs.ids.length} documents`);
     }
+    const group = opts.shardsInMemory ?? 1;
+    if (!Number.isInteger(group) || group < 1) throw new RangeError(`batches: shardsInMemory must be a positive integer, got ${group}`);
     const rng = opts.seed === undefined ? null : runRng(opts.seed).stream(`activations/reader/L${this.layer}`);
     const order = Array.from({ length: this.numShards }, (_, i) => i);
     if (rng) rng.shuffle(order);
     const d = this.d;
     const pending = new Batcher(batchRows, d);
-    for (const s of order) {
-      const shard = await this.readShard(s);
-      let rows = Array.from({ length: shard.rows }, (_, r) => r);
-      if (opts.docMask) rows = rows.filter((r) => opts.docMask![shard.docIds[r]!] === 1);
-      if (rng) rng.shuffle(rows);
-      for (const r of rows) {
-        const full = pending.push(shard, r);
+    for (let g = 0; g < order.length; g += group) {
+      const shards: ShardData[] = [];
+      // Rows as shard index * 2^32 + row, so one flat number array can be shuffled.
+      let rows: number[] = [];
+      for (const s of order.slice(g, g + group)) {
+        const shard = await this.readShard(s);
+        const k = shards.push(shard) - 1;
+        for (let r = 0; r < shard.rows; r++) if (!opts.docMask || opts.docMask[shard.docIds[r]!] === 1) rows.push(k * 2 ** 32 + r);
+      }
+      if (rng) rows = rng.shuffle(rows);
+      for (const v of rows) {
+        const full = pending.push(shards[Math.floor(v / 2 ** 32)]!, v % 2 ** 32);
         if (full) yield full;
       }
     }
