@@ -1,4 +1,5 @@
 // Benchmarks reachable through `saetrace bench <name>`: one entry per lib, added as each lands.
+import { activationsBench } from '@saetrace/activations';
 import { engineBench } from '@saetrace/engine';
 
 /** What every benchmark returns: a JSON-able record and the markdown it wrote under reports/bench/. */
@@ -18,4 +19,5 @@ export interface BenchEntry {
 
 export const benches: Readonly<Record<string, BenchEntry>> = {
   engine: { summary: 'GEMM GFLOP/s through onnxruntime vs numpy (OpenBLAS) in the same run', run: (o) => engineBench(o) },
+  activations: { summary: 'activation store throughput (extract, shuffled read; model cost excluded)', run: (o) => activationsBench(o) },
 };
