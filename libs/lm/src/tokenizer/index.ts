@@ -7,3 +7,6 @@ export {
 export { PRE_TOKEN_REGEX, createPreTokenizer } from './pretokenize.ts';
 export { learnBpe, type BpeInput, type BpeResult } from './bpe.ts';
 export { measureTokenizer, type TokenizerMeasures } from './measure.ts';
+export { pairLanguages, pairDocuments } from './corpus.ts';
+export { renderPairReport, upsertReportSection, type TrainingRecord } from './report.ts';
+export type { LanguageMeasures } from './measure.ts';

@@ -2,8 +2,10 @@
 import type { Command } from '../command.ts';
 import { benchCommand } from './bench.ts';
 import { activationsCommand } from './activations.ts';
+import { tokenizerCommand } from './tokenizer.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
   activationsCommand,
+  tokenizerCommand,
 ];
