@@ -11,7 +11,7 @@ import { corpus } from './fixtures.test-util.ts';
 test('measures tokens per character and word, byte fallback and round trips per language', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokmeasure-'));
   try {
-    await saveTokenizer(dir, await trainTokenizer(corpus(), { vocabSize: 450, maxCharFraction: 1 }));
+    await saveTokenizer(dir, await trainTokenizer(corpus(), { vocabSize: 700, maxCharFraction: 1 }));
     const tok = await loadTokenizer(dir);
     const m = await measureTokenizer(tok, (async function* () {
       yield { lang: 'en', text: 'The dog jumps.' };

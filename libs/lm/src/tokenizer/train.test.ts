@@ -5,22 +5,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BOS_ID, BYTE_TOKENS, EOS_ID, FIRST_CHAR_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID } from './format.ts';
 import { loadTokenizer, saveTokenizer } from './load.ts';
-import { selectCharacters, trainTokenizer, trainTokenizerDetailed } from './train.ts';
+import { ALWAYS_CHARACTERS, selectCharacters, trainTokenizer, trainTokenizerDetailed } from './train.ts';
 import { EN, JA, corpus } from './fixtures.test-util.ts';
 
 test('vocabulary layout: specials at the contract ids, then bytes, then characters, then merges', async () => {
-  const tj = await trainTokenizer(corpus(), { vocabSize: 420, maxCharFraction: 1 });
+  const tj = await trainTokenizer(corpus(), { vocabSize: 700, maxCharFraction: 1 });
   const v = tj.model.vocab;
   assert.is(v['<pad>'], PAD_ID); assert.is(v['<s>'], BOS_ID); assert.is(v['</s>'], EOS_ID); assert.is(v['<unk>'], UNK_ID);
   assert.is(v['<0x00>'], SPECIAL_TOKENS.length);
   assert.is(v['<0xFF>'], FIRST_CHAR_ID - 1);
-  assert.is(Object.keys(v).length, 420);
+  assert.is(Object.keys(v).length, 700);
   assert.equal(tj.added_tokens.map((t) => [t.id, t.content, t.special]), [[0, '<pad>', true], [1, '<s>', true], [2, '</s>', true], [3, '<unk>', true]]);
   // Every kana and kanji of the fixture is a token of its own (never bytes).
   for (const ch of JA.join('')) if (/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(ch)) assert.ok(v[ch] !== undefined, ch);
   // The characters sit right after the bytes, merges after them.
   const ids = Object.values(v).sort((a, b) => a - b);
-  assert.equal(ids, Array.from({ length: 420 }, (_, i) => i));
+  assert.equal(ids, Array.from({ length: 700 }, (_, i) => i));
   assert.ok(tj.model.merges.length > 0);
   for (const [l, r] of tj.model.merges) assert.ok(v[l + r]! >= FIRST_CHAR_ID);
 });
@@ -45,9 +45,9 @@ test('stats describe what training saw', async () => {
 test('trained tokenizer loads in @huggingface/tokenizers and round-trips English and Japanese', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tok-'));
   try {
-    await saveTokenizer(dir, await trainTokenizer(corpus(), { vocabSize: 450, maxCharFraction: 1 }));
+    await saveTokenizer(dir, await trainTokenizer(corpus(), { vocabSize: 700, maxCharFraction: 1 }));
     const tok = await loadTokenizer(dir);
-    assert.is(tok.vocabSize, 450);
+    assert.is(tok.vocabSize, 700);
     assert.equal([tok.padId, tok.bosId, tok.eosId, tok.unkId], [0, 1, 2, 3]);
     const samples = [...EN, ...JA, 'Unseen: 𠮷野家 🙂 naïve\n\n\ttabs   and  spaces ', ' leading space', '全角　スペース１２３'];
     for (const s of samples) {
@@ -80,6 +80,18 @@ test('selectCharacters: by frequency then code point, up to coverage, floor and 
   assert.equal(selectCharacters(counts, 1, 2, 10), ['a', 'b', 'c']);
   assert.equal(selectCharacters(counts, 1, 1, 2), ['a', 'b']);
   assert.equal(selectCharacters(counts, 0.5, 1, 10), ['a', 'b'], '10/15 >= 0.5 after two');
+  // Always-kept characters come in even unseen (ordered after seen ones, by code point) and count towards the cap.
+  assert.equal(selectCharacters(counts, 1, 2, 10, ['z', 'y', 'd']), ['a', 'b', 'c', 'd', 'y', 'z']);
+  assert.equal(selectCharacters(counts, 1, 2, 2, ['z', 'c']), ['c', 'z']);
+});
+
+test('every kana and printable ASCII character is a token even when unseen', async () => {
+  const v = (await trainTokenizer(['日本語のテキスト'], { vocabSize: 1000 })).model.vocab;
+  for (const ch of ALWAYS_CHARACTERS) assert.ok(v[ch] !== undefined, ch);
+  for (const ch of 'ゐゑヰヱヴヵヶーゝゞヽヾ~ ') assert.ok(v[ch] !== undefined, ch);
+  assert.is(v['日'], undefined, 'a kanji seen once is below the default frequency cut');
+  const v1 = (await trainTokenizer(['日本語のテキスト'], { vocabSize: 1000, minCharFrequency: 1 })).model.vocab;
+  assert.ok(v1['日']! >= FIRST_CHAR_ID && v1['日']! < FIRST_CHAR_ID + ALWAYS_CHARACTERS.length + 3);
 });
 
 test('bad options and inputs are rejected with the option named', async () => {

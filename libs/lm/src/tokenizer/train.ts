@@ -5,9 +5,9 @@ import { createPreTokenizer } from './pretokenize.ts';
 export interface TrainOptions {
   /** Total vocabulary size including specials and the 256 byte tokens (default 8192). */
   readonly vocabSize?: number;
-  /** Keep the most frequent characters until this share of character occurrences is covered (default 0.9995). */
+  /** Stop adding characters once this share of character occurrences is covered (default 1: no such stop). */
   readonly charCoverage?: number;
-  /** A character seen fewer times is never a token of its own (default 2). */
+  /** A character seen fewer times is not a token of its own, unless always kept (default 2). */
   readonly minCharFrequency?: number;
   /** At most this share of the non-reserved vocabulary goes to single characters (default 0.5). */
   readonly maxCharFraction?: number;
@@ -39,7 +39,7 @@ interface ResolvedOptions {
 function resolve(opts: TrainOptions): ResolvedOptions {
   const o: ResolvedOptions = {
     vocabSize: opts.vocabSize ?? 8192,
-    charCoverage: opts.charCoverage ?? 0.9995,
+    charCoverage: opts.charCoverage ?? 1,
     minCharFrequency: opts.minCharFrequency ?? 2,
     maxCharFraction: opts.maxCharFraction ?? 0.5,
     minPairFrequency: opts.minPairFrequency ?? 2,
@@ -55,20 +55,39 @@ function resolve(opts: TrainOptions): ResolvedOptions {
 }
 
 /**
- * Picks the character tokens: by frequency (ties by code point) until `charCoverage` of all
- * occurrences is covered, never below `minCharFrequency`, at most `maxChars`.
+ * Characters that are always tokens, seen or not: printable ASCII and the kana (so no kana is ever
+ * spelled in bytes, however rare it is in the training text).
  */
-export function selectCharacters(charCounts: ReadonlyMap<string, number>, charCoverage: number, minCharFrequency: number, maxChars: number): string[] {
-  const ranked = [...charCounts].sort((x, y) => y[1] - x[1] || (x[0].codePointAt(0)! - y[0].codePointAt(0)!));
-  const total = ranked.reduce((s, [, c]) => s + c, 0);
-  const kept: string[] = [];
-  let covered = 0;
-  for (const [ch, c] of ranked) {
-    if (kept.length >= maxChars || c < minCharFrequency || covered >= charCoverage * total) break;
-    kept.push(ch);
-    covered += c;
+export const ALWAYS_CHARACTERS: readonly string[] = (() => {
+  const out: string[] = [];
+  const add = (from: number, to: number): void => { for (let c = from; c <= to; c++) out.push(String.fromCodePoint(c)); };
+  add(0x20, 0x7e);
+  add(0x3041, 0x3096); add(0x309d, 0x309e); // hiragana, iteration marks
+  add(0x30a1, 0x30fa); add(0x30fc, 0x30fe); // katakana, prolonged sound mark, iteration marks
+  return out;
+})();
+
+/**
+ * Picks the character tokens: `always` first, then the others by frequency (ties by code point) while
+ * they occur at least `minCharFrequency` times and `charCoverage` of occurrences is not yet covered,
+ * at most `maxChars` in all. The result is ordered by frequency, then code point.
+ */
+export function selectCharacters(
+  charCounts: ReadonlyMap<string, number>, charCoverage: number, minCharFrequency: number, maxChars: number, always: readonly string[] = [],
+): string[] {
+  const count = (c: string): number => charCounts.get(c) ?? 0;
+  const byFreq = (x: string, y: string): number => count(y) - count(x) || (x.codePointAt(0)! - y.codePointAt(0)!);
+  const forced = [...new Set(always)].sort(byFreq).slice(0, maxChars);
+  const kept = new Set(forced);
+  const total = [...charCounts.values()].reduce((s, c) => s + c, 0);
+  let covered = forced.reduce((s, c) => s + count(c), 0);
+  for (const ch of [...charCounts.keys()].sort(byFreq)) {
+    if (kept.size >= maxChars || count(ch) < minCharFrequency || covered >= charCoverage * total) break;
+    if (kept.has(ch)) continue;
+    kept.add(ch);
+    covered += count(ch);
   }
-  return kept;
+  return [...kept].sort(byFreq);
 }
 
 /** Trains a byte-fallback BPE tokenizer and reports what it saw. Same texts + options give the same result. */
@@ -90,8 +109,8 @@ export async function trainTokenizerDetailed(texts: AsyncIterable<string> | Iter
   const maxChars = Math.floor((o.vocabSize - FIRST_CHAR_ID) * o.maxCharFraction);
   // Characters that already are reserved tokens (a '<' never is one, but be safe) are not repeated.
   const reserved = new Set([...SPECIAL_TOKENS, ...BYTE_TOKENS]);
-  const chars = selectCharacters(charCounts, o.charCoverage, o.minCharFrequency, maxChars).filter((c) => !reserved.has(c));
-  const coveredOcc = chars.reduce((s, c) => s + charCounts.get(c)!, 0);
+  const chars = selectCharacters(charCounts, o.charCoverage, o.minCharFrequency, maxChars, ALWAYS_CHARACTERS).filter((c) => !reserved.has(c));
+  const coveredOcc = chars.reduce((s, c) => s + (charCounts.get(c) ?? 0), 0);
   const { vocab, merges } = learnBpe({
     baseVocab: [...SPECIAL_TOKENS, ...BYTE_TOKENS, ...chars], words, vocabSize: o.vocabSize, minPairFrequency: o.minPairFrequency,
   });

@@ -18,12 +18,13 @@ export interface TokenizerDeps {
 const USAGE = [
   'Usage:',
   '  saetrace tokenizer train --pair en-ja [--vocab 8192] [--out data/tokenizer/<pair>] [--corpus data/corpus]',
-  '                           [--coverage 0.9995] [--min-pair-freq 2] [--max-docs N]',
+  '                           [--min-char-freq 2] [--coverage 1] [--min-pair-freq 2] [--max-docs N]',
   '  saetrace tokenizer report --pair en-ja [--tokenizer data/tokenizer/<pair>] [--corpus data/corpus] [--split eval]',
   '                            [--max-docs N] [--report reports/tokenizer.md] [--json]',
   '',
   'train: byte-fallback BPE on the train split documents of both languages (<corpus>/<pair>/train.<lang>.jsonl.gz);',
   '  writes tokenizer.json, tokenizer_config.json and training.json. Same corpus and options give the same bytes.',
+  '  Every character seen --min-char-freq times (and all kana and printable ASCII) gets a token; rarer ones are bytes.',
   'report: tokens per character and per word, byte-fallback rates and round-trip failures on a split; prints them',
   '  (as JSON with --json) and rewrites the pair\'s section of the report file.',
 ].join('\n');
@@ -63,12 +64,13 @@ async function train(argv: string[], deps: TokenizerDeps): Promise<number> {
     args: argv, strict: true,
     options: {
       pair: { type: 'string' }, vocab: { type: 'string' }, out: { type: 'string' }, corpus: { type: 'string', default: 'data/corpus' },
-      coverage: { type: 'string' }, 'min-pair-freq': { type: 'string' }, 'max-docs': { type: 'string' },
+      coverage: { type: 'string' }, 'min-char-freq': { type: 'string' }, 'min-pair-freq': { type: 'string' }, 'max-docs': { type: 'string' },
     },
   });
   const pair = pairOf(values.pair);
   const vocabSize = intOpt('vocab', values.vocab, 8192, 261);
-  const charCoverage = fractionOpt('coverage', values.coverage, 0.9995);
+  const charCoverage = fractionOpt('coverage', values.coverage, 1);
+  const minCharFrequency = intOpt('min-char-freq', values['min-char-freq'], 2, 1);
   const minPairFrequency = intOpt('min-pair-freq', values['min-pair-freq'], 2, 1);
   const maxDocs = intOpt('max-docs', values['max-docs'], Number.MAX_SAFE_INTEGER, 1);
   const out = values.out ?? join('data/tokenizer', pair);
@@ -84,7 +86,7 @@ async function train(argv: string[], deps: TokenizerDeps): Promise<number> {
   }
   const t0 = performance.now();
   const texts = (async function* () { for await (const d of pairDocuments(values.corpus, pair, split, maxDocs)) yield d.text; })();
-  const options = { vocabSize, charCoverage, minPairFrequency };
+  const options = { vocabSize, charCoverage, minCharFrequency, minPairFrequency };
   const { tokenizer, stats } = await trainTokenizerDetailed(texts, options);
   await saveTokenizer(out, tokenizer);
   const record: TrainingRecord = { pair, split, vocabSize, options: { ...options, maxDocsPerLang: values['max-docs'] === undefined ? -1 : maxDocs }, stats, inputs };
