@@ -1,11 +1,13 @@
 // The registry of CLI commands: one import and one entry per command module.
 import type { Command } from '../command.ts';
 import { benchCommand } from './bench.ts';
+import { corpusCommand } from './corpus.ts';
 import { activationsCommand } from './activations.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
+  corpusCommand,
   activationsCommand,
   tokenizerCommand,
 ];
