@@ -17,7 +17,7 @@ export function hasMarkup(text: string): boolean {
 export function stripAccelerators(text: string): string {
   return text
     .replace(/\s*[(（][_&][A-Za-z0-9][)）]/g, '')
-    .replace(/(^|[^_&])[_&](?=[A-Za-z0-9\p{L}])/gu, '$1');
+    .replace(/(^|[^_&\p{L}\p{N}])[_&](?=[A-Za-z0-9\p{L}])/gu, '$1');
 }
 
 /** English words: whitespace-separated runs containing a letter. */

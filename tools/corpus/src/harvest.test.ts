@@ -1,0 +1,92 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { makeMo } from './catalog.test.ts';
+import { heldOutBy, writeCorpus } from './build.ts';
+import { harvest } from './harvest.ts';
+import { langProfile } from './langs.ts';
+import { verifyCorpus } from './stats.ts';
+
+const SENTENCES = Array.from({ length: 40 }, (_, i) => [`The operation number ${i} could not be completed today.`, `操作 ${i} は今日完了できませんでした。`] as const);
+
+/** Builds a real .deb with dpkg-deb, holding a Japanese catalog, an optional man page and a copyright file. */
+function buildDeb(root: string, pkg: string, files: Record<string, Buffer | string>): string {
+  const dir = join(root, `${pkg}-build`);
+  mkdirSync(join(dir, 'DEBIAN'), { recursive: true });
+  writeFileSync(join(dir, 'DEBIAN/control'), `Package: ${pkg}\nVersion: 1.2-3\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: test\n`);
+  for (const [p, c] of Object.entries(files)) {
+    mkdirSync(join(dir, p, '..'), { recursive: true });
+    writeFileSync(join(dir, p), c);
+  }
+  const deb = join(root, 'debs', `${pkg}_1.2-3_all.deb`);
+  mkdirSync(join(root, 'debs'), { recursive: true });
+  const r = spawnSync('dpkg-deb', ['--build', '--root-owner-group', dir, deb], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return deb;
+}
+
+const hasDpkg = spawnSync('dpkg-deb', ['--version']).status === 0;
+
+test('harvests catalogs from real .deb files end to end, skips a corrupt catalog, and writes a verifiable corpus', async () => {
+  if (!hasDpkg) { assert.ok(true, 'dpkg-deb absent'); return; }
+  const root = mkdtempSync(join(tmpdir(), 'harvest-'));
+  const entries = SENTENCES.map(([en, ja]) => ({ id: en, str: [ja] }));
+  entries.push({ id: 'File', str: ['ファイル(_F)'] }, { id: 'Untranslated message stays English here', str: ['Untranslated message stays English here'] });
+  buildDeb(root, 'pkg-a', {
+    'usr/share/locale/ja/LC_MESSAGES/a.mo': makeMo('UTF-8', entries),
+    'usr/share/locale/ja/LC_MESSAGES/broken.mo': Buffer.from('garbage'),
+    'usr/share/doc/pkg-a/copyright': 'Files: *\nLicense: GPL-2+\n',
+  });
+  buildDeb(root, 'pkg-b', {
+    'usr/share/locale/ja/LC_MESSAGES/b.mo': makeMo('EUC-JP', SENTENCES.slice(0, 5).map(([en, ja]) => ({ id: en, str: [ja] }))),
+    'usr/share/doc/pkg-b/copyright': 'License: MIT\n',
+  });
+  const result = harvest({
+    tgt: langProfile('ja'), en: langProfile('en'), catalogPackages: ['pkg-b', 'pkg-a', 'pkg-missing'], docPackages: [],
+    cacheDir: join(root, 'debs'), workDir: join(root, 'work'), heldOut: heldOutBy(30),
+  });
+  assert.ok(result.warnings.some((w) => /pkg-missing: not downloaded/.test(w)));
+  assert.ok(result.warnings.some((w) => /broken\.mo: unreadable catalog/.test(w)), result.warnings.join('\n'));
+  // Duplicates across packages are kept once; untranslated and short labels never become pairs.
+  assert.is(result.pairs.length, SENTENCES.length);
+  assert.ok(result.pairs.every((p) => p.text.en !== p.text.ja));
+  assert.equal(result.sources.map((s) => [s.package, s.version, s.licence]), [['pkg-a', '1.2-3', 'GPL-2+'], ['pkg-b', '1.2-3', 'MIT']]);
+  const held = heldOutBy(30);
+  const ja = result.docs.filter((d) => d.lang === 'ja').map((d) => d.text).join('\n');
+  for (const [en, jaText] of SENTENCES) {
+    if (held(en)) assert.not.ok(ja.includes(jaText), `held-out pair leaked into documents: ${en}`);
+  }
+  const out = join(root, 'corpus');
+  const m1 = await writeCorpus(out, ['en', 'ja'], result, { heldOutPercent: 30, evalPercent: 50 });
+  const first = readFileSync(join(out, 'parallel-test.jsonl.gz'));
+  await writeCorpus(out, ['en', 'ja'], result, { heldOutPercent: 30, evalPercent: 50 });
+  assert.ok(first.equals(readFileSync(join(out, 'parallel-test.jsonl.gz'))), 'same input, same bytes');
+  assert.is(m1.parallel.dev + m1.parallel.test + m1.parallel.train, SENTENCES.length);
+  const test1 = gunzipSync(first).toString('utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { text: { en: string } });
+  assert.ok(test1.every((p) => held(p.text.en)));
+  const v = verifyCorpus(out);
+  assert.ok(v.ok);
+  writeFileSync(join(out, 'train.ja.jsonl.gz'), Buffer.from('tampered'));
+  const bad = verifyCorpus(out);
+  assert.not.ok(bad.ok);
+  if (!bad.ok) assert.match(bad.errors.join('\n'), /train\.ja\.jsonl\.gz: sha256 \w+ does not match/);
+});
+
+test('verifyCorpus reports a missing or broken manifest', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'verify-'));
+  const r = verifyCorpus(dir);
+  assert.not.ok(r.ok);
+  writeFileSync(join(dir, 'manifest.json'), '{bad');
+  const r2 = verifyCorpus(dir);
+  if (!r2.ok) assert.match(r2.errors[0] ?? '', /invalid JSON/);
+  writeFileSync(join(dir, 'manifest.json'), '{"files": {"x.gz": {"sha256": "00"}}}');
+  const r3 = verifyCorpus(dir);
+  if (!r3.ok) assert.match(r3.errors[0] ?? '', /x\.gz: listed in the manifest but missing/);
+  else assert.unreachable();
+});
+
+test.run();
