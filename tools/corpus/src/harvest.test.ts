@@ -34,7 +34,7 @@ const hasDpkg = spawnSync('dpkg-deb', ['--version']).status === 0;
 test('harvests catalogs from real .deb files end to end, skips a corrupt catalog, and writes a verifiable corpus', async () => {
   if (!hasDpkg) { assert.ok(true, 'dpkg-deb absent'); return; }
   const root = mkdtempSync(join(tmpdir(), 'harvest-'));
-  const entries = SENTENCES.map(([en, ja]) => ({ id: en, str: [ja] }));
+  const entries: { id: string; str: string[] }[] = SENTENCES.map(([en, ja]) => ({ id: en, str: [ja] }));
   entries.push({ id: 'File', str: ['ファイル(_F)'] }, { id: 'Untranslated message stays English here', str: ['Untranslated message stays English here'] });
   buildDeb(root, 'pkg-a', {
     'usr/share/locale/ja/LC_MESSAGES/a.mo': makeMo('UTF-8', entries),

@@ -74,6 +74,7 @@ export class Graph {
     if (dt === 'int64') data = BigInt64Array.from(arr, (x) => BigInt(x));
     else if (dt === 'int32') data = Int32Array.from(arr, Number);
     else if (dt === 'float32') data = Float32Array.from(arr, Number);
+    else if (dt === 'float64') data = Float64Array.from(arr, Number);
     else if (dt === 'bool' || dt === 'uint8') data = Uint8Array.from(arr, Number);
     else throw new Error(`constant: unsupported dtype ${dt}`);
     return this.initializer(this.fresh('const'), { dtype: dt, shape: dims, data });

@@ -268,7 +268,7 @@ const topk: Rule = (ins, attrs, g) => {
 
 const cast: Rule = (ins, attrs) => {
   const to = int(attrs, 'to', 1);
-  const map: Record<number, DType> = { 1: 'float32', 10: 'float16', 7: 'int64', 6: 'int32', 9: 'bool', 2: 'uint8' };
+  const map: Record<number, DType> = { 1: 'float32', 11: 'float64', 10: 'float16', 7: 'int64', 6: 'int32', 9: 'bool', 2: 'uint8' };
   const dtype = map[to];
   if (!dtype) throw new Error(`Cast to element type ${to} is not supported`);
   return [{ dtype, shape: req(ins, 0).shape }];

@@ -9,7 +9,7 @@ const { onnx } = onnxProto;
 export const OPSET = 18;
 
 const elemType: Readonly<Record<DType, number>> = {
-  float32: onnx.TensorProto.DataType.FLOAT, float16: onnx.TensorProto.DataType.FLOAT16,
+  float32: onnx.TensorProto.DataType.FLOAT, float64: onnx.TensorProto.DataType.DOUBLE, float16: onnx.TensorProto.DataType.FLOAT16,
   int64: onnx.TensorProto.DataType.INT64, int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL, uint8: onnx.TensorProto.DataType.UINT8,
 };

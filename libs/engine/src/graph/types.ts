@@ -1,5 +1,5 @@
 /** Element types the engine emits. bf16 weights are widened to float32 on load. */
-export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
+export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
 
 /** A dimension: a fixed size, or a symbolic name such as 'batch' that is fixed at run time. */
 export type Dim = number | string;
@@ -25,7 +25,7 @@ export type AttrValue =
 export interface TensorData {
   readonly dtype: DType;
   readonly shape: readonly number[];
-  readonly data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
+  readonly data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 }
 
 /** One node as recorded by the builder (the autodiff reads these). */
@@ -39,7 +39,7 @@ export interface NodeRecord {
 }
 
 export const elementSize: Readonly<Record<DType, number>> = {
-  float32: 4, float16: 2, int64: 8, int32: 4, bool: 1, uint8: 1,
+  float32: 4, float64: 8, float16: 2, int64: 8, int32: 4, bool: 1, uint8: 1,
 };
 
 export function shapeToString(shape: readonly Dim[] | null): string {

@@ -33,13 +33,13 @@ export function availableProviders(): string[] {
 }
 
 function toOrt(t: HostTensor): ort.Tensor {
-  const type = t.dtype === 'float32' ? 'float32' : t.dtype === 'int64' ? 'int64' : t.dtype === 'int32' ? 'int32'
+  const type = t.dtype === 'float32' ? 'float32' : t.dtype === 'float64' ? 'float64' : t.dtype === 'int64' ? 'int64' : t.dtype === 'int32' ? 'int32'
     : t.dtype === 'bool' ? 'bool' : t.dtype === 'uint8' ? 'uint8' : 'float16';
   return new ort.Tensor(type, t.data as never, [...t.shape]);
 }
 
 function fromOrt(t: ort.Tensor): HostTensor {
-  const map: Record<string, DType> = { float32: 'float32', int64: 'int64', int32: 'int32', bool: 'bool', uint8: 'uint8', float16: 'float16' };
+  const map: Record<string, DType> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', bool: 'bool', uint8: 'uint8', float16: 'float16' };
   const dtype = map[t.type];
   if (!dtype) throw new Error(`unsupported output element type ${t.type}`);
   const data = (dtype === 'bool' ? new Uint8Array((t.data as Uint8Array).buffer, (t.data as Uint8Array).byteOffset, t.size) : t.data) as HostTensor['data'];

@@ -12,6 +12,7 @@ export function isStDType(x: string): x is StDType {
 export function stDTypeOf(dtype: DType): StDType {
   switch (dtype) {
     case 'float32': return 'F32';
+    case 'float64': return 'F64';
     case 'float16': return 'F16';
     case 'int64': return 'I64';
     case 'int32': return 'I32';
