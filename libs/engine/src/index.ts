@@ -10,3 +10,6 @@ export { engineBench, engineGemm, GEMM_SHAPES, ENGINE_TARGET_RATIO, type EngineB
 export { timeIt, type Timing } from './bench/timing.ts';
 export { numpyGemmGflops } from './bench/numpy-reference.ts';
 export * from './safetensors/index.ts';
+export { gradients, type GradientOptions } from './autodiff/gradients.ts';
+export { differentiableOps, type GradRule } from './autodiff/rules.ts';
+export { gradCheck, type GradCheckInput, type GradCheckResult } from './autodiff/grad-check.ts';
