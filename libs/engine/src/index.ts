@@ -13,3 +13,8 @@ export * from './safetensors/index.ts';
 export { gradients, type GradientOptions } from './autodiff/gradients.ts';
 export { differentiableOps, type GradRule } from './autodiff/rules.ts';
 export { gradCheck, type GradCheckInput, type GradCheckResult } from './autodiff/grad-check.ts';
+export * as nn from './ops/nn.ts';
+export { crossEntropy, rmsNorm, silu } from './ops/nn.ts';
+export { adamUpdate, ADAM_DEFAULTS, type AdamConfig, type AdamUpdate } from './optim/adam.ts';
+export { warmupConstant, warmupCosine } from './optim/schedule.ts';
+export { TrainStep, type ParamSpec, type DataInput, type LossBuilder, type TrainState } from './train/train-step.ts';
