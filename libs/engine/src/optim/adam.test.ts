@@ -30,7 +30,7 @@ for (const wd of [0, 0.1]) {
     g.output(u.param, 'p1'); g.output(u.m, 'm1'); g.output(u.v, 'v1');
     const s = await Session.create(g, { threads: 1 });
     const grads = [[0.5, -1, 2], [0.1, 0.3, -0.2], [1, 1, 1]];
-    let P = Float32Array.from([1, 2, 3]); let M = new Float32Array(3); let V = new Float32Array(3);
+    let P: Float32Array = Float32Array.from([1, 2, 3]); let M: Float32Array = new Float32Array(3); let V: Float32Array = new Float32Array(3);
     for (let k = 0; k < 3; k++) {
       const f = (d: Float32Array) => ({ dtype: 'float32' as const, shape: [3], data: d });
       const o = await s.run({ p: f(P), g: f(Float32Array.from(grads[k]!)), m: f(M), v: f(V), lr: { dtype: 'float32', shape: [], data: Float32Array.of(0.01) }, t: { dtype: 'float32', shape: [], data: Float32Array.of(k + 1) } });
