@@ -1,0 +1,41 @@
+import type { InjectionVariant, SaeCodec } from './types.ts';
+import { DEFAULT_VARIANT } from './types.ts';
+
+/**
+ * Eq. 7's added term for every row: alpha * D_m(E(h_full)). Each row is normalised to unit length before
+ * the encoder (as in SAE training); only features in `mask` are decoded; the result is scaled back by
+ * |h_full| and b_dec is left out unless the variant says otherwise. An empty mask or alpha = 0 gives zeros.
+ */
+export async function injectionDelta(hFull: Float32Array, rows: number, sae: SaeCodec, mask: ReadonlySet<number>, alpha: number, variant: InjectionVariant = DEFAULT_VARIANT): Promise<Float32Array> {
+  const d = sae.d;
+  if (hFull.length !== rows * d) throw new RangeError(`injectionDelta: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
+  const delta = new Float32Array(rows * d);
+  if (alpha === 0 || (mask.size === 0 && !variant.includeBias)) return delta;
+  const norms = new Float32Array(rows);
+  const x = new Float32Array(rows * d);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += (hFull[r * d + i] as number) ** 2;
+    const nrm = Math.sqrt(s);
+    norms[r] = nrm;
+    const inv = nrm > 0 ? 1 / nrm : 0;
+    for (let i = 0; i < d; i++) x[r * d + i] = (hFull[r * d + i] as number) * inv;
+  }
+  const codes = await sae.encode(x, rows);
+  const rowCache = new Map<number, Float32Array>();
+  for (let r = 0; r < rows; r++) {
+    const out = delta.subarray(r * d, (r + 1) * d);
+    for (let j = 0; j < codes.k; j++) {
+      const f = codes.indices[r * codes.k + j] as number;
+      const z = codes.values[r * codes.k + j] as number;
+      if (z === 0 || !mask.has(f)) continue;
+      let w = rowCache.get(f);
+      if (!w) { w = sae.decoderRow(f); rowCache.set(f, w); }
+      for (let i = 0; i < d; i++) out[i] = (out[i] as number) + z * (w[i] as number);
+    }
+    if (variant.includeBias) for (let i = 0; i < d; i++) out[i] = (out[i] as number) + (sae.bDec[i] as number);
+    const s = alpha * (variant.rescale ? (norms[r] as number) : 1);
+    for (let i = 0; i < d; i++) out[i] = (out[i] as number) * s;
+  }
+  return delta;
+}

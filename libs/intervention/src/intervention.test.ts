@@ -1,0 +1,93 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { injectionDelta } from './delta.ts';
+import { drawMasks, type FeatureClass } from './masks.ts';
+import { nll, perplexity, type EvalWindows } from './perplexity.ts';
+import { meanStd } from './summary.ts';
+import { interventionRows, languageName } from './table.ts';
+import { ToyModel, ToySae } from './testing.ts';
+
+const V = 12, D = 6, L = 4, T = 5;
+const windows: EvalWindows = {
+  tokens: Int32Array.from({ length: 6 * T }, (_, i) => (i % T === 0 ? 1 : 2 + ((i * 7) % (V - 2)))),
+  count: 6, seqLen: T, langs: Uint8Array.from([0, 1, 0, 1, 0, 1]),
+};
+
+test('delta is alpha * masked decode of the normalised vector, scaled back by |h|; b_dec only when asked', async () => {
+  const sae = new ToySae(D, 10, 3, 's');
+  const h = Float32Array.from({ length: 2 * D }, (_, i) => (i % 5) - 1.5);
+  const codes = await sae.encode((() => { const x = Float32Array.from(h); for (let r = 0; r < 2; r++) { let s = 0; for (let i = 0; i < D; i++) s += x[r * D + i]! ** 2; for (let i = 0; i < D; i++) x[r * D + i]! /= Math.sqrt(s); } return x; })(), 2);
+  const mask = new Set([codes.indices[0]!]);
+  const delta = await injectionDelta(h, 2, sae, mask, 0.5);
+  let n0 = 0; for (let i = 0; i < D; i++) n0 += h[i]! ** 2; n0 = Math.sqrt(n0);
+  const w = sae.decoderRow(codes.indices[0]!);
+  for (let i = 0; i < D; i++) assert.ok(Math.abs(delta[i]! - 0.5 * n0 * codes.values[0]! * w[i]!) < 1e-5);
+  const withBias = await injectionDelta(h, 2, sae, new Set(), 1, { includeBias: true, rescale: false });
+  for (let i = 0; i < D; i++) assert.ok(Math.abs(withBias[i]! - sae.bDec[i]!) < 1e-7);
+  assert.ok((await injectionDelta(h, 2, sae, mask, 0)).every((x) => x === 0));
+  assert.ok((await injectionDelta(h, 2, sae, new Set(), 0.3)).every((x) => x === 0));
+  await injectionDelta(h, 3, sae, mask, 1).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /expected rows\*d = 18/));
+});
+
+test('masks: n features of one class, five seeded draws, stable and distinct', () => {
+  const classes: FeatureClass[] = Array.from({ length: 40 }, (_, i) => (['first', 'second', 'mixed', 'dead'] as const)[i % 4]!);
+  const a = drawMasks(classes, 'mixed', 4, 5, 7);
+  assert.is(a.length, 5);
+  for (const m of a) { assert.is(m.features.length, 4); assert.ok(m.features.every((f) => classes[f] === 'mixed')); assert.is(m.available, 10); }
+  assert.equal(drawMasks(classes, 'mixed', 4, 5, 7), a);
+  assert.ok(new Set(a.map((m) => m.features.join(','))).size > 1);
+  assert.equal(drawMasks(classes, 'first', 4, 6, 7).slice(0, 5).map((m) => m.features), drawMasks(classes, 'first', 4, 5, 7).map((m) => m.features));
+  assert.is(drawMasks(classes, 'first', 99, 1, 7)[0]!.features.length, 10);
+  assert.throws(() => drawMasks(classes, 'first', -1, 1, 7), /count must be/);
+  assert.throws(() => drawMasks(classes, 'first', 1, 0, 7), /draws must be/);
+});
+
+test('nll is log-sum-exp minus the target logit', () => {
+  const l = Float32Array.from([0, Math.log(3), 0]);
+  assert.ok(Math.abs(nll(l, 0, 3, 1) - Math.log(5 / 3)) < 1e-6);
+});
+
+test('alpha = 0 and an empty mask reproduce the baseline exactly; an injection changes it', async () => {
+  const mid = new ToyModel(V, D, L, 'mid');
+  const full = new ToyModel(V, D, L, 'full');
+  const sae = new ToySae(D, 16, 4, 's');
+  const base = await perplexity(mid, windows, 2, null, 4);
+  const zero = await perplexity(mid, windows, 2, { full, sae, layer: 2, mask: new Set([0, 1, 2, 3]), alpha: 0 }, 4);
+  const empty = await perplexity(mid, windows, 2, { full, sae, layer: 2, mask: new Set(), alpha: 0.1 }, 4);
+  assert.equal(zero, base);
+  assert.equal(empty, base);
+  const all = new Set(Array.from({ length: 16 }, (_, i) => i));
+  const inj = await perplexity(mid, windows, 2, { full, sae, layer: 2, mask: all, alpha: 0.5 }, 4);
+  assert.not.equal(inj.overall, base.overall);
+  assert.equal(base.tokens, [12, 12]);
+  // Token-weighted overall lies between the languages.
+  assert.ok(base.overall >= Math.min(...base.perLang) - 1e-9 && base.overall <= Math.max(...base.perLang) + 1e-9);
+  await perplexity(mid, { ...windows, count: 7 }, 2, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /30 tokens for 7 windows/));
+  await perplexity(mid, windows, 2, { full, sae, layer: 9, mask: all, alpha: 1 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 9 is not a block/));
+  await perplexity(mid, windows, 1, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /language index 1 of 1/));
+});
+
+test('intervention rows: baseline plus one row per class, mean and spread over draws, translation hook called', async () => {
+  const mid = new ToyModel(V, D, L, 'mid');
+  const full = new ToyModel(V, D, L, 'full');
+  const sae = new ToySae(D, 16, 4, 's');
+  const classes: FeatureClass[] = Array.from({ length: 16 }, (_, i) => (['first', 'second', 'mixed'] as const)[i % 3]!);
+  let hookCalls = 0;
+  const rows = await interventionRows({
+    mid, full, sae, layer: 1, classes, languages: ['en', 'ja'], windows, seed: 3,
+    translate: async (inj) => { hookCalls++; return { chrF: inj ? 40 + inj.mask.size : 40 }; },
+  }, 0.2, 3, 5);
+  assert.equal(rows.map((r) => r.added), ['none', 'English', 'Japanese', 'Bilingual']);
+  assert.is(hookCalls, 1 + 3 * 5);
+  assert.is(rows[0]!.perplexity.all!.n, 1);
+  assert.is(rows[3]!.perplexity.en!.n, 5);
+  assert.is(rows[1]!.translation.chrF!.mean, 43);
+  assert.is(rows[1]!.features, 3);
+  assert.ok(rows[1]!.perplexity.all!.std >= 0);
+  assert.is(languageName('ko'), 'Korean');
+  assert.is(languageName('xx'), 'xx');
+  assert.equal(meanStd([1, 3]), { mean: 2, std: Math.SQRT2, n: 2 });
+  assert.ok(Number.isNaN(meanStd([]).mean));
+});
+
+test.run();

@@ -1,0 +1,77 @@
+import { injectionDelta } from './delta.ts';
+import type { InjectableModel, InjectionVariant, SaeCodec } from './types.ts';
+import { DEFAULT_VARIANT } from './types.ts';
+
+/** Evaluation windows: `count` rows of `seqLen` token ids each, every row starting with BOS, and each row's language index. */
+export interface EvalWindows {
+  readonly tokens: Int32Array;
+  readonly count: number;
+  readonly seqLen: number;
+  readonly langs: Uint8Array;
+}
+
+export interface Injection {
+  readonly full: InjectableModel;
+  readonly sae: SaeCodec;
+  readonly layer: number;
+  readonly mask: ReadonlySet<number>;
+  readonly alpha: number;
+  readonly variant?: InjectionVariant;
+}
+
+export interface PerplexityResult {
+  /** Perplexity per language index, then overall (token-weighted). */
+  readonly perLang: readonly number[];
+  readonly overall: number;
+  readonly tokens: readonly number[];
+}
+
+/** Negative log-likelihood of `target` under one logits row (log-sum-exp, stable). */
+export function nll(logits: Float32Array, offset: number, vocab: number, target: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i] as number);
+  let s = 0;
+  for (let i = 0; i < vocab; i++) s += Math.exp((logits[offset + i] as number) - max);
+  return Math.log(s) + max - (logits[offset + target] as number);
+}
+
+/**
+ * Token-weighted perplexity of `mid` on the windows, per language and overall, with the injection of
+ * Eq. 7 at one block when `injection` is given. BOS is never a target: position t predicts token t+1.
+ * With no injection (or alpha 0, or an empty mask) nothing is added, so the baseline is reproduced exactly.
+ */
+export async function perplexity(mid: InjectableModel, windows: EvalWindows, numLangs: number, injection: Injection | null, batch = 8): Promise<PerplexityResult> {
+  const { seqLen: T, count } = windows;
+  if (windows.tokens.length !== count * T) throw new RangeError(`perplexity: ${windows.tokens.length} tokens for ${count} windows of ${T}`);
+  if (injection && (injection.layer < 0 || injection.layer >= mid.numLayers)) throw new RangeError(`perplexity: layer ${injection.layer} is not a block of the model (0..${mid.numLayers - 1})`);
+  const sum = new Float64Array(numLangs);
+  const n = new Float64Array(numLangs);
+  const V = mid.vocabSize;
+  const active = injection && injection.alpha !== 0 && (injection.mask.size > 0 || (injection.variant ?? DEFAULT_VARIANT).includeBias);
+  for (let start = 0; start < count; start += batch) {
+    const b = Math.min(batch, count - start);
+    const toks = windows.tokens.subarray(start * T, (start + b) * T);
+    let delta: Float32Array | null = null;
+    if (active && injection) {
+      const h = (await injection.full.tap(toks, b, T, [injection.layer])).get(injection.layer);
+      if (!h) throw new Error(`perplexity: the full model returned no tap for layer ${injection.layer}`);
+      delta = await injectionDelta(h, b * T, injection.sae, injection.mask, injection.alpha, injection.variant);
+    }
+    const logits = await mid.logitsWithDelta(toks, b, T, injection?.layer ?? 0, delta);
+    for (let w = 0; w < b; w++) {
+      const lang = windows.langs[start + w] as number;
+      if (lang >= numLangs) throw new RangeError(`perplexity: window ${start + w} has language index ${lang} of ${numLangs}`);
+      for (let t = 0; t < T - 1; t++) {
+        sum[lang] = (sum[lang] as number) + nll(logits, ((w * T) + t) * V, V, toks[w * T + t + 1] as number);
+        n[lang] = (n[lang] as number) + 1;
+      }
+    }
+  }
+  const totalN = n.reduce((a, b) => a + b, 0);
+  const totalS = sum.reduce((a, b) => a + b, 0);
+  return {
+    perLang: Array.from(sum, (s, i) => ((n[i] as number) > 0 ? Math.exp(s / (n[i] as number)) : NaN)),
+    overall: totalN > 0 ? Math.exp(totalS / totalN) : NaN,
+    tokens: Array.from(n),
+  };
+}

@@ -1,0 +1,80 @@
+import { drawMasks, type FeatureClass } from './masks.ts';
+import { perplexity, type EvalWindows, type Injection } from './perplexity.ts';
+import { meanStd } from './summary.ts';
+import type { InjectableModel, InjectionVariant, SaeCodec } from './types.ts';
+import { DEFAULT_VARIANT } from './types.ts';
+
+export interface Stat { readonly mean: number; readonly std: number; readonly n: number }
+
+/**
+ * Scores translation under an injection (null: none) and returns named metrics (e.g. chrF, BLEU per
+ * direction). This is also the hook for a model-based metric such as COMET where one is available.
+ */
+export type TranslationScorer = (injection: Injection | null) => Promise<Readonly<Record<string, number>>>;
+
+export interface InterventionSetting {
+  readonly mid: InjectableModel;
+  readonly full: InjectableModel;
+  readonly sae: SaeCodec;
+  readonly layer: number;
+  /** Class of every SAE feature, from the metrics over the full model at this layer. */
+  readonly classes: readonly FeatureClass[];
+  /** The pair's language codes, first then second (e.g. ['en', 'ja']). */
+  readonly languages: readonly [string, string];
+  readonly windows: EvalWindows;
+  readonly variant?: InjectionVariant;
+  readonly translate?: TranslationScorer;
+  readonly seed: number | string;
+}
+
+export interface InterventionRow {
+  /** 'none', the first language's name, the second's, or 'Bilingual'. */
+  readonly added: string;
+  readonly cls: Exclude<FeatureClass, 'dead'> | null;
+  readonly features: number;
+  readonly available: number;
+  readonly perplexity: Readonly<Record<string, Stat>>;
+  readonly translation: Readonly<Record<string, Stat>>;
+}
+
+const LANG_NAMES: Readonly<Record<string, string>> = { en: 'English', ja: 'Japanese', ko: 'Korean', zh_CN: 'Chinese', zh: 'Chinese', de: 'German', fr: 'French' };
+
+/** Display name of a language code (the code itself when unknown). */
+export function languageName(code: string): string {
+  return LANG_NAMES[code] ?? code;
+}
+
+async function evaluate(s: InterventionSetting, injection: Injection | null): Promise<{ ppl: Record<string, number>; tr: Readonly<Record<string, number>> }> {
+  const r = await perplexity(s.mid, s.windows, 2, injection);
+  const ppl = { [s.languages[0]]: r.perLang[0] as number, [s.languages[1]]: r.perLang[1] as number, all: r.overall };
+  const tr = s.translate ? await s.translate(injection) : {};
+  return { ppl, tr };
+}
+
+function collect(samples: readonly Readonly<Record<string, number>>[]): Record<string, Stat> {
+  const keys = [...new Set(samples.flatMap((x) => Object.keys(x)))];
+  return Object.fromEntries(keys.map((k) => [k, meanStd(samples.map((x) => x[k]).filter((v): v is number => v !== undefined))]));
+}
+
+/**
+ * One intervention setting (alpha, n features): the baseline row, then one row per feature class with
+ * mean and spread over `draws` random masks (Table 1; Table 4 repeats it over alpha x n).
+ */
+export async function interventionRows(s: InterventionSetting, alpha: number, count: number, draws: number): Promise<InterventionRow[]> {
+  const variant = s.variant ?? DEFAULT_VARIANT;
+  const base = await evaluate(s, null);
+  const rows: InterventionRow[] = [{ added: 'none', cls: null, features: 0, available: 0, perplexity: collect([base.ppl]), translation: collect([base.tr]) }];
+  const plan: [Exclude<FeatureClass, 'dead'>, string][] = [['first', languageName(s.languages[0])], ['second', languageName(s.languages[1])], ['mixed', 'Bilingual']];
+  for (const [cls, added] of plan) {
+    const masks = drawMasks(s.classes, cls, count, draws, s.seed);
+    const ppl: Record<string, number>[] = [];
+    const tr: Readonly<Record<string, number>>[] = [];
+    for (const m of masks) {
+      const e = await evaluate(s, { full: s.full, sae: s.sae, layer: s.layer, mask: new Set(m.features), alpha, variant });
+      ppl.push(e.ppl);
+      tr.push(e.tr);
+    }
+    rows.push({ added, cls, features: masks[0]?.features.length ?? 0, available: masks[0]?.available ?? 0, perplexity: collect(ppl), translation: collect(tr) });
+  }
+  return rows;
+}

@@ -1,0 +1,79 @@
+// Small deterministic stand-ins for a language model and an SAE, for the intervention's tests.
+import { runRng } from '@saetrace/engine';
+import type { InjectableModel, SaeCodec, TopKCodes } from './types.ts';
+
+/**
+ * A toy residual model: block l's output is (l + 1) * E[token] + 0.1 * position; logits are the last
+ * block's output (plus any injected delta carried forward) times E^T. Counts its calls.
+ */
+export class ToyModel implements InjectableModel {
+  readonly bosId = 1;
+  calls = 0;
+  readonly emb: Float32Array;
+  constructor(readonly vocabSize: number, readonly dModel: number, readonly numLayers: number, seed: string) {
+    this.emb = runRng(seed).stream('emb').normalArray(vocabSize * dModel);
+  }
+  private block(tokens: Int32Array, T: number, l: number, row: number, i: number): number {
+    return (l + 1) * (this.emb[(tokens[row] as number) * this.dModel + i] as number) + 0.1 * (row % T);
+  }
+  async tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>> {
+    this.calls++;
+    const out = new Map<number, Float32Array>();
+    for (const l of layers) {
+      const h = new Float32Array(batch * seqLen * this.dModel);
+      for (let r = 0; r < batch * seqLen; r++) for (let i = 0; i < this.dModel; i++) h[r * this.dModel + i] = this.block(tokens, seqLen, l, r, i);
+      out.set(l, h);
+    }
+    return out;
+  }
+  async logitsWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array> {
+    this.calls++;
+    const d = this.dModel; const V = this.vocabSize; const L = this.numLayers;
+    const out = new Float32Array(batch * seqLen * V);
+    const h = new Float32Array(d);
+    for (let r = 0; r < batch * seqLen; r++) {
+      for (let i = 0; i < d; i++) h[i] = this.block(tokens, seqLen, L - 1, r, i) + (delta ? (L - layer) * (delta[r * d + i] as number) * 0.5 : 0);
+      for (let v = 0; v < V; v++) {
+        let s = 0;
+        for (let i = 0; i < d; i++) s += (h[i] as number) * (this.emb[v * d + i] as number);
+        out[r * V + v] = s * 0.1;
+      }
+    }
+    return out;
+  }
+}
+
+/** A dense-in-JS TopK SAE with random weights (W_dec rows = W_enc columns, unit norm). */
+export class ToySae implements SaeCodec {
+  readonly wDec: Float32Array;
+  readonly bDec: Float32Array;
+  constructor(readonly d: number, readonly n: number, readonly k: number, seed: string) {
+    const rng = runRng(seed).stream('sae');
+    this.wDec = rng.normalArray(n * d);
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += (this.wDec[j * d + i] as number) ** 2;
+      for (let i = 0; i < d; i++) this.wDec[j * d + i] = (this.wDec[j * d + i] as number) / Math.sqrt(s);
+    }
+    this.bDec = rng.normalArray(d, 0.01);
+  }
+  decoderRow(j: number): Float32Array {
+    return this.wDec.slice(j * this.d, (j + 1) * this.d);
+  }
+  async encode(x: Float32Array, rows: number): Promise<TopKCodes> {
+    const { d, n, k } = this;
+    const values = new Float32Array(rows * k);
+    const indices = new Int32Array(rows * k);
+    for (let r = 0; r < rows; r++) {
+      const pre: [number, number][] = [];
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let i = 0; i < d; i++) s += ((x[r * d + i] as number) - (this.bDec[i] as number)) * (this.wDec[j * d + i] as number);
+        pre.push([Math.max(0, s), j]);
+      }
+      pre.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      for (let t = 0; t < k; t++) { values[r * k + t] = pre[t]![0]; indices[r * k + t] = pre[t]![1]; }
+    }
+    return { rows, k, values, indices };
+  }
+}

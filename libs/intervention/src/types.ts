@@ -1,0 +1,44 @@
+/**
+ * What the intervention needs of a language model: residual taps, and logits with an additive input at one
+ * block's output. libs/lm's Llama model provides both; tests use small fakes.
+ */
+export interface InjectableModel {
+  readonly dModel: number;
+  readonly numLayers: number;
+  readonly vocabSize: number;
+  readonly bosId: number;
+  /** Residual stream output of each requested block for tokens int32 [batch*seqLen], float32 [batch*seqLen*dModel]. */
+  tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>>;
+  /** Logits float32 [batch*seqLen*vocab], with `delta` [batch*seqLen*dModel] added to block `layer`'s output (null: none). */
+  logitsWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array>;
+}
+
+/** Top-k codes of rows, as the SAE's encoder returns them. */
+export interface TopKCodes {
+  readonly rows: number;
+  readonly k: number;
+  readonly values: Float32Array;
+  readonly indices: Int32Array;
+}
+
+/** The SAE of the full model at the injection block: encoder, decoder rows, decoder bias. */
+export interface SaeCodec {
+  readonly n: number;
+  readonly d: number;
+  readonly k: number;
+  /** x: unit-normalised rows float32 [rows*d]. */
+  encode(x: Float32Array, rows: number): Promise<TopKCodes>;
+  /** Decoder direction of feature j (length d). */
+  decoderRow(j: number): Float32Array;
+  readonly bDec: Float32Array;
+}
+
+/** The choices the paper leaves open; recorded with every result. */
+export interface InjectionVariant {
+  /** Add the SAE's b_dec to the decoded vector (default false: D_m leaves it out). */
+  readonly includeBias: boolean;
+  /** Scale the decoded vector back by |h_full| (default true: E saw h_full / |h_full|). */
+  readonly rescale: boolean;
+}
+
+export const DEFAULT_VARIANT: InjectionVariant = { includeBias: false, rescale: true };
