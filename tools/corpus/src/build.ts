@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { stableHash, type DocRecord, type HarvestResult, type PairRecord } from './harvest.ts';
 import { wordCount } from './clean.ts';
+import { findOccurring, matchForm } from './decontaminate.ts';
 
 export interface FileStats { readonly records: number; readonly chars: number; readonly words: number; readonly bytes: number; readonly sha256: string }
 
@@ -13,7 +14,8 @@ export interface CorpusManifest {
   readonly format: 'saetrace-corpus/1';
   readonly files: Readonly<Record<string, FileStats>>;
   readonly totals: Readonly<Record<string, { readonly docChars: number; readonly docWords: number; readonly docs: number }>>;
-  readonly parallel: { readonly dev: number; readonly test: number; readonly train: number };
+  /** Pair counts; heldOutSeen: held-out pairs dropped because their text occurs in a document or training pair. */
+  readonly parallel: { readonly dev: number; readonly test: number; readonly train: number; readonly heldOutSeen: number };
   readonly sources: HarvestResult['sources'];
   readonly settings: { readonly heldOutPercent: number; readonly evalPercent: number };
 }
@@ -60,6 +62,17 @@ export async function writeCorpus(out: string, pair: readonly [string, string], 
     const bucket = !heldOut(en) ? 'train' : stableHash(`dev:${en.toLowerCase()}`) % 5 === 0 ? 'dev' : 'test';
     pairs[bucket].push({ id: p.id, package: p.package, licence: p.licence, text: { [l1]: en, [l2]: p.text[l2] as string } });
   }
+  // A held-out pair whose either side still occurs in a document or a training pair is dropped, not trained on.
+  const held = [...pairs.dev, ...pairs.test];
+  const seen = new Set<string>();
+  for (const lang of pair) {
+    const hay = [...result.docs.filter((d) => d.lang === lang).map((d) => d.text), ...pairs.train.map((p) => p.text[lang] as string)];
+    for (const m of findOccurring(held.map((p) => p.text[lang] as string), hay)) seen.add(`${lang}\u0000${m}`);
+  }
+  const unseen = (p: PairRecord) => pair.every((lang) => !seen.has(`${lang}\u0000${matchForm(p.text[lang] as string)}`));
+  const heldOutSeen = held.length - held.filter(unseen).length;
+  pairs.dev = pairs.dev.filter(unseen);
+  pairs.test = pairs.test.filter(unseen);
   for (const k of ['dev', 'test', 'train'] as const) {
     const name = `parallel-${k}.jsonl.gz`;
     const recs = pairs[k].sort(byId);
@@ -74,7 +87,7 @@ export async function writeCorpus(out: string, pair: readonly [string, string], 
   const manifest: CorpusManifest = {
     pair: `${l1}-${l2}`, languages: [l1, l2], format: 'saetrace-corpus/1',
     files: Object.fromEntries(Object.entries(stats).sort(([a], [b]) => a.localeCompare(b))), totals,
-    parallel: { dev: pairs.dev.length, test: pairs.test.length, train: pairs.train.length },
+    parallel: { dev: pairs.dev.length, test: pairs.test.length, train: pairs.train.length, heldOutSeen },
     sources, settings,
   };
   await writeJsonAtomic(join(out, 'manifest.json'), manifest);

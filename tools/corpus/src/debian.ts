@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The .deb for a package in the cache directory, if downloaded. */
@@ -40,6 +40,8 @@ export function debVersion(deb: string): string {
 
 /** Extracts the members matching the shell patterns (e.g. './usr/share/locale/ja/*') into destDir. */
 export function extractDeb(deb: string, destDir: string, patterns: readonly string[]): { ok: true } | { ok: false; error: string } {
+  // A fresh directory each time: files left by an earlier run with other patterns must not enter the corpus.
+  rmSync(destDir, { recursive: true, force: true });
   mkdirSync(destDir, { recursive: true });
   const res = spawnSync('bash', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards --no-wildcards-match-slash --ignore-zeros "${@:3}" 2>/dev/null; exit 0', 'sh', deb, destDir, ...patterns], { encoding: 'utf8' });
   if (res.status !== 0) return { ok: false, error: `${deb}: extraction failed (${res.stderr.trim()})` };

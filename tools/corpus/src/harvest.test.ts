@@ -76,6 +76,21 @@ test('harvests catalogs from real .deb files end to end, skips a corrupt catalog
   if (!bad.ok) assert.match(bad.errors.join('\n'), /train\.ja\.jsonl\.gz: sha256 \w+ does not match/);
 });
 
+test('files left in the work directory by an earlier run never enter the harvest', () => {
+  if (!hasDpkg) { assert.ok(true, 'dpkg-deb absent'); return; }
+  const root = mkdtempSync(join(tmpdir(), 'stale-'));
+  buildDeb(root, 'pkg-c', { 'usr/share/locale/ja/LC_MESSAGES/c.mo': makeMo('UTF-8', SENTENCES.slice(0, 3).map(([en, ja]) => ({ id: en, str: [ja] }))) });
+  const stale = join(root, 'work/pkg/pkg-c/usr/share/locale/ja/LC_MESSAGES');
+  mkdirSync(stale, { recursive: true });
+  writeFileSync(join(stale, 'old.mo'), makeMo('UTF-8', SENTENCES.slice(10, 20).map(([en, ja]) => ({ id: en, str: [ja] }))));
+  const result = harvest({
+    tgt: langProfile('ja'), en: langProfile('en'), catalogPackages: ['pkg-c'], docPackages: [],
+    cacheDir: join(root, 'debs'), workDir: join(root, 'work'), heldOut: () => false,
+  });
+  assert.is(result.pairs.length, 3);
+  assert.ok(result.pairs.every((p) => p.id.startsWith('pkg-c/c/')));
+});
+
 test('verifyCorpus reports a missing or broken manifest', () => {
   const dir = mkdtempSync(join(tmpdir(), 'verify-'));
   const r = verifyCorpus(dir);
