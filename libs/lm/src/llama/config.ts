@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The Llama hyper-parameters saetrace reads from a Hugging Face config.json. */
+export interface LlamaConfig {
+  readonly hiddenSize: number;
+  readonly intermediateSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly rmsNormEps: number;
+  readonly ropeTheta: number;
+  readonly tieWordEmbeddings: boolean;
+  readonly vocabSize: number;
+  readonly bosTokenId: number;
+  readonly eosTokenId: number;
+  readonly maxPositionEmbeddings: number;
+}
+
+export const SUPPORTED_MODEL_TYPES: readonly string[] = ['llama'];
+
+/** A config.json that cannot be used; names the file and key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function int(path: string, raw: Record<string, unknown>, key: string, dflt?: number): number {
+  const v = raw[key] ?? dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(`${path}: '${key}' must be a positive integer, got ${JSON.stringify(raw[key])}`);
+  return v;
+}
+
+function num(path: string, raw: Record<string, unknown>, key: string, dflt: number): number {
+  const v = raw[key] ?? dflt;
+  if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`${path}: '${key}' must be a positive number, got ${JSON.stringify(raw[key])}`);
+  return v;
+}
+
+/** Validates a parsed config.json object (path is used in messages). */
+export function parseLlamaConfig(raw: unknown, path = 'config.json'): LlamaConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path}: expected a JSON object`);
+  const r = raw as Record<string, unknown>;
+  const type = r.model_type;
+  if (typeof type !== 'string' || !SUPPORTED_MODEL_TYPES.includes(type)) {
+    throw new ConfigError(`${path}: model_type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  }
+  const hiddenSize = int(path, r, 'hidden_size');
+  const numHeads = int(path, r, 'num_attention_heads');
+  const numKvHeads = int(path, r, 'num_key_value_heads', numHeads);
+  const headDim = int(path, r, 'head_dim', hiddenSize / numHeads);
+  if (numHeads % numKvHeads !== 0) throw new ConfigError(`${path}: num_attention_heads (${numHeads}) is not a multiple of num_key_value_heads (${numKvHeads})`);
+  if (headDim % 2 !== 0) throw new ConfigError(`${path}: head dimension ${headDim} must be even for rotary embeddings`);
+  const act = r.hidden_act ?? 'silu';
+  if (act !== 'silu') throw new ConfigError(`${path}: hidden_act ${JSON.stringify(act)} is not supported (supported: silu)`);
+  const scaling = r.rope_scaling;
+  if (scaling !== undefined && scaling !== null) throw new ConfigError(`${path}: rope_scaling is not supported`);
+  return {
+    hiddenSize, numHeads, numKvHeads, headDim,
+    intermediateSize: int(path, r, 'intermediate_size'),
+    numLayers: int(path, r, 'num_hidden_layers'),
+    rmsNormEps: num(path, r, 'rms_norm_eps', 1e-6),
+    ropeTheta: num(path, r, 'rope_theta', 10000),
+    tieWordEmbeddings: r.tie_word_embeddings === true,
+    vocabSize: int(path, r, 'vocab_size'),
+    bosTokenId: typeof r.bos_token_id === 'number' ? r.bos_token_id : 1,
+    eosTokenId: typeof r.eos_token_id === 'number' ? r.eos_token_id : 2,
+    maxPositionEmbeddings: int(path, r, 'max_position_embeddings', 2048),
+  };
+}
+
+/** Reads and validates dir/config.json. */
+export async function readLlamaConfig(dir: string): Promise<LlamaConfig> {
+  const path = join(dir, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new ConfigError(`${path}: not found (a Hugging Face model directory needs config.json)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${path}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return parseLlamaConfig(raw, path);
+}
+
+/** config.json contents in Hugging Face's form. */
+export function toHfConfig(c: LlamaConfig): Record<string, unknown> {
+  return {
+    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_act: 'silu',
+    hidden_size: c.hiddenSize, intermediate_size: c.intermediateSize, num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads, num_key_value_heads: c.numKvHeads, head_dim: c.headDim,
+    rms_norm_eps: c.rmsNormEps, rope_theta: c.ropeTheta, tie_word_embeddings: c.tieWordEmbeddings,
+    vocab_size: c.vocabSize, bos_token_id: c.bosTokenId, eos_token_id: c.eosTokenId,
+    max_position_embeddings: c.maxPositionEmbeddings, torch_dtype: 'float32', attention_bias: false, mlp_bias: false,
+  };
+}

@@ -1,0 +1,112 @@
+import { nn, type Dim, type Graph, type Value } from '@saetrace/engine';
+import type { LlamaConfig } from './config.ts';
+
+export interface ForwardOptions {
+  /** Window length T (rotary tables and the causal mask are built for it). */
+  readonly seqLen: number;
+  /** 0-based blocks whose residual output (before any later norm) is returned. */
+  readonly taps?: readonly number[];
+  /** An additive input [B, T, d] to the residual stream right after block `layer`. */
+  readonly inject?: { readonly layer: number; readonly delta: Value };
+  /** Return logits [B, T, V] (default true). */
+  readonly logits?: boolean;
+  /** Stop after this block (split point): the forward returns its residual as `residual`. */
+  readonly stopAfter?: number;
+  /** Start from a residual [B, T, d] given as input, after block `resumeAfter` (the other half of a split). */
+  readonly resume?: { readonly after: number; readonly residual: Value };
+}
+
+export interface ForwardResult {
+  readonly logits: Value | null;
+  readonly taps: Map<number, Value>;
+  readonly residual: Value;
+}
+
+/** Rotary tables for positions 0..T-1, Hugging Face layout: [cos(f) cos(f)] over the two halves of head_dim. */
+export function rotaryTables(T: number, headDim: number, theta: number): { cos: Float32Array; sin: Float32Array } {
+  const half = headDim / 2;
+  const cos = new Float32Array(T * headDim);
+  const sin = new Float32Array(T * headDim);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < half; i++) {
+      const a = t / theta ** ((2 * i) / headDim);
+      cos[t * headDim + i] = cos[t * headDim + i + half] = Math.cos(a);
+      sin[t * headDim + i] = sin[t * headDim + i + half] = Math.sin(a);
+    }
+  }
+  return { cos, sin };
+}
+
+/** rotate_half as a matrix: x R = [-x2, x1] for x = [x1, x2]. */
+function rotateHalfMatrix(headDim: number): Float32Array {
+  const h = headDim / 2;
+  const r = new Float32Array(headDim * headDim);
+  for (let i = 0; i < h; i++) {
+    r[(i + h) * headDim + i] = -1; // out[i] = -x[i + h]
+    r[i * headDim + (i + h)] = 1; // out[i + h] = x[i]
+  }
+  return r;
+}
+
+/**
+ * Builds a Llama forward pass on `tokens` [B, T] (int64) from parameters given as graph values under their
+ * Hugging Face names (so one graph serves every checkpoint of a config, and training feeds them as inputs).
+ */
+export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string, Value>>, tokens: Value | null, o: ForwardOptions): ForwardResult {
+  const T = o.seqLen;
+  const hd = c.headDim;
+  const KV = c.numKvHeads;
+  const rep = c.numHeads / KV;
+  const P = (name: string): Value => {
+    const v = p[name];
+    if (!v) throw new Error(`llamaForward: parameter '${name}' is missing`);
+    return v;
+  };
+  const linear = (x: Value, w: string) => nn.matmul(g, x, nn.transpose(g, P(w), [1, 0]));
+  const { cos, sin } = rotaryTables(T, hd, c.ropeTheta);
+  const cosV = g.constant(Array.from(cos), [T, hd]);
+  const sinV = g.constant(Array.from(sin), [T, hd]);
+  const rot = g.constant(Array.from(rotateHalfMatrix(hd)), [hd, hd]);
+  const maskV = g.constant(Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? -1e9 : 0)), [T, T]);
+  const rope = (x: Value) => nn.add(g, nn.mul(g, x, cosV), nn.mul(g, nn.matmul(g, x, rot), sinV));
+  const taps = new Map<number, Value>();
+  const tapSet = new Set(o.taps ?? []);
+  for (const l of tapSet) if (!Number.isInteger(l) || l < 0 || l >= c.numLayers) throw new RangeError(`llamaForward: tap ${l} is not a block index in [0, ${c.numLayers})`);
+
+  let h: Value;
+  let first = 0;
+  if (o.resume) {
+    h = o.resume.residual;
+    first = o.resume.after + 1;
+  } else {
+    if (!tokens) throw new Error('llamaForward: tokens are required unless resuming from a residual');
+    h = g.op1('Gather', [P('model.embed_tokens.weight'), tokens], { axis: 0 });
+  }
+  const last = o.stopAfter ?? c.numLayers - 1;
+  for (let l = first; l <= last; l++) {
+    const pre = `model.layers.${l}`;
+    const x = nn.rmsNorm(g, h, P(`${pre}.input_layernorm.weight`), c.rmsNormEps);
+    const heads = (v: Value, groups: number, per: number) => nn.transpose(g, nn.reshape(g, v, [0, T, groups, per, hd]), [0, 2, 3, 1, 4]);
+    const q = rope(heads(linear(x, `${pre}.self_attn.q_proj.weight`), KV, rep));
+    const k = rope(heads(linear(x, `${pre}.self_attn.k_proj.weight`), KV, 1));
+    const v = heads(linear(x, `${pre}.self_attn.v_proj.weight`), KV, 1);
+    const scores = nn.add(g, nn.scale(g, nn.matmul(g, q, nn.transpose(g, k, [0, 1, 2, 4, 3])), 1 / Math.sqrt(hd)), maskV);
+    const att = nn.matmul(g, g.op1('Softmax', [scores], { axis: -1 }), v);
+    const merged = nn.reshape(g, nn.transpose(g, att, [0, 3, 1, 2, 4]), [0, T, c.numHeads * hd]);
+    h = nn.add(g, h, linear(merged, `${pre}.self_attn.o_proj.weight`));
+    const y = nn.rmsNorm(g, h, P(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
+    const mlp = linear(nn.mul(g, nn.silu(g, linear(y, `${pre}.mlp.gate_proj.weight`)), linear(y, `${pre}.mlp.up_proj.weight`)), `${pre}.mlp.down_proj.weight`);
+    h = nn.add(g, h, mlp);
+    if (tapSet.has(l)) taps.set(l, h);
+    if (o.inject && o.inject.layer === l) h = nn.add(g, h, o.inject.delta);
+  }
+  let logits: Value | null = null;
+  if ((o.logits ?? true) && last === c.numLayers - 1) {
+    const hn = nn.rmsNorm(g, h, P('model.norm.weight'), c.rmsNormEps);
+    logits = linear(hn, c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  }
+  return { logits, taps, residual: h };
+}
+
+/** The symbolic batch dimension used by inference graphs. */
+export const BATCH: Dim = 'batch';

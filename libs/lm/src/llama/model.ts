@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Graph, Session, type HostTensor, type SessionOptions, type Value } from '@saetrace/engine';
+import { loadTokenizer, type LoadedTokenizer } from '../tokenizer/index.ts';
+import { readLlamaConfig, type LlamaConfig } from './config.ts';
+import { BATCH, llamaForward } from './forward.ts';
+import { llamaParamShapes } from './params.ts';
+import { readLlamaWeights, type LlamaWeights } from './weights.ts';
+
+async function sha256File(path: string, h: ReturnType<typeof createHash>): Promise<void> {
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+}
+
+/**
+ * A Llama checkpoint ready to run: residual taps (TapModel), logits with an injected delta
+ * (InjectableModel), perplexity inputs and greedy generation. Graphs are built per (T, outputs) and cached;
+ * weights are fed as inputs so a graph is shared by all checkpoints of a config.
+ */
+export class LlamaModel {
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private readonly weightFeeds: Record<string, HostTensor>;
+
+  constructor(readonly config: LlamaConfig, weights: LlamaWeights, readonly tokenizer: LoadedTokenizer | null, private readonly hash: string, private readonly sessionOptions: SessionOptions = {}) {
+    this.weightFeeds = {};
+    for (const name of llamaParamShapes(config).keys()) {
+      const w = weights[name];
+      if (!w) throw new Error(`LlamaModel: weight '${name}' is missing`);
+      this.weightFeeds[name] = w;
+    }
+  }
+
+  /** Loads config.json, the weights (single or sharded safetensors) and tokenizer.json of a model directory. */
+  static async load(dir: string, options: SessionOptions = {}): Promise<LlamaModel> {
+    const config = await readLlamaConfig(dir);
+    const weights = await readLlamaWeights(dir, config);
+    const tokenizer = existsSync(join(dir, 'tokenizer.json')) ? await loadTokenizer(dir) : null;
+    if (tokenizer && tokenizer.vocabSize > config.vocabSize) {
+      throw new Error(`${dir}: tokenizer.json has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`);
+    }
+    const h = createHash('sha256');
+    for (const f of ['config.json', 'model.safetensors', 'model.safetensors.index.json', 'tokenizer.json']) {
+      const p = join(dir, f);
+      if (existsSync(p)) { h.update(f); await sha256File(p, h); }
+    }
+    if (existsSync(join(dir, 'model.safetensors.index.json')) && !existsSync(join(dir, 'model.safetensors'))) {
+      // Shards are covered through the index's weight map plus each shard's bytes.
+      const { readdirSync } = await import('node:fs');
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.safetensors')).sort()) { h.update(f); await sha256File(join(dir, f), h); }
+    }
+    return new LlamaModel(config, weights, tokenizer, h.digest('hex'), options);
+  }
+
+  get dModel(): number { return this.config.hiddenSize; }
+  get numLayers(): number { return this.config.numLayers; }
+  get vocabSize(): number { return this.config.vocabSize; }
+  get bosId(): number { return this.tokenizer?.bosId ?? this.config.bosTokenId; }
+
+  fingerprint(): string {
+    return this.hash;
+  }
+
+  encode(text: string): number[] {
+    if (!this.tokenizer) throw new Error('LlamaModel: this model directory has no tokenizer.json');
+    return this.tokenizer.encode(text, { addBos: false });
+  }
+
+  private session(key: string, build: (g: Graph, p: Record<string, Value>, tokens: Value) => void): Promise<Session> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      const g = new Graph(`llama_${key}`);
+      const p: Record<string, Value> = {};
+      for (const [name, shape] of llamaParamShapes(this.config)) p[name] = g.input(name, 'float32', shape);
+      build(g, p, g.input('tokens', 'int64', [BATCH, Number(key.split('|')[0])]));
+      s = Session.create(g, this.sessionOptions);
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private tokenFeed(tokens: Int32Array, batch: number, seqLen: number): HostTensor {
+    if (tokens.length !== batch * seqLen) throw new RangeError(`LlamaModel: ${tokens.length} tokens for batch ${batch} x ${seqLen}`);
+    for (const t of tokens) if (t < 0 || t >= this.config.vocabSize) throw new RangeError(`LlamaModel: token id ${t} outside the vocabulary (${this.config.vocabSize})`);
+    return { dtype: 'int64', shape: [batch, seqLen], data: BigInt64Array.from(tokens, (t) => BigInt(t)) };
+  }
+
+  /** Residual stream outputs of the requested blocks, all from one pass: float32 [batch*seqLen*d] each. */
+  async tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>> {
+    const sorted = [...new Set(layers)].sort((a, b) => a - b);
+    const key = `${seqLen}|taps:${sorted.join(',')}`;
+    const s = await this.session(key, (g, p, tok) => {
+      const r = llamaForward(g, this.config, p, tok, { seqLen, taps: sorted, logits: false, stopAfter: Math.max(...sorted) });
+      for (const l of sorted) g.output(r.taps.get(l) as Value, `h${l}`);
+    });
+    const out = await s.run({ ...this.weightFeeds, tokens: this.tokenFeed(tokens, batch, seqLen) });
+    return new Map(sorted.map((l) => [l, out[`h${l}`]?.data as Float32Array]));
+  }
+
+  /** Logits float32 [batch*seqLen*V]; with `delta` [batch*seqLen*d] added after block `layer`. */
+  async logitsWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array> {
+    const feeds: Record<string, HostTensor> = { ...this.weightFeeds, tokens: this.tokenFeed(tokens, batch, seqLen) };
+    if (delta === null) {
+      const s = await this.session(`${seqLen}|logits`, (g, p, tok) => {
+        g.output(llamaForward(g, this.config, p, tok, { seqLen }).logits as Value, 'logits');
+      });
+      return (await s.run(feeds)).logits?.data as Float32Array;
+    }
+    if (delta.length !== batch * seqLen * this.dModel) throw new RangeError(`LlamaModel: delta has ${delta.length} values, expected ${batch * seqLen * this.dModel}`);
+    const s = await this.session(`${seqLen}|inject:${layer}`, (g, p, tok) => {
+      const d = g.input('delta', 'float32', [BATCH, seqLen, this.dModel]);
+      g.output(llamaForward(g, this.config, p, tok, { seqLen, inject: { layer, delta: d } }).logits as Value, 'logits');
+    });
+    feeds.delta = { dtype: 'float32', shape: [batch, seqLen, this.dModel], data: delta };
+    return (await s.run(feeds)).logits?.data as Float32Array;
+  }
+
+  /**
+   * Greedy continuation of `prompt` ids: at most `maxNew` tokens, stopping at EOS or when the decoded
+   * continuation contains `stop`. Runs a fixed window (causal attention makes right padding harmless).
+   */
+  async generate(prompt: readonly number[], maxNew: number, options: { stop?: string; window?: number; delta?: (tokens: Int32Array, len: number) => Promise<{ layer: number; delta: Float32Array } | null> } = {}): Promise<number[]> {
+    const W = options.window ?? Math.min(this.config.maxPositionEmbeddings, prompt.length + maxNew);
+    if (prompt.length === 0) throw new RangeError('generate: empty prompt');
+    const seq = [...prompt];
+    const out: number[] = [];
+    const V = this.vocabSize;
+    const pad = this.tokenizer?.padId ?? 0;
+    while (out.length < maxNew) {
+      const ctx = seq.slice(-W);
+      const tokens = Int32Array.from({ length: W }, (_, i) => (i < ctx.length ? (ctx[i] as number) : pad));
+      const inj = options.delta ? await options.delta(tokens, ctx.length) : null;
+      const logits = await this.logitsWithDelta(tokens, 1, W, inj?.layer ?? 0, inj?.delta ?? null);
+      const off = (ctx.length - 1) * V;
+      let best = 0;
+      for (let v = 1; v < V; v++) if ((logits[off + v] as number) > (logits[off + best] as number)) best = v;
+      if (best === (this.tokenizer?.eosId ?? this.config.eosTokenId)) break;
+      out.push(best);
+      seq.push(best);
+      if (options.stop && this.tokenizer && this.tokenizer.decode(out).includes(options.stop)) break;
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s).release();
+    this.sessions.clear();
+  }
+}
+
+/** Loads a model directory as a TapModel for activation extraction (libs/activations looks this up by name). */
+export async function loadTapModel(dir: string): Promise<LlamaModel> {
+  return LlamaModel.load(dir);
+}

@@ -1,0 +1,55 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCheckpointTensors, writeJsonAtomic, writeSafetensors, type Rng, type TensorData } from '@saetrace/engine';
+import { toHfConfig, type LlamaConfig } from './config.ts';
+import { isNormParam, llamaParamShapes } from './params.ts';
+
+export type LlamaWeights = Record<string, TensorData>;
+
+/** Reads a checkpoint's tensors and checks every name and shape against config.json. */
+export async function readLlamaWeights(dir: string, c: LlamaConfig): Promise<LlamaWeights> {
+  const expected = llamaParamShapes(c);
+  const tensors = await readCheckpointTensors(dir, (name) => expected.has(name) || name === 'lm_head.weight');
+  const out: LlamaWeights = {};
+  for (const [name, shape] of expected) {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`${dir}: tensor '${name}' is missing from the checkpoint`);
+    if (t.dtype !== 'float32') throw new Error(`${dir}: tensor '${name}' has element type ${t.dtype}, expected a float type`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`${dir}: tensor '${name}' has shape [${t.shape.join(',')}] but config.json implies [${shape.join(',')}]`);
+    }
+    out[name] = t;
+  }
+  return out;
+}
+
+/** Random initial weights: N(0, std) for matrices (output projections scaled by 1/sqrt(2L)), ones for norms. */
+export function initLlamaWeights(c: LlamaConfig, rng: Rng, std = 0.02): LlamaWeights {
+  const out: LlamaWeights = {};
+  for (const [name, shape] of llamaParamShapes(c)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (isNormParam(name)) { out[name] = { dtype: 'float32', shape, data: new Float32Array(n).fill(1) }; continue; }
+    const s = /o_proj|down_proj/.test(name) ? std / Math.sqrt(2 * c.numLayers) : std;
+    out[name] = { dtype: 'float32', shape, data: rng.stream(name).normalArray(n, s) };
+  }
+  return out;
+}
+
+/**
+ * Writes a checkpoint in Hugging Face layout: config.json, model.safetensors (+ the tokenizer files copied
+ * from tokenizerDir), and saetrace.json with whatever training facts are given (e.g. tokens seen).
+ */
+export async function saveLlamaCheckpoint(dir: string, c: LlamaConfig, weights: LlamaWeights, options: { tokenizerDir?: string; info?: Record<string, unknown> } = {}): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeSafetensors(join(dir, 'model.safetensors'), weights, { format: 'pt' });
+  if (options.tokenizerDir) {
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
+      const src = join(options.tokenizerDir, f);
+      if (existsSync(src)) await copyFile(src, join(dir, f));
+    }
+  }
+  if (options.info) await writeJsonAtomic(join(dir, 'saetrace.json'), options.info);
+  // config.json last: a directory with it is a complete checkpoint.
+  await writeJsonAtomic(join(dir, 'config.json'), toHfConfig(c));
+}
