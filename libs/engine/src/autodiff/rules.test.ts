@@ -43,6 +43,8 @@ test('matrix products: MatMul (batched, broadcast batch) and Gemm with transpose
   await check('MatMul', [x('a', 3, 4), x('b', 4, 2)], (g, [a, b]) => g.op1('MatMul', [a!, b!]));
   await check('MatMul batched', [x('a', 2, 3, 4), x('b', 2, 4, 2)], (g, [a, b]) => g.op1('MatMul', [a!, b!]));
   await check('MatMul broadcast', [x('a', 2, 3, 4), x('b', 4, 2)], (g, [a, b]) => g.op1('MatMul', [a!, b!]));
+  // Same rank, a batch axis of 1 against 3 (grouped-query attention's key heads).
+  await check('MatMul broadcast axis', [x('a', 2, 3, 2, 4), x('b', 2, 1, 4, 2)], (g, [a, b]) => g.op1('MatMul', [a!, b!]));
   for (const [tA, tB] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
     const sa = tA ? [4, 3] : [3, 4];
     const sb = tB ? [2, 4] : [4, 2];

@@ -88,12 +88,8 @@ export const rules: Readonly<Record<string, GradRule>> = {
     const da = g.op1('MatMul', [dy(d), swapLast(g, b)]);
     const db = g.op1('MatMul', [swapLast(g, a), dy(d)]);
     // Batch axes broadcast like elementwise ops; the matrix axes already match.
-    const reduceTo = (grad: Value, target: Value): Value => {
-      const gs = grad.shape;
-      const ts = target.shape as readonly (number | string)[];
-      if (!gs || gs.length === ts.length) return grad;
-      return unbroadcast(g, grad, target, gs);
-    };
+    // Batch axes broadcast like elementwise ops (a leading axis, or a 1 against a larger size).
+    const reduceTo = (grad: Value, target: Value): Value => (grad.shape ? unbroadcast(g, grad, target, grad.shape) : grad);
     if ((a.shape?.length ?? 0) < 2 || (b.shape?.length ?? 0) < 2) throw new Error(`autodiff: MatMul '${n.name}' with a rank-1 operand is not supported`);
     void out;
     return [reduceTo(da, a), reduceTo(db, b)];

@@ -41,7 +41,7 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfi
     ],
   },
   default: {
-    name: 'default', vocabSize: 8192, seqLen: 128, batch: 16, warmupSteps: 50, parallelShare: 0.05, checkpoints: 10,
+    name: 'default', vocabSize: 8192, seqLen: 129, batch: 16, warmupSteps: 50, parallelShare: 0.05, checkpoints: 10,
     weightDecay: 0.1, seed: 1234,
     members: [
       { size: 's', hiddenSize: 64, layers: 3, heads: 2, kvHeads: 1, intermediateSize: 176, steps: 1500, peakLr: 3e-3 },

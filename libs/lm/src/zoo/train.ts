@@ -1,0 +1,129 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crossEntropy, readSafetensors, runRng, TrainStep, warmupCosine, writeJsonAtomic, writeSafetensors, type ParamSpec, type TensorData, type Value } from '@saetrace/engine';
+import { parseLlamaConfig, type LlamaConfig } from '../llama/config.ts';
+import { llamaForward } from '../llama/forward.ts';
+import { isNormParam, llamaParamShapes } from '../llama/params.ts';
+import { initLlamaWeights, saveLlamaCheckpoint, type LlamaWeights } from '../llama/weights.ts';
+import { flopParams, logSpacedSteps, type FamilyMember, type FamilyProfile } from './family.ts';
+import type { TrainingTokens } from './tokens.ts';
+
+export interface MemberCheckpoint { readonly step: number; readonly tokens: number; readonly dir: string }
+export interface MemberResult {
+  readonly size: string;
+  readonly config: LlamaConfig;
+  readonly checkpoints: readonly MemberCheckpoint[];
+  readonly losses: readonly { step: number; loss: number }[];
+  readonly trainSeconds: number;
+  readonly tokensPerSecond: number;
+  /** Model FLOPs (6 * N * tokens, attention included) per second. */
+  readonly flopsPerSecond: number;
+  readonly resumedFrom: number;
+}
+
+export function memberConfig(profile: FamilyProfile, m: FamilyMember, vocabSize: number): LlamaConfig {
+  return parseLlamaConfig({
+    model_type: 'llama', hidden_size: m.hiddenSize, intermediate_size: m.intermediateSize, num_hidden_layers: m.layers,
+    num_attention_heads: m.heads, num_key_value_heads: m.kvHeads, vocab_size: vocabSize, rms_norm_eps: 1e-5, rope_theta: 10000,
+    tie_word_embeddings: true, max_position_embeddings: Math.max(profile.seqLen, 128), bos_token_id: 1, eos_token_id: 2,
+  });
+}
+
+/** Training FLOPs per token: 6 x (matrix parameters + LM head) plus the attention score and value products. */
+export function trainFlopsPerToken(profile: FamilyProfile, m: FamilyMember, vocab: number): number {
+  return 6 * flopParams(m, vocab) + 6 * m.layers * profile.seqLen * m.hiddenSize;
+}
+
+function toTensors(c: LlamaConfig, table: Readonly<Record<string, Float32Array>>): LlamaWeights {
+  const out: LlamaWeights = {};
+  for (const [name, shape] of llamaParamShapes(c)) out[name] = { dtype: 'float32', shape, data: table[name] as Float32Array };
+  return out;
+}
+
+/**
+ * Trains one family member with AdamW (warm-up then cosine) on packed windows, saving Hugging Face
+ * checkpoints at log-spaced steps. Resumable: the optimiser state is saved with every checkpoint and an
+ * interrupted run continues from the last one, giving the same bytes as an uninterrupted run.
+ */
+export async function trainMember(options: {
+  readonly profile: FamilyProfile; readonly member: FamilyMember; readonly data: TrainingTokens; readonly vocabSize: number;
+  readonly outDir: string; readonly tokenizerDir?: string; readonly threads?: number; readonly onProgress?: (step: number, loss: number) => void;
+  /** Stop after this many steps in this call (to test resumption). */
+  readonly stopAfter?: number;
+}): Promise<MemberResult> {
+  const { profile, member: m, data } = options;
+  const c = memberConfig(profile, m, options.vocabSize);
+  const T = profile.seqLen - 1;
+  const B = profile.batch;
+  const rng = runRng(profile.seed).stream(`zoo/${m.size}`);
+  const init = initLlamaWeights(c, rng.stream('init'));
+  const specs: ParamSpec[] = [...llamaParamShapes(c)].map(([name, shape]) => ({ name, shape, init: init[name]?.data as Float32Array, decay: !isNormParam(name) && !name.includes('embed') }));
+  const ts = await TrainStep.create({
+    params: specs,
+    data: [{ name: 'tokens', dtype: 'int64', shape: [B, T] }, { name: 'targets', dtype: 'int64', shape: [B * T] }],
+    build: (g, p, d) => {
+      const r = llamaForward(g, c, p, d.tokens as Value, { seqLen: T });
+      return { loss: crossEntropy(g, g.op1('Reshape', [r.logits as Value, g.ints([B * T, c.vocabSize])]), d.targets as Value) };
+    },
+    adam: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: profile.weightDecay },
+    session: { threads: options.threads },
+  });
+  const memberDir = join(options.outDir, m.size);
+  const stateDir = join(memberDir, 'train-state');
+  const ckptSteps = new Set(logSpacedSteps(m.steps, profile.checkpoints));
+  const losses: { step: number; loss: number }[] = [];
+  let resumedFrom = 0;
+  const statePath = join(stateDir, 'state.json');
+  if (existsSync(statePath)) {
+    const st = JSON.parse(readFileSync(statePath, 'utf8')) as { step: number; losses: { step: number; loss: number }[] };
+    const read = async (f: string) => Object.fromEntries([...(await readSafetensors(join(stateDir, f))).tensors].map(([k, t]) => [k, t.data as Float32Array]));
+    ts.restore({ step: st.step, params: await read('params.safetensors'), m: await read('m.safetensors'), v: await read('v.safetensors') });
+    losses.push(...st.losses);
+    resumedFrom = st.step;
+  }
+  const order = rng.stream('order');
+  // The window order is a pure function of (seed, epoch), so a resumed run sees the same batches.
+  const perm = (epoch: number) => order.stream(`epoch-${epoch}`).shuffle(Array.from({ length: data.count }, (_, i) => i));
+  let epoch = -1;
+  let permutation: number[] = [];
+  const tokens = new BigInt64Array(B * T);
+  const targets = new BigInt64Array(B * T);
+  const t0 = performance.now();
+  let stepsRun = 0;
+  for (let step = ts.step + 1; step <= m.steps; step++) {
+    for (let b = 0; b < B; b++) {
+      const flat = (step - 1) * B + b;
+      const e = Math.floor(flat / data.count);
+      if (e !== epoch) { epoch = e; permutation = perm(e); }
+      const w = permutation[flat % data.count] as number;
+      for (let t = 0; t < T; t++) {
+        tokens[b * T + t] = BigInt(data.windows[w * data.seqLen + t] as number);
+        targets[b * T + t] = BigInt(data.windows[w * data.seqLen + t + 1] as number);
+      }
+    }
+    const lr = warmupCosine(step, m.peakLr, profile.warmupSteps, m.steps);
+    const { loss } = await ts.run({ tokens: { dtype: 'int64', shape: [B, T], data: tokens }, targets: { dtype: 'int64', shape: [B * T], data: targets } }, lr);
+    losses.push({ step, loss });
+    stepsRun++;
+    options.onProgress?.(step, loss);
+    if (ckptSteps.has(step)) {
+      const s = ts.state();
+      await saveLlamaCheckpoint(join(memberDir, `step-${String(step).padStart(6, '0')}`), c, toTensors(c, s.params), { tokenizerDir: options.tokenizerDir, info: { step, tokens: step * B * T, loss, size: m.size, seed: profile.seed } });
+      const asTensors = (tab: Readonly<Record<string, Float32Array>>): Record<string, TensorData> => toTensors(c, tab);
+      await writeSafetensors(join(stateDir, 'params.safetensors'), asTensors(s.params));
+      await writeSafetensors(join(stateDir, 'm.safetensors'), asTensors(s.m));
+      await writeSafetensors(join(stateDir, 'v.safetensors'), asTensors(s.v));
+      await writeJsonAtomic(statePath, { step, losses });
+    }
+    if (options.stopAfter !== undefined && stepsRun >= options.stopAfter) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await ts.release();
+  const tokensRun = stepsRun * B * T;
+  const checkpoints = [...ckptSteps].sort((a, b) => a - b).filter((s) => s <= ts.step).map((step) => ({ step, tokens: step * B * T, dir: join(memberDir, `step-${String(step).padStart(6, '0')}`) }));
+  return {
+    size: m.size, config: c, checkpoints, losses, trainSeconds: seconds, resumedFrom,
+    tokensPerSecond: seconds > 0 ? tokensRun / seconds : 0,
+    flopsPerSecond: seconds > 0 ? (tokensRun * trainFlopsPerToken(profile, m, options.vocabSize)) / seconds : 0,
+  };
+}
