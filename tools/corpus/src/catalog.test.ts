@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mo } from 'gettext-parser';
-import { parseMo, readMo } from './catalog.ts';
+import { mo, po } from 'gettext-parser';
+import { parseMo, parsePo, readCatalog } from './catalog.ts';
 
 /** A compiled catalog as a translation team would ship it. */
 export function makeMo(charset: string, entries: { id: string; str: string[]; ctx?: string; plural?: string; fuzzy?: boolean }[]): Buffer {
@@ -54,11 +54,39 @@ test('truncated and garbage files are errors naming the file, not exceptions', (
   const g = parseMo(Buffer.from('not a catalog at all'), 'junk.mo');
   assert.not.ok(g.ok);
   const dir = mkdtempSync(join(tmpdir(), 'mo-'));
-  const missing = readMo(join(dir, 'none.mo'));
+  const missing = readCatalog(join(dir, 'none.mo'));
   assert.not.ok(missing.ok);
   if (!missing.ok) assert.match(missing.error, /none\.mo: cannot read \(ENOENT\)/);
   writeFileSync(join(dir, 'ok.mo'), good);
-  assert.ok(readMo(join(dir, 'ok.mo')).ok);
+  assert.ok(readCatalog(join(dir, 'ok.mo')).ok);
+});
+
+test('fuzzy entries are skipped; a .po catalog is read through its header charset', () => {
+  const translations = {
+    '': {
+      '': { msgid: '', msgstr: ['Content-Type: text/plain; charset=EUC-JP\n'] },
+      'Close the window now': { msgid: 'Close the window now', msgstr: ['今すぐウィンドウを閉じる'] },
+      'Guessed translation here': { msgid: 'Guessed translation here', msgstr: ['推測の訳'], comments: { flag: 'fuzzy, c-format' } },
+    },
+  };
+  const buf = po.compile({ charset: 'EUC-JP', headers: { 'Content-Type': 'text/plain; charset=EUC-JP' }, translations } as Parameters<typeof po.compile>[0]);
+  assert.not.ok(buf.includes(Buffer.from('今すぐ', 'utf8')), 'the .po bytes are EUC-JP, not UTF-8');
+  const r = parsePo(buf, 'x.po');
+  assert.ok(r.ok);
+  if (r.ok) {
+    assert.is(r.charset, 'euc-jp');
+    assert.equal(r.entries.map((e) => [e.msgid, e.msgstr]), [['Close the window now', '今すぐウィンドウを閉じる']]);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'po-'));
+  writeFileSync(join(dir, 'x.po'), buf);
+  const f = readCatalog(join(dir, 'x.po'));
+  assert.ok(f.ok && f.entries.length === 1);
+  // A .mo built with a fuzzy entry kept (msgfmt --use-fuzzy) cannot flag it: it is read as translated.
+  const m = parseMo(makeMo('UTF-8', [{ id: 'Guessed translation here', str: ['推測の訳'], fuzzy: true }]), 'f.mo');
+  assert.ok(m.ok && m.entries.length === 1);
+  const bad = parsePo(Buffer.from('msgid "a" junk\nmsgstr "b"\n'), 'bad.po');
+  assert.not.ok(bad.ok);
+  if (!bad.ok) assert.match(bad.error, /^bad\.po: unreadable catalog/);
 });
 
 test.run();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mo as moParser } from 'gettext-parser';
+import { mo as moParser, po as poParser } from 'gettext-parser';
 
 export interface CatalogEntry {
   readonly msgid: string;
@@ -13,14 +13,15 @@ export type CatalogResult =
   | { readonly ok: false; readonly error: string };
 
 /**
- * Reads a compiled gettext catalog (.mo). The charset comes from the catalog's own header
- * (gettext-parser decodes EUC-JP, Shift_JIS, UTF-8 ...). Fuzzy entries and the header are skipped;
- * msgctxt is dropped from the text but kept as `context`. A corrupt file is returned as an error, not thrown.
+ * Reads a gettext catalog: compiled (.mo) or source (.po). The charset comes from the catalog's own header
+ * (gettext-parser decodes EUC-JP, Shift_JIS, UTF-8 ...). Fuzzy entries (flagged in .po; msgfmt leaves them out
+ * of .mo unless told otherwise) and the header are skipped; msgctxt is dropped from the text but kept as
+ * `context`. A corrupt file is returned as an error, not thrown.
  */
-export function parseMo(buf: Buffer, name: string): CatalogResult {
+export function parseCatalog(buf: Buffer, name: string, format: 'mo' | 'po'): CatalogResult {
   let parsed: ReturnType<typeof moParser.parse>;
   try {
-    parsed = moParser.parse(buf);
+    parsed = format === 'mo' ? moParser.parse(buf) : poParser.parse(buf);
   } catch (err) {
     return { ok: false, error: `${name}: unreadable catalog (${err instanceof Error ? err.message : String(err)})` };
   }
@@ -39,13 +40,23 @@ export function parseMo(buf: Buffer, name: string): CatalogResult {
   return { ok: true, charset, entries };
 }
 
-/** parseMo on a file; unreadable files come back as errors naming the file. */
-export function readMo(path: string): CatalogResult {
+/** A compiled catalog (.mo). */
+export function parseMo(buf: Buffer, name: string): CatalogResult {
+  return parseCatalog(buf, name, 'mo');
+}
+
+/** A source catalog (.po). */
+export function parsePo(buf: Buffer, name: string): CatalogResult {
+  return parseCatalog(buf, name, 'po');
+}
+
+/** A catalog file, .po by its extension and .mo otherwise; unreadable files come back as errors naming the file. */
+export function readCatalog(path: string): CatalogResult {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
   } catch (err) {
     return { ok: false, error: `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
   }
-  return parseMo(buf, path);
+  return parseCatalog(buf, path, path.endsWith('.po') ? 'po' : 'mo');
 }

@@ -4,10 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { po } from 'gettext-parser';
 import { makeMo } from './catalog.test.ts';
 import { heldOutBy, writeCorpus } from './build.ts';
 import { harvest } from './harvest.ts';
+import { harvestCommand } from './cli.ts';
 import { langProfile } from './langs.ts';
 import { verifyCorpus } from './stats.ts';
 
@@ -76,10 +78,14 @@ test('harvests catalogs from real .deb files end to end, skips a corrupt catalog
   if (!bad.ok) assert.match(bad.errors.join('\n'), /train\.ja\.jsonl\.gz: sha256 \w+ does not match/);
 });
 
-test('files left in the work directory by an earlier run never enter the harvest', () => {
+test('source catalogs (.po) are read too; files left in the work directory by an earlier run never enter the harvest', () => {
   if (!hasDpkg) { assert.ok(true, 'dpkg-deb absent'); return; }
   const root = mkdtempSync(join(tmpdir(), 'stale-'));
-  buildDeb(root, 'pkg-c', { 'usr/share/locale/ja/LC_MESSAGES/c.mo': makeMo('UTF-8', SENTENCES.slice(0, 3).map(([en, ja]) => ({ id: en, str: [ja] }))) });
+  const poSource = po.compile({ charset: 'utf-8', headers: { 'Content-Type': 'text/plain; charset=UTF-8' }, translations: { '': Object.fromEntries(SENTENCES.slice(30, 32).map(([en, ja]) => [en, { msgid: en, msgstr: [ja] }])) } } as Parameters<typeof po.compile>[0]);
+  buildDeb(root, 'pkg-c', {
+    'usr/share/locale/ja/LC_MESSAGES/c.mo': makeMo('UTF-8', SENTENCES.slice(0, 3).map(([en, ja]) => ({ id: en, str: [ja] }))),
+    'usr/share/locale/ja/LC_MESSAGES/d.po': poSource,
+  });
   const stale = join(root, 'work/pkg/pkg-c/usr/share/locale/ja/LC_MESSAGES');
   mkdirSync(stale, { recursive: true });
   writeFileSync(join(stale, 'old.mo'), makeMo('UTF-8', SENTENCES.slice(10, 20).map(([en, ja]) => ({ id: en, str: [ja] }))));
@@ -87,8 +93,52 @@ test('files left in the work directory by an earlier run never enter the harvest
     tgt: langProfile('ja'), en: langProfile('en'), catalogPackages: ['pkg-c'], docPackages: [],
     cacheDir: join(root, 'debs'), workDir: join(root, 'work'), heldOut: () => false,
   });
-  assert.is(result.pairs.length, 3);
-  assert.ok(result.pairs.every((p) => p.id.startsWith('pkg-c/c/')));
+  assert.is(result.pairs.length, 5);
+  assert.equal([...new Set(result.pairs.map((p) => p.id.split('/').slice(0, 2).join('/')))].sort(), ['pkg-c/c', 'pkg-c/d']);
+});
+
+const hasGroff = spawnSync('groff', ['--version']).status === 0;
+
+const EN_PARA = 'The list command writes every entry of the directory to standard output, one entry on each line, sorted by name unless another order is asked for.';
+const JA_PARA = 'このコマンドはディレクトリの各項目を標準出力に一行ずつ書き出します。特に指定しない限り、名前の順に並べ替えます。';
+
+test('the harvest command reads catalogs, man pages and help pages from cached .debs and writes the pair', async () => {
+  if (!hasDpkg || !hasGroff) { assert.ok(true, 'dpkg-deb or groff absent'); return; }
+  const root = mkdtempSync(join(tmpdir(), 'cmd-'));
+  buildDeb(root, 'pkg-a', {
+    'usr/share/locale/ja/LC_MESSAGES/a.mo': makeMo('UTF-8', SENTENCES.map(([en, ja]) => ({ id: en, str: [ja] }))),
+    'usr/share/doc/pkg-a/copyright': 'License: GPL-2+\n',
+  });
+  const roff = (title: string, para: string) => `.TH ${title} 1\n.SH NAME\n${title} \\- list\n.SH DESCRIPTION\n${Array.from({ length: 4 }, () => para).join('\n.PP\n')}\n`;
+  buildDeb(root, 'manpages', {
+    'usr/share/man/man1/ls.1.gz': gzipSync(Buffer.from(roff('LS', EN_PARA))),
+    'usr/share/man/man1/dir.1.gz': gzipSync(Buffer.from('.so man1/ls.1\n'.padEnd(80, '\n'))),
+    'usr/share/doc/manpages/copyright': 'License: GPL-2+\n',
+  });
+  buildDeb(root, 'manpages-ja', {
+    'usr/share/man/ja/man1/ls.1.gz': gzipSync(Buffer.from(roff('LS', JA_PARA))),
+    'usr/share/doc/manpages-ja/copyright': 'License: GPL-2+\n',
+  });
+  buildDeb(root, 'gimp-help-ja', {
+    'usr/share/gimp/2.0/help/ja/intro.html': `<html><head><title>x</title></head><body><p>${JA_PARA}</p><p>${JA_PARA}&amp;${JA_PARA}</p></body></html>`,
+  });
+  const out = join(root, 'out');
+  const logs: string[] = [];
+  const code = await harvestCommand(['--lang', 'ja', '--packages', 'pkg-a', '--doc-packages', 'manpages,manpages-ja,gimp-help-ja,gimp-help-absent',
+    '--cache', join(root, 'debs'), '--work', join(root, 'work'), '--out', out, '--no-download', '--held-out', '40', '--eval', '10'], (s) => logs.push(s));
+  assert.is(code, 0);
+  assert.ok(logs.some((l) => /warning: gimp-help-absent: not downloaded/.test(l)), logs.join('\n'));
+  const read = (f: string) => gunzipSync(readFileSync(join(out, f))).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; text: string; source: string });
+  const en = [...read('train.en.jsonl.gz'), ...read('eval.en.jsonl.gz')];
+  const ja = [...read('train.ja.jsonl.gz'), ...read('eval.ja.jsonl.gz')];
+  const man = en.find((d) => d.source === 'usr/share/man/man1/ls.1.gz');
+  assert.ok(man, en.map((d) => d.id).join(', '));
+  assert.ok(man!.text.includes('The list command writes every entry'), 'roff rendered to plain text');
+  assert.not.ok(en.some((d) => d.source.includes('dir.1')), '.so redirects are not documents');
+  assert.ok(ja.some((d) => d.source === 'usr/share/man/ja/man1/ls.1.gz' && d.text.includes('標準出力')));
+  const help = ja.find((d) => d.source.endsWith('intro.html'));
+  assert.ok(help && !help.text.includes('<p>') && help.text.includes('&'), 'HTML reduced to text, entities decoded');
+  assert.ok(verifyCorpus(out).ok);
 });
 
 test('verifyCorpus reports a missing or broken manifest', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { basename, join, relative } from 'node:path';
-import { readMo } from './catalog.ts';
+import { readCatalog } from './catalog.ts';
 import { chunkText, joinMessages } from './chunk.ts';
 import { debVersion, extractDeb, findDeb, packageLicence } from './debian.ts';
 import { hasMarkup, isCleanPair, isTranslated, normaliseSpace, stripAccelerators } from './clean.ts';
@@ -68,15 +68,15 @@ export function harvest(opts: {
     const deb = findDeb(opts.cacheDir, pkg);
     if (!deb) { warnings.push(`${pkg}: not downloaded, skipped`); return; }
     const root = join(opts.workDir, 'pkg', pkg);
-    const ex = extractDeb(deb, root, [`./usr/share/locale/${tgt.code}/LC_MESSAGES/*.mo`, `./usr/share/doc/${pkg}/copyright`]);
+    const ex = extractDeb(deb, root, [`./usr/share/locale/${tgt.code}/LC_MESSAGES/*.[mp]o`, `./usr/share/doc/${pkg}/copyright`]);
     if (!ex.ok) { warnings.push(ex.error); return; }
     const licence = packageLicence(root, pkg);
-    const mos = walk(join(root, 'usr/share/locale', tgt.code)).filter((f) => f.endsWith('.mo'));
+    const mos = walk(join(root, 'usr/share/locale', tgt.code)).filter((f) => /\.[mp]o$/.test(f));
     if (mos.length === 0) return;
     sources.push({ package: pkg, version: debVersion(deb), licence, kind: 'catalogs' });
     for (const mo of mos) {
-      const cat = readMo(mo);
-      const domain = basename(mo, '.mo');
+      const cat = readCatalog(mo);
+      const domain = basename(mo).replace(/\.[mp]o$/, '');
       if (!cat.ok) { warnings.push(`${pkg}: ${cat.error.replace(`${root}/`, '')}; skipped`); continue; }
       const enMsgs: string[] = [];
       const tgtMsgs: string[] = [];
