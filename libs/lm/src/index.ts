@@ -7,3 +7,7 @@ export { LlamaModel, loadTapModel } from './llama/model.ts';
 export * from './zoo/family.ts';
 export * from './zoo/corpus.ts';
 export * from './zoo/packing.ts';
+export * from './zoo/tokens.ts';
+export * from './zoo/train.ts';
+export * from './zoo/eval.ts';
+export * from './zoo/family-run.ts';

@@ -2,12 +2,14 @@
 import type { Command } from '../command.ts';
 import { benchCommand } from './bench.ts';
 import { corpusCommand } from './corpus.ts';
+import { zooCommand } from './zoo.ts';
 import { activationsCommand } from './activations.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
   corpusCommand,
+  zooCommand,
   activationsCommand,
   tokenizerCommand,
 ];

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runRng, writeJsonAtomic } from '@saetrace/engine';
+import { LlamaModel } from '../llama/model.ts';
+import { loadTokenizer } from '../tokenizer/index.ts';
+import { readDocuments } from './corpus.ts';
+import { documentPerplexity, type LanguagePerplexity } from './eval.ts';
+import type { FamilyProfile } from './family.ts';
+import { trainingTokens } from './tokens.ts';
+import { trainMember, type MemberResult } from './train.ts';
+
+export interface FamilyManifest {
+  readonly profile: FamilyProfile['name'];
+  readonly pair: string;
+  readonly languages: readonly [string, string];
+  readonly seed: number;
+  readonly tokenizer: string;
+  readonly data: { readonly windows: number; readonly seqLen: number; readonly documents: number; readonly bilingualDocuments: number };
+  readonly members: readonly {
+    readonly size: string; readonly hiddenSize: number; readonly layers: number; readonly steps: number;
+    readonly checkpoints: readonly { readonly step: number; readonly tokens: number; readonly dir: string }[];
+    readonly losses: readonly { readonly step: number; readonly loss: number }[];
+    readonly evalPerplexity: LanguagePerplexity;
+    readonly trainSeconds: number; readonly tokensPerSecond: number; readonly flopsPerSecond: number;
+  }[];
+}
+
+/** Trains every member of a profile (or the named sizes), evaluates final perplexity, and writes family.json. */
+export async function trainFamily(options: {
+  readonly profile: FamilyProfile; readonly pair: string; readonly corpusRoot: string; readonly tokenizerDir: string; readonly outDir: string;
+  readonly sizes?: readonly string[]; readonly threads?: number; readonly evalDocs?: number;
+  readonly onProgress?: (size: string, step: number, steps: number, loss: number) => void;
+}): Promise<FamilyManifest> {
+  const { profile } = options;
+  const languages = options.pair.split('-') as [string, string];
+  if (languages.length !== 2) throw new Error(`trainFamily: pair must look like en-ja, got '${options.pair}'`);
+  const corpusDir = join(options.corpusRoot, options.pair);
+  const tokenizer = await loadTokenizer(options.tokenizerDir);
+  const tokenizerKey = createHash('sha256').update(readFileSync(join(options.tokenizerDir, 'tokenizer.json'))).digest('hex');
+  const data = await trainingTokens({ corpusDir, languages, tokenizer, tokenizerKey, seqLen: profile.seqLen, parallelShare: profile.parallelShare, rng: runRng(profile.seed).stream('data'), cacheDir: join(options.outDir, 'data') });
+  const evalDocs: Record<string, string[]> = {};
+  for (const lang of languages) {
+    evalDocs[lang] = [];
+    for await (const d of readDocuments(corpusDir, 'eval', lang)) { if (evalDocs[lang].length >= (options.evalDocs ?? 64)) break; evalDocs[lang].push(d.text); }
+  }
+  const unknown = (options.sizes ?? []).filter((s) => !profile.members.some((m) => m.size === s));
+  if (unknown.length) throw new Error(`trainFamily: unknown size ${unknown.join(', ')} (profile ${profile.name} has ${profile.members.map((m) => m.size).join(', ')})`);
+  const members: FamilyManifest['members'][number][] = [];
+  for (const m of profile.members) {
+    if (options.sizes && options.sizes.length && !options.sizes.includes(m.size)) continue;
+    const r: MemberResult = await trainMember({ profile, member: m, data, vocabSize: tokenizer.vocabSize, outDir: options.outDir, tokenizerDir: options.tokenizerDir, threads: options.threads, onProgress: (s, l) => options.onProgress?.(m.size, s, m.steps, l) });
+    const final = r.checkpoints.at(-1);
+    if (!final) throw new Error(`trainFamily: member ${m.size} saved no checkpoint`);
+    const model = await LlamaModel.load(final.dir, { threads: options.threads });
+    const ppl = await documentPerplexity(model, tokenizer, evalDocs, profile.seqLen);
+    await model.release();
+    members.push({ size: m.size, hiddenSize: m.hiddenSize, layers: m.layers, steps: m.steps, checkpoints: r.checkpoints, losses: r.losses, evalPerplexity: ppl, trainSeconds: r.trainSeconds, tokensPerSecond: r.tokensPerSecond, flopsPerSecond: r.flopsPerSecond });
+  }
+  const manifest: FamilyManifest = {
+    profile: profile.name, pair: options.pair, languages, seed: profile.seed, tokenizer: tokenizerKey,
+    data: { windows: data.count, seqLen: data.seqLen, documents: data.documents, bilingualDocuments: data.bilingualDocuments }, members,
+  };
+  await writeJsonAtomic(join(options.outDir, 'family.json'), manifest);
+  return manifest;
+}

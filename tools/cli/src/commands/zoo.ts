@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultThreads } from '@saetrace/engine';
+import { FAMILY_PROFILES, trainFamily } from '@saetrace/lm';
+import { UsageError, type Command } from '../command.ts';
+import { writeZooReport } from '../zoo-report.ts';
+
+export const zooCommand: Command = {
+  name: 'zoo',
+  summary: 'train the self-trained bilingual model family (checkpoints in Hugging Face layout)',
+  usage: [
+    'Usage: saetrace zoo train --profile smoke|default [--pair en-ja] [--size S ...] [--out DIR] [--threads N] [--report-dir reports]',
+    '',
+    'Trains every member of the profile (or the sizes named) with AdamW on data/corpus/<pair>, writing',
+    'checkpoints at log-spaced steps to DIR/<size>/step-N (default .cache/zoo/<pair>/<profile>), DIR/family.json',
+    'and reports/zoo.md. An interrupted run resumes from its last checkpoint. Needs data/tokenizer/<pair>.',
+    `Profiles: ${Object.values(FAMILY_PROFILES).map((p) => `${p.name} (${p.members.map((m) => m.size).join(', ')})`).join('; ')}`,
+  ].join('\n'),
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub !== 'train') throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'name a subcommand: train');
+    let values;
+    try {
+      values = parseArgs({ args: rest, options: {
+        profile: { type: 'string' }, pair: { type: 'string', default: 'en-ja' }, size: { type: 'string', multiple: true },
+        out: { type: 'string' }, threads: { type: 'string' }, 'report-dir': { type: 'string', default: 'reports' },
+        corpus: { type: 'string', default: 'data/corpus' }, tokenizer: { type: 'string' },
+      } }).values;
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const profile = FAMILY_PROFILES[values.profile as keyof typeof FAMILY_PROFILES];
+    if (!profile) throw new UsageError(`--profile must be one of ${Object.keys(FAMILY_PROFILES).join(', ')}, got '${values.profile ?? ''}'`);
+    const pair = values.pair ?? 'en-ja';
+    const tokenizerDir = values.tokenizer ?? join('data/tokenizer', pair);
+    if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) throw new UsageError(`no tokenizer at ${tokenizerDir}: run 'saetrace tokenizer train --pair ${pair}' first`);
+    const threads = values.threads ? Number(values.threads) : defaultThreads();
+    if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer, got '${values.threads}'`);
+    const outDir = values.out ?? join('.cache/zoo', pair, profile.name);
+    const tty = process.stderr.isTTY && process.env.CI !== 'true';
+    let last = 0;
+    const manifest = await trainFamily({
+      profile, pair, corpusRoot: values.corpus ?? 'data/corpus', tokenizerDir, outDir, sizes: values.size, threads,
+      onProgress: (size, step, steps, loss) => {
+        const now = Date.now();
+        if (tty && (now - last > 500 || step === steps)) { last = now; process.stderr.write(`\r${size}: step ${step}/${steps} loss ${loss.toFixed(3)}   `); }
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    const report = await writeZooReport(manifest, values['report-dir'] ?? 'reports');
+    console.log(`trained ${manifest.members.map((m) => m.size).join(', ')} -> ${outDir}/family.json; report ${report}`);
+    return 0;
+  },
+};

@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '@saetrace/engine';
+import type { FamilyManifest } from '@saetrace/lm';
+import { renderLineChart, type Point } from '../../report/charts.ts';
+
+/** Writes reports/zoo.md (and its loss-curve SVG): per-member size, throughput and final per-language perplexity. */
+export async function writeZooReport(m: FamilyManifest, reportDir: string, note = ''): Promise<string> {
+  const svgName = `zoo-${m.pair}-${m.profile}-loss.svg`;
+  const points: Point[] = [];
+  for (const mem of m.members) {
+    const tokensPerStep = (mem.checkpoints[0]?.tokens ?? 0) / (mem.checkpoints[0]?.step ?? 1);
+    // Smooth over 20 steps so the curve reads through batch noise.
+    for (let i = 0; i < mem.losses.length; i += Math.max(1, Math.floor(mem.losses.length / 150))) {
+      const w = mem.losses.slice(Math.max(0, i - 19), i + 1);
+      points.push({ x: (mem.losses[i]?.step ?? 0) * tokensPerStep, y: w.reduce((s, l) => s + l.loss, 0) / w.length, series: `${mem.size} (d=${mem.hiddenSize}, L=${mem.layers})` });
+    }
+  }
+  const svg = await renderLineChart(points, { title: `Training loss, ${m.pair} ${m.profile} family`, xTitle: 'training tokens (log)', yTitle: 'cross-entropy (20-step mean)', xLog: true });
+  await writeFileAtomic(join(reportDir, svgName), svg);
+  const [l1, l2] = m.languages;
+  const rows = m.members.map((x) => `| ${x.size} | ${x.hiddenSize} | ${x.layers} | ${x.steps} | ${x.checkpoints.length} | ${(x.checkpoints.at(-1)?.tokens ?? 0).toLocaleString('en-US')} | ${x.evalPerplexity.perLang[l1]?.toFixed(2)} | ${x.evalPerplexity.perLang[l2]?.toFixed(2)} | ${x.evalPerplexity.overall.toFixed(2)} | ${(x.trainSeconds / 60).toFixed(1)} | ${x.tokensPerSecond.toFixed(0)} | ${(x.flopsPerSecond / 1e9).toFixed(1)} |`);
+  const total = m.members.reduce((s, x) => s + x.trainSeconds, 0);
+  const md = [
+    `# The ${m.pair} model family (${m.profile} profile)`, '',
+    'Small Llama-architecture models trained by saetrace from one seed on the committed corpus (both languages, plus',
+    `parallel pairs written as bilingual documents: ${m.data.bilingualDocuments} of ${m.data.documents} documents), saved in Hugging Face layout at`,
+    'log-spaced steps. Perplexity is token-weighted over held-out eval documents (first window of each), BOS never a target.', '',
+    `![loss curves](${svgName})`, '',
+    `| size | d | blocks | steps | checkpoints | tokens seen | ppl ${l1} | ppl ${l2} | ppl all | minutes | tokens/s | model GFLOP/s |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows, '',
+    `Whole family: ${(total / 60).toFixed(1)} minutes of training on this machine; ${m.data.windows.toLocaleString('en-US')} windows of ${m.data.seqLen} tokens; seed ${m.seed}; tokenizer sha256 ${m.tokenizer.slice(0, 12)}.`,
+    note, '',
+  ].join('\n');
+  const path = join(reportDir, 'zoo.md');
+  await writeFileAtomic(path, md);
+  return path;
+}

@@ -1,0 +1,55 @@
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+
+export interface Point { readonly x: number; readonly y: number; readonly series: string }
+
+export interface LineChartOptions {
+  readonly title: string;
+  readonly xTitle: string;
+  readonly yTitle: string;
+  readonly xLog?: boolean;
+  readonly yLog?: boolean;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+async function render(spec: vl.TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** A multi-series line chart as SVG, drawn headless (no browser, no canvas). */
+export async function renderLineChart(points: readonly Point[], o: LineChartOptions): Promise<string> {
+  if (points.length === 0) throw new RangeError(`renderLineChart '${o.title}': no points`);
+  return render({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: o.title, width: o.width ?? 480, height: o.height ?? 280, background: 'white',
+    data: { values: points.map((p) => ({ ...p })) },
+    mark: { type: 'line', point: points.length <= 200 },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log' } : { zero: false } },
+      y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: o.yLog ? { type: 'log' } : { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null },
+    },
+  } as vl.TopLevelSpec);
+}
+
+/** Stacked shares (e.g. En / Ja / Mixed features) against x, as SVG. */
+export async function renderStackedArea(points: readonly Point[], o: LineChartOptions): Promise<string> {
+  if (points.length === 0) throw new RangeError(`renderStackedArea '${o.title}': no points`);
+  return render({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: o.title, width: o.width ?? 480, height: o.height ?? 280, background: 'white',
+    data: { values: points.map((p) => ({ ...p })) },
+    mark: 'area',
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log' } : { zero: false } },
+      y: { field: 'y', type: 'quantitative', title: o.yTitle, stack: 'normalize' },
+      color: { field: 'series', type: 'nominal', title: null },
+    },
+  } as vl.TopLevelSpec);
+}
