@@ -20,9 +20,12 @@ function row(lang: string, m: LanguageMeasures): string {
 }
 
 /** The Markdown section of reports/tokenizer.md for one pair. */
-export function renderPairReport(pair: string, tokenizerDir: string, split: string, measures: TokenizerMeasures, training: TrainingRecord | null): string {
+export function renderPairReport(
+  pair: string, tokenizerDir: string, split: string, measures: TokenizerMeasures, training: TrainingRecord | null, staleInputs: readonly string[] = [],
+): string {
   const [a, b] = pair.split('-') as [string, string];
   const lines: string[] = [`## ${pair}`, ''];
+  if (staleInputs.length > 0) lines.push(`**Stale:** ${staleInputs.join(', ')} changed since this tokenizer was trained; retrain it.`, '');
   if (training !== null) {
     const s = training.stats;
     lines.push(`Tokenizer \`${tokenizerDir}\`: byte-fallback BPE, ${num(s.vocabSize)} tokens (4 specials, 256 bytes, ` +
@@ -59,8 +62,9 @@ const HEADER = [
   '',
   'Written by `npx saetrace tokenizer report --pair <pair>`; each pair\'s section is regenerated in place.',
   'The tokenizer has no normalizer: decode(encode(text)) returns the text exactly (a literal `<s>`, `</s>`, `<pad>` or `<unk>` in text',
-  'is read as that special token). Pre-tokens: Japanese split into kanji / hiragana / katakana runs, other letters into words with',
-  'their leading space, digits one by one, punctuation runs, whitespace runs. Characters below the coverage cut are spelled as UTF-8 byte tokens.',
+  'is read as that special token). Pre-tokens: Japanese split into kanji / hiragana / katakana runs, Hangul runs, other letters into words',
+  'with their leading space, digits one by one, punctuation runs, whitespace runs. Every character seen at least twice in training (and',
+  'every kana and printable ASCII character) is a token; rarer characters are spelled as UTF-8 byte tokens (`<0xXX>`).',
   '',
 ].join('\n');
 

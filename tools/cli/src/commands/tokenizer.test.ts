@@ -75,6 +75,15 @@ test('report prints the rates, writes the pair section and replaces it on a reru
   assert.match(md2, /## en-ko\nkept/);
 });
 
+test('report flags a tokenizer whose training corpus has changed', async () => {
+  writeDocs('train', 'en', rep(EN, 21));
+  lines.length = 0;
+  assert.is(await cmd.run(['report', '--pair', 'en-ja', '--tokenizer', out, '--corpus', corpus, '--report', reportPath]), 0);
+  assert.match(lines.join('\n'), /warning: train\.en\.jsonl\.gz changed since/);
+  assert.match(readFileSync(reportPath, 'utf8'), /\*\*Stale:\*\* train\.en\.jsonl\.gz changed/);
+  assert.not.match(lines.join('\n'), /train\.ja\.jsonl\.gz changed/);
+});
+
 test('report without training.json still works', async () => {
   rmSync(join(out, 'training.json'));
   lines.length = 0;

@@ -119,8 +119,15 @@ async function report(argv: string[], deps: TokenizerDeps): Promise<number> {
   } catch {
     training = null;
   }
+  // training.json records the sha256 of its inputs: a corpus regenerated since then makes the tokenizer stale.
+  const stale: string[] = [];
+  for (const [file, sha] of Object.entries(training?.inputs ?? {})) {
+    const now = await sha256File(join(values.corpus, pair, file)).catch(() => 'missing');
+    if (now !== sha) stale.push(file);
+  }
+  if (stale.length > 0) deps.log(`warning: ${stale.join(', ')} changed since ${dir} was trained`);
   const measures = await measureTokenizer(tok, pairDocuments(values.corpus, pair, values.split, maxDocs));
-  const section = renderPairReport(pair, dir, values.split, measures, training);
+  const section = renderPairReport(pair, dir, values.split, measures, training, stale);
   let existing: string | null = null;
   try {
     existing = await readFile(values.report, 'utf8');
