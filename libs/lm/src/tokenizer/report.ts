@@ -63,8 +63,8 @@ const HEADER = [
   'Written by `npx saetrace tokenizer report --pair <pair>`; each pair\'s section is regenerated in place.',
   'The tokenizer has no normalizer: decode(encode(text)) returns the text exactly (a literal `<s>`, `</s>`, `<pad>` or `<unk>` in text',
   'is read as that special token). Pre-tokens: Japanese split into kanji / hiragana / katakana runs, Hangul runs, other letters into words',
-  'with their leading space, digits one by one, punctuation runs, whitespace runs. Every character seen at least twice in training (and',
-  'every kana and printable ASCII character) is a token; rarer characters are spelled as UTF-8 byte tokens (`<0xXX>`).',
+  'with their leading space, digits one by one, punctuation runs, whitespace runs. Every character seen at least `--min-char-freq` times (default 2) in',
+  'training, and every kana and printable ASCII character, is a token; rarer characters are spelled as UTF-8 byte tokens (`<0xXX>`).',
   '',
 ].join('\n');
 
