@@ -1,0 +1,92 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { gradients, Graph, runRng, Session, type Value } from '@saetrace/engine';
+import { buildSaeStep, SAE_PARAMS } from './step-graph.ts';
+import { geometricMedian, sumOfDistances } from './geometric-median.ts';
+import { initSae, roundToBf16 } from './init.ts';
+
+const d = 5, n = 7, k = 3, B = 4;
+
+function feeds64(seed: string) {
+  const r = runRng(seed);
+  const f = (shape: number[], std = 1) => ({ dtype: 'float64' as const, shape, data: Float64Array.from(r.normalArray(shape.reduce((a, b) => a * b, 1), std)) });
+  const bEnc = f([n], 0.1);
+  // A positive encoder bias keeps every top-k pre-activation away from the ReLU kink for the finite differences.
+  for (let i = 0; i < n; i++) (bEnc.data as Float64Array)[i] = 2 + i * 0.37;
+  return { x: f([B, d]), W_enc: f([n, d], 0.3), b_enc: bEnc, W_dec: f([n, d], 0.5), b_dec: f([d], 0.1) };
+}
+
+async function grads(variant: 'sparse' | 'dense', feeds: ReturnType<typeof feeds64>) {
+  const s = await Session.create(buildSaeStep({ d, n, k, batch: B, variant, mode: 'grads', dtype: 'float64' }), { threads: 1 });
+  return s.run(feeds);
+}
+
+test('sparse and dense step gradients agree, and match central finite differences of the loss', async () => {
+  const f = feeds64('g');
+  const sp = await grads('sparse', f);
+  const de = await grads('dense', f);
+  for (const p of SAE_PARAMS) {
+    const a = sp[`grad_${p}`]!.data as Float64Array; const b = de[`grad_${p}`]!.data as Float64Array;
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-10, `${p}[${i}] sparse ${a[i]} dense ${b[i]}`);
+  }
+  const lossAt = async (feeds: typeof f) => ((await grads('sparse', feeds)).loss!.data as Float64Array)[0]!;
+  const h = 1e-6;
+  for (const p of SAE_PARAMS) {
+    const data = f[p].data as Float64Array;
+    const analytic = sp[`grad_${p}`]!.data as Float64Array;
+    for (let i = 0; i < data.length; i += 3) {
+      const v = data[i]!;
+      data[i] = v + h; const lp = await lossAt(f);
+      data[i] = v - h; const lm = await lossAt(f);
+      data[i] = v;
+      const num = (lp - lm) / (2 * h);
+      assert.ok(Math.abs(num - analytic[i]!) < 1e-6 * Math.max(1, Math.abs(num)), `${p}[${i}] fd ${num} analytic ${analytic[i]}`);
+    }
+  }
+});
+
+test('hand-derived gradients match the engine autodiff of the same forward (an independent derivation)', async () => {
+  const f = feeds64('a');
+  const g = new Graph('auto');
+  const P = Object.fromEntries(SAE_PARAMS.map((p) => [p, g.input(p, 'float64', [...f[p].shape])])) as Record<(typeof SAE_PARAMS)[number], Value>;
+  const x = g.input('x', 'float64', [B, d]);
+  const pre = g.op1('Add', [g.op1('MatMul', [g.op1('Sub', [x, P.b_dec]), g.op1('Transpose', [P.W_enc], { perm: [1, 0] })]), P.b_enc]);
+  const [vals, idx] = g.op('TopK', [g.op1('Relu', [pre]), g.ints([k])], { axis: -1 }) as [Value, Value];
+  const xhat = g.op1('Add', [g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [vals, g.ints([1])]), g.op1('Gather', [P.W_dec, idx], { axis: 0 })]), g.ints([B, d])]), P.b_dec]);
+  const e = g.op1('Sub', [xhat, x]);
+  const loss = g.op1('Div', [g.op1('ReduceSum', [g.op1('Mul', [e, e])], { keepdims: 0 }), g.constant([B], [], 'float64')]);
+  const gs = gradients(g, loss, SAE_PARAMS.map((p) => P[p]));
+  gs.forEach((v, i) => g.output(v, `auto_${SAE_PARAMS[i]}`));
+  const s = await Session.create(g, { threads: 1 });
+  const auto = await s.run(f);
+  const sp = await grads('sparse', f);
+  for (const p of SAE_PARAMS) {
+    const a = auto[`auto_${p}`]!.data as Float64Array; const b = sp[`grad_${p}`]!.data as Float64Array;
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-10, `${p}[${i}] autodiff ${a[i]} hand ${b[i]}`);
+  }
+});
+
+test('geometric median: no worse than any data point and than a fine brute-force grid in 2-D', () => {
+  const pts = Float32Array.from([0, 0, 4, 0, 0, 3, 10, 10, 1, 1]);
+  const { median } = geometricMedian(pts, 5, 2);
+  const best = sumOfDistances(pts, 5, 2, median);
+  for (let r = 0; r < 5; r++) assert.ok(best <= sumOfDistances(pts, 5, 2, pts.subarray(r * 2, r * 2 + 2)) + 1e-4);
+  let gridBest = Infinity;
+  for (let a = -1; a <= 5; a += 0.01) for (let b = -1; b <= 5; b += 0.01) gridBest = Math.min(gridBest, sumOfDistances(pts, 5, 2, [a, b]));
+  assert.ok(best <= gridBest + 1e-3, `weiszfeld ${best} grid ${gridBest}`);
+  assert.throws(() => geometricMedian(pts, 3, 2), /10 values for 3 rows/);
+});
+
+test('init: unit decoder rows, W_enc equal to W_dec rows, zero b_enc; bf16 rounding', () => {
+  const x = runRng(1).normalArray(20 * 4);
+  const p = initSae(4, 6, 3, x, 20);
+  for (let j = 0; j < 6; j++) {
+    let s = 0; for (let i = 0; i < 4; i++) s += p.W_dec[j * 4 + i]! ** 2;
+    assert.ok(Math.abs(s - 1) < 1e-6);
+  }
+  assert.equal(Array.from(p.W_enc), Array.from(p.W_dec));
+  assert.ok(p.b_enc.every((v) => v === 0));
+  assert.equal(Array.from(roundToBf16(Float32Array.from([1, 1.00390625, 1.01171875, 3.14159, Infinity]))), [1, 1, 1.015625, 3.140625, Infinity]);
+});
+
+test.run();

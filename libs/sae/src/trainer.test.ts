@@ -1,0 +1,99 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runRng } from '@saetrace/engine';
+import { saeConfig } from './config.ts';
+import { SaeEncoder } from './encoder.ts';
+import { evaluateSae } from './evaluate.ts';
+import { loadSae, saveSae, SAETRACE_VERSION } from './io.ts';
+import { trainSae } from './trainer.ts';
+
+/** Unit-norm data drawn from a planted sparse dictionary: each row mixes `k` of `atoms` unit directions. */
+function planted(d: number, atoms: number, k: number, seed: string) {
+  const rng = runRng(seed);
+  const dict = rng.stream('dict').normalArray(atoms * d);
+  for (let a = 0; a < atoms; a++) {
+    let s = 0; for (let i = 0; i < d; i++) s += dict[a * d + i]! ** 2;
+    for (let i = 0; i < d; i++) dict[a * d + i]! /= Math.sqrt(s);
+  }
+  const draw = rng.stream('rows');
+  const batch = (rows: number) => {
+    const x = new Float32Array(rows * d);
+    for (let r = 0; r < rows; r++) {
+      for (const a of draw.sample(atoms, k)) {
+        const coef = 0.5 + draw.next();
+        for (let i = 0; i < d; i++) x[r * d + i]! += coef * dict[a * d + i]!;
+      }
+      let s = 0; for (let i = 0; i < d; i++) s += x[r * d + i]! ** 2;
+      for (let i = 0; i < d; i++) x[r * d + i]! /= Math.sqrt(s);
+    }
+    return x;
+  };
+  return { dict, batch };
+}
+
+async function* stream(make: () => Float32Array, count: number): AsyncGenerator<Float32Array> {
+  for (let i = 0; i < count; i++) yield make();
+}
+
+test('on data from a planted sparse dictionary the SAE recovers at least 90% of the atoms (best cosine > 0.9)', async () => {
+  const d = 24, atoms = 32, k = 3, B = 512;
+  const { dict, batch } = planted(d, atoms, k, 'planted');
+  const config = saeConfig({ d, n: 64, k, lr: 4e-3, warmupSteps: 20, batchSize: B, seed: 1 });
+  const r = await trainSae({ config, batches: stream(() => batch(B), 700), steps: 700, session: { threads: 1 } });
+  let recovered = 0;
+  for (let a = 0; a < atoms; a++) {
+    let best = -1;
+    for (let j = 0; j < config.n; j++) {
+      let s = 0; for (let i = 0; i < d; i++) s += dict[a * d + i]! * r.params.W_dec[j * d + i]!;
+      best = Math.max(best, s);
+    }
+    if (best > 0.9) recovered++;
+  }
+  assert.ok(recovered >= 0.9 * atoms, `recovered ${recovered} of ${atoms}`);
+  assert.ok(r.log.at(-1)!.fvu < r.log[0]!.fvu / 4, `fvu ${r.log[0]!.fvu} -> ${r.log.at(-1)!.fvu}`);
+  const enc = await SaeEncoder.create(r.params, d, config.n, k, { threads: 1 });
+  const ev = await evaluateSae(enc, [batch(256), batch(256)]);
+  assert.ok(ev.l0 <= k && ev.l0 > 0);
+  assert.ok(ev.fvu < 0.2, `validation fvu ${ev.fvu}`);
+  assert.is(ev.tokens, 512);
+  await enc.release();
+});
+
+test('save/load round trip (W_enc stored [d, n]); resume continues to the same weights; bad input is named', async () => {
+  const d = 6, n = 10, k = 2, B = 32;
+  const { batch } = planted(d, 8, 2, 'small');
+  const data = Array.from({ length: 12 }, () => batch(B));
+  const config = saeConfig({ d, n, k, lr: 1e-2, warmupSteps: 2, batchSize: B, seed: 2, precision: 'bf16' });
+  async function* it() { for (const x of data) yield x; }
+  const full = await trainSae({ config, batches: it(), steps: 12, session: { threads: 1 } });
+  const dir = mkdtempSync(join(tmpdir(), 'sae-ck-'));
+  const part = await trainSae({ config, batches: it(), steps: 8, session: { threads: 1 }, checkpointDir: dir, checkpointEvery: 4 });
+  assert.is(part.steps, 8);
+  const rest = await trainSae({ config, batches: it(), steps: 12, session: { threads: 1 }, checkpointDir: dir, checkpointEvery: 4 });
+  assert.is(rest.resumedFrom, 8);
+  assert.equal(Array.from(rest.params.W_dec), Array.from(full.params.W_dec));
+  const out = mkdtempSync(join(tmpdir(), 'sae-'));
+  const record = { config, normalisation: 'unit-l2' as const, hookSite: 'resid_post', model: 'test', checkpoint: 'step-1', layer: 0, saetraceVersion: SAETRACE_VERSION };
+  await saveSae(out, full.params, record);
+  const back = await loadSae(out);
+  assert.equal(Array.from(back.params.W_enc), Array.from(full.params.W_enc));
+  assert.is(back.record.config.k, 2);
+  assert.is(JSON.parse(readFileSync(join(out, 'cfg.json'), 'utf8')).layer, 0);
+  const bad = Float32Array.from(batch(B)); bad[5] = NaN;
+  await trainSae({ config, batches: stream(() => bad, 1), steps: 1, sourceName: 'shard-00003.bin', session: { threads: 1 } })
+    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /shard-00003\.bin: batch 1: value NaN at element 5/));
+  await trainSae({ config, batches: stream(() => new Float32Array(d), 1), steps: 1, session: { threads: 1 } })
+    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /batch 1 has 1 rows, expected 32/));
+  await trainSae({ config, batches: stream(() => batch(B), 0), steps: 1, session: { threads: 1 } })
+    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /no batch of 32 rows/));
+  const huge = Float32Array.from(batch(B), (x) => x * 1e30);
+  await trainSae({ config: { ...config, lr: 1e30 }, batches: stream(() => huge, 3), steps: 3, session: { threads: 1 }, checkpointDir: mkdtempSync(join(tmpdir(), 'sae-nan-')), checkpointEvery: 1 })
+    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /loss is (NaN|Infinity) at step \d+; training stopped, the last good checkpoint/));
+  assert.throws(() => saeConfig({ d: 4, n: 2, k: 3 }), /k \(3\) exceeds n \(2\)/);
+  assert.throws(() => saeConfig({ d: 0, n: 2, k: 1 }), /d must be a positive integer/);
+});
+
+test.run();

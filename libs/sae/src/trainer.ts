@@ -1,0 +1,129 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSafetensors, Session, warmupConstant, writeJsonAtomic, writeSafetensors, type HostTensor, type SessionOptions } from '@saetrace/engine';
+import type { SaeConfig } from './config.ts';
+import { initSae, roundToBf16, type SaeParams } from './init.ts';
+import { buildSaeStep, SAE_PARAMS, saeParamShapes, type StepVariant } from './step-graph.ts';
+
+/** Batches of unit-normalised activations [rows*d]; the trainer takes exactly batchSize rows per step. */
+export type ActivationBatches = AsyncIterable<Float32Array>;
+
+export interface TrainLog { readonly step: number; readonly loss: number; readonly fvu: number }
+
+export interface SaeTrainResult {
+  readonly params: SaeParams;
+  readonly steps: number;
+  readonly tokens: number;
+  readonly log: readonly TrainLog[];
+  /** Latents that never fired in the last `deadAfterTokens` training tokens, as a fraction of n. */
+  readonly deadFraction: number;
+  readonly seconds: number;
+  readonly resumedFrom: number;
+}
+
+/** A non-finite input or loss; names the batch or step so the bad data can be found. */
+export class SaeTrainingError extends Error {
+  override readonly name = 'SaeTrainingError';
+}
+
+function checkFinite(x: Float32Array, where: string): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] as number;
+    if (!Number.isFinite(v)) throw new SaeTrainingError(`${where}: value ${v} at element ${i} (row ${Math.floor(i / 1)})`);
+  }
+}
+
+/**
+ * Trains a TopK SAE (SPEC section 3) over `steps` batches: b_dec from the first batch's geometric median,
+ * Adam with linear warm-up then constant, decoder renormalised every step, one onnxruntime run per step.
+ * With `checkpointDir`, the state is saved every `checkpointEvery` steps and an interrupted run resumes.
+ * A non-finite loss stops training and keeps the last good checkpoint.
+ */
+export async function trainSae(options: {
+  readonly config: SaeConfig; readonly batches: ActivationBatches; readonly steps: number;
+  readonly variant?: StepVariant; readonly session?: SessionOptions; readonly checkpointDir?: string; readonly checkpointEvery?: number;
+  readonly sourceName?: string; readonly onStep?: (log: TrainLog) => void;
+}): Promise<SaeTrainResult> {
+  const c = options.config;
+  const { d, n, k, batchSize: B } = c;
+  const session = await Session.create(buildSaeStep({ d, n, k, batch: B, variant: options.variant ?? 'sparse', mode: 'train' }), options.session);
+  const shapes = saeParamShapes(d, n);
+  let params: SaeParams | null = null;
+  let m = {} as SaeParams;
+  let v = {} as SaeParams;
+  const sinceFired = new Float64Array(n);
+  let step = 0;
+  let resumedFrom = 0;
+  const log: TrainLog[] = [];
+  const ckpt = options.checkpointDir;
+  if (ckpt && existsSync(join(ckpt, 'state.json'))) {
+    const st = JSON.parse(readFileSync(join(ckpt, 'state.json'), 'utf8')) as { step: number; log: TrainLog[] };
+    const read = async (f: string) => Object.fromEntries([...(await readSafetensors(join(ckpt, f))).tensors].map(([key, t]) => [key, t.data as Float32Array])) as SaeParams;
+    params = await read('params.safetensors'); m = await read('m.safetensors'); v = await read('v.safetensors');
+    const since = (await readSafetensors(join(ckpt, 'dead.safetensors'))).tensors.get('since')?.data as Float32Array;
+    sinceFired.set(since);
+    step = st.step; resumedFrom = st.step; log.push(...st.log);
+  }
+  const save = async () => {
+    if (!ckpt || !params) return;
+    const tens = (p: SaeParams) => Object.fromEntries(SAE_PARAMS.map((name) => [name, { dtype: 'float32' as const, shape: shapes[name], data: p[name] }]));
+    await writeSafetensors(join(ckpt, 'params.safetensors'), tens(params));
+    await writeSafetensors(join(ckpt, 'm.safetensors'), tens(m));
+    await writeSafetensors(join(ckpt, 'v.safetensors'), tens(v));
+    await writeSafetensors(join(ckpt, 'dead.safetensors'), { since: { dtype: 'float32', shape: [n], data: Float32Array.from(sinceFired) } });
+    await writeJsonAtomic(join(ckpt, 'state.json'), { step, log });
+  };
+  const t0 = performance.now();
+  let batchIndex = 0;
+  for await (const x of options.batches) {
+    if (step >= options.steps) break;
+    batchIndex++;
+    // A resumed run skips the batches it already trained on, so it sees the same data in the same order.
+    if (batchIndex <= resumedFrom) continue;
+    if (x.length !== B * d) throw new SaeTrainingError(`${options.sourceName ?? 'activations'}: batch ${batchIndex} has ${x.length / d} rows, expected ${B}`);
+    checkFinite(x, `${options.sourceName ?? 'activations'}: batch ${batchIndex}`);
+    if (!params) {
+      params = initSae(d, n, c.seed, x, B);
+      for (const name of SAE_PARAMS) { m[name] = new Float32Array(params[name].length); v[name] = new Float32Array(params[name].length); }
+    }
+    const feeds: Record<string, HostTensor> = {
+      x: { dtype: 'float32', shape: [B, d], data: x },
+      lr: { dtype: 'float32', shape: [], data: Float32Array.of(warmupConstant(step + 1, c.lr, c.warmupSteps)) },
+      t: { dtype: 'float32', shape: [], data: Float32Array.of(step + 1) },
+    };
+    for (const name of SAE_PARAMS) {
+      feeds[name] = { dtype: 'float32', shape: shapes[name], data: params[name] };
+      feeds[`m_${name}`] = { dtype: 'float32', shape: shapes[name], data: m[name] };
+      feeds[`v_${name}`] = { dtype: 'float32', shape: shapes[name], data: v[name] };
+    }
+    const out = await session.run(feeds);
+    const loss = (out.loss?.data as Float32Array)[0] as number;
+    const fvu = (out.fvu?.data as Float32Array)[0] as number;
+    if (!Number.isFinite(loss)) {
+      await session.release();
+      throw new SaeTrainingError(`loss is ${loss} at step ${step + 1}; training stopped${ckpt ? `, the last good checkpoint (step ${step}) is kept in ${ckpt}` : ''}`);
+    }
+    const next = {} as SaeParams;
+    for (const name of SAE_PARAMS) {
+      next[name] = out[`new_${name}`]?.data as Float32Array;
+      m[name] = out[`new_m_${name}`]?.data as Float32Array;
+      v[name] = out[`new_v_${name}`]?.data as Float32Array;
+      if (c.precision === 'bf16') roundToBf16(next[name]);
+    }
+    params = next;
+    const idx = out.idx?.data as BigInt64Array;
+    for (let j = 0; j < n; j++) sinceFired[j] = (sinceFired[j] as number) + B;
+    for (let i = 0; i < idx.length; i++) sinceFired[Number(idx[i])] = 0;
+    step++;
+    const entry = { step, loss, fvu };
+    log.push(entry);
+    options.onStep?.(entry);
+    if (ckpt && options.checkpointEvery && step % options.checkpointEvery === 0) await save();
+  }
+  await session.release();
+  if (!params) throw new SaeTrainingError(`${options.sourceName ?? 'activations'}: no batch of ${B} rows to train on`);
+  await save();
+  let dead = 0;
+  for (let j = 0; j < n; j++) if ((sinceFired[j] as number) >= Math.min(c.auxK.deadAfterTokens, step * B)) dead++;
+  return { params, steps: step, tokens: step * B, log, deadFraction: dead / n, seconds: (performance.now() - t0) / 1000, resumedFrom };
+}
