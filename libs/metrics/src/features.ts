@@ -1,0 +1,86 @@
+import { clusterTokens, entropy, monosemanticity, semanticEntropy, type ClusterRule } from './entropy.ts';
+import type { Occurrences } from './passes.ts';
+
+/** 'first' / 'second': the pair's first or second language; 'mixed': bilingual; 'dead': never activating. */
+export type FeatureClass = 'first' | 'second' | 'mixed' | 'dead';
+
+export interface FeatureStat {
+  readonly feature: number;
+  readonly occurrences: number;
+  /** p(lang | f) per language of the pair. */
+  readonly pLang: readonly number[];
+  readonly cls: FeatureClass;
+  readonly tokenEntropy: number;
+  readonly semanticEntropy: number;
+  readonly monosemanticity: number;
+  readonly meanSpan: number;
+  readonly topTokens: readonly { readonly id: number; readonly p: number }[];
+  readonly clusters: number;
+}
+
+export interface FeatureOptions {
+  /** Language-share cut (authors' code: 0.9). */
+  readonly cut?: number;
+  /** Input-embedding matrix [vocab * dim] for semantic entropy. */
+  readonly embeddings: Float32Array;
+  readonly embeddingDim: number;
+  readonly cosineCut?: number;
+  readonly clusterRule?: ClusterRule;
+  readonly topTokens?: number;
+}
+
+/** Per-feature statistics of SPEC section 4 from the pass-2 counts. */
+export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[] {
+  const cut = o.cut ?? 0.9;
+  const out: FeatureStat[] = [];
+  for (let f = 0; f < occ.n; f++) {
+    const total = occ.total[f] as number;
+    const counts = [...(occ.tokenCounts[f] as Map<number, number>)].map(([id, count]) => ({ id, count }));
+    if (total === 0) {
+      out.push({ feature: f, occurrences: 0, pLang: new Array(occ.numLangs).fill(0), cls: 'dead', tokenEntropy: 0, semanticEntropy: 0, monosemanticity: 0, meanSpan: 0, topTokens: [], clusters: 0 });
+      continue;
+    }
+    const pLang = Array.from({ length: occ.numLangs }, (_, l) => (occ.langCounts[f * occ.numLangs + l] as number) / total);
+    const cls: FeatureClass = (pLang[0] as number) > cut ? 'first' : (pLang[1] ?? 0) > cut ? 'second' : 'mixed';
+    const te = entropy(counts.map((c) => c.count));
+    const se = semanticEntropy(counts, o.embeddings, o.embeddingDim, o.cosineCut ?? 0.1, o.clusterRule ?? 'greedy');
+    const labels = new Set(clusterTokens(counts, o.embeddings, o.embeddingDim, o.cosineCut ?? 0.1, o.clusterRule ?? 'greedy'));
+    const top = [...counts].sort((a, b) => b.count - a.count || a.id - b.id).slice(0, o.topTokens ?? 10).map((c) => ({ id: c.id, p: c.count / total }));
+    out.push({
+      feature: f, occurrences: total, pLang, cls, tokenEntropy: te, semanticEntropy: se, monosemanticity: monosemanticity(te, se),
+      meanSpan: (occ.runLength[f] as number) / (occ.runs[f] as number), topTokens: top, clusters: labels.size,
+    });
+  }
+  return out;
+}
+
+export interface SaeSummary {
+  readonly features: number;
+  readonly dead: number;
+  readonly alive: number;
+  /** Shares of alive features per class. */
+  readonly shares: { readonly first: number; readonly second: number; readonly mixed: number };
+  /** Mixed / classified (alive) features. */
+  readonly mixedProportion: number;
+  readonly meanMonosemanticity: number;
+  readonly meanSpanLength: number;
+  /** Mean monosemanticity per class. */
+  readonly monosemanticityByClass: { readonly first: number; readonly second: number; readonly mixed: number };
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/** Per-SAE summary over alive features (dead ones are counted and excluded from proportions). */
+export function summarise(stats: readonly FeatureStat[]): SaeSummary {
+  const alive = stats.filter((s) => s.cls !== 'dead');
+  const share = (c: FeatureClass) => (alive.length ? alive.filter((s) => s.cls === c).length / alive.length : NaN);
+  const monoOf = (c: FeatureClass) => mean(alive.filter((s) => s.cls === c).map((s) => s.monosemanticity));
+  return {
+    features: stats.length, dead: stats.length - alive.length, alive: alive.length,
+    shares: { first: share('first'), second: share('second'), mixed: share('mixed') },
+    mixedProportion: share('mixed'),
+    meanMonosemanticity: mean(alive.map((s) => s.monosemanticity)),
+    meanSpanLength: mean(alive.map((s) => s.meanSpan)),
+    monosemanticityByClass: { first: monoOf('first'), second: monoOf('second'), mixed: monoOf('mixed') },
+  };
+}

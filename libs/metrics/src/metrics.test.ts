@@ -1,0 +1,98 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { clusterTokens, entropy, monosemanticity, semanticEntropy } from './entropy.ts';
+import { featureStats, summarise } from './features.ts';
+import { collectOccurrences, featureMaxima } from './passes.ts';
+import type { FeatureEncoder, TokenBatch } from './types.ts';
+
+/** An encoder whose codes are written in the rows themselves: x = [f0, v0, f1, v1] (k = 2, n = 4). */
+const enc: FeatureEncoder = {
+  n: 4, k: 2, d: 4,
+  async encode(x, rows) {
+    const values = new Float32Array(rows * 2); const indices = new Int32Array(rows * 2);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < 2; j++) { indices[r * 2 + j] = x[r * 4 + 2 * j]!; values[r * 2 + j] = x[r * 4 + 2 * j + 1]!; }
+    return { rows, k: 2, values, indices };
+  },
+};
+
+type Row = [doc: number, pos: number, lang: number, token: number, f0: number, v0: number, f1: number, v1: number];
+function batches(rows: Row[], size = 3) {
+  return async function* (): AsyncGenerator<TokenBatch> {
+    for (let s = 0; s < rows.length; s += size) {
+      const part = rows.slice(s, s + size);
+      yield {
+        rows: part.length, x: Float32Array.from(part.flatMap((r) => [r[4], r[5], r[6], r[7]])),
+        tokenIds: Int32Array.from(part.map((r) => r[3])), docIds: Int32Array.from(part.map((r) => r[0])),
+        positions: Int32Array.from(part.map((r) => r[1])), langs: Uint8Array.from(part.map((r) => r[2])),
+      };
+    }
+  };
+}
+
+// Feature 0 fires on English token 10 at doc 0 positions 62, 63 and doc 1 position 0 (a run cut by the boundary);
+// feature 1 fires on tokens 20/21 (en) and 30/31 (ja); feature 2 stays below 0.7 x max except once; feature 3 never fires.
+const rows: Row[] = [
+  [0, 61, 0, 5, 2, 1.0, 1, 0.0],
+  [0, 62, 0, 10, 0, 1.0, 1, 0.9],
+  [0, 63, 0, 10, 0, 0.9, 2, 0.5],
+  [1, 0, 0, 10, 0, 0.8, 1, 1.0],
+  [1, 1, 0, 21, 1, 0.95, 2, 0.2],
+  [2, 0, 1, 30, 1, 0.9, 0, 0.1],
+  [2, 1, 1, 31, 1, 0.8, 2, 0.3],
+];
+
+test('entropy, semantic clusters and monosemanticity by hand', () => {
+  assert.ok(Math.abs(entropy([1, 1, 2]) - (2 * 0.25 * Math.log(4) + 0.5 * Math.log(2))) < 1e-12);
+  assert.is(entropy([7]), 0);
+  assert.is(entropy([]), 0);
+  assert.is(monosemanticity(0, 0), 0);
+  assert.is(monosemanticity(2, 0.5), 0.75);
+  // tokens 0,1 point one way, 2,3 another, orthogonal: two clusters of mass 3 and 1.
+  const emb = Float32Array.from([1, 0, 1, 0.02, 0, 1, 0, 1]);
+  const toks = [{ id: 0, count: 2 }, { id: 1, count: 1 }, { id: 2, count: 1 }];
+  assert.equal(clusterTokens(toks, emb, 2), [0, 0, 1]);
+  assert.ok(Math.abs(semanticEntropy(toks, emb, 2) - entropy([3, 1])) < 1e-12);
+  assert.equal(clusterTokens([...toks, { id: 3, count: 5 }], emb, 2, 0.1, 'components'), [1, 1, 0, 0]);
+  // Greedy compares with the founder only; components chain through neighbours.
+  const chain = Float32Array.from([1, 0, Math.cos(1), Math.sin(1), Math.cos(2), Math.sin(2)]);
+  const three = [{ id: 0, count: 3 }, { id: 1, count: 2 }, { id: 2, count: 1 }];
+  assert.equal(clusterTokens(three, chain, 2, 0.1, 'greedy'), [0, 0, 1]);
+  assert.equal(clusterTokens(three, chain, 2, 0.1, 'components'), [0, 0, 0]);
+});
+
+test('two passes: maxima, activating occurrences above 0.7 x max, languages, runs cut at document boundaries', async () => {
+  const max = await featureMaxima(enc, batches(rows));
+  assert.equal(Array.from(max).map((v) => Math.round(v * 100) / 100), [1, 1, 1, 0]);
+  const occ = await collectOccurrences(enc, batches(rows), max, { numLangs: 2 });
+  assert.is(occ.tokens, 7);
+  assert.equal([...occ.tokenCounts[0]!], [[10, 3]]);
+  assert.is(occ.runs[0], 2, 'the run across the document boundary is two spans');
+  assert.is(occ.runLength[0], 3);
+  // Feature 1: English at (0,62) token 10, (1,0) token 10, (1,1) token 21; Japanese at (2,0) token 30, (2,1) token 31.
+  assert.equal(Array.from(occ.langCounts.subarray(2, 4)), [3, 2]);
+  assert.is(occ.total[2], 1);
+  assert.is(occ.total[3], 0);
+  const emb = Float32Array.from({ length: 40 * 2 }, (_, i) => (i % 2 === 0 ? (Math.floor(i / 2) < 25 ? 1 : 0) : (Math.floor(i / 2) < 25 ? 0 : 1)));
+  const stats = featureStats(occ, { embeddings: emb, embeddingDim: 2 });
+  assert.is(stats[0]!.cls, 'first');
+  assert.is(stats[0]!.tokenEntropy, 0);
+  assert.is(stats[0]!.monosemanticity, 0);
+  assert.is(stats[0]!.meanSpan, 1.5);
+  assert.is(stats[1]!.cls, 'mixed');
+  assert.equal(stats[1]!.pLang, [0.6, 0.4]);
+  const te = -(0.4 * Math.log(0.4) + 3 * 0.2 * Math.log(0.2));
+  const se = -(0.6 * Math.log(0.6) + 0.4 * Math.log(0.4));
+  assert.ok(Math.abs(stats[1]!.tokenEntropy - te) < 1e-12);
+  assert.ok(Math.abs(stats[1]!.semanticEntropy - se) < 1e-12, 'two clusters: ids 10, 21 and ids 30, 31');
+  assert.ok(Math.abs(stats[1]!.monosemanticity - (1 - se / te)) < 1e-12);
+  assert.is(stats[1]!.clusters, 2);
+  assert.equal(stats[1]!.topTokens[0], { id: 10, p: 0.4 });
+  assert.is(stats[3]!.cls, 'dead');
+  const s = summarise(stats);
+  assert.is(s.dead, 1);
+  assert.is(s.alive, 3);
+  assert.ok(Math.abs(s.shares.first + s.shares.second + s.shares.mixed - 1) < 1e-12);
+  await collectOccurrences(enc, batches([[0, 0, 5, 1, 0, 1, 1, 1]]), max, { numLangs: 2 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /language index 5 of 2/));
+});
+
+test.run();
