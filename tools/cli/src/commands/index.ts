@@ -3,6 +3,8 @@ import type { Command } from '../command.ts';
 import { benchCommand } from './bench.ts';
 import { corpusCommand } from './corpus.ts';
 import { zooCommand } from './zoo.ts';
+import { runCommand } from './run.ts';
+import { validateCommand } from './validate.ts';
 import { activationsCommand } from './activations.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 
@@ -10,6 +12,8 @@ export const commands: readonly Command[] = [
   benchCommand,
   corpusCommand,
   zooCommand,
+  runCommand,
+  validateCommand,
   activationsCommand,
   tokenizerCommand,
 ];

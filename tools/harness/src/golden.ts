@@ -1,0 +1,49 @@
+import type { Tolerance } from './spec.ts';
+
+export interface GoldenRow { readonly metric: string; readonly expected: number | null; readonly got: number | null; readonly tolerance: string; readonly ok: boolean }
+
+/** Flattens nested results into 'a/b/c' metric names (numbers only). */
+export function flattenMetrics(x: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> {
+  if (typeof x === 'number') out[prefix] = x;
+  else if (x && typeof x === 'object') for (const [k, v] of Object.entries(x)) flattenMetrics(v, prefix ? `${prefix}/${k}` : k, out);
+  return out;
+}
+
+/** The tolerance for a metric: the first pattern (segments, '*' matching one) that matches it. */
+export function toleranceFor(metric: string, golden: Readonly<Record<string, Tolerance>>): Tolerance | null {
+  const segs = metric.split('/');
+  for (const [pattern, tol] of Object.entries(golden)) {
+    const ps = pattern.split('/');
+    if (ps.length === segs.length && ps.every((p, i) => p === '*' || p === segs[i])) return tol;
+  }
+  return null;
+}
+
+function within(expected: number, got: number, t: Tolerance): boolean {
+  const allowed = (t.atol ?? 0) + (t.rtol ?? 0) * Math.abs(expected);
+  const diff = got - expected;
+  if (Number.isNaN(expected) || Number.isNaN(got)) return Number.isNaN(expected) && Number.isNaN(got);
+  if (t.side === 'higher-is-better') return diff >= -allowed;
+  if (t.side === 'lower-is-better') return diff <= allowed;
+  return Math.abs(diff) <= allowed;
+}
+
+/**
+ * Compares every metric that has a tolerance. A metric in the golden file missing from the results, or the
+ * reverse, fails. Returns one row per compared metric.
+ */
+export function compareGolden(expected: Readonly<Record<string, number>>, got: Readonly<Record<string, number>>, golden: Readonly<Record<string, Tolerance>>): GoldenRow[] {
+  const names = [...new Set([...Object.keys(expected), ...Object.keys(got)])].filter((m) => toleranceFor(m, golden)).sort();
+  return names.map((metric) => {
+    const t = toleranceFor(metric, golden) as Tolerance;
+    const e = expected[metric]; const g = got[metric];
+    const tol = `${t.atol !== undefined ? `atol ${t.atol}` : ''}${t.atol !== undefined && t.rtol !== undefined ? ', ' : ''}${t.rtol !== undefined ? `rtol ${t.rtol}` : ''}${t.side && t.side !== 'both' ? ` (${t.side})` : ''}`;
+    return { metric, expected: e ?? null, got: g ?? null, tolerance: tol, ok: e !== undefined && g !== undefined && within(e, g, t) };
+  });
+}
+
+export function goldenTable(rows: readonly GoldenRow[], onlyFailures = true): string {
+  const show = onlyFailures ? rows.filter((r) => !r.ok) : rows;
+  const fmt = (x: number | null) => (x === null ? 'missing' : Number.isInteger(x) ? String(x) : x.toPrecision(6));
+  return ['| metric | expected | got | tolerance | |', '|---|---|---|---|---|', ...show.map((r) => `| ${r.metric} | ${fmt(r.expected)} | ${fmt(r.got)} | ${r.tolerance} | ${r.ok ? 'ok' : 'FAIL'} |`)].join('\n');
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ActivationStore, extractActivations } from '@saetrace/activations';
+import { LlamaModel, readLlamaWeights } from '@saetrace/lm';
+import { collectOccurrences, featureMaxima, featureStats, summarise, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
+import { evaluateSae, loadSae, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
+import { resolveCheckpoints } from '../family.ts';
+import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
+
+export interface DynamicsPoint {
+  readonly step: number;
+  readonly tokens: number;
+  readonly layer: number;
+  readonly summary: SaeSummary;
+  readonly fvu: number;
+  readonly l0: number;
+  /** The most frequent tokens of a few example features per class (decoded strings). */
+  readonly examples: readonly { readonly feature: number; readonly cls: string; readonly tokens: readonly string[] }[];
+}
+
+export interface DynamicsResult {
+  readonly size: string;
+  readonly layers: readonly number[];
+  readonly points: readonly DynamicsPoint[];
+  /** Seconds per stage, for the report's timing table. */
+  readonly timings: { readonly extract: number; readonly sae: number; readonly metrics: number };
+}
+
+function layersOf(p: ProfileSpec, numLayers: number): number[] {
+  const out = new Set<number>();
+  for (const l of p.layers) {
+    if (l === 'mid') out.add(Math.floor(numLayers / 2));
+    else if (l === 'all') for (let i = 0; i < numLayers; i++) out.add(i);
+    else if (l >= numLayers) throw new Error(`layer ${l} is not a block of a ${numLayers}-block model`);
+    else out.add(l);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+async function* trainBatches(store: ActivationStore, batch: number, epochs: number, seed: number): AsyncGenerator<Float32Array> {
+  for (let e = 0; e < epochs; e++) for await (const b of store.batches({ batchRows: batch, seed: `${seed}/epoch-${e}`, dropLast: true, shardsInMemory: 4 })) yield b.x;
+}
+
+/**
+ * Figure 3/5/6/8/9/12-14: for each checkpoint and layer, an SAE trained on that checkpoint's activations and
+ * its features classified and measured on held-out activations (SPEC sections 2-4). Every stage is cached
+ * by content: activations by the activation store's key, SAEs by the store key plus the SAE recipe.
+ */
+export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void }): Promise<DynamicsResult> {
+  const { size, checkpoints: all } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log });
+  const checkpoints = p.checkpoints === 'all' ? all : all.filter((c) => (p.checkpoints as readonly number[]).includes(c.step));
+  if (checkpoints.length === 0) throw new Error(`no checkpoints of '${size}' match ${JSON.stringify(p.checkpoints)}`);
+  const final = all.at(-1) as (typeof all)[number];
+  const finalModel = await LlamaModel.load(final.dir, { threads: p.threads });
+  // Semantic entropy embeds tokens with the final checkpoint's input embeddings (SPEC: the largest model's).
+  const embeddings = (await readLlamaWeights(final.dir, finalModel.config))['model.embed_tokens.weight'];
+  if (!embeddings) throw new Error(`${final.dir}: no input embedding matrix`);
+  const tokenizer = finalModel.tokenizer;
+  await finalModel.release();
+  const layers = layersOf(p, finalModel.numLayers);
+  const corpusDir = join('data/corpus', spec.pair);
+  const points: DynamicsPoint[] = [];
+  const timings = { extract: 0, sae: 0, metrics: 0 };
+  for (const ck of checkpoints) {
+    const model = await LlamaModel.load(ck.dir, { threads: p.threads });
+    let t0 = performance.now();
+    const train = await extractActivations({ model, layers, corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
+    const evalSet = await extractActivations({ model, layers, corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
+    timings.extract += (performance.now() - t0) / 1000;
+    await model.release();
+    for (const layer of layers) {
+      const trainStore = await ActivationStore.open(train.stores.get(layer) as string);
+      const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string);
+      const cfg = saeConfig({ d: trainStore.d, n: p.sae.n, k: p.sae.k, lr: p.sae.lr, warmupSteps: p.sae.warmupSteps, batchSize: p.sae.batchSize, seed: p.seed, precision: p.sae.precision ?? 'fp32' });
+      const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
+      const key = createHash('sha256').update(JSON.stringify({ store: trainStore.manifest.key, cfg, epochs: p.sae.epochs, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
+      const saeDir = join('.cache/sae', key);
+      t0 = performance.now();
+      let params: SaeParams;
+      if (existsSync(join(saeDir, 'cfg.json'))) params = (await loadSae(saeDir)).params;
+      else {
+        const r = await trainSae({ config: cfg, batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed), steps, session: { threads: p.threads }, checkpointDir: join(saeDir, 'state'), checkpointEvery: 100, sourceName: trainStore.dir });
+        params = r.params;
+        await saveSae(saeDir, params, { config: cfg, normalisation: 'unit-l2', hookSite: 'resid_post', model: `${spec.pair}/${size}`, checkpoint: ck.dir, layer, saetraceVersion: SAETRACE_VERSION, training: { steps: r.steps, tokens: r.tokens, seconds: r.seconds, deadFraction: r.deadFraction } });
+      }
+      timings.sae += (performance.now() - t0) / 1000;
+      t0 = performance.now();
+      const enc = await SaeEncoder.create(params, cfg.d, cfg.n, cfg.k, { threads: p.threads });
+      const evalBatches = async function* (): AsyncGenerator<TokenBatch> {
+        for await (const b of evalStore.batches({ batchRows: 4096 })) yield b;
+      };
+      const maxima = await featureMaxima(enc, evalBatches);
+      const occ = await collectOccurrences(enc, evalBatches, maxima, { numLangs: 2 });
+      const stats = featureStats(occ, { embeddings: embeddings.data as Float32Array, embeddingDim: embeddings.shape[1] as number, cut: p.metrics.languageCut, cosineCut: p.metrics.cosineCut, clusterRule: p.metrics.clusterRule });
+      const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })());
+      await enc.release();
+      const examples = (['first', 'second', 'mixed'] as const).flatMap((cls) => stats.filter((s) => s.cls === cls).sort((a, b) => b.occurrences - a.occurrences || a.feature - b.feature).slice(0, 2)
+        .map((s) => ({ feature: s.feature, cls, tokens: s.topTokens.slice(0, 5).map((t) => (tokenizer ? tokenizer.decode([t.id]) : String(t.id))) })));
+      timings.metrics += (performance.now() - t0) / 1000;
+      points.push({ step: ck.step, tokens: ck.tokens, layer, summary: summarise(stats), fvu: quality.fvu, l0: quality.l0, examples });
+      options.log(`${size} step ${ck.step} layer ${layer}: mixed ${(summarise(stats).mixedProportion * 100).toFixed(1)}%, monosemanticity ${summarise(stats).meanMonosemanticity.toFixed(3)}, fvu ${quality.fvu.toFixed(3)}`);
+    }
+  }
+  return { size, layers, points, timings };
+}

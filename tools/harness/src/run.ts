@@ -1,0 +1,108 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
+import { renderLineChart, renderStackedArea, type Point } from '../../report/charts.ts';
+import { compareGolden, flattenMetrics, goldenTable, type GoldenRow } from './golden.ts';
+import { featureDynamics, type DynamicsResult } from './kinds/feature-dynamics.ts';
+import { provenance } from './provenance.ts';
+import { formatIssue, readSpec, type ExperimentSpec, type ProfileName } from './spec.ts';
+
+export interface RunOutcome {
+  readonly spec: ExperimentSpec;
+  readonly profile: ProfileName;
+  readonly resultsPath: string;
+  readonly reportPath: string;
+  readonly golden: 'passed' | 'failed' | 'updated' | 'missing';
+  readonly rows: readonly GoldenRow[];
+}
+
+/** Every spec file under experiments/, as '<pair>/<id>'. */
+export function knownSpecs(root = 'experiments'): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => readdirSync(join(root, e.name)).filter((f) => f.endsWith('.yaml')).map((f) => `${e.name}/${f.replace(/\.yaml$/, '')}`)).sort();
+}
+
+export function specPath(name: string, root = 'experiments'): string {
+  const file = join(root, `${name}.yaml`);
+  if (!existsSync(file)) throw new Error(`unknown spec '${name}'; known specs: ${knownSpecs(root).join(', ') || '(none)'}`);
+  return file;
+}
+
+function metricsOf(r: DynamicsResult): Record<string, number> {
+  const m: Record<string, unknown> = {};
+  for (const p of r.points) {
+    m[`step-${String(p.step).padStart(6, '0')}@L${p.layer}`] = {
+      tokens: p.tokens, shares: p.summary.shares, mixedProportion: p.summary.mixedProportion,
+      meanMonosemanticity: p.summary.meanMonosemanticity, monosemanticityByClass: p.summary.monosemanticityByClass,
+      meanSpanLength: p.summary.meanSpanLength, dead: p.summary.dead, alive: p.summary.alive, fvu: p.fvu, l0: p.l0,
+    };
+  }
+  return flattenMetrics(m);
+}
+
+async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: DynamicsResult, rows: readonly GoldenRow[], status: string, prov: Record<string, unknown>): Promise<string> {
+  const dir = join('reports', spec.pair);
+  const base = profile === 'default' ? spec.id : `${spec.id}.${profile}`;
+  const [l1, l2] = spec.languages;
+  const label = { first: l1.toUpperCase(), second: l2.toUpperCase(), mixed: 'Mixed' } as const;
+  const figs: string[] = [];
+  for (const layer of r.layers) {
+    const pts = r.points.filter((p) => p.layer === layer);
+    const shares: Point[] = pts.flatMap((p) => (['first', 'second', 'mixed'] as const).map((c) => ({ x: p.tokens, y: p.summary.shares[c], series: label[c] })));
+    const mono: Point[] = pts.flatMap((p) => [{ x: p.tokens, y: p.summary.meanMonosemanticity, series: 'all' }, ...(['first', 'second', 'mixed'] as const).filter((c) => Number.isFinite(p.summary.monosemanticityByClass[c])).map((c) => ({ x: p.tokens, y: p.summary.monosemanticityByClass[c], series: label[c] }))]);
+    const a = `${base}-L${layer}-shares.svg`;
+    const b = `${base}-L${layer}-monosemanticity.svg`;
+    await writeFileAtomic(join(dir, a), await renderStackedArea(shares, { title: `Feature languages, ${r.size} layer ${layer}`, xTitle: 'training tokens (log)', yTitle: 'share of alive features', xLog: true }));
+    await writeFileAtomic(join(dir, b), await renderLineChart(mono, { title: `Monosemanticity, ${r.size} layer ${layer}`, xTitle: 'training tokens (log)', yTitle: 'mean monosemanticity', xLog: true }));
+    figs.push(`![shares](${a}) ![monosemanticity](${b})`);
+  }
+  const table = r.points.map((p) => `| ${p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`);
+  const ex = r.points.at(-1)?.examples ?? [];
+  const md = [
+    `# ${spec.title}`, '',
+    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; model ${r.size}; golden: **${status}**.`, '',
+    ...figs, '',
+    `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | monosemanticity | mean span | dead | FVU |`,
+    '|---|---|---|---|---|---|---|---|---|---|', ...table, '',
+    '## Example features (final checkpoint, most frequent tokens)', '',
+    ...ex.map((e) => `- ${label[e.cls as 'first']} feature ${e.feature}: ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}`), '',
+    '## Timings', '',
+    `| stage | seconds (model ${r.size}) |`, '|---|---|', `| activations | ${r.timings.extract.toFixed(1)} |`, `| SAE training | ${r.timings.sae.toFixed(1)} |`, `| metrics | ${r.timings.metrics.toFixed(1)} |`, '',
+    rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '',
+    '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', '',
+  ].join('\n');
+  const path = join(dir, `${base}.md`);
+  await writeFileAtomic(path, md);
+  return path;
+}
+
+/** Runs one spec at one profile: builds what is missing, writes results, compares with (or updates) the golden, writes the report. */
+export async function runExperiment(name: string, profile: ProfileName, options: { updateGolden?: boolean; log?: (s: string) => void } = {}): Promise<RunOutcome> {
+  const file = specPath(name);
+  const parsed = readSpec(file);
+  if (!parsed.ok) throw new Error(`invalid spec:\n${parsed.issues.map(formatIssue).join('\n')}`);
+  const spec = parsed.spec;
+  if (options.updateGolden && process.env.CI === 'true') throw new Error('refusing to write goldens under CI=true; run --update-golden locally and commit the result');
+  const p = spec.profiles[profile];
+  const log = options.log ?? (() => {});
+  const t0 = Date.now();
+  const result = await featureDynamics(spec, p, { log });
+  const metrics = metricsOf(result);
+  const resultsPath = join('reports', spec.pair, `${spec.id}.${profile}.results.json`);
+  await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, size: result.size, layers: result.layers, metrics });
+  const prov = provenance({ spec: file, specVersion: spec.version, profile, seeds: { run: p.seed }, threads: p.threads ?? null, wallSeconds: Math.round((Date.now() - t0) / 1000), timings: result.timings });
+  await writeJsonAtomic(join('reports', spec.pair, `${spec.id}.${profile}.provenance.json`), prov);
+  const goldenPath = join('golden', spec.pair, `${spec.id}.${profile}.json`);
+  let status: RunOutcome['golden'];
+  let rows: GoldenRow[] = [];
+  if (options.updateGolden) {
+    await writeJsonAtomic(goldenPath, { id: spec.id, version: spec.version, profile, metrics });
+    status = 'updated';
+  } else if (existsSync(goldenPath)) {
+    const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as { version: number; metrics: Record<string, number> };
+    rows = compareGolden(golden.metrics, metrics, spec.golden);
+    status = golden.version === spec.version && rows.every((r) => r.ok) ? 'passed' : 'failed';
+  } else status = 'missing';
+  const reportPath = await writeReport(spec, profile, result, rows, status, prov);
+  return { spec, profile, resultsPath, reportPath, golden: status, rows };
+}

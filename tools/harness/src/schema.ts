@@ -1,0 +1,46 @@
+// JSON Schema (draft 2020-12) of an experiment spec: one YAML file per paper table or figure.
+const profile = {
+  type: 'object', additionalProperties: false,
+  required: ['family', 'size', 'layers', 'checkpoints', 'activations', 'sae', 'metrics', 'seed'],
+  properties: {
+    family: {
+      oneOf: [
+        { type: 'object', additionalProperties: false, required: ['zoo'], properties: { zoo: { enum: ['smoke', 'default'] } } },
+        { type: 'object', additionalProperties: false, required: ['paths'], properties: { paths: { type: 'object', minProperties: 1, additionalProperties: { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: false, required: ['dir', 'tokens'], properties: { dir: { type: 'string' }, tokens: { type: 'number', minimum: 0 } } } } } } },
+      ],
+    },
+    size: { type: 'string', minLength: 1, description: "a size of the family, or 'largest' / 'smallest'" },
+    layers: { type: 'array', minItems: 1, items: { oneOf: [{ type: 'integer', minimum: 0 }, { enum: ['mid', 'all'] }] } },
+    checkpoints: { oneOf: [{ const: 'all' }, { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 } }] },
+    activations: { type: 'object', additionalProperties: false, required: ['trainTokensPerLang', 'evalTokensPerLang'], properties: { trainTokensPerLang: { type: 'integer', minimum: 64 }, evalTokensPerLang: { type: 'integer', minimum: 64 } } },
+    sae: {
+      type: 'object', additionalProperties: false, required: ['n', 'k', 'lr', 'warmupSteps', 'batchSize', 'epochs'],
+      properties: { n: { type: 'integer', minimum: 1 }, k: { type: 'integer', minimum: 1 }, lr: { type: 'number', exclusiveMinimum: 0 }, warmupSteps: { type: 'integer', minimum: 0 }, batchSize: { type: 'integer', minimum: 1 }, epochs: { type: 'integer', minimum: 1 }, precision: { enum: ['fp32', 'bf16'] } },
+    },
+    metrics: { type: 'object', additionalProperties: false, required: ['languageCut', 'cosineCut', 'clusterRule'], properties: { languageCut: { type: 'number', exclusiveMinimum: 0.5, maximum: 1 }, cosineCut: { type: 'number', minimum: -1, maximum: 1 }, clusterRule: { enum: ['greedy', 'components'] } } },
+    seed: { type: 'integer', minimum: 0 },
+    threads: { type: 'integer', minimum: 1 },
+  },
+} as const;
+
+const tolerance = {
+  type: 'object', additionalProperties: false,
+  properties: { atol: { type: 'number', minimum: 0 }, rtol: { type: 'number', minimum: 0 }, side: { enum: ['both', 'higher-is-better', 'lower-is-better'] } },
+  anyOf: [{ required: ['atol'] }, { required: ['rtol'] }],
+} as const;
+
+export const SPEC_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object', additionalProperties: false,
+  required: ['id', 'version', 'title', 'kind', 'pair', 'languages', 'profiles', 'golden'],
+  properties: {
+    id: { type: 'string', pattern: '^(table[1-4]|figure([3-9]|1[1-4]))$' },
+    version: { type: 'integer', minimum: 1 },
+    title: { type: 'string', minLength: 1 },
+    kind: { enum: ['feature-dynamics'] },
+    pair: { type: 'string', pattern: '^[a-z]{2}(_[A-Z]{2})?-[a-z]{2}(_[A-Z]{2})?$' },
+    languages: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', minLength: 2 } },
+    profiles: { type: 'object', additionalProperties: false, required: ['smoke', 'default', 'paper'], properties: { smoke: profile, default: profile, paper: profile } },
+    golden: { type: 'object', description: 'tolerance per metric name pattern (* matches one path segment)', additionalProperties: tolerance },
+  },
+} as const;
