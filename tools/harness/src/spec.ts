@@ -39,13 +39,14 @@ export type SpecResult = { readonly ok: true; readonly spec: ExperimentSpec } | 
 const ajv = new Ajv2020.default({ allErrors: true, strict: true, strictRequired: false });
 const validate = ajv.compile(SPEC_SCHEMA);
 
-function nodeAt(root: Node | null, segments: readonly string[]): Node | null {
+/** The YAML node at a key path; with `key`, the last segment's key node (where a misspelt key stands). */
+function nodeAt(root: Node | null, segments: readonly string[], key = false): Node | null {
   let node: Node | null = root;
-  for (const s of segments) {
+  for (const [i, s] of segments.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === s);
-      node = (pair?.value as Node | undefined) ?? (pair?.key as Node | undefined) ?? node;
       if (!pair) break;
+      node = key && i === segments.length - 1 ? (pair.key as Node) : ((pair.value as Node | undefined) ?? (pair.key as Node));
     } else if (isSeq(node)) {
       node = (node.items[Number(s)] as Node | undefined) ?? node;
     } else break;
@@ -66,7 +67,7 @@ export function parseSpec(text: string, file: string): SpecResult {
   const issues = (validate.errors ?? []).map((e) => {
     const segs = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     const extra = e.keyword === 'additionalProperties' ? String((e.params as { additionalProperty: string }).additionalProperty) : null;
-    const node = nodeAt(doc.contents as Node | null, extra ? [...segs, extra] : segs);
+    const node = nodeAt(doc.contents as Node | null, extra ? [...segs, extra] : segs, extra !== null);
     const p = at(node?.range?.[0] ?? 0);
     const path = [...segs, ...(extra ? [extra] : [])].join('.') || '(root)';
     const msg = e.keyword === 'additionalProperties' ? `unknown key '${extra}'` : e.keyword === 'enum' ? `${e.message} (${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})` : (e.message ?? e.keyword);

@@ -1,0 +1,70 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { compareGolden, flattenMetrics, goldenTable, toleranceFor } from './golden.ts';
+import { knownSpecs, specPath } from './run.ts';
+import { formatIssue, parseSpec, readSpec } from './spec.ts';
+
+const require = createRequire(import.meta.url);
+const plugin = require('../../nx-plugin/experiment-targets.cjs') as { createNodesV2: [string, (files: string[]) => [string, { projects: Record<string, { targets: Record<string, { options: { command?: string } }> }> }][]]; targetName: (p: string, id: string) => string };
+
+const good = readFileSync('experiments/en-ja/figure3.yaml', 'utf8');
+
+test('every committed spec validates; unknown specs list the known ones', () => {
+  const specs = knownSpecs();
+  assert.ok(specs.includes('en-ja/figure3') && specs.includes('en-ko/figure3'));
+  for (const s of specs) assert.ok(readSpec(`experiments/${s}.yaml`).ok, s);
+  assert.throws(() => specPath('en-ja/figure99'), /unknown spec 'en-ja\/figure99'; known specs: en-ja\/figure3, en-ko\/figure3/);
+});
+
+test('a typo in a key is reported with its line, column and key path', () => {
+  const r = parseSpec(good.replace('    layers: [mid]\n    checkpoints: all\n    activations: { trainTokensPerLang: 16384', '    layer: [mid]\n    checkpoints: all\n    activations: { trainTokensPerLang: 16384'), 'x.yaml');
+  assert.not.ok(r.ok);
+  if (!r.ok) {
+    const msgs = r.issues.map(formatIssue).join('\n');
+    assert.match(msgs, /x\.yaml:\d+:5: profiles\.smoke\.layer: unknown key 'layer'/);
+    assert.match(msgs, /profiles\.smoke: must have required property 'layers'/);
+    const line = good.split('\n').findIndex((l) => l.startsWith('    layers: [mid]')) + 1;
+    assert.ok(r.issues.some((i) => i.line === line && i.path === 'profiles.smoke.layer'), JSON.stringify(r.issues));
+  }
+});
+
+test('wrong types, bad enums, duplicate keys and unreadable files are errors', () => {
+  const t = parseSpec(good.replace('seed: 1\n    threads: 2\n  default', "seed: 'one'\n    threads: 2\n  default"), 'y.yaml');
+  assert.ok(!t.ok && t.issues.some((i) => i.path === 'profiles.smoke.seed' && /must be integer/.test(i.message)));
+  const e = parseSpec(good.replace('clusterRule: greedy }\n    seed: 1\n    threads: 2\n  default', 'clusterRule: kmeans }\n    seed: 1\n    threads: 2\n  default'), 'z.yaml');
+  assert.ok(!e.ok && e.issues.some((i) => /must be equal to one of the allowed values \("greedy", "components"\)/.test(i.message)));
+  const d = parseSpec(good.replace('version: 1\n', 'version: 1\nversion: 2\n'), 'd.yaml');
+  assert.ok(!d.ok && /Map keys must be unique/.test(d.issues[0]!.message) && d.issues[0]!.line === 5);
+  const missing = readSpec('experiments/none.yaml');
+  assert.ok(!missing.ok && /cannot read \(ENOENT\)/.test(missing.issues[0]!.message));
+});
+
+test('golden comparison: tolerances by pattern, one-sided, missing metrics fail, table lists failures', () => {
+  const golden = { '*/mixed': { atol: 0.05 }, '*/fvu': { atol: 0.01, side: 'lower-is-better' as const }, '*/acc': { rtol: 0.1, side: 'higher-is-better' as const } };
+  const expected = flattenMetrics({ a: { mixed: 0.5, fvu: 0.2, acc: 10, other: 1 }, b: { mixed: 0.3 } });
+  assert.is(expected['a/mixed'], 0.5);
+  assert.equal(toleranceFor('a/mixed', golden), { atol: 0.05 });
+  assert.is(toleranceFor('a/other', golden), null);
+  const ok = compareGolden(expected, flattenMetrics({ a: { mixed: 0.54, fvu: 0.1, acc: 50, other: 99 }, b: { mixed: 0.26 } }), golden);
+  assert.ok(ok.every((r) => r.ok), goldenTable(ok, false));
+  const bad = compareGolden(expected, flattenMetrics({ a: { mixed: 0.56, fvu: 0.25, acc: 8 } }), golden);
+  assert.equal(bad.filter((r) => !r.ok).map((r) => r.metric), ['a/acc', 'a/fvu', 'a/mixed', 'b/mixed']);
+  const table = goldenTable(bad);
+  assert.match(table, /\| b\/mixed \| 0\.300000 \| missing \| atol 0\.05 \| FAIL \|/);
+  assert.match(table, /\| a\/fvu \| 0\.200000 \| 0\.250000 \| atol 0\.01 \(lower-is-better\) \| FAIL \|/);
+});
+
+test('the Nx plugin makes one target per spec (en-ja unprefixed) and an all target', () => {
+  const [glob, fn] = plugin.createNodesV2;
+  assert.is(glob, 'experiments/*/*.yaml');
+  const res = fn(['experiments/en-ko/figure3.yaml', 'experiments/en-ja/figure3.yaml']);
+  const targets = res[0]![1].projects.experiments!.targets;
+  assert.equal(Object.keys(targets).sort(), ['all', 'en-ko-figure3', 'figure3']);
+  assert.is(targets.figure3!.options.command, 'npx saetrace run en-ja/figure3');
+  assert.equal(fn([]), []);
+  assert.is(plugin.targetName('en-ko', 'table1'), 'en-ko-table1');
+});
+
+test.run();
