@@ -11,3 +11,4 @@ export * from './zoo/tokens.ts';
 export * from './zoo/train.ts';
 export * from './zoo/eval.ts';
 export * from './zoo/family-run.ts';
+export { lmBench, type LmBenchRow } from './zoo/bench.ts';

@@ -1,6 +1,7 @@
 // Benchmarks reachable through `saetrace bench <name>`: one entry per lib, added as each lands.
 import { activationsBench } from '@saetrace/activations';
 import { engineBench } from '@saetrace/engine';
+import { lmBench } from '@saetrace/lm';
 import { saeBench } from '@saetrace/sae';
 
 /** What every benchmark returns: a JSON-able record and the markdown it wrote under reports/bench/. */
@@ -20,6 +21,7 @@ export interface BenchEntry {
 
 export const benches: Readonly<Record<string, BenchEntry>> = {
   engine: { summary: 'GEMM GFLOP/s through onnxruntime vs numpy (OpenBLAS) in the same run', run: (o) => engineBench(o) },
+  lm: { summary: 'forward and training tokens/s per default-family size, utilisation against GEMM', run: (o) => lmBench(o) },
   sae: { summary: 'one TopK SAE training step vs the dense encoder GEMM and vs a dense-decoder step', run: (o) => saeBench(o) },
   activations: { summary: 'activation store throughput (extract, shuffled read; model cost excluded)', run: (o) => activationsBench(o) },
 };
