@@ -1,0 +1,165 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '@saetrace/engine';
+import { loadTokenizer } from '../tokenizer/index.ts';
+import { documentPerplexity } from '../zoo/eval.ts';
+import { parseLlamaConfig, toHfConfig } from './config.ts';
+import { LlamaModel, loadTapModel } from './model.ts';
+import { llamaParamShapes } from './params.ts';
+import { saveLlamaCheckpoint, type LlamaWeights } from './weights.ts';
+
+// A tiny hand-written BPE tokenizer.json: 4 specials, 12 characters and 8 merged words (24 ids).
+const SPECIALS = ['<pad>', '<s>', '</s>', '<unk>'];
+const CHARS = [' ', 'a', 'b', 'c', 'd', 'e', 'h', 'l', 'o', 'w', 'r', '.'];
+const WORDS = ['he', 'll', 'hell', 'hello', 'wo', 'wor', 'worl', 'world'];
+const VOCAB = [...SPECIALS, ...CHARS, ...WORDS];
+const id = (t: string) => VOCAB.indexOf(t);
+
+function writeTinyTokenizer(dir: string): void {
+  const bos = { SpecialToken: { id: '<s>', type_id: 0 } };
+  const json = {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: SPECIALS.map((content, i) => ({ id: i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: null, pre_tokenizer: null,
+    post_processor: { type: 'TemplateProcessing', single: [bos, { Sequence: { id: 'A', type_id: 0 } }], pair: [bos, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }], special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } } },
+    decoder: { type: 'Fuse' },
+    model: {
+      type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: false, ignore_merges: false,
+      vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])),
+      merges: [['h', 'e'], ['l', 'l'], ['he', 'll'], ['hell', 'o'], ['w', 'o'], ['wo', 'r'], ['wor', 'l'], ['worl', 'd']],
+    },
+  };
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', add_bos_token: true }));
+}
+
+const D = VOCAB.length; // one-hot embeddings
+const config = parseLlamaConfig({ model_type: 'llama', hidden_size: D, intermediate_size: 8, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: D, rms_norm_eps: 1e-5, max_position_embeddings: 32, tie_word_embeddings: false });
+/** The successor each token predicts; tokens absent here predict nothing (all-zero logits). */
+const NEXT: ReadonlyMap<number, number> = new Map([[id('hello'), id(' ')], [id(' '), id('world')], [id('world'), id('.')], [id('.'), 2]]);
+
+/**
+ * Weights whose behaviour is known in closed form: one-hot embeddings, blocks that add nothing (zero
+ * output projections), and an lm_head mapping each token to its successor in NEXT. The logit of the
+ * successor is then 1/sqrt(1/D + eps) and every other logit is 0.
+ */
+function successorWeights(): LlamaWeights {
+  const w: LlamaWeights = {};
+  for (const [name, shape] of llamaParamShapes(config)) {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (name.endsWith('norm.weight')) data.fill(1);
+    else if (name === 'model.embed_tokens.weight') for (let t = 0; t < D; t++) data[t * D + t] = 1;
+    else if (name === 'lm_head.weight') for (const [from, to] of NEXT) data[to * D + from] = 1;
+    else if (!/o_proj|down_proj/.test(name)) for (let i = 0; i < data.length; i++) data[i] = Math.sin(i + name.length) * 0.5;
+    w[name] = { dtype: 'float32', shape, data };
+  }
+  return w;
+}
+
+async function checkpoint(): Promise<string> {
+  const tokDir = mkdtempSync(join(tmpdir(), 'tok-'));
+  writeTinyTokenizer(tokDir);
+  const dir = mkdtempSync(join(tmpdir(), 'llama-tok-'));
+  await saveLlamaCheckpoint(dir, config, successorWeights(), { tokenizerDir: tokDir });
+  return dir;
+}
+
+test('a checkpoint with a hand-made tokenizer: encode without BOS, greedy generation with EOS, length and stop string', async () => {
+  const dir = await checkpoint();
+  const m = await loadTapModel(dir);
+  assert.is(m.bosId, 1);
+  assert.is(m.dModel, D);
+  assert.is(m.numLayers, 2);
+  assert.equal(m.encode('hello world.'), [id('hello'), id(' '), id('world'), id('.')]);
+  // hello -> ' ' -> world -> '.' -> EOS (not emitted).
+  assert.equal(await m.generate([1, id('hello')], 10), [id(' '), id('world'), id('.')]);
+  assert.equal(await m.generate([1, id('hello')], 2), [id(' '), id('world')]);
+  assert.equal(await m.generate([1, id('hello')], 10, { stop: 'wor' }), [id(' '), id('world')]);
+  await m.generate([], 3).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /empty prompt/));
+  const again = await LlamaModel.load(dir);
+  assert.is(again.fingerprint(), m.fingerprint());
+  await m.release();
+  await again.release();
+});
+
+test('document perplexity: token-weighted per language and overall, BOS never a target, padding never scored', async () => {
+  const m = await LlamaModel.load(await checkpoint());
+  const tok = await loadTokenizer(await checkpoint());
+  const L = 1 / Math.sqrt(1 / D + 1e-5); // the successor's logit
+  const right = Math.log(Math.exp(L) + D - 1) - L;
+  const wrong = Math.log(Math.exp(L) + D - 1);
+  const none = Math.log(D); // after BOS, which predicts nothing
+  const ppl = await documentPerplexity(m, tok, { en: ['hello world.', 'world'], xx: ['world hello'] }, 8, 2);
+  // en: [BOS hello ' ' world .] scores hello|BOS, ' '|hello, world|' ', .|world; [BOS world] scores world|BOS.
+  const en = [none, right, right, right, none];
+  // xx: [BOS world ' ' hello]: world|BOS, ' '|world (successor is '.'), hello|' ' (successor is world).
+  const xx = [none, wrong, wrong];
+  const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+  assert.equal(ppl.tokens, { en: 5, xx: 3 });
+  assert.ok(Math.abs(ppl.perLang.en! - Math.exp(mean(en))) < 1e-4 * ppl.perLang.en!, `en ${ppl.perLang.en} vs ${Math.exp(mean(en))}`);
+  assert.ok(Math.abs(ppl.perLang.xx! - Math.exp(mean(xx))) < 1e-4 * ppl.perLang.xx!);
+  assert.ok(Math.abs(ppl.overall - Math.exp(mean([...en, ...xx]))) < 1e-4 * ppl.overall);
+  // A window shorter than a document truncates it: [BOS hello ' '] scores two tokens.
+  const short = await documentPerplexity(m, tok, { en: ['hello world.'] }, 3);
+  assert.equal(short.tokens, { en: 2 });
+  assert.ok(Math.abs(short.overall - Math.exp((none + right) / 2)) < 1e-4 * short.overall);
+  await m.release();
+});
+
+test('bf16 weights in a sharded checkpoint load to the same model', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llama-bf16-'));
+  const w = successorWeights();
+  // Hand-written bf16 shards (the upper half of each float32), two tensors per shard, plus the index.
+  const names = Object.keys(w).sort();
+  const weightMap: Record<string, string> = {};
+  for (let s = 0; s * 2 < names.length; s++) {
+    const file = `model-${s}.safetensors`;
+    const header: Record<string, unknown> = {};
+    const parts: Buffer[] = [];
+    let off = 0;
+    for (const name of names.slice(s * 2, s * 2 + 2)) {
+      const f32 = w[name]!.data as Float32Array;
+      const u32 = new Uint32Array(f32.buffer, f32.byteOffset, f32.length);
+      const bf = Uint16Array.from(u32, (x) => x >>> 16);
+      header[name] = { dtype: 'BF16', shape: w[name]!.shape, data_offsets: [off, off + bf.byteLength] };
+      parts.push(Buffer.from(bf.buffer));
+      off += bf.byteLength;
+      weightMap[name] = file;
+    }
+    const h = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(h.length));
+    writeFileSync(join(dir, file), Buffer.concat([len, h, ...parts]));
+  }
+  await writeJsonAtomic(join(dir, 'model.safetensors.index.json'), { metadata: {}, weight_map: weightMap });
+  await writeJsonAtomic(join(dir, 'config.json'), toHfConfig(config));
+  const m = await LlamaModel.load(dir);
+  const tokens = Int32Array.from([1, id('hello'), id(' '), id('world')]);
+  const logits = await m.logitsWithDelta(tokens, 1, 4, 0, null);
+  const L = 1 / Math.sqrt(1 / D + 1e-5);
+  // Position 1 (hello) puts L on ' ' and 0 elsewhere; bf16 rounds the sine weights but not the one-hots.
+  assert.ok(Math.abs(logits[D + id(' ')]! - L) < 1e-4);
+  assert.is(logits[D + id('world')], 0);
+  assert.is(m.fingerprint().length, 64);
+  assert.throws(() => m.encode('x'), /has no tokenizer\.json/);
+  await m.release();
+});
+
+test('a tokenizer larger than config.json vocab_size is an error naming both', async () => {
+  const dir = await checkpoint();
+  await writeJsonAtomic(join(dir, 'config.json'), { ...toHfConfig(config), vocab_size: 20 });
+  // Shapes disagree with config.json first: the embedding is [24, 24] but vocab_size says 20.
+  await LlamaModel.load(dir).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /'model\.embed_tokens\.weight' has shape \[24,24\] but config\.json implies \[20,24\]/));
+  const small = parseLlamaConfig({ ...toHfConfig(config), vocab_size: 20 });
+  const w: LlamaWeights = {};
+  for (const [name, shape] of llamaParamShapes(small)) w[name] = { dtype: 'float32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+  const tokDir = mkdtempSync(join(tmpdir(), 'tok-'));
+  writeTinyTokenizer(tokDir);
+  await saveLlamaCheckpoint(dir, small, w, { tokenizerDir: tokDir });
+  await LlamaModel.load(dir).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tokenizer\.json has 24 tokens but config\.json vocab_size is 20/));
+});
+
+test.run();
