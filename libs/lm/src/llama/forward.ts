@@ -63,12 +63,21 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     return v;
   };
   const linear = (x: Value, w: string) => nn.matmul(g, x, nn.transpose(g, P(w), [1, 0]));
-  const { cos, sin } = rotaryTables(T, hd, c.ropeTheta);
-  const cosV = g.constant(Array.from(cos), [T, hd]);
-  const sinV = g.constant(Array.from(sin), [T, hd]);
-  const rot = g.constant(Array.from(rotateHalfMatrix(hd)), [hd, hd]);
-  const maskV = g.constant(Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? -1e9 : 0)), [T, T]);
-  const rope = (x: Value) => nn.add(g, nn.mul(g, x, cosV), nn.mul(g, nn.matmul(g, x, rot), sinV));
+  // Rotary tables and the causal mask are made on first use: a split after the last block needs neither.
+  let tables: { cosV: Value; sinV: Value; rot: Value; maskV: Value } | null = null;
+  const consts = () => {
+    if (!tables) {
+      const { cos, sin } = rotaryTables(T, hd, c.ropeTheta);
+      tables = {
+        cosV: g.constant(Array.from(cos), [T, hd]),
+        sinV: g.constant(Array.from(sin), [T, hd]),
+        rot: g.constant(Array.from(rotateHalfMatrix(hd)), [hd, hd]),
+        maskV: g.constant(Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? -1e9 : 0)), [T, T]),
+      };
+    }
+    return tables;
+  };
+  const rope = (x: Value) => { const t = consts(); return nn.add(g, nn.mul(g, x, t.cosV), nn.mul(g, nn.matmul(g, x, t.rot), t.sinV)); };
   const taps = new Map<number, Value>();
   const tapSet = new Set(o.taps ?? []);
   for (const l of tapSet) if (!Number.isInteger(l) || l < 0 || l >= c.numLayers) throw new RangeError(`llamaForward: tap ${l} is not a block index in [0, ${c.numLayers})`);
@@ -90,7 +99,7 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     const q = rope(heads(linear(x, `${pre}.self_attn.q_proj.weight`), KV, rep));
     const k = rope(heads(linear(x, `${pre}.self_attn.k_proj.weight`), KV, 1));
     const v = heads(linear(x, `${pre}.self_attn.v_proj.weight`), KV, 1);
-    const scores = nn.add(g, nn.scale(g, nn.matmul(g, q, nn.transpose(g, k, [0, 1, 2, 4, 3])), 1 / Math.sqrt(hd)), maskV);
+    const scores = nn.add(g, nn.scale(g, nn.matmul(g, q, nn.transpose(g, k, [0, 1, 2, 4, 3])), 1 / Math.sqrt(hd)), consts().maskV);
     const att = nn.matmul(g, g.op1('Softmax', [scores], { axis: -1 }), v);
     const merged = nn.reshape(g, nn.transpose(g, att, [0, 3, 1, 2, 4]), [0, T, c.numHeads * hd]);
     h = nn.add(g, h, linear(merged, `${pre}.self_attn.o_proj.weight`));

@@ -3,13 +3,13 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '@saetrace/engine';
+import { runRng, writeJsonAtomic } from '@saetrace/engine';
 import { loadTokenizer } from '../tokenizer/index.ts';
 import { documentPerplexity } from '../zoo/eval.ts';
 import { parseLlamaConfig, toHfConfig } from './config.ts';
 import { LlamaModel, loadTapModel } from './model.ts';
 import { llamaParamShapes } from './params.ts';
-import { saveLlamaCheckpoint, type LlamaWeights } from './weights.ts';
+import { initLlamaWeights, saveLlamaCheckpoint, type LlamaWeights } from './weights.ts';
 
 // A tiny hand-written BPE tokenizer.json: 4 specials, 12 characters and 8 merged words (24 ids).
 const SPECIALS = ['<pad>', '<s>', '</s>', '<unk>'];
@@ -160,6 +160,33 @@ test('a tokenizer larger than config.json vocab_size is an error naming both', a
   writeTinyTokenizer(tokDir);
   await saveLlamaCheckpoint(dir, small, w, { tokenizerDir: tokDir });
   await LlamaModel.load(dir).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tokenizer\.json has 24 tokens but config\.json vocab_size is 20/));
+});
+
+test('a split at block l: the tapped residual continues to the same logits, and a changed residual equals an injection', async () => {
+  const c = parseLlamaConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 30, max_position_embeddings: 16 });
+  const m = new LlamaModel(c, initLlamaWeights(c, runRng('split'), 0.3), null, 'split', { threads: 1 });
+  const B = 2, T = 5;
+  const tokens = Int32Array.from({ length: B * T }, (_, i) => (i * 7 + 1) % c.vocabSize);
+  const maxRel = (a: Float32Array, b: Float32Array) => {
+    let num = 0; let den = 0;
+    for (let i = 0; i < b.length; i++) { num = Math.max(num, Math.abs(a[i]! - b[i]!)); den = Math.max(den, Math.abs(b[i]!)); }
+    return num / den;
+  };
+  const plain = await m.logitsWithDelta(tokens, B, T, 0, null);
+  const delta = Float32Array.from({ length: B * T * c.hiddenSize }, (_, i) => Math.cos(i) * 0.5);
+  for (const layer of [0, 1, 2]) {
+    const r = (await m.tap(tokens, B, T, [layer])).get(layer)!;
+    const resumed = await m.logitsFromResidual(r, B, T, layer);
+    assert.is(resumed.length, plain.length);
+    assert.ok(maxRel(resumed, plain) < 1e-5, `block ${layer}: ${maxRel(resumed, plain)}`);
+    const changed = await m.logitsFromResidual(r.map((x, i) => x + delta[i]!), B, T, layer);
+    const injected = await m.logitsWithDelta(tokens, B, T, layer, delta);
+    assert.ok(maxRel(changed, injected) < 1e-5);
+    assert.ok(maxRel(changed, plain) > 1e-3);
+  }
+  await m.logitsFromResidual(new Float32Array(3), B, T, 1).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /residual has 3 values, expected 160/));
+  await m.logitsFromResidual(delta, B, T, 3).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /split block 3 is not in \[0, 3\)/));
+  await m.release();
 });
 
 test.run();

@@ -65,13 +65,15 @@ export class LlamaModel {
     return this.tokenizer.encode(text, { addBos: false });
   }
 
-  private session(key: string, build: (g: Graph, p: Record<string, Value>, tokens: Value) => void): Promise<Session> {
+  private session(key: string, build: (g: Graph, p: Record<string, Value>, tokens: Value | null) => void, withTokens = true): Promise<Session> {
     let s = this.sessions.get(key);
     if (!s) {
       const g = new Graph(`llama_${key}`);
       const p: Record<string, Value> = {};
       for (const [name, shape] of llamaParamShapes(this.config)) p[name] = g.input(name, 'float32', shape);
-      build(g, p, g.input('tokens', 'int64', [BATCH, Number(key.split('|')[0])]));
+      // The second half of a split starts from a residual, so it declares no token input.
+      const tokens = withTokens ? g.input('tokens', 'int64', [BATCH, Number(key.split('|')[0])]) : null;
+      build(g, p, tokens);
       s = Session.create(g, this.sessionOptions);
       this.sessions.set(key, s);
     }
@@ -112,6 +114,21 @@ export class LlamaModel {
     });
     feeds.delta = { dtype: 'float32', shape: [batch, seqLen, this.dModel], data: delta };
     return (await s.run(feeds)).logits?.data as Float32Array;
+  }
+
+  /**
+   * The second half of a split at block `layer`: logits float32 [batch*seqLen*V] computed from a residual
+   * [batch*seqLen*d] standing for block `layer`'s output (e.g. `tap(...)` of that block, changed by the caller).
+   */
+  async logitsFromResidual(residual: Float32Array, batch: number, seqLen: number, layer: number): Promise<Float32Array> {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new RangeError(`LlamaModel: split block ${layer} is not in [0, ${this.numLayers})`);
+    if (residual.length !== batch * seqLen * this.dModel) throw new RangeError(`LlamaModel: residual has ${residual.length} values, expected ${batch * seqLen * this.dModel}`);
+    const s = await this.session(`${seqLen}|resume:${layer}`, (g, p) => {
+      const r = g.input('residual', 'float32', [BATCH, seqLen, this.dModel]);
+      g.output(llamaForward(g, this.config, p, null, { seqLen, resume: { after: layer, residual: r } }).logits as Value, 'logits');
+    }, false);
+    const out = await s.run({ ...this.weightFeeds, residual: { dtype: 'float32', shape: [batch, seqLen, this.dModel], data: residual } });
+    return out.logits?.data as Float32Array;
   }
 
   /**
