@@ -61,3 +61,49 @@ export function decodeTensor(st: StDType, shape: readonly number[], bytes: Uint8
     case 'BOOL': return { dtype: 'bool', shape: [...shape], data: new Uint8Array(buf) };
   }
 }
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** float32 to IEEE half, rounding to nearest even (overflow to infinity, underflow through subnormals to zero). */
+export function floatToHalf(x: number): number {
+  f32[0] = x;
+  const bits = u32[0] as number;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  const mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    let half = m >>> shift;
+    const rest = m & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rest > mid || (rest === mid && (half & 1))) half++;
+    return sign | half;
+  }
+  let half = sign | (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
+  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
+  return half;
+}
+
+/** float32 to bfloat16 (the upper half of its bits), rounding to nearest even; NaN stays NaN. */
+export function floatToBf16(x: number): number {
+  f32[0] = x;
+  const bits = u32[0] as number;
+  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) return ((bits >>> 16) | 0x40) & 0xffff;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** The little-endian bytes of float32 values stored as F16 or BF16. */
+export function encodeHalfs(data: Float32Array, format: 'F16' | 'BF16'): Uint8Array {
+  const out = new Uint16Array(data.length);
+  const conv = format === 'F16' ? floatToHalf : floatToBf16;
+  for (let i = 0; i < data.length; i++) out[i] = conv(data[i] as number);
+  return new Uint8Array(out.buffer);
+}

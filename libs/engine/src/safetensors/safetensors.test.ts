@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { halfToFloat } from './dtype.ts';
+import { floatToBf16, floatToHalf, halfToFloat } from './dtype.ts';
 import { openSafetensors, readCheckpointTensors, readSafetensors, SafetensorsError } from './read.ts';
 import { writeSafetensors, writeShardedSafetensors } from './write.ts';
 
@@ -114,6 +114,55 @@ test('malformed, inconsistent and truncated files are errors naming the file and
   await expectErr(readCheckpointTensors(idx), /\(tensor 'b'\): listed in the index but absent/);
   await writeSafetensors(join(dir, 'bad'), { w: { dtype: 'float32', shape: [3], data: new Float32Array(2) } })
     .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tensor 'w' has 2 elements for shape \[3\]/));
+});
+
+test('float32 to F16 and BF16: every half round-trips, others go to the nearest (ties to even)', () => {
+  const bf = (b: number) => new Float32Array(new Uint32Array([b << 16]).buffer)[0]!;
+  for (let h = 0; h < 0x10000; h++) {
+    const f = halfToFloat(h);
+    if (Number.isNaN(f)) { assert.ok(Number.isNaN(halfToFloat(floatToHalf(f)))); continue; }
+    assert.is(floatToHalf(f), h, `half 0x${h.toString(16)}`);
+    assert.is(floatToBf16(bf(h)), h);
+  }
+  assert.is(floatToHalf(65520), 0x7c00); // past the largest half: infinity
+  assert.is(floatToHalf(1e-9), 0); // below half the smallest subnormal
+  assert.is(floatToHalf(1 + 2 ** -11), 0x3c00); // tie between 1 and 1+2^-10: even (1)
+  assert.is(floatToHalf(1 + 3 * 2 ** -11), 0x3c02); // tie: even (1 + 2^-9)
+  assert.is(floatToHalf(1.5 * 2 ** -24), 0x0002); // subnormal tie: even
+  assert.is(floatToHalf(-(1 + 2 ** -10 + 2 ** -12)), 0xbc01);
+  assert.is(floatToBf16(1 + 2 ** -8), 0x3f80); // tie: even
+  assert.is(floatToBf16(1 + 3 * 2 ** -8), 0x3f82);
+  assert.is(floatToBf16(Infinity), 0x7f80);
+  assert.ok(Number.isNaN(bf(floatToBf16(NaN))));
+  const rng = (i: number) => Math.sin(i * 12.9898) * 43758.5453 % 4;
+  for (let i = 1; i <= 2000; i++) {
+    const x = Math.fround(rng(i)); // never 0, whose neighbour below is another sign
+    const h = floatToHalf(x);
+    const err = Math.abs(halfToFloat(h) - x);
+    assert.ok(err <= Math.abs(halfToFloat(h + 1) - x) && err <= Math.abs(halfToFloat(h - 1) - x), `nearest half to ${x}`);
+  }
+});
+
+test('writing float32 tensors as BF16 or F16 (sharded too) halves the data and reads back rounded', async () => {
+  const dir = tmp();
+  const w = { dtype: 'float32' as const, shape: [4], data: Float32Array.from([1, -2.5, 3.140625, 1 / 3]) };
+  const ids = { dtype: 'int32' as const, shape: [2], data: Int32Array.from([7, 8]) };
+  await writeSafetensors(join(dir, 'bf.safetensors'), { w, ids }, undefined, { floatFormat: 'BF16' });
+  const f = await openSafetensors(join(dir, 'bf.safetensors'));
+  assert.is(f.entries.get('w')!.dtype, 'BF16');
+  assert.is(f.entries.get('ids')!.dtype, 'I32');
+  const back = Array.from((await f.read('w')).data as Float32Array);
+  await f.close();
+  assert.equal(back.slice(0, 3), [1, -2.5, 3.140625]);
+  assert.ok(Math.abs(back[3]! - 1 / 3) < 2 ** -8 && back[3] !== Math.fround(1 / 3));
+  await writeSafetensors(join(dir, 'h.safetensors'), { w }, undefined, { floatFormat: 'F16' });
+  const h = (await readSafetensors(join(dir, 'h.safetensors'))).tensors.get('w')!.data as Float32Array;
+  assert.ok(Math.abs(h[3]! - 1 / 3) < 2 ** -11);
+  const t = (v: number) => ({ dtype: 'float32' as const, shape: [4], data: new Float32Array(4).fill(v) });
+  // 8 bytes per BF16 tensor: a 16-byte limit fits two tensors per shard (it would fit one as float32).
+  const files = await writeShardedSafetensors(join(dir, 'sh'), { a: t(1), b: t(2), c: t(3) }, 16, undefined, { floatFormat: 'BF16' });
+  assert.is(files.length, 2);
+  assert.is(((await readCheckpointTensors(join(dir, 'sh'))).get('c')!.data as Float32Array)[3], 3);
 });
 
 test.run();
