@@ -2,3 +2,5 @@ export type { TokenBatch, TokenBatches, FeatureEncoder, TopKCodes } from './type
 export { featureMaxima, collectOccurrences, type Occurrences, type ExampleRef } from './passes.ts';
 export { entropy, semanticEntropy, clusterTokens, monosemanticity, type ClusterRule } from './entropy.ts';
 export { featureStats, summarise, type FeatureStat, type FeatureClass, type FeatureOptions, type SaeSummary } from './features.ts';
+export { chrfStats, chrfFromStats, sentenceChrf, corpusChrf, type ChrfOptions } from './chrf.ts';
+export { bleuStats, bleuFromStats, sentenceBleu, corpusBleu, tokenize13a, type BleuOptions, type BleuTokenizer, type BleuSmoothing } from './bleu.ts';
