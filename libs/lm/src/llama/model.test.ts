@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runRng, writeJsonAtomic } from '@saetrace/engine';
@@ -187,6 +187,32 @@ test('a split at block l: the tapped residual continues to the same logits, and 
   await m.logitsFromResidual(new Float32Array(3), B, T, 1).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /residual has 3 values, expected 160/));
   await m.logitsFromResidual(delta, B, T, 3).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /split block 3 is not in \[0, 3\)/));
   await m.release();
+});
+
+test('saving in bf16, sharded, gives a loadable HF layout whose logits are within bf16 rounding of float32', async () => {
+  const c = parseLlamaConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 1, vocab_size: 30, max_position_embeddings: 16, tie_word_embeddings: true });
+  const w = initLlamaWeights(c, runRng('bf16-save'), 0.3);
+  const dir = mkdtempSync(join(tmpdir(), 'llama-save-'));
+  await saveLlamaCheckpoint(dir, c, w, { dtype: 'bfloat16', maxShardBytes: 2048 });
+  const shards = readdirSync(dir).filter((f) => /^model-\d+-of-\d+\.safetensors$/.test(f));
+  assert.ok(shards.length > 1, `${shards.length} shards`);
+  assert.not.ok(existsSync(join(dir, 'model.safetensors')));
+  assert.is(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).torch_dtype, 'bfloat16');
+  const half = await LlamaModel.load(dir, { threads: 1 });
+  const full = new LlamaModel(c, w, null, 'f32', { threads: 1 });
+  const tokens = Int32Array.from({ length: 8 }, (_, i) => (i * 11 + 2) % 30);
+  const a = await half.logitsWithDelta(tokens, 1, 8, 0, null);
+  const b = await full.logitsWithDelta(tokens, 1, 8, 0, null);
+  let num = 0; let den = 0;
+  for (let i = 0; i < b.length; i++) { num = Math.max(num, Math.abs(a[i]! - b[i]!)); den = Math.max(den, Math.abs(b[i]!)); }
+  assert.ok(num / den < 0.05 && num > 0, `bf16 vs f32 rel ${num / den}`);
+  // Re-saving as one float32 file replaces the shards and their index.
+  await saveLlamaCheckpoint(dir, c, w);
+  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.safetensors') || f.endsWith('.json')).sort(), ['config.json', 'model.safetensors']);
+  const again = await LlamaModel.load(dir, { threads: 1 });
+  assert.equal(Array.from(await again.logitsWithDelta(tokens, 1, 8, 0, null)), Array.from(b));
+  await saveLlamaCheckpoint(dir, c, w, { dtype: 'int8' as never }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /dtype 'int8' is not one of float32, bfloat16, float16/));
+  for (const m of [half, full, again]) await m.release();
 });
 
 test.run();

@@ -1,7 +1,7 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCheckpointTensors, writeJsonAtomic, writeSafetensors, type Rng, type TensorData } from '@saetrace/engine';
+import { readCheckpointTensors, writeJsonAtomic, writeSafetensors, writeShardedSafetensors, type Rng, type TensorData } from '@saetrace/engine';
 import { toHfConfig, type LlamaConfig } from './config.ts';
 import { isNormParam, llamaParamShapes } from './params.ts';
 
@@ -36,13 +36,34 @@ export function initLlamaWeights(c: LlamaConfig, rng: Rng, std = 0.02): LlamaWei
   return out;
 }
 
+const FLOAT_FORMATS = { float32: 'F32', bfloat16: 'BF16', float16: 'F16' } as const;
+
+export interface SaveCheckpointOptions {
+  /** Copy tokenizer.json and tokenizer_config.json from here. */
+  readonly tokenizerDir?: string;
+  /** Written as saetrace.json (training facts such as tokens seen). */
+  readonly info?: Record<string, unknown>;
+  /** Stored precision of the weights (config.json's torch_dtype follows); default float32. */
+  readonly dtype?: keyof typeof FLOAT_FORMATS;
+  /** Shard into model-0000i-of-0000n.safetensors files of at most this many bytes, with an index. */
+  readonly maxShardBytes?: number;
+}
+
 /**
- * Writes a checkpoint in Hugging Face layout: config.json, model.safetensors (+ the tokenizer files copied
- * from tokenizerDir), and saetrace.json with whatever training facts are given (e.g. tokens seen).
+ * Writes a checkpoint in Hugging Face layout: config.json, model.safetensors or shards with their index
+ * (+ the tokenizer files copied from tokenizerDir), and saetrace.json with whatever training facts are given.
  */
-export async function saveLlamaCheckpoint(dir: string, c: LlamaConfig, weights: LlamaWeights, options: { tokenizerDir?: string; info?: Record<string, unknown> } = {}): Promise<void> {
+export async function saveLlamaCheckpoint(dir: string, c: LlamaConfig, weights: LlamaWeights, options: SaveCheckpointOptions = {}): Promise<void> {
+  const dtype = options.dtype ?? 'float32';
+  const floatFormat = FLOAT_FORMATS[dtype];
+  if (!floatFormat) throw new RangeError(`saveLlamaCheckpoint: dtype '${String(dtype)}' is not one of ${Object.keys(FLOAT_FORMATS).join(', ')}`);
   await mkdir(dir, { recursive: true });
-  await writeSafetensors(join(dir, 'model.safetensors'), weights, { format: 'pt' });
+  // Drop the other layout's weight files so a reader never mixes a stale one with the new one.
+  for (const f of await readdir(dir)) {
+    if (f === 'model.safetensors.index.json' || /^model-\d+-of-\d+\.safetensors$/.test(f) || (f === 'model.safetensors' && options.maxShardBytes !== undefined)) await rm(join(dir, f));
+  }
+  if (options.maxShardBytes !== undefined) await writeShardedSafetensors(dir, weights, options.maxShardBytes, { format: 'pt' }, { floatFormat });
+  else await writeSafetensors(join(dir, 'model.safetensors'), weights, { format: 'pt' }, { floatFormat });
   if (options.tokenizerDir) {
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
       const src = join(options.tokenizerDir, f);
@@ -51,5 +72,5 @@ export async function saveLlamaCheckpoint(dir: string, c: LlamaConfig, weights: 
   }
   if (options.info) await writeJsonAtomic(join(dir, 'saetrace.json'), options.info);
   // config.json last: a directory with it is a complete checkpoint.
-  await writeJsonAtomic(join(dir, 'config.json'), toHfConfig(c));
+  await writeJsonAtomic(join(dir, 'config.json'), { ...toHfConfig(c), torch_dtype: dtype });
 }
