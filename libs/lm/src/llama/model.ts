@@ -89,6 +89,7 @@ export class LlamaModel {
   /** Residual stream outputs of the requested blocks, all from one pass: float32 [batch*seqLen*d] each. */
   async tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>> {
     const sorted = [...new Set(layers)].sort((a, b) => a - b);
+    if (sorted.length === 0) return new Map();
     const key = `${seqLen}|taps:${sorted.join(',')}`;
     const s = await this.session(key, (g, p, tok) => {
       const r = llamaForward(g, this.config, p, tok, { seqLen, taps: sorted, logits: false, stopAfter: Math.max(...sorted) });
