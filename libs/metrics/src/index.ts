@@ -4,3 +4,5 @@ export { entropy, semanticEntropy, clusterTokens, monosemanticity, type ClusterR
 export { featureStats, summarise, type FeatureStat, type FeatureClass, type FeatureOptions, type SaeSummary } from './features.ts';
 export { chrfStats, chrfFromStats, sentenceChrf, corpusChrf, type ChrfOptions } from './chrf.ts';
 export { bleuStats, bleuFromStats, sentenceBleu, corpusBleu, tokenize13a, type BleuOptions, type BleuTokenizer, type BleuSmoothing } from './bleu.ts';
+export { classifyByPeakTokens, classifyExampleDir, peakLanguage, peakPosition, readExampleFile, type Detector, type ExampleSequence, type TokenLanguage } from './examples.ts';
+export { metricsBench } from './bench.ts';

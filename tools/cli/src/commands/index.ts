@@ -4,6 +4,7 @@ import { benchCommand } from './bench.ts';
 import { corpusCommand } from './corpus.ts';
 import { zooCommand } from './zoo.ts';
 import { runCommand } from './run.ts';
+import { metricsCommand } from './metrics.ts';
 import { validateCommand } from './validate.ts';
 import { activationsCommand } from './activations.ts';
 import { tokenizerCommand } from './tokenizer.ts';
@@ -13,6 +14,7 @@ export const commands: readonly Command[] = [
   corpusCommand,
   zooCommand,
   runCommand,
+  metricsCommand,
   validateCommand,
   activationsCommand,
   tokenizerCommand,
