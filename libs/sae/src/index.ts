@@ -4,6 +4,7 @@ export { initSae, roundToBf16, type SaeParams } from './init.ts';
 export { buildSaeStep, saeParamShapes, SAE_PARAMS, type SaeParamName, type StepVariant, type SaeGraphOptions } from './step-graph.ts';
 export { trainSae, SaeTrainingError, type ActivationBatches, type SaeTrainResult, type TrainLog } from './trainer.ts';
 export { SaeEncoder, type TopKCodes } from './encoder.ts';
+export { decodeMasked } from './decode.ts';
 export { evaluateSae, type SaeEval } from './evaluate.ts';
 export { saveSae, loadSae, SAETRACE_VERSION, type SaeRecord } from './io.ts';
 export { saeBench, type SaeBenchRow } from './bench.ts';
