@@ -6,3 +6,4 @@ export { chrfStats, chrfFromStats, sentenceChrf, corpusChrf, type ChrfOptions } 
 export { bleuStats, bleuFromStats, sentenceBleu, corpusBleu, tokenize13a, type BleuOptions, type BleuTokenizer, type BleuSmoothing } from './bleu.ts';
 export { classifyByPeakTokens, classifyExampleDir, peakLanguage, peakPosition, readExampleFile, type Detector, type ExampleSequence, type TokenLanguage } from './examples.ts';
 export { metricsBench } from './bench.ts';
+export { saveFeatureMetrics, readFeatureColumns } from './save.ts';

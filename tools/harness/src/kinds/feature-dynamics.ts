@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { LlamaModel, readLlamaWeights } from '@saetrace/lm';
-import { collectOccurrences, featureMaxima, featureStats, summarise, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
+import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
 import { evaluateSae, loadSae, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -93,6 +93,8 @@ export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, opti
       const maxima = await featureMaxima(enc, evalBatches);
       const occ = await collectOccurrences(enc, evalBatches, maxima, { numLangs: 2 });
       const stats = featureStats(occ, { embeddings: embeddings.data as Float32Array, embeddingDim: embeddings.shape[1] as number, cut: p.metrics.languageCut, cosineCut: p.metrics.cosineCut, clusterRule: p.metrics.clusterRule });
+      // Per-feature columns and the summary beside the SAE, keyed by the evaluation store.
+      await saveFeatureMetrics(join(saeDir, `metrics-${evalStore.manifest.key.slice(0, 16)}`), stats, summarise(stats), spec.languages);
       const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })());
       await enc.release();
       const examples = (['first', 'second', 'mixed'] as const).flatMap((cls) => stats.filter((s) => s.cls === cls).sort((a, b) => b.occurrences - a.occurrences || a.feature - b.feature).slice(0, 2)
