@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { LlamaModel, readLlamaWeights } from '@saetrace/lm';
-import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
+import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type FeatureStat, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
+import type { TensorData } from '@saetrace/engine';
 import { evaluateSae, loadSae, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -27,7 +28,7 @@ export interface DynamicsResult {
   readonly timings: { readonly extract: number; readonly sae: number; readonly metrics: number };
 }
 
-function layersOf(p: ProfileSpec, numLayers: number): number[] {
+export function layersOf(p: ProfileSpec, numLayers: number): number[] {
   const out = new Set<number>();
   for (const l of p.layers) {
     if (l === 'mid') out.add(Math.floor(numLayers / 2));
@@ -59,50 +60,74 @@ export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, opti
   const tokenizer = finalModel.tokenizer;
   await finalModel.release();
   const layers = layersOf(p, finalModel.numLayers);
-  const corpusDir = join('data/corpus', spec.pair);
   const points: DynamicsPoint[] = [];
   const timings = { extract: 0, sae: 0, metrics: 0 };
   for (const ck of checkpoints) {
-    const model = await LlamaModel.load(ck.dir, { threads: p.threads });
-    let t0 = performance.now();
-    const train = await extractActivations({ model, layers, corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
-    const evalSet = await extractActivations({ model, layers, corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
-    timings.extract += (performance.now() - t0) / 1000;
-    await model.release();
-    for (const layer of layers) {
-      const trainStore = await ActivationStore.open(train.stores.get(layer) as string);
-      const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string);
-      const cfg = saeConfig({ d: trainStore.d, n: p.sae.n, k: p.sae.k, lr: p.sae.lr, warmupSteps: p.sae.warmupSteps, batchSize: p.sae.batchSize, seed: p.seed, precision: p.sae.precision ?? 'fp32' });
-      const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
-      const key = createHash('sha256').update(JSON.stringify({ store: trainStore.manifest.key, cfg, epochs: p.sae.epochs, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
-      const saeDir = join('.cache/sae', key);
-      t0 = performance.now();
-      let params: SaeParams;
-      if (existsSync(join(saeDir, 'cfg.json'))) params = (await loadSae(saeDir)).params;
-      else {
-        const r = await trainSae({ config: cfg, batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed), steps, session: { threads: p.threads }, checkpointDir: join(saeDir, 'state'), checkpointEvery: 100, sourceName: trainStore.dir });
-        params = r.params;
-        await saveSae(saeDir, params, { config: cfg, normalisation: 'unit-l2', hookSite: 'resid_post', model: `${spec.pair}/${size}`, checkpoint: ck.dir, layer, saetraceVersion: SAETRACE_VERSION, training: { steps: r.steps, tokens: r.tokens, seconds: r.seconds, deadFraction: r.deadFraction } });
-      }
-      timings.sae += (performance.now() - t0) / 1000;
-      t0 = performance.now();
-      const enc = await SaeEncoder.create(params, cfg.d, cfg.n, cfg.k, { threads: p.threads });
-      const evalBatches = async function* (): AsyncGenerator<TokenBatch> {
-        for await (const b of evalStore.batches({ batchRows: 4096 })) yield b;
-      };
-      const maxima = await featureMaxima(enc, evalBatches);
-      const occ = await collectOccurrences(enc, evalBatches, maxima, { numLangs: 2 });
-      const stats = featureStats(occ, { embeddings: embeddings.data as Float32Array, embeddingDim: embeddings.shape[1] as number, cut: p.metrics.languageCut, cosineCut: p.metrics.cosineCut, clusterRule: p.metrics.clusterRule });
-      // Per-feature columns and the summary beside the SAE, keyed by the evaluation store.
-      await saveFeatureMetrics(join(saeDir, `metrics-${evalStore.manifest.key.slice(0, 16)}`), stats, summarise(stats), spec.languages);
-      const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })());
-      await enc.release();
-      const examples = (['first', 'second', 'mixed'] as const).flatMap((cls) => stats.filter((s) => s.cls === cls).sort((a, b) => b.occurrences - a.occurrences || a.feature - b.feature).slice(0, 2)
+    for (const a of await analyseCheckpoint(spec, p, ck.dir, layers, embeddings, timings)) {
+      const examples = (['first', 'second', 'mixed'] as const).flatMap((cls) => a.stats.filter((s) => s.cls === cls).sort((x, y) => y.occurrences - x.occurrences || x.feature - y.feature).slice(0, 2)
         .map((s) => ({ feature: s.feature, cls, tokens: s.topTokens.slice(0, 5).map((t) => (tokenizer ? tokenizer.decode([t.id]) : String(t.id))) })));
-      timings.metrics += (performance.now() - t0) / 1000;
-      points.push({ step: ck.step, tokens: ck.tokens, layer, summary: summarise(stats), fvu: quality.fvu, l0: quality.l0, examples });
-      options.log(`${size} step ${ck.step} layer ${layer}: mixed ${(summarise(stats).mixedProportion * 100).toFixed(1)}%, monosemanticity ${summarise(stats).meanMonosemanticity.toFixed(3)}, fvu ${quality.fvu.toFixed(3)}`);
+      const summary = summarise(a.stats);
+      points.push({ step: ck.step, tokens: ck.tokens, layer: a.layer, summary, fvu: a.fvu, l0: a.l0, examples });
+      options.log(`${size} step ${ck.step} layer ${a.layer}: mixed ${(summary.mixedProportion * 100).toFixed(1)}%, monosemanticity ${summary.meanMonosemanticity.toFixed(3)}, fvu ${a.fvu.toFixed(3)}`);
     }
   }
   return { size, layers, points, timings };
+}
+
+export interface CheckpointAnalysis {
+  readonly layer: number;
+  readonly params: SaeParams;
+  readonly d: number;
+  readonly n: number;
+  readonly k: number;
+  readonly stats: FeatureStat[];
+  readonly fvu: number;
+  readonly l0: number;
+}
+
+/**
+ * One checkpoint: activations (train and eval splits, all layers in one pass), an SAE per layer trained on
+ * the train activations, and its features measured on the eval activations. Every stage is cached by content.
+ */
+export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, dir: string, layers: readonly number[], embeddings: TensorData, timings: { extract: number; sae: number; metrics: number }): Promise<CheckpointAnalysis[]> {
+  const corpusDir = join('data/corpus', spec.pair);
+  const model = await LlamaModel.load(dir, { threads: p.threads });
+  let t0 = performance.now();
+  const train = await extractActivations({ model, layers, corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
+  const evalSet = await extractActivations({ model, layers, corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
+  timings.extract += (performance.now() - t0) / 1000;
+  await model.release();
+  const out: CheckpointAnalysis[] = [];
+  for (const layer of layers) {
+    const trainStore = await ActivationStore.open(train.stores.get(layer) as string);
+    const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string);
+    const cfg = saeConfig({ d: trainStore.d, n: p.sae.n, k: p.sae.k, lr: p.sae.lr, warmupSteps: p.sae.warmupSteps, batchSize: p.sae.batchSize, seed: p.seed, precision: p.sae.precision ?? 'fp32' });
+    const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
+    const key = createHash('sha256').update(JSON.stringify({ store: trainStore.manifest.key, cfg, epochs: p.sae.epochs, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
+    const saeDir = join('.cache/sae', key);
+    t0 = performance.now();
+    let params: SaeParams;
+    if (existsSync(join(saeDir, 'cfg.json'))) params = (await loadSae(saeDir)).params;
+    else {
+      const r = await trainSae({ config: cfg, batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed), steps, session: { threads: p.threads }, checkpointDir: join(saeDir, 'state'), checkpointEvery: 100, sourceName: trainStore.dir });
+      params = r.params;
+      await saveSae(saeDir, params, { config: cfg, normalisation: 'unit-l2', hookSite: 'resid_post', model: spec.pair, checkpoint: dir, layer, saetraceVersion: SAETRACE_VERSION, training: { steps: r.steps, tokens: r.tokens, seconds: r.seconds, deadFraction: r.deadFraction } });
+    }
+    timings.sae += (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const enc = await SaeEncoder.create(params, cfg.d, cfg.n, cfg.k, { threads: p.threads });
+    const evalBatches = async function* (): AsyncGenerator<TokenBatch> {
+      for await (const b of evalStore.batches({ batchRows: 4096 })) yield b;
+    };
+    const maxima = await featureMaxima(enc, evalBatches);
+    const occ = await collectOccurrences(enc, evalBatches, maxima, { numLangs: 2 });
+    const stats = featureStats(occ, { embeddings: embeddings.data as Float32Array, embeddingDim: embeddings.shape[1] as number, cut: p.metrics.languageCut, cosineCut: p.metrics.cosineCut, clusterRule: p.metrics.clusterRule });
+    // Per-feature columns and the summary beside the SAE, keyed by the evaluation store.
+    await saveFeatureMetrics(join(saeDir, `metrics-${evalStore.manifest.key.slice(0, 16)}`), stats, summarise(stats), spec.languages);
+    const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })());
+    await enc.release();
+    timings.metrics += (performance.now() - t0) / 1000;
+    out.push({ layer, params, d: cfg.d, n: cfg.n, k: cfg.k, stats, fvu: quality.fvu, l0: quality.l0 });
+  }
+  return out;
 }
