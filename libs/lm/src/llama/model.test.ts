@@ -185,6 +185,11 @@ test('a split at block l: the tapped residual continues to the same logits, and 
     assert.ok(maxRel(changed, plain) > 1e-3);
   }
   assert.is((await m.tap(tokens, B, T, [])).size, 0);
+  // Weights baked in as initializers give the same logits as weights fed as inputs.
+  const baked = new LlamaModel(c, initLlamaWeights(c, runRng('split'), 0.3), null, 'split', { threads: 1, weightsAs: 'initializers' });
+  assert.ok(maxRel(await baked.logitsWithDelta(tokens, B, T, 0, null), plain) < 1e-5);
+  assert.ok(maxRel((await baked.tap(tokens, B, T, [1])).get(1)!, (await m.tap(tokens, B, T, [1])).get(1)!) < 1e-5);
+  await baked.release();
   await m.tap(tokens, B, T, [3]).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tap 3 is not a block index in \[0, 3\)/));
   await m.logitsFromResidual(new Float32Array(3), B, T, 1).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /residual has 3 values, expected 160/));
   await m.logitsFromResidual(delta, B, T, 3).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /split block 3 is not in \[0, 3\)/));

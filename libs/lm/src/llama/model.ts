@@ -12,26 +12,35 @@ async function sha256File(path: string, h: ReturnType<typeof createHash>): Promi
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
 }
 
+export interface LlamaModelOptions extends SessionOptions {
+  /** 'inputs' (default): weights fed on every run; 'initializers': weights baked into each graph. */
+  readonly weightsAs?: 'inputs' | 'initializers';
+}
+
 /**
  * A Llama checkpoint ready to run: residual taps (TapModel), logits with an injected delta
  * (InjectableModel), perplexity inputs and greedy generation. Graphs are built per (T, outputs) and cached;
- * weights are fed as inputs so a graph is shared by all checkpoints of a config.
+ * by default weights are fed as inputs, so one graph shape serves every checkpoint of a config; as
+ * initializers they are baked into each graph, letting onnxruntime fold the weight transposes.
  */
 export class LlamaModel {
   private readonly sessions = new Map<string, Promise<Session>>();
-  private readonly weightFeeds: Record<string, HostTensor>;
+  private readonly weights: Readonly<Record<string, HostTensor>>;
+  private readonly weightFeeds: Readonly<Record<string, HostTensor>>;
 
-  constructor(readonly config: LlamaConfig, weights: LlamaWeights, readonly tokenizer: LoadedTokenizer | null, private readonly hash: string, private readonly sessionOptions: SessionOptions = {}) {
-    this.weightFeeds = {};
+  constructor(readonly config: LlamaConfig, weights: LlamaWeights, readonly tokenizer: LoadedTokenizer | null, private readonly hash: string, private readonly sessionOptions: LlamaModelOptions = {}) {
+    const ws: Record<string, HostTensor> = {};
     for (const name of llamaParamShapes(config).keys()) {
       const w = weights[name];
       if (!w) throw new Error(`LlamaModel: weight '${name}' is missing`);
-      this.weightFeeds[name] = w;
+      ws[name] = w;
     }
+    this.weights = ws;
+    this.weightFeeds = sessionOptions.weightsAs === 'initializers' ? {} : ws;
   }
 
   /** Loads config.json, the weights (single or sharded safetensors) and tokenizer.json of a model directory. */
-  static async load(dir: string, options: SessionOptions = {}): Promise<LlamaModel> {
+  static async load(dir: string, options: LlamaModelOptions = {}): Promise<LlamaModel> {
     const config = await readLlamaConfig(dir);
     const weights = await readLlamaWeights(dir, config);
     const tokenizer = existsSync(join(dir, 'tokenizer.json')) ? await loadTokenizer(dir) : null;
@@ -70,11 +79,12 @@ export class LlamaModel {
     if (!s) {
       const g = new Graph(`llama_${key}`);
       const p: Record<string, Value> = {};
-      for (const [name, shape] of llamaParamShapes(this.config)) p[name] = g.input(name, 'float32', shape);
+      const baked = this.sessionOptions.weightsAs === 'initializers';
+      for (const [name, shape] of llamaParamShapes(this.config)) p[name] = baked ? g.initializer(name, this.weights[name] as HostTensor) : g.input(name, 'float32', shape);
       // The second half of a split starts from a residual, so it declares no token input.
       const tokens = withTokens ? g.input('tokens', 'int64', [BATCH, Number(key.split('|')[0])]) : null;
       build(g, p, tokens);
-      s = Session.create(g, this.sessionOptions);
+      s = Session.create(g, { threads: this.sessionOptions.threads, provider: this.sessionOptions.provider });
       this.sessions.set(key, s);
     }
     return s;
