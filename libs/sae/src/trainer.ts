@@ -3,12 +3,20 @@ import { join } from 'node:path';
 import { readSafetensors, Session, warmupConstant, writeJsonAtomic, writeSafetensors, type HostTensor, type SessionOptions } from '@saetrace/engine';
 import type { SaeConfig } from './config.ts';
 import { initSae, roundToBf16, type SaeParams } from './init.ts';
+import { SaeEncoder } from './encoder.ts';
+import { evaluateSae, type SaeEval } from './evaluate.ts';
 import { buildSaeStep, SAE_PARAMS, saeParamShapes, type StepVariant } from './step-graph.ts';
 
 /** Batches of unit-normalised activations [rows*d]; the trainer takes exactly batchSize rows per step. */
 export type ActivationBatches = AsyncIterable<Float32Array>;
 
 export interface TrainLog { readonly step: number; readonly loss: number; readonly fvu: number }
+
+/** Held-out metrics at a training step (MSE, FVU, L0, dead fraction on the validation set). */
+export interface ValidationLog extends SaeEval { readonly step: number }
+
+/** A validation set, re-read from the start at every evaluation. */
+export interface Validation { readonly batches: () => AsyncIterable<Float32Array> | Iterable<Float32Array>; readonly every: number }
 
 export interface SaeTrainResult {
   readonly params: SaeParams;
@@ -17,8 +25,11 @@ export interface SaeTrainResult {
   readonly log: readonly TrainLog[];
   /** Latents that never fired in the last `deadAfterTokens` training tokens, as a fraction of n. */
   readonly deadFraction: number;
+  /** Training wall time, validation excluded. */
   readonly seconds: number;
   readonly resumedFrom: number;
+  /** Validation metrics every `validation.every` steps and after the last step. */
+  readonly validation: readonly ValidationLog[];
 }
 
 /** A non-finite input or loss; names the batch or step so the bad data can be found. */
@@ -26,10 +37,10 @@ export class SaeTrainingError extends Error {
   override readonly name = 'SaeTrainingError';
 }
 
-function checkFinite(x: Float32Array, where: string): void {
+function checkFinite(x: Float32Array, d: number, where: string): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i] as number;
-    if (!Number.isFinite(v)) throw new SaeTrainingError(`${where}: value ${v} at element ${i} (row ${Math.floor(i / 1)})`);
+    if (!Number.isFinite(v)) throw new SaeTrainingError(`${where}: value ${v} at element ${i} (row ${Math.floor(i / d)})`);
   }
 }
 
@@ -42,7 +53,7 @@ function checkFinite(x: Float32Array, where: string): void {
 export async function trainSae(options: {
   readonly config: SaeConfig; readonly batches: ActivationBatches; readonly steps: number;
   readonly variant?: StepVariant; readonly session?: SessionOptions; readonly checkpointDir?: string; readonly checkpointEvery?: number;
-  readonly sourceName?: string; readonly onStep?: (log: TrainLog) => void;
+  readonly sourceName?: string; readonly onStep?: (log: TrainLog) => void; readonly validation?: Validation;
 }): Promise<SaeTrainResult> {
   const c = options.config;
   const { d, n, k, batchSize: B } = c;
@@ -73,6 +84,20 @@ export async function trainSae(options: {
     await writeSafetensors(join(ckpt, 'dead.safetensors'), { since: { dtype: 'float32', shape: [n], data: Float32Array.from(sinceFired) } });
     await writeJsonAtomic(join(ckpt, 'state.json'), { step, log });
   };
+  const validation: ValidationLog[] = [];
+  const validate = async (p: SaeParams) => {
+    const val = options.validation;
+    if (!val || validation.at(-1)?.step === step) return;
+    const v0 = performance.now();
+    const enc = await SaeEncoder.create(p, d, n, k, options.session);
+    try {
+      validation.push({ step, ...(await evaluateSae(enc, val.batches())) });
+    } finally {
+      await enc.release();
+      validationMs += performance.now() - v0;
+    }
+  };
+  let validationMs = 0;
   const t0 = performance.now();
   let batchIndex = 0;
   for await (const x of options.batches) {
@@ -81,7 +106,7 @@ export async function trainSae(options: {
     // A resumed run skips the batches it already trained on, so it sees the same data in the same order.
     if (batchIndex <= resumedFrom) continue;
     if (x.length !== B * d) throw new SaeTrainingError(`${options.sourceName ?? 'activations'}: batch ${batchIndex} has ${x.length / d} rows, expected ${B}`);
-    checkFinite(x, `${options.sourceName ?? 'activations'}: batch ${batchIndex}`);
+    checkFinite(x, d, `${options.sourceName ?? 'activations'}: batch ${batchIndex}`);
     if (!params) {
       params = initSae(d, n, c.seed, x, B);
       for (const name of SAE_PARAMS) { m[name] = new Float32Array(params[name].length); v[name] = new Float32Array(params[name].length); }
@@ -119,11 +144,13 @@ export async function trainSae(options: {
     log.push(entry);
     options.onStep?.(entry);
     if (ckpt && options.checkpointEvery && step % options.checkpointEvery === 0) await save();
+    if (options.validation && step % options.validation.every === 0) await validate(params);
   }
   await session.release();
   if (!params) throw new SaeTrainingError(`${options.sourceName ?? 'activations'}: no batch of ${B} rows to train on`);
   await save();
+  await validate(params);
   let dead = 0;
   for (let j = 0; j < n; j++) if ((sinceFired[j] as number) >= Math.min(c.auxK.deadAfterTokens, step * B)) dead++;
-  return { params, steps: step, tokens: step * B, log, deadFraction: dead / n, seconds: (performance.now() - t0) / 1000, resumedFrom };
+  return { params, steps: step, tokens: step * B, log, deadFraction: dead / n, seconds: (performance.now() - t0 - validationMs) / 1000, resumedFrom, validation };
 }
