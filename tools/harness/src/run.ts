@@ -4,6 +4,7 @@ import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { renderLineChart, renderStackedArea, type Point } from '../../report/charts.ts';
 import { compareGolden, flattenMetrics, goldenTable, type GoldenRow } from './golden.ts';
 import { featureDynamics, type DynamicsResult } from './kinds/feature-dynamics.ts';
+import { interventionExperiment, type InterventionResult } from './kinds/intervention.ts';
 import { provenance } from './provenance.ts';
 import { formatIssue, readSpec, type ExperimentSpec, type ProfileName } from './spec.ts';
 
@@ -86,10 +87,10 @@ export async function runExperiment(name: string, profile: ProfileName, options:
   const p = spec.profiles[profile];
   const log = options.log ?? (() => {});
   const t0 = Date.now();
-  const result = await featureDynamics(spec, p, { log });
-  const metrics = metricsOf(result);
+  const result = spec.kind === 'intervention' ? await interventionExperiment(spec, p, { log }) : await featureDynamics(spec, p, { log });
+  const metrics = 'settings' in result ? interventionMetrics(result) : metricsOf(result);
   const resultsPath = join('reports', spec.pair, `${spec.id}.${profile}.results.json`);
-  await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, size: result.size, layers: result.layers, metrics });
+  await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, size: result.size, metrics });
   const prov = provenance({ spec: file, specVersion: spec.version, profile, seeds: { run: p.seed }, threads: p.threads ?? null, wallSeconds: Math.round((Date.now() - t0) / 1000), timings: result.timings });
   await writeJsonAtomic(join('reports', spec.pair, `${spec.id}.${profile}.provenance.json`), prov);
   const goldenPath = join('golden', spec.pair, `${spec.id}.${profile}.json`);
@@ -103,6 +104,48 @@ export async function runExperiment(name: string, profile: ProfileName, options:
     rows = compareGolden(golden.metrics, metrics, spec.golden);
     status = golden.version === spec.version && rows.every((r) => r.ok) ? 'passed' : 'failed';
   } else status = 'missing';
-  const reportPath = await writeReport(spec, profile, result, rows, status, prov);
+  const reportPath = 'settings' in result ? await writeInterventionReport(spec, profile, result, rows, status, prov) : await writeReport(spec, profile, result, rows, status, prov);
   return { spec, profile, resultsPath, reportPath, golden: status, rows };
+}
+
+function interventionMetrics(r: InterventionResult): Record<string, number> {
+  const m: Record<string, unknown> = {};
+  for (const s of r.settings) {
+    const row: Record<string, unknown> = {};
+    for (const x of s.rows) row[x.added] = { ppl: x.perplexity, translation: x.translation };
+    m[`alpha-${s.alpha}_n-${s.features}`] = row;
+  }
+  return flattenMetrics(m);
+}
+
+/** The paper's Table 1 (SPEC section 5), shown beside ours. */
+const PAPER_TABLE1 = [
+  ['none', 18.70, 25.78, 22.43, 61.1, 56.4], ['English', 18.53, 25.64, 22.28, 61.4, 56.9],
+  ['Japanese', 18.65, 25.33, 22.17, 61.3, 57.2], ['Bilingual', 18.36, 25.20, 21.96, 62.5, 57.2],
+] as const;
+
+async function writeInterventionReport(spec: ExperimentSpec, profile: ProfileName, r: InterventionResult, rows: readonly GoldenRow[], status: string, prov: Record<string, unknown>): Promise<string> {
+  const [l1, l2] = spec.languages;
+  const fmt = (s: { mean: number; std: number } | undefined, d = 2) => (s && Number.isFinite(s.mean) ? `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)}` : '-');
+  const tables = r.settings.map((s) => {
+    const keys = [...new Set(s.rows.flatMap((x) => Object.keys(x.translation)))].sort();
+    return [
+      `### alpha = ${s.alpha}, ${s.features} features per draw`, '',
+      `| added | ppl ${l1} | ppl ${l2} | ppl all | ${keys.join(' | ')} |`, `|---|---|---|---|${keys.map(() => '---|').join('')}`,
+      ...s.rows.map((x) => `| ${x.added} | ${fmt(x.perplexity[l1])} | ${fmt(x.perplexity[l2])} | ${fmt(x.perplexity.all)} | ${keys.map((k) => fmt(x.translation[k])).join(' | ')} |`), '',
+    ].join('\n');
+  });
+  const md = [
+    `# ${spec.title}`, '',
+    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; model ${r.size}: features of the SAE at block ${r.layer} of step ${r.fullStep} injected into step ${r.midStep}; golden: **${status}**.`,
+    `Feature classes at that block: ${Object.entries(r.classCounts).map(([k, v]) => `${k} ${v}`).join(', ')}. Mean ± standard deviation over the random masks; perplexity lower is better, chrF/BLEU higher.`, '',
+    ...tables,
+    spec.pair === 'en-ja' ? ['## The paper\'s Table 1 (LLM-jp-3 3.7B, layer 14, iteration 10,000, alpha 0.1; COMET-22)', '', '| added | ppl En | ppl Ja | ppl all | COMET En->Ja | COMET Ja->En |', '|---|---|---|---|---|---|', ...PAPER_TABLE1.map((x) => `| ${x.join(' | ')} |`), ''].join('\n') : '',
+    '## Timings', '', '| stage | seconds |', '|---|---|', ...Object.entries(r.timings).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`), '',
+    rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '',
+    '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', '',
+  ].join('\n');
+  const path = join('reports', spec.pair, `${profile === 'default' ? spec.id : `${spec.id}.${profile}`}.md`);
+  await writeFileAtomic(path, md);
+  return path;
 }

@@ -20,6 +20,23 @@ const profile = {
     metrics: { type: 'object', additionalProperties: false, required: ['languageCut', 'cosineCut', 'clusterRule'], properties: { languageCut: { type: 'number', exclusiveMinimum: 0.5, maximum: 1 }, cosineCut: { type: 'number', minimum: -1, maximum: 1 }, clusterRule: { enum: ['greedy', 'components'] } } },
     seed: { type: 'integer', minimum: 0 },
     threads: { type: 'integer', minimum: 1 },
+    intervention: {
+      type: 'object', additionalProperties: false,
+      required: ['midCheckpoint', 'layer', 'alphas', 'features', 'draws', 'evalDocsPerLang', 'translationPairs', 'shots', 'maxNewTokens'],
+      properties: {
+        midCheckpoint: { type: 'integer', minimum: 1, description: '1-based index into the saved checkpoints of the model' },
+        layer: { oneOf: [{ type: 'integer', minimum: 0 }, { const: 'mid' }] },
+        alphas: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
+        features: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 } },
+        draws: { type: 'integer', minimum: 1 },
+        evalDocsPerLang: { type: 'integer', minimum: 1 },
+        translationPairs: { type: 'integer', minimum: 0 },
+        shots: { type: 'integer', minimum: 0 },
+        maxNewTokens: { type: 'integer', minimum: 1 },
+        includeBias: { type: 'boolean' },
+        rescale: { type: 'boolean' },
+      },
+    },
   },
 } as const;
 
@@ -37,7 +54,7 @@ export const SPEC_SCHEMA = {
     id: { type: 'string', pattern: '^(table[1-4]|figure([3-9]|1[1-4]))$' },
     version: { type: 'integer', minimum: 1 },
     title: { type: 'string', minLength: 1 },
-    kind: { enum: ['feature-dynamics'] },
+    kind: { enum: ['feature-dynamics', 'intervention'] },
     pair: { type: 'string', pattern: '^[a-z]{2}(_[A-Z]{2})?-[a-z]{2}(_[A-Z]{2})?$' },
     languages: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', minLength: 2 } },
     profiles: { type: 'object', additionalProperties: false, required: ['smoke', 'default', 'paper'], properties: { smoke: profile, default: profile, paper: profile } },

@@ -15,6 +15,21 @@ export interface ProfileSpec {
   readonly metrics: { readonly languageCut: number; readonly cosineCut: number; readonly clusterRule: 'greedy' | 'components' };
   readonly seed: number;
   readonly threads?: number;
+  readonly intervention?: InterventionSpec;
+}
+
+export interface InterventionSpec {
+  readonly midCheckpoint: number;
+  readonly layer: number | 'mid';
+  readonly alphas: readonly number[];
+  readonly features: readonly number[];
+  readonly draws: number;
+  readonly evalDocsPerLang: number;
+  readonly translationPairs: number;
+  readonly shots: number;
+  readonly maxNewTokens: number;
+  readonly includeBias?: boolean;
+  readonly rescale?: boolean;
 }
 
 export interface Tolerance { readonly atol?: number; readonly rtol?: number; readonly side?: 'both' | 'higher-is-better' | 'lower-is-better' }
@@ -23,7 +38,7 @@ export interface ExperimentSpec {
   readonly id: string;
   readonly version: number;
   readonly title: string;
-  readonly kind: 'feature-dynamics';
+  readonly kind: 'feature-dynamics' | 'intervention';
   readonly pair: string;
   readonly languages: readonly [string, string];
   readonly profiles: Readonly<Record<ProfileName, ProfileSpec>>;

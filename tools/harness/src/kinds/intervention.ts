@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { readLlamaWeights, readDocuments, readParallel, LlamaModel } from '@saetrace/lm';
+import { injectionDelta, interventionRows, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
+import { corpusBleu, corpusChrf } from '@saetrace/metrics';
+import { SaeEncoder } from '@saetrace/sae';
+import { resolveCheckpoints } from '../family.ts';
+import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
+import { analyseCheckpoint } from './feature-dynamics.ts';
+
+export interface InterventionResult {
+  readonly size: string;
+  readonly layer: number;
+  readonly midStep: number;
+  readonly fullStep: number;
+  readonly classCounts: Readonly<Record<string, number>>;
+  readonly settings: readonly { readonly alpha: number; readonly features: number; readonly rows: readonly InterventionRow[] }[];
+  readonly timings: { readonly extract: number; readonly sae: number; readonly metrics: number; readonly evaluation: number };
+}
+
+const SCRIPT_TARGETS = new Set(['ja', 'ko', 'zh', 'zh_CN', 'zh_TW']);
+
+/**
+ * Tables 1 and 4: inject features of the fully trained model's SAE (one class at a time, random masks) into a
+ * mid-training checkpoint at one block (SPEC section 5), and measure perplexity per language and translation
+ * in both directions (few-shot prompt, greedy decoding, chrF and BLEU; COMET is not available offline: the
+ * scorer is a hook a model-based metric can fill).
+ */
+export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void }): Promise<InterventionResult> {
+  const iv = p.intervention;
+  if (!iv) throw new Error(`spec ${spec.id}: kind 'intervention' needs an 'intervention' block in the profile`);
+  const { size, checkpoints } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log });
+  const fullCk = checkpoints.at(-1) as (typeof checkpoints)[number];
+  const midCk = checkpoints[iv.midCheckpoint - 1];
+  if (!midCk || midCk === fullCk) throw new Error(`intervention.midCheckpoint ${iv.midCheckpoint} must name a checkpoint before the last (1..${checkpoints.length - 1})`);
+  const full = await LlamaModel.load(fullCk.dir, { threads: p.threads });
+  const mid = await LlamaModel.load(midCk.dir, { threads: p.threads });
+  const tok = full.tokenizer;
+  if (!tok) throw new Error(`${fullCk.dir}: a tokenizer is needed for the intervention`);
+  const layer = iv.layer === 'mid' ? Math.floor(full.numLayers / 2) : iv.layer;
+  const embeddings = (await readLlamaWeights(fullCk.dir, full.config))['model.embed_tokens.weight'];
+  if (!embeddings) throw new Error(`${fullCk.dir}: no input embedding matrix`);
+  const timings = { extract: 0, sae: 0, metrics: 0, evaluation: 0 };
+  const [analysis] = await analyseCheckpoint(spec, p, fullCk.dir, [layer], embeddings, timings);
+  if (!analysis) throw new Error('no SAE analysis for the injection layer');
+  const classes = analysis.stats.map((s) => s.cls) as FeatureClass[];
+  const classCounts = { first: 0, second: 0, mixed: 0, dead: 0 };
+  for (const c of classes) classCounts[c]++;
+  const sae = await SaeEncoder.create(analysis.params, analysis.d, analysis.n, analysis.k, { threads: p.threads });
+  const [l1, l2] = spec.languages;
+  const corpusDir = join('data/corpus', spec.pair);
+  // Evaluation windows: BOS plus the first 63 tokens of held-out documents of at least that length.
+  const T = 64;
+  const rows: number[] = [];
+  const langs: number[] = [];
+  for (const [li, lang] of spec.languages.entries()) {
+    let taken = 0;
+    for await (const d of readDocuments(corpusDir, 'eval', lang)) {
+      const ids = tok.encode(d.text);
+      if (ids.length < T - 1) continue;
+      rows.push(tok.bosId, ...ids.slice(0, T - 1));
+      langs.push(li);
+      if (++taken >= iv.evalDocsPerLang) break;
+    }
+  }
+  const windows: EvalWindows = { tokens: Int32Array.from(rows), count: langs.length, seqLen: T, langs: Uint8Array.from(langs) };
+  const shots: Record<string, string>[] = [];
+  for await (const pr of readParallel(corpusDir, 'dev')) { if (shots.length >= iv.shots) break; shots.push({ ...pr.text }); }
+  const tests: Record<string, string>[] = [];
+  for await (const pr of readParallel(corpusDir, 'test')) { if (tests.length >= iv.translationPairs) break; tests.push({ ...pr.text }); }
+  const window = Math.min(full.config.maxPositionEmbeddings, 128);
+  const translate = async (injection: Injection | null): Promise<Record<string, number>> => {
+    if (tests.length === 0) return {};
+    const out: Record<string, number> = {};
+    for (const [src, tgt] of [[l1, l2], [l2, l1]] as const) {
+      const prompt = (x: string) => `${shots.map((s) => `${languageName(src)}: ${s[src]}\n${languageName(tgt)}: ${s[tgt]}\n`).join('')}${languageName(src)}: ${x}\n${languageName(tgt)}:`;
+      const hyps: string[] = [];
+      for (const t of tests) {
+        const ids = [tok.bosId, ...tok.encode(prompt(t[src] as string))];
+        const gen = await mid.generate(ids, iv.maxNewTokens, {
+          stop: '\n', window,
+          delta: injection ? async (tokens, _len) => {
+            const h = (await full.tap(tokens, 1, tokens.length, [injection.layer])).get(injection.layer) as Float32Array;
+            return { layer: injection.layer, delta: await injectionDelta(h, tokens.length, injection.sae, injection.mask, injection.alpha, injection.variant) };
+          } : undefined,
+        });
+        hyps.push(tok.decode(gen).split('\n')[0]?.trim() ?? '');
+      }
+      const refs = tests.map((t) => [t[tgt] as string]);
+      out[`chrF ${src}->${tgt}`] = corpusChrf(hyps, refs);
+      out[`BLEU ${src}->${tgt}`] = corpusBleu(hyps, refs, { tokenize: SCRIPT_TARGETS.has(tgt) ? 'char' : '13a' });
+    }
+    return out;
+  };
+  const settings: InterventionResult['settings'][number][] = [];
+  const t0 = performance.now();
+  for (const alpha of iv.alphas) {
+    for (const count of iv.features) {
+      const r = await interventionRows({
+        mid, full, sae, layer, classes, languages: [l1, l2], windows, seed: p.seed, translate,
+        variant: { includeBias: iv.includeBias ?? false, rescale: iv.rescale ?? true },
+      }, alpha, count, iv.draws);
+      settings.push({ alpha, features: count, rows: r });
+      options.log(`alpha ${alpha}, n ${count}: ${r.map((x) => `${x.added} ppl ${x.perplexity.all?.mean.toFixed(2)}`).join('; ')}`);
+    }
+  }
+  timings.evaluation = (performance.now() - t0) / 1000;
+  await sae.release(); await full.release(); await mid.release();
+  return { size, layer, midStep: midCk.step, fullStep: fullCk.step, classCounts, settings, timings };
+}
