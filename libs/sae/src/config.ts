@@ -20,12 +20,14 @@ export const SAE_ADAM = { beta1: 0.9, beta2: 0.999, eps: 6.25e-10, weightDecay: 
 export function saeConfig(partial: Partial<SaeConfig> & Pick<SaeConfig, 'd' | 'n' | 'k'>): SaeConfig {
   const c: SaeConfig = {
     lr: 1e-3, warmupSteps: 1000, batchSize: 32768, seed: 0, precision: 'fp32',
-    auxK: { k: 256, coef: 0, deadAfterTokens: 10_000_000 }, ...partial,
+    auxK: { k: Math.min(256, partial.n), coef: 0, deadAfterTokens: 10_000_000 }, ...partial,
   };
   for (const key of ['d', 'n', 'k', 'batchSize'] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new RangeError(`SAE config: ${key} must be a positive integer, got ${c[key]}`);
   }
   if (c.k > c.n) throw new RangeError(`SAE config: k (${c.k}) exceeds n (${c.n})`);
+  if (!Number.isInteger(c.auxK.k) || c.auxK.k < 1 || c.auxK.k > c.n) throw new RangeError(`SAE config: auxK.k must be an integer in [1, n], got ${c.auxK.k}`);
+  if (!(c.auxK.coef >= 0)) throw new RangeError(`SAE config: auxK.coef must be >= 0, got ${c.auxK.coef}`);
   if (!(c.lr > 0)) throw new RangeError(`SAE config: lr must be positive, got ${c.lr}`);
   return c;
 }

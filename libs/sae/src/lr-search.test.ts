@@ -53,4 +53,22 @@ test('learning-rate search over a grid picks the lowest validation MSE; a diverg
     .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /batch 1 has/));
 });
 
+test('AuxK on: dead latents get an aux loss each step and change training; bad AuxK settings are named', async () => {
+  const base = saeConfig({ d, n, k, lr: 1e-2, warmupSteps: 2, batchSize: B });
+  assert.is(base.auxK.k, n);
+  // deadAfterTokens 0: every latent counts as dead, so the aux latents reconstruct part of the residual.
+  const a = await trainSae({ config: { ...base, auxK: { k: 4, coef: 1 / 32, deadAfterTokens: 0 } }, batches: source(), steps: 6, session: { threads: 1 } });
+  // With nothing dead the aux reconstruction is empty: the aux loss is the residual's own MSE and changes nothing.
+  const none = await trainSae({ config: { ...base, auxK: { k: 4, coef: 1 / 32, deadAfterTokens: 1e9 } }, batches: source(), steps: 6, session: { threads: 1 } });
+  const p = await trainSae({ config: base, batches: source(), steps: 6, session: { threads: 1 } });
+  assert.ok(a.log.every((l) => Number.isFinite(l.auxLoss) && l.auxLoss! >= 0));
+  assert.ok(a.log.every((l) => Math.abs(l.auxLoss! - l.loss) > 1e-4 * l.loss), 'dead latents contribute a non-empty aux reconstruction');
+  assert.ok(none.log.every((l) => Math.abs(l.auxLoss! - l.loss) < 1e-6 * l.loss));
+  assert.is(p.log[0]!.auxLoss, undefined);
+  assert.ok(a.params.W_enc.some((v, i) => v !== p.params.W_enc[i]));
+  assert.equal(Array.from(none.params.W_enc), Array.from(p.params.W_enc));
+  assert.throws(() => saeConfig({ d, n, k, auxK: { k: n + 1, coef: 0, deadAfterTokens: 1 } }), /auxK.k must be an integer in \[1, n\], got 13/);
+  assert.throws(() => saeConfig({ d, n, k, auxK: { k: 2, coef: -1, deadAfterTokens: 1 } }), /auxK.coef must be >= 0/);
+});
+
 test.run();

@@ -20,6 +20,11 @@ export interface SaeGraphOptions {
   /** 'train': Adam update and renormalisation outputs; 'grads': the loss gradients (for checks). */
   readonly mode: 'train' | 'grads';
   readonly dtype?: DType;
+  /**
+   * AuxK (off when absent): inputs `dead` [n] (1 for a dead latent) and `aux_coef` []; the top `auxK` dead
+   * latents reconstruct the main residual x - x_hat (held constant), adding aux_coef * |e_hat - e|^2 / B to the loss.
+   */
+  readonly auxK?: number;
 }
 
 /**
@@ -41,9 +46,7 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
   const xc = g.op1('Sub', [x, P.b_dec]);
   const pre = g.op1('Add', [g.op1('MatMul', [xc, g.op1('Transpose', [P.W_enc], { perm: [1, 0] })]), P.b_enc]);
   const [vals, idx] = g.op('TopK', [g.op1('Relu', [pre]), g.ints([k])], { axis: -1, largest: 1, sorted: 1 }) as [Value, Value];
-  const rows = g.op1('Reshape', [idx, g.ints([-1, 1])]); // [B*k, 1] row indices for ScatterND
   const tokens = g.op1('Gather', [g.op1('Shape', [x]), g.ints([0])]);
-  const bk = g.op1('Mul', [tokens, g.ints([k])]);
   const bF = g.op1('Cast', [tokens], { to: dt === 'float64' ? 11 : 1 });
   const zerosLike = (name: string, shape: readonly number[]) => g.initializer(name, { dtype: dt, shape: [...shape], data: dt === 'float64' ? new Float64Array(shape.reduce((a, b) => a * b, 1)) : new Float32Array(shape.reduce((a, b) => a * b, 1)) });
   let xhat: Value;
@@ -64,19 +67,26 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
   const xm = g.op1('Sub', [x, g.op1('ReduceMean', [x, g.ints([0])], { keepdims: 1 })]);
   const fvu = g.op1('Div', [sq, g.op1('ReduceSum', [g.op1('Mul', [xm, xm])], { keepdims: 0 })]);
   const dxhat = g.op1('Div', [g.op1('Mul', [e, c(2)]), bF]); // [B, d]
-  const alive = g.op1('Cast', [g.op1('Greater', [vals, c(0)])], { to: dt === 'float64' ? 11 : 1 });
   let gW_dec: Value; let gW_enc: Value; let gb_enc: Value; let dxc: Value;
+  const flat = (kk: number) => g.op1('Concat', [g.op1('Reshape', [g.op1('Mul', [tokens, g.ints([kk])]), g.ints([1])]), g.ints([d])], { axis: 0 });
+  /** Gradients through the kk active rows of each token, given the upstream gradient `dout` [B, d] of a decoder output. */
+  const sparseBackward = (v: Value, ix: Value, kk: number, sel: Value, dout: Value) => {
+    const r = g.op1('Reshape', [ix, g.ints([-1, 1])]);
+    const dv = g.op1('Reshape', [g.op1('MatMul', [sel, g.op1('Unsqueeze', [dout, g.ints([2])])]), g.ints([-1, kk])]); // [B, kk]
+    const ds = g.op1('Mul', [dv, g.op1('Cast', [g.op1('Greater', [v, c(0)])], { to: dt === 'float64' ? 11 : 1 })]);
+    // Outer products of the active coefficients with each token's vector, scattered into the active rows.
+    const updDec = g.op1('Reshape', [g.op1('Mul', [g.op1('Unsqueeze', [v, g.ints([2])]), g.op1('Unsqueeze', [dout, g.ints([1])])]), flat(kk)]);
+    const updEnc = g.op1('Reshape', [g.op1('Mul', [g.op1('Unsqueeze', [ds, g.ints([2])]), g.op1('Unsqueeze', [xc, g.ints([1])])]), flat(kk)]);
+    return {
+      W_dec: g.op1('ScatterND', [zerosLike(`zeros_dec_${kk}`, [n, d]), r, updDec], { reduction: 'add' }),
+      W_enc: g.op1('ScatterND', [zerosLike(`zeros_enc_${kk}`, [n, d]), r, updEnc], { reduction: 'add' }),
+      b_enc: g.op1('ScatterND', [zerosLike(`zeros_n_${kk}`, [n]), r, g.op1('Reshape', [ds, g.ints([-1])])], { reduction: 'add' }),
+      dxc: g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [ds, g.ints([1])]), g.op1('Gather', [P.W_enc, ix], { axis: 0 })]), g.ints([-1, d])]),
+    };
+  };
   if (o.variant === 'sparse') {
-    const dvals = g.op1('Reshape', [g.op1('MatMul', [Wsel as Value, g.op1('Unsqueeze', [dxhat, g.ints([2])])]), g.ints([-1, k])]); // [B, k]
-    const dsel = g.op1('Mul', [dvals, alive]);
-    const flatShape = g.op1('Concat', [g.op1('Reshape', [bk, g.ints([1])]), g.ints([d])], { axis: 0 });
-    // Outer products of the k active coefficients with each token's vector, scattered into the active rows.
-    const updDec = g.op1('Reshape', [g.op1('Mul', [g.op1('Unsqueeze', [vals, g.ints([2])]), g.op1('Unsqueeze', [dxhat, g.ints([1])])]), flatShape]);
-    gW_dec = g.op1('ScatterND', [zerosLike('zeros_nd_dec', [n, d]), rows, updDec], { reduction: 'add' });
-    const updEnc = g.op1('Reshape', [g.op1('Mul', [g.op1('Unsqueeze', [dsel, g.ints([2])]), g.op1('Unsqueeze', [xc, g.ints([1])])]), flatShape]);
-    gW_enc = g.op1('ScatterND', [zerosLike('zeros_nd_enc', [n, d]), rows, updEnc], { reduction: 'add' });
-    gb_enc = g.op1('ScatterND', [zerosLike('zeros_n', [n]), rows, g.op1('Reshape', [dsel, g.ints([-1])])], { reduction: 'add' });
-    dxc = g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [dsel, g.ints([1])]), g.op1('Gather', [P.W_enc, idx], { axis: 0 })]), g.ints([-1, d])]);
+    const main = sparseBackward(vals, idx, k, Wsel as Value, dxhat);
+    gW_dec = main.W_dec; gW_enc = main.W_enc; gb_enc = main.b_enc; dxc = main.dxc;
   } else {
     const Zt = g.op1('Transpose', [Z as Value], { perm: [1, 0] });
     gW_dec = g.op1('MatMul', [Zt, dxhat]);
@@ -87,11 +97,27 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
     gb_enc = g.op1('ReduceSum', [dpre, g.ints([0])], { keepdims: 0 });
     dxc = g.op1('MatMul', [dpre, P.W_enc]);
   }
+  let auxLoss: Value | null = null;
+  if (o.auxK !== undefined) {
+    if (o.variant !== 'sparse') throw new RangeError('buildSaeStep: AuxK is built for the sparse variant only');
+    const kk = o.auxK;
+    const dead = g.input('dead', dt, [n]);
+    const coef = g.input('aux_coef', dt, []);
+    const [av, ai] = g.op('TopK', [g.op1('Mul', [g.op1('Relu', [pre]), dead]), g.ints([kk])], { axis: -1, largest: 1, sorted: 1 }) as [Value, Value];
+    const asel = g.op1('Gather', [P.W_dec, ai], { axis: 0 }); // [B, kk, d]
+    const ehat = g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [av, g.ints([1])]), asel]), g.ints([-1, d])]);
+    const r = g.op1('Add', [ehat, e]); // e_hat - (x - x_hat); x - x_hat is a constant here (no gradient flows into it)
+    auxLoss = g.op1('Div', [g.op1('ReduceSum', [g.op1('Mul', [r, r])], { keepdims: 0 }), bF]);
+    const aux = sparseBackward(av, ai, kk, asel, g.op1('Mul', [g.op1('Div', [g.op1('Mul', [r, c(2)]), bF]), coef]));
+    gW_dec = g.op1('Add', [gW_dec, aux.W_dec]); gW_enc = g.op1('Add', [gW_enc, aux.W_enc]); gb_enc = g.op1('Add', [gb_enc, aux.b_enc]);
+    dxc = g.op1('Add', [dxc, aux.dxc]);
+  }
   const gb_dec = g.op1('Sub', [g.op1('ReduceSum', [dxhat, g.ints([0])], { keepdims: 0 }), g.op1('ReduceSum', [dxc, g.ints([0])], { keepdims: 0 })]);
   const grads: Record<SaeParamName, Value> = { W_enc: gW_enc, b_enc: gb_enc, W_dec: gW_dec, b_dec: gb_dec };
   g.output(loss, 'loss');
   g.output(fvu, 'fvu');
   g.output(idx, 'idx');
+  if (auxLoss) g.output(auxLoss, 'aux_loss');
   if (o.mode === 'grads') {
     for (const p of SAE_PARAMS) g.output(grads[p], `grad_${p}`);
     return g;

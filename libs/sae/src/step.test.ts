@@ -66,6 +66,42 @@ test('hand-derived gradients match the engine autodiff of the same forward (an i
   }
 });
 
+test('AuxK: gradients of MSE + coef * aux (residual held constant) match the engine autodiff; dense variant refuses it', async () => {
+  const f = feeds64('aux');
+  const dead = { dtype: 'float64' as const, shape: [n], data: Float64Array.from([1, 0, 1, 0, 1, 1, 0]) };
+  const coef = { dtype: 'float64' as const, shape: [], data: Float64Array.of(0.37) };
+  const kAux = 2;
+  const s = await Session.create(buildSaeStep({ d, n, k, batch: B, variant: 'sparse', mode: 'grads', dtype: 'float64', auxK: kAux }), { threads: 1 });
+  const ours = await s.run({ ...f, dead, aux_coef: coef });
+  const g = new Graph('auto_aux');
+  const P = Object.fromEntries(SAE_PARAMS.map((p) => [p, g.input(p, 'float64', [...f[p].shape])])) as Record<(typeof SAE_PARAMS)[number], Value>;
+  const x = g.input('x', 'float64', [B, d]);
+  const target = g.input('target', 'float64', [B, d]);
+  const deadIn = g.input('dead', 'float64', [n]);
+  const relu = g.op1('Relu', [g.op1('Add', [g.op1('MatMul', [g.op1('Sub', [x, P.b_dec]), g.op1('Transpose', [P.W_enc], { perm: [1, 0] })]), P.b_enc])]);
+  const decode = (vals: Value, idx: Value) => g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [vals, g.ints([1])]), g.op1('Gather', [P.W_dec, idx], { axis: 0 })]), g.ints([B, d])]);
+  const [v, i] = g.op('TopK', [relu, g.ints([k])], { axis: -1 }) as [Value, Value];
+  const xhat = g.op1('Add', [decode(v, i), P.b_dec]);
+  const [av, ai] = g.op('TopK', [g.op1('Mul', [relu, deadIn]), g.ints([kAux])], { axis: -1 }) as [Value, Value];
+  const sqMean = (a: Value) => g.op1('Div', [g.op1('ReduceSum', [g.op1('Mul', [a, a])], { keepdims: 0 }), g.constant([B], [], 'float64')]);
+  const total = g.op1('Add', [sqMean(g.op1('Sub', [xhat, x])), g.op1('Mul', [sqMean(g.op1('Sub', [decode(av, ai), target])), g.constant([0.37], [], 'float64')])]);
+  gradients(g, total, SAE_PARAMS.map((p) => P[p])).forEach((gv, j) => g.output(gv, `auto_${SAE_PARAMS[j]}`));
+  g.output(xhat, 'xhat');
+  const auto = await Session.create(g, { threads: 1 });
+  const zero = { dtype: 'float64' as const, shape: [B, d], data: new Float64Array(B * d) };
+  const xh = (await auto.run({ ...f, dead, target: zero })).xhat!.data as Float64Array;
+  const tgt = Float64Array.from(f.x.data as Float64Array, (xv, j) => xv - xh[j]!);
+  const ref = await auto.run({ ...f, dead, target: { ...zero, data: tgt } });
+  for (const p of SAE_PARAMS) {
+    const a = ref[`auto_${p}`]!.data as Float64Array; const b = ours[`grad_${p}`]!.data as Float64Array;
+    for (let j = 0; j < a.length; j++) assert.ok(Math.abs(a[j]! - b[j]!) < 1e-10, `${p}[${j}] autodiff ${a[j]} hand ${b[j]}`);
+  }
+  const plain = (await grads('sparse', f)).grad_W_dec!.data as Float64Array;
+  assert.ok(plain.some((val, j) => Math.abs(val - (ours.grad_W_dec!.data as Float64Array)[j]!) > 1e-6), 'the aux term changes the gradient');
+  assert.ok(((ours.aux_loss!.data as Float64Array)[0] as number) > 0);
+  assert.throws(() => buildSaeStep({ d, n, k, batch: B, variant: 'dense', mode: 'grads', auxK: 2 }), /sparse variant only/);
+});
+
 test('geometric median: no worse than any data point and than a fine brute-force grid in 2-D', () => {
   const pts = Float32Array.from([0, 0, 4, 0, 0, 3, 10, 10, 1, 1]);
   const { median } = geometricMedian(pts, 5, 2);

@@ -10,7 +10,7 @@ import { buildSaeStep, SAE_PARAMS, saeParamShapes, type StepVariant } from './st
 /** Batches of unit-normalised activations [rows*d]; the trainer takes exactly batchSize rows per step. */
 export type ActivationBatches = AsyncIterable<Float32Array>;
 
-export interface TrainLog { readonly step: number; readonly loss: number; readonly fvu: number }
+export interface TrainLog { readonly step: number; readonly loss: number; readonly fvu: number; readonly auxLoss?: number }
 
 /** Held-out metrics at a training step (MSE, FVU, L0, dead fraction on the validation set). */
 export interface ValidationLog extends SaeEval { readonly step: number }
@@ -57,7 +57,7 @@ export async function trainSae(options: {
 }): Promise<SaeTrainResult> {
   const c = options.config;
   const { d, n, k, batchSize: B } = c;
-  const session = await Session.create(buildSaeStep({ d, n, k, batch: B, variant: options.variant ?? 'sparse', mode: 'train' }), options.session);
+  const session = await Session.create(buildSaeStep({ d, n, k, batch: B, variant: options.variant ?? 'sparse', mode: 'train', ...(c.auxK.coef > 0 ? { auxK: c.auxK.k } : {}) }), options.session);
   const shapes = saeParamShapes(d, n);
   let params: SaeParams | null = null;
   let m = {} as SaeParams;
@@ -116,6 +116,11 @@ export async function trainSae(options: {
       lr: { dtype: 'float32', shape: [], data: Float32Array.of(warmupConstant(step + 1, c.lr, c.warmupSteps)) },
       t: { dtype: 'float32', shape: [], data: Float32Array.of(step + 1) },
     };
+    if (c.auxK.coef > 0) {
+      // Dead: no firing within the last deadAfterTokens tokens (none are dead before that many are seen).
+      feeds.dead = { dtype: 'float32', shape: [n], data: Float32Array.from(sinceFired, (t) => (t >= c.auxK.deadAfterTokens ? 1 : 0)) };
+      feeds.aux_coef = { dtype: 'float32', shape: [], data: Float32Array.of(c.auxK.coef) };
+    }
     for (const name of SAE_PARAMS) {
       feeds[name] = { dtype: 'float32', shape: shapes[name], data: params[name] };
       feeds[`m_${name}`] = { dtype: 'float32', shape: shapes[name], data: m[name] };
@@ -140,7 +145,7 @@ export async function trainSae(options: {
     for (let j = 0; j < n; j++) sinceFired[j] = (sinceFired[j] as number) + B;
     for (let i = 0; i < idx.length; i++) sinceFired[Number(idx[i])] = 0;
     step++;
-    const entry = { step, loss, fvu };
+    const entry: TrainLog = out.aux_loss ? { step, loss, fvu, auxLoss: (out.aux_loss.data as Float32Array)[0] as number } : { step, loss, fvu };
     log.push(entry);
     options.onStep?.(entry);
     if (ckpt && options.checkpointEvery && step % options.checkpointEvery === 0) await save();
