@@ -67,7 +67,7 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
   const xm = g.op1('Sub', [x, g.op1('ReduceMean', [x, g.ints([0])], { keepdims: 1 })]);
   const fvu = g.op1('Div', [sq, g.op1('ReduceSum', [g.op1('Mul', [xm, xm])], { keepdims: 0 })]);
   const dxhat = g.op1('Div', [g.op1('Mul', [e, c(2)]), bF]); // [B, d]
-  let gW_dec: Value; let gW_enc: Value; let gb_enc: Value; let dxc: Value;
+  let gW_dec: Value; let gW_enc: Value; let gb_enc: Value; let dxcSum: Value;
   const flat = (kk: number) => g.op1('Concat', [g.op1('Reshape', [g.op1('Mul', [tokens, g.ints([kk])]), g.ints([1])]), g.ints([d])], { axis: 0 });
   /** Gradients through the kk active rows of each token, given the upstream gradient `dout` [B, d] of a decoder output. */
   const sparseBackward = (v: Value, ix: Value, kk: number, sel: Value, dout: Value) => {
@@ -77,16 +77,18 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
     // Outer products of the active coefficients with each token's vector, scattered into the active rows.
     const updDec = g.op1('Reshape', [g.op1('Mul', [g.op1('Unsqueeze', [v, g.ints([2])]), g.op1('Unsqueeze', [dout, g.ints([1])])]), flat(kk)]);
     const updEnc = g.op1('Reshape', [g.op1('Mul', [g.op1('Unsqueeze', [ds, g.ints([2])]), g.op1('Unsqueeze', [xc, g.ints([1])])]), flat(kk)]);
+    const bEnc = g.op1('ScatterND', [zerosLike(`zeros_n_${kk}`, [n]), r, g.op1('Reshape', [ds, g.ints([-1])])], { reduction: 'add' });
     return {
       W_dec: g.op1('ScatterND', [zerosLike(`zeros_dec_${kk}`, [n, d]), r, updDec], { reduction: 'add' }),
       W_enc: g.op1('ScatterND', [zerosLike(`zeros_enc_${kk}`, [n, d]), r, updEnc], { reduction: 'add' }),
-      b_enc: g.op1('ScatterND', [zerosLike(`zeros_n_${kk}`, [n]), r, g.op1('Reshape', [ds, g.ints([-1])])], { reduction: 'add' }),
-      dxc: g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [ds, g.ints([1])]), g.op1('Gather', [P.W_enc, ix], { axis: 0 })]), g.ints([-1, d])]),
+      b_enc: bEnc,
+      // Sum over tokens of d loss / d xc = sum_b sum_s ds[b,s] W_enc[ix[b,s]] = (d loss / d b_enc) W_enc: a matvec, no [B, kk, d] gather.
+      dxcSum: g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [bEnc, g.ints([0])]), P.W_enc]), g.ints([d])]),
     };
   };
   if (o.variant === 'sparse') {
     const main = sparseBackward(vals, idx, k, Wsel as Value, dxhat);
-    gW_dec = main.W_dec; gW_enc = main.W_enc; gb_enc = main.b_enc; dxc = main.dxc;
+    gW_dec = main.W_dec; gW_enc = main.W_enc; gb_enc = main.b_enc; dxcSum = main.dxcSum;
   } else {
     const Zt = g.op1('Transpose', [Z as Value], { perm: [1, 0] });
     gW_dec = g.op1('MatMul', [Zt, dxhat]);
@@ -95,7 +97,7 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
     const dpre = g.op1('Mul', [dZ, mask]);
     gW_enc = g.op1('MatMul', [g.op1('Transpose', [dpre], { perm: [1, 0] }), xc]);
     gb_enc = g.op1('ReduceSum', [dpre, g.ints([0])], { keepdims: 0 });
-    dxc = g.op1('MatMul', [dpre, P.W_enc]);
+    dxcSum = g.op1('ReduceSum', [g.op1('MatMul', [dpre, P.W_enc]), g.ints([0])], { keepdims: 0 });
   }
   let auxLoss: Value | null = null;
   if (o.auxK !== undefined) {
@@ -110,9 +112,9 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
     auxLoss = g.op1('Div', [g.op1('ReduceSum', [g.op1('Mul', [r, r])], { keepdims: 0 }), bF]);
     const aux = sparseBackward(av, ai, kk, asel, g.op1('Mul', [g.op1('Div', [g.op1('Mul', [r, c(2)]), bF]), coef]));
     gW_dec = g.op1('Add', [gW_dec, aux.W_dec]); gW_enc = g.op1('Add', [gW_enc, aux.W_enc]); gb_enc = g.op1('Add', [gb_enc, aux.b_enc]);
-    dxc = g.op1('Add', [dxc, aux.dxc]);
+    dxcSum = g.op1('Add', [dxcSum, aux.dxcSum]);
   }
-  const gb_dec = g.op1('Sub', [g.op1('ReduceSum', [dxhat, g.ints([0])], { keepdims: 0 }), g.op1('ReduceSum', [dxc, g.ints([0])], { keepdims: 0 })]);
+  const gb_dec = g.op1('Sub', [g.op1('ReduceSum', [dxhat, g.ints([0])], { keepdims: 0 }), dxcSum]);
   const grads: Record<SaeParamName, Value> = { W_enc: gW_enc, b_enc: gb_enc, W_dec: gW_dec, b_dec: gb_dec };
   g.output(loss, 'loss');
   g.output(fvu, 'fvu');
