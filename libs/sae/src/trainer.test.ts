@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runRng } from '@saetrace/engine';
+import { readSafetensors, runRng, writeSafetensors } from '@saetrace/engine';
 import { saeConfig } from './config.ts';
 import { SaeEncoder } from './encoder.ts';
 import { evaluateSae } from './evaluate.ts';
@@ -90,8 +90,27 @@ test('save/load round trip (W_enc stored [d, n]); resume continues to the same w
   await trainSae({ config, batches: stream(() => batch(B), 0), steps: 1, session: { threads: 1 } })
     .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /no batch of 32 rows/));
   const huge = Float32Array.from(batch(B), (x) => x * 1e30);
-  await trainSae({ config: { ...config, lr: 1e30 }, batches: stream(() => huge, 3), steps: 3, session: { threads: 1 }, checkpointDir: mkdtempSync(join(tmpdir(), 'sae-nan-')), checkpointEvery: 1 })
-    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /loss is (NaN|Infinity) at step \d+; training stopped, the last good checkpoint/));
+  const nanDir = mkdtempSync(join(tmpdir(), 'sae-nan-'));
+  let failedAt = 0;
+  // Finite but huge values overflow the squared error at step 3, after two good checkpoints.
+  async function* goodThenHuge() { yield data[0]!; yield data[1]!; yield huge; }
+  await trainSae({ config, batches: goodThenHuge(), steps: 3, session: { threads: 1 }, checkpointDir: nanDir, checkpointEvery: 1 })
+    .then(() => assert.unreachable(), (e: Error) => {
+      const m = /loss is (NaN|Infinity) at step (\d+); training stopped, the last good checkpoint \(step (\d+)\) is kept/.exec(e.message);
+      assert.ok(m, e.message);
+      failedAt = Number(m[2]);
+      assert.is(failedAt, 3);
+      assert.is(Number(m[3]), 2);
+    });
+  await trainSae({ config: { ...config, lr: 1e30 }, batches: stream(() => huge, 2), steps: 2, session: { threads: 1 }, checkpointDir: mkdtempSync(join(tmpdir(), 'sae-nan0-')) })
+    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /at step 1; training stopped, before any checkpoint was written/));
+  const kept = await readSafetensors(join(nanDir, 'checkpoint.safetensors'));
+  assert.is(Number(kept.metadata.step), failedAt - 1);
+  assert.ok((kept.tensors.get('W_dec')!.data as Float32Array).every(Number.isFinite));
+  const broken = mkdtempSync(join(tmpdir(), 'sae-broken-'));
+  await writeSafetensors(join(broken, 'checkpoint.safetensors'), { W_enc: { dtype: 'float32', shape: [n, d], data: new Float32Array(n * d) } }, { step: '1' });
+  await trainSae({ config, batches: it(), steps: 2, session: { threads: 1 }, checkpointDir: broken })
+    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /checkpoint\.safetensors: tensor 'm\.W_enc' is missing/));
   assert.throws(() => saeConfig({ d: 4, n: 2, k: 3 }), /k \(3\) exceeds n \(2\)/);
   assert.throws(() => saeConfig({ d: 0, n: 2, k: 1 }), /d must be a positive integer/);
 });

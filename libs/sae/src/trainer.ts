@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, Session, warmupConstant, writeJsonAtomic, writeSafetensors, type HostTensor, type SessionOptions } from '@saetrace/engine';
+import { readSafetensors, Session, warmupConstant, writeSafetensors, type HostTensor, type SessionOptions, type TensorData } from '@saetrace/engine';
 import type { SaeConfig } from './config.ts';
 import { initSae, roundToBf16, type SaeParams } from './init.ts';
 import { SaeEncoder } from './encoder.ts';
@@ -67,22 +67,33 @@ export async function trainSae(options: {
   let resumedFrom = 0;
   const log: TrainLog[] = [];
   const ckpt = options.checkpointDir;
-  if (ckpt && existsSync(join(ckpt, 'state.json'))) {
-    const st = JSON.parse(readFileSync(join(ckpt, 'state.json'), 'utf8')) as { step: number; log: TrainLog[] };
-    const read = async (f: string) => Object.fromEntries([...(await readSafetensors(join(ckpt, f))).tensors].map(([key, t]) => [key, t.data as Float32Array])) as SaeParams;
-    params = await read('params.safetensors'); m = await read('m.safetensors'); v = await read('v.safetensors');
-    const since = (await readSafetensors(join(ckpt, 'dead.safetensors'))).tensors.get('since')?.data as Float32Array;
-    sinceFired.set(since);
-    step = st.step; resumedFrom = st.step; log.push(...st.log);
+  // One safetensors file holds parameters, both Adam moments, the dead-latent counters and (in its metadata)
+  // the step and log, so a checkpoint is written atomically as a whole and can never mix two steps.
+  const ckptFile = ckpt ? join(ckpt, 'checkpoint.safetensors') : null;
+  if (ckptFile && existsSync(ckptFile)) {
+    const { tensors, metadata } = await readSafetensors(ckptFile);
+    const get = (key: string): Float32Array => {
+      const t = tensors.get(key);
+      if (!t) throw new SaeTrainingError(`${ckptFile}: tensor '${key}' is missing`);
+      return t.data as Float32Array;
+    };
+    params = {} as SaeParams;
+    for (const name of SAE_PARAMS) { params[name] = get(name); m[name] = get(`m.${name}`); v[name] = get(`v.${name}`); }
+    sinceFired.set(get('since'));
+    step = Number(metadata.step); resumedFrom = step;
+    log.push(...(JSON.parse(metadata.log ?? '[]') as TrainLog[]));
   }
+  let savedStep = resumedFrom;
   const save = async () => {
-    if (!ckpt || !params) return;
-    const tens = (p: SaeParams) => Object.fromEntries(SAE_PARAMS.map((name) => [name, { dtype: 'float32' as const, shape: shapes[name], data: p[name] }]));
-    await writeSafetensors(join(ckpt, 'params.safetensors'), tens(params));
-    await writeSafetensors(join(ckpt, 'm.safetensors'), tens(m));
-    await writeSafetensors(join(ckpt, 'v.safetensors'), tens(v));
-    await writeSafetensors(join(ckpt, 'dead.safetensors'), { since: { dtype: 'float32', shape: [n], data: Float32Array.from(sinceFired) } });
-    await writeJsonAtomic(join(ckpt, 'state.json'), { step, log });
+    if (!ckptFile || !params) return;
+    const t: Record<string, TensorData> = { since: { dtype: 'float32', shape: [n], data: Float32Array.from(sinceFired) } };
+    for (const name of SAE_PARAMS) {
+      t[name] = { dtype: 'float32', shape: shapes[name], data: params[name] };
+      t[`m.${name}`] = { dtype: 'float32', shape: shapes[name], data: m[name] };
+      t[`v.${name}`] = { dtype: 'float32', shape: shapes[name], data: v[name] };
+    }
+    await writeSafetensors(ckptFile, t, { step: String(step), log: JSON.stringify(log) });
+    savedStep = step;
   };
   const validation: ValidationLog[] = [];
   const validate = async (p: SaeParams) => {
@@ -131,7 +142,7 @@ export async function trainSae(options: {
     const fvu = (out.fvu?.data as Float32Array)[0] as number;
     if (!Number.isFinite(loss)) {
       await session.release();
-      throw new SaeTrainingError(`loss is ${loss} at step ${step + 1}; training stopped${ckpt ? `, the last good checkpoint (step ${step}) is kept in ${ckpt}` : ''}`);
+      throw new SaeTrainingError(`loss is ${loss} at step ${step + 1}; training stopped${ckpt ? (savedStep > 0 ? `, the last good checkpoint (step ${savedStep}) is kept in ${ckptFile}` : ', before any checkpoint was written') : ''}`);
     }
     const next = {} as SaeParams;
     for (const name of SAE_PARAMS) {
