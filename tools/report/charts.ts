@@ -31,7 +31,7 @@ export async function renderLineChart(points: readonly Point[], o: LineChartOpti
     data: { values: points.map((p) => ({ ...p })) },
     mark: { type: 'line', point: points.length <= 200 },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log' } : { zero: false } },
+      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false } },
       y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: o.yLog ? { type: 'log' } : { zero: false } },
       color: { field: 'series', type: 'nominal', title: null },
     },
@@ -47,7 +47,7 @@ export async function renderStackedArea(points: readonly Point[], o: LineChartOp
     data: { values: points.map((p) => ({ ...p })) },
     mark: 'area',
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log' } : { zero: false } },
+      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false } },
       y: { field: 'y', type: 'quantitative', title: o.yTitle, stack: 'normalize' },
       color: { field: 'series', type: 'nominal', title: null },
     },
