@@ -36,7 +36,13 @@ export async function saveSae(dir: string, params: SaeParams, record: SaeRecord)
 
 /** Loads an SAE saved by saveSae; a shape that disagrees with cfg.json is an error naming the tensor. */
 export async function loadSae(dir: string): Promise<{ params: SaeParams; record: SaeRecord }> {
-  const record = JSON.parse(await readFile(join(dir, 'cfg.json'), 'utf8')) as SaeRecord;
+  const cfgPath = join(dir, 'cfg.json');
+  let record: SaeRecord;
+  try {
+    record = JSON.parse(await readFile(cfgPath, 'utf8')) as SaeRecord;
+  } catch (e) {
+    throw new Error(`${cfgPath}: ${(e as Error).message}`);
+  }
   const { d, n } = record.config;
   const { tensors } = await readSafetensors(join(dir, 'sae.safetensors'));
   const get = (name: string, shape: number[]): Float32Array => {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors, runRng, writeSafetensors } from '@saetrace/engine';
@@ -82,6 +82,11 @@ test('save/load round trip (W_enc stored [d, n]); resume continues to the same w
   assert.equal(Array.from(back.params.W_enc), Array.from(full.params.W_enc));
   assert.is(back.record.config.k, 2);
   assert.is(JSON.parse(readFileSync(join(out, 'cfg.json'), 'utf8')).layer, 0);
+  const wrong = mkdtempSync(join(tmpdir(), 'sae-wrong-'));
+  await saveSae(wrong, full.params, record);
+  writeFileSync(join(wrong, 'cfg.json'), JSON.stringify({ ...record, config: { ...config, n: n + 1 } }));
+  await loadSae(wrong).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tensor 'W_enc' has shape \[6,10\], cfg.json implies \[6,11\]/));
+  await loadSae(join(wrong, 'nowhere')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /nowhere\/cfg\.json: ENOENT/));
   const bad = Float32Array.from(batch(B)); bad[5] = NaN;
   await trainSae({ config, batches: stream(() => bad, 1), steps: 1, sourceName: 'shard-00003.bin', session: { threads: 1 } })
     .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /shard-00003\.bin: batch 1: value NaN at element 5/));
