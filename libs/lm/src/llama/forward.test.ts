@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runRng } from '@saetrace/engine';
+import { Graph, runRng, Session, type Value } from '@saetrace/engine';
+import { llamaForward } from './forward.ts';
+import { llamaParamShapes } from './params.ts';
 import { parseLlamaConfig, readLlamaConfig, toHfConfig, type LlamaConfig } from './config.ts';
 import { LlamaModel } from './model.ts';
 import { initLlamaWeights, readLlamaWeights, saveLlamaCheckpoint, type LlamaWeights } from './weights.ts';
@@ -101,6 +103,29 @@ test('injection at block l changes nothing before l, and a zero delta reproduces
   assert.ok(gen.length <= 4);
   assert.ok(gen.every((t) => t >= 0 && t < c.vocabSize));
   await m.release();
+});
+
+test('in one graph with an injection at block l, every tap before l equals the plain forward and taps from l on move', async () => {
+  const c = parseLlamaConfig({ ...base, num_key_value_heads: 2 });
+  const w = initLlamaWeights(c, runRng('taps-inject'), 0.3);
+  const B = 1, T = 5, l = 1;
+  const tokens = { dtype: 'int64' as const, shape: [B, T], data: BigInt64Array.from([1n, 4n, 9n, 16n, 2n]) };
+  const build = (inject: boolean) => {
+    const g = new Graph('taps');
+    const p = Object.fromEntries([...llamaParamShapes(c)].map(([n, shape]) => [n, g.initializer(n, w[n]!)])) as Record<string, Value>;
+    const tok = g.input('tokens', 'int64', [B, T]);
+    const delta = g.constant(Array.from({ length: B * T * c.hiddenSize }, (_, i) => Math.cos(i)), [B, T, c.hiddenSize]);
+    const r = llamaForward(g, c, p, tok, { seqLen: T, taps: [0, 1, 2], inject: inject ? { layer: l, delta } : undefined });
+    for (const k of [0, 1, 2]) g.output(r.taps.get(k)!, `h${k}`);
+    g.output(r.logits!, 'logits');
+    return g;
+  };
+  const plain = await (await Session.create(build(false), { threads: 1 })).run({ tokens });
+  const injected = await (await Session.create(build(true), { threads: 1 })).run({ tokens });
+  // The tap of block l is its output before the addition; block l+1 and the logits see the injection.
+  for (const k of [0, 1]) assert.equal(Array.from(injected[`h${k}`]!.data as Float32Array), Array.from(plain[`h${k}`]!.data as Float32Array), `tap ${k}`);
+  assert.not.equal(Array.from(injected.h2!.data as Float32Array), Array.from(plain.h2!.data as Float32Array));
+  assert.not.equal(Array.from(injected.logits!.data as Float32Array), Array.from(plain.logits!.data as Float32Array));
 });
 
 test('config and checkpoint errors name the file, key or tensor', async () => {
