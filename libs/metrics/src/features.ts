@@ -1,5 +1,5 @@
 import { clusterTokens, entropy, monosemanticity, semanticEntropy, type ClusterRule } from './entropy.ts';
-import type { Occurrences } from './passes.ts';
+import type { ExampleRef, Occurrences } from './passes.ts';
 
 /** 'first' / 'second': the pair's first or second language; 'mixed': bilingual; 'dead': never activating. */
 export type FeatureClass = 'first' | 'second' | 'mixed' | 'dead';
@@ -16,6 +16,8 @@ export interface FeatureStat {
   readonly meanSpan: number;
   readonly topTokens: readonly { readonly id: number; readonly p: number }[];
   readonly clusters: number;
+  /** The first activating occurrences (document, position, activation), for example contexts. */
+  readonly examples: readonly ExampleRef[];
 }
 
 export interface FeatureOptions {
@@ -37,7 +39,7 @@ export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[]
     const total = occ.total[f] as number;
     const counts = [...(occ.tokenCounts[f] as Map<number, number>)].map(([id, count]) => ({ id, count }));
     if (total === 0) {
-      out.push({ feature: f, occurrences: 0, pLang: new Array(occ.numLangs).fill(0), cls: 'dead', tokenEntropy: 0, semanticEntropy: 0, monosemanticity: 0, meanSpan: 0, topTokens: [], clusters: 0 });
+      out.push({ feature: f, occurrences: 0, pLang: new Array(occ.numLangs).fill(0), cls: 'dead', tokenEntropy: 0, semanticEntropy: 0, monosemanticity: 0, meanSpan: 0, topTokens: [], clusters: 0, examples: [] });
       continue;
     }
     const pLang = Array.from({ length: occ.numLangs }, (_, l) => (occ.langCounts[f * occ.numLangs + l] as number) / total);
@@ -48,7 +50,7 @@ export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[]
     const top = [...counts].sort((a, b) => b.count - a.count || a.id - b.id).slice(0, o.topTokens ?? 10).map((c) => ({ id: c.id, p: c.count / total }));
     out.push({
       feature: f, occurrences: total, pLang, cls, tokenEntropy: te, semanticEntropy: se, monosemanticity: monosemanticity(te, se),
-      meanSpan: (occ.runLength[f] as number) / (occ.runs[f] as number), topTokens: top, clusters: labels.size,
+      meanSpan: (occ.runLength[f] as number) / (occ.runs[f] as number), topTokens: top, clusters: labels.size, examples: occ.examples[f] ?? [],
     });
   }
   return out;

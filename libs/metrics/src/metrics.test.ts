@@ -86,6 +86,7 @@ test('two passes: maxima, activating occurrences above 0.7 x max, languages, run
   assert.ok(Math.abs(stats[1]!.semanticEntropy - se) < 1e-12, 'two clusters: ids 10, 21 and ids 30, 31');
   assert.ok(Math.abs(stats[1]!.monosemanticity - (1 - se / te)) < 1e-12);
   assert.is(stats[1]!.clusters, 2);
+  assert.equal(stats[0]!.examples.map((e) => [e.doc, e.position]), [[0, 62], [0, 63], [1, 0]]);
   assert.equal(stats[1]!.topTokens[0], { id: 10, p: 0.4 });
   assert.is(stats[3]!.cls, 'dead');
   const s = summarise(stats);

@@ -8,9 +8,9 @@ import { readFeatureColumns, saveFeatureMetrics } from './save.ts';
 
 test('feature metrics round-trip through the columnar file and summary.json', async () => {
   const stats: FeatureStat[] = [
-    { feature: 0, occurrences: 5, pLang: [1, 0], cls: 'first', tokenEntropy: 0.5, semanticEntropy: 0.1, monosemanticity: 0.8, meanSpan: 1.5, topTokens: [{ id: 3, p: 1 }], clusters: 1 },
-    { feature: 1, occurrences: 0, pLang: [0, 0], cls: 'dead', tokenEntropy: 0, semanticEntropy: 0, monosemanticity: 0, meanSpan: 0, topTokens: [], clusters: 0 },
-    { feature: 2, occurrences: 4, pLang: [0.5, 0.5], cls: 'mixed', tokenEntropy: 1, semanticEntropy: 0.5, monosemanticity: 0.5, meanSpan: 1, topTokens: [{ id: 9, p: 0.5 }], clusters: 2 },
+    { feature: 0, occurrences: 5, pLang: [1, 0], cls: 'first', tokenEntropy: 0.5, semanticEntropy: 0.1, monosemanticity: 0.8, meanSpan: 1.5, topTokens: [{ id: 3, p: 1 }], clusters: 1, examples: [{ doc: 0, position: 3, activation: 1 }] },
+    { feature: 1, occurrences: 0, pLang: [0, 0], cls: 'dead', tokenEntropy: 0, semanticEntropy: 0, monosemanticity: 0, meanSpan: 0, topTokens: [], clusters: 0, examples: [] },
+    { feature: 2, occurrences: 4, pLang: [0.5, 0.5], cls: 'mixed', tokenEntropy: 1, semanticEntropy: 0.5, monosemanticity: 0.5, meanSpan: 1, topTokens: [{ id: 9, p: 0.5 }], clusters: 2, examples: [] },
   ];
   const dir = mkdtempSync(join(tmpdir(), 'fm-'));
   await saveFeatureMetrics(dir, stats, summarise(stats), ['en', 'ja']);

@@ -66,7 +66,7 @@ async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: Dynami
     `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | monosemanticity | mean span | dead | FVU |`,
     '|---|---|---|---|---|---|---|---|---|---|', ...table, '',
     '## Example features (final checkpoint, most frequent tokens)', '',
-    ...ex.map((e) => `- ${label[e.cls as 'first']} feature ${e.feature}: ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}`), '',
+    ...ex.map((e) => `- ${label[e.cls as 'first']} feature ${e.feature}: ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}${e.contexts.length ? `; in context: ${e.contexts.map((c) => `“${c.replace(/\n/g, ' ').replace(/\|/g, '/')}”`).join(' · ')}` : ''}`), '',
     '## Timings', '',
     `| stage | seconds (model ${r.size}) |`, '|---|---|', `| activations | ${r.timings.extract.toFixed(1)} |`, `| SAE training | ${r.timings.sae.toFixed(1)} |`, `| metrics | ${r.timings.metrics.toFixed(1)} |`, '',
     rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '',

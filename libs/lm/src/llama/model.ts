@@ -164,7 +164,8 @@ export class LlamaModel {
       if (best === (this.tokenizer?.eosId ?? this.config.eosTokenId)) break;
       out.push(best);
       seq.push(best);
-      if (options.stop && this.tokenizer && this.tokenizer.decode(out).includes(options.stop)) break;
+      // Leading whitespace does not end a continuation: an answer may start on a fresh line.
+      if (options.stop && this.tokenizer && this.tokenizer.decode(out).trimStart().includes(options.stop)) break;
     }
     return out;
   }

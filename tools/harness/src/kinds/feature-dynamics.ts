@@ -17,7 +17,7 @@ export interface DynamicsPoint {
   readonly fvu: number;
   readonly l0: number;
   /** The most frequent tokens of a few example features per class (decoded strings). */
-  readonly examples: readonly { readonly feature: number; readonly cls: string; readonly tokens: readonly string[] }[];
+  readonly examples: readonly { readonly feature: number; readonly cls: string; readonly tokens: readonly string[]; readonly contexts: readonly string[] }[];
 }
 
 export interface DynamicsResult {
@@ -62,10 +62,19 @@ export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, opti
   const layers = layersOf(p, finalModel.numLayers);
   const points: DynamicsPoint[] = [];
   const timings = { extract: 0, sae: 0, metrics: 0 };
+  const decode = (ids: readonly number[]) => (tokenizer ? tokenizer.decode([...ids]) : ids.join(' '));
   for (const ck of checkpoints) {
     for (const a of await analyseCheckpoint(spec, p, ck.dir, layers, embeddings, timings)) {
-      const examples = (['first', 'second', 'mixed'] as const).flatMap((cls) => a.stats.filter((s) => s.cls === cls).sort((x, y) => y.occurrences - x.occurrences || x.feature - y.feature).slice(0, 2)
-        .map((s) => ({ feature: s.feature, cls, tokens: s.topTokens.slice(0, 5).map((t) => (tokenizer ? tokenizer.decode([t.id]) : String(t.id))) })));
+      const chosen = (['first', 'second', 'mixed'] as const).flatMap((cls) => a.stats.filter((s) => s.cls === cls).sort((x, y) => y.occurrences - x.occurrences || x.feature - y.feature).slice(0, 2).map((s) => ({ s, cls })));
+      // Example contexts: a few tokens either side of each stored occurrence, the activating token in [[ ]].
+      const docs = await documentTokens(a.evalStoreDir, new Set(chosen.flatMap((c) => c.s.examples.slice(0, 2).map((e) => e.doc))));
+      const examples = chosen.map(({ s, cls }) => ({
+        feature: s.feature, cls, tokens: s.topTokens.slice(0, 5).map((t) => decode([t.id])),
+        contexts: s.examples.slice(0, 2).map((e) => {
+          const d = docs.get(e.doc) ?? [];
+          return `${decode(d.slice(Math.max(0, e.position - 6), e.position))}[[${decode(d.slice(e.position, e.position + 1))}]]${decode(d.slice(e.position + 1, e.position + 4))}`;
+        }),
+      }));
       const summary = summarise(a.stats);
       points.push({ step: ck.step, tokens: ck.tokens, layer: a.layer, summary, fvu: a.fvu, l0: a.l0, examples });
       options.log(`${size} step ${ck.step} layer ${a.layer}: mixed ${(summary.mixedProportion * 100).toFixed(1)}%, monosemanticity ${summary.meanMonosemanticity.toFixed(3)}, fvu ${a.fvu.toFixed(3)}`);
@@ -74,7 +83,25 @@ export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, opti
   return { size, layers, points, timings };
 }
 
+/** Token ids by position of the given documents of an activation store (one pass over it). */
+async function documentTokens(dir: string, wanted: ReadonlySet<number>): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>();
+  if (wanted.size === 0) return out;
+  const store = await ActivationStore.open(dir);
+  for await (const b of store.batches({ batchRows: 4096 })) {
+    for (let r = 0; r < b.rows; r++) {
+      const doc = b.docIds[r] as number;
+      if (!wanted.has(doc)) continue;
+      const arr = out.get(doc) ?? [];
+      arr[b.positions[r] as number] = b.tokenIds[r] as number;
+      out.set(doc, arr);
+    }
+  }
+  return out;
+}
+
 export interface CheckpointAnalysis {
+  readonly evalStoreDir: string;
   readonly layer: number;
   readonly params: SaeParams;
   readonly d: number;
@@ -127,7 +154,7 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
     const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })());
     await enc.release();
     timings.metrics += (performance.now() - t0) / 1000;
-    out.push({ layer, params, d: cfg.d, n: cfg.n, k: cfg.k, stats, fvu: quality.fvu, l0: quality.l0 });
+    out.push({ evalStoreDir: evalStore.dir, layer, params, d: cfg.d, n: cfg.n, k: cfg.k, stats, fvu: quality.fvu, l0: quality.l0 });
   }
   return out;
 }

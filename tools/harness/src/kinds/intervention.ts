@@ -83,7 +83,7 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
             return { layer: injection.layer, delta: await injectionDelta(h, tokens.length, injection.sae, injection.mask, injection.alpha, injection.variant) };
           } : undefined,
         });
-        hyps.push(tok.decode(gen).split('\n')[0]?.trim() ?? '');
+        hyps.push(tok.decode(gen).trimStart().split('\n')[0]?.trim() ?? '');
       }
       const refs = tests.map((t) => [t[tgt] as string]);
       out[`chrF ${src}->${tgt}`] = corpusChrf(hyps, refs);
