@@ -28,7 +28,7 @@ export async function engineGemm(m: number, k: number, n: number, threads: numbe
     a: { dtype: 'float32' as const, shape: [m, k], data: rng.normalArray(m * k) },
     b: { dtype: 'float32' as const, shape: [k, n], data: rng.normalArray(k * n) },
   };
-  const timing = await timeIt(() => s.run(feeds), { warmup: 2, iters });
+  const timing = await timeIt(() => s.run(feeds), { warmup: 5, iters });
   await s.release();
   return { gflops: (2 * m * k * n) / timing.medianMs / 1e6, timing };
 }
@@ -42,7 +42,7 @@ export interface EngineBenchResult {
 
 /** `saetrace bench engine`: engine GEMM beside numpy's in the same run; writes reports/bench/engine.md. */
 export async function engineBench(options: { threads: number; quick: boolean; reportDir?: string }): Promise<EngineBenchResult> {
-  const iters = options.quick ? 3 : 10;
+  const iters = options.quick ? 3 : 20;
   const ref = numpyGemmGflops(GEMM_SHAPES, options.threads, iters);
   const rows: GemmRow[] = [];
   for (const [m, k, n] of GEMM_SHAPES) {
@@ -56,7 +56,7 @@ export async function engineBench(options: { threads: number; quick: boolean; re
   const md = [
     '# Engine benchmark: fp32 GEMM',
     '',
-    `Threads: ${options.threads}. Reference: ${reference}, measured in the same run. Median of ${iters} runs after 2 warm-ups.`,
+    `Threads: ${options.threads}. Reference: ${reference}, measured in the same run. Median of ${iters} runs after 5 warm-ups (the reference gets the same).`,
     `Target: engine >= ${ENGINE_TARGET_RATIO * 100}% of the reference. Floor: 2*m*k*n FLOPs per product; both operands are fed each run, as in training.`,
     '',
     '| shape | engine GFLOP/s | reference GFLOP/s | ratio | engine median ms | rel. MAD |',

@@ -10,7 +10,7 @@ export function numpyGemmGflops(shapes: readonly (readonly [number, number, numb
     'rng = np.random.default_rng(0)',
     'for m, k, n in shapes:',
     '    a = rng.standard_normal((m, k), dtype=np.float32); b = rng.standard_normal((k, n), dtype=np.float32)',
-    '    for _ in range(2): a @ b',
+    '    for _ in range(5): a @ b',
     '    ts = []',
     '    for _ in range(iters):',
     '        t0 = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t0)',
