@@ -1,7 +1,7 @@
 import { runRng } from '@saetrace/engine';
+import type { FeatureClass } from '@saetrace/metrics';
 
-/** Feature classes as the metrics assign them: first language, second language, mixed (bilingual), dead. */
-export type FeatureClass = 'first' | 'second' | 'mixed' | 'dead';
+export type { FeatureClass };
 
 export interface FeatureMask {
   readonly cls: FeatureClass;

@@ -1,3 +1,4 @@
+import { rowNll } from '@saetrace/lm';
 import { injectionDelta } from './delta.ts';
 import type { InjectableModel, InjectionVariant, SaeCodec } from './types.ts';
 import { DEFAULT_VARIANT } from './types.ts';
@@ -26,14 +27,8 @@ export interface PerplexityResult {
   readonly tokens: readonly number[];
 }
 
-/** Negative log-likelihood of `target` under one logits row (log-sum-exp, stable). */
-export function nll(logits: Float32Array, offset: number, vocab: number, target: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i] as number);
-  let s = 0;
-  for (let i = 0; i < vocab; i++) s += Math.exp((logits[offset + i] as number) - max);
-  return Math.log(s) + max - (logits[offset + target] as number);
-}
+/** Negative log-likelihood of `target` under one logits row (the LM library's stable log-sum-exp). */
+export const nll = rowNll;
 
 /**
  * Token-weighted perplexity of `mid` on the windows, per language and overall, with the injection of
