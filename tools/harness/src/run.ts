@@ -6,6 +6,7 @@ import { compareGolden, flattenMetrics, goldenTable, type GoldenRow } from './go
 import { featureDynamics, type DynamicsResult } from './kinds/feature-dynamics.ts';
 import { interventionExperiment, type InterventionResult } from './kinds/intervention.ts';
 import { provenance } from './provenance.ts';
+import { writeReportsIndex } from './index-report.ts';
 import { formatIssue, readSpec, type ExperimentSpec, type ProfileName } from './spec.ts';
 
 export interface RunOutcome {
@@ -105,6 +106,7 @@ export async function runExperiment(name: string, profile: ProfileName, options:
     status = golden.version === spec.version && rows.every((r) => r.ok) ? 'passed' : 'failed';
   } else status = 'missing';
   const reportPath = 'settings' in result ? await writeInterventionReport(spec, profile, result, rows, status, prov) : await writeReport(spec, profile, result, rows, status, prov);
+  await writeReportsIndex();
   return { spec, profile, resultsPath, reportPath, golden: status, rows };
 }
 
