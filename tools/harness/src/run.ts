@@ -58,6 +58,22 @@ async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: Dynami
     await writeFileAtomic(join(dir, b), await renderLineChart(mono, { title: `Monosemanticity, ${r.size} layer ${layer}`, xTitle: 'training tokens (log)', yTitle: 'mean monosemanticity', xLog: true }));
     figs.push(`![shares](${a}) ![monosemanticity](${b})`);
   }
+  if (r.layers.length > 1) {
+    // Layer-wise views (Figures 5, 6, 8, 9, 12-14): one line per layer over training tokens.
+    const series = (f: (p: DynamicsResult['points'][number]) => number): Point[] => r.points.filter((p) => Number.isFinite(f(p))).map((p) => ({ x: p.tokens, y: f(p), series: `layer ${p.layer}` }));
+    const views: [string, string, (p: DynamicsResult['points'][number]) => number][] = [
+      ['mixed', 'Mixed share of alive features', (p) => p.summary.mixedProportion],
+      ['monosemanticity', 'mean monosemanticity', (p) => p.summary.meanMonosemanticity],
+      ['span', 'mean span length (tokens)', (p) => p.summary.meanSpanLength],
+    ];
+    const names: string[] = [];
+    for (const [key, yTitle, f] of views) {
+      const name = `${base}-layers-${key}.svg`;
+      await writeFileAtomic(join(dir, name), await renderLineChart(series(f), { title: `${yTitle} by layer, ${r.size}`, xTitle: 'training tokens (log)', yTitle, xLog: true }));
+      names.push(`![${key} by layer](${name})`);
+    }
+    figs.unshift(names.join(' '));
+  }
   const table = r.points.map((p) => `| ${p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`);
   const ex = r.points.at(-1)?.examples ?? [];
   const md = [
