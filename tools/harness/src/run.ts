@@ -5,6 +5,7 @@ import { renderLineChart, renderStackedArea, type Point } from '../../report/cha
 import { compareGolden, flattenMetrics, goldenTable, type GoldenRow } from './golden.ts';
 import { featureDynamics, type DynamicsResult } from './kinds/feature-dynamics.ts';
 import { interventionExperiment, type InterventionResult } from './kinds/intervention.ts';
+import { saeSizes, type SaeSizesResult } from './kinds/sae-sizes.ts';
 import { provenance } from './provenance.ts';
 import { writeReportsIndex } from './index-report.ts';
 import { formatIssue, readSpec, type ExperimentSpec, type ProfileName } from './spec.ts';
@@ -104,11 +105,11 @@ export async function runExperiment(name: string, profile: ProfileName, options:
   const p = spec.profiles[profile];
   const log = options.log ?? (() => {});
   const t0 = Date.now();
-  const result = spec.kind === 'intervention' ? await interventionExperiment(spec, p, { log }) : await featureDynamics(spec, p, { log });
-  const metrics = 'settings' in result ? interventionMetrics(result) : metricsOf(result);
+  const result = spec.kind === 'intervention' ? await interventionExperiment(spec, p, { log }) : spec.kind === 'sae-sizes' ? await saeSizes(spec, p, { log }) : await featureDynamics(spec, p, { log });
+  const metrics = 'settings' in result ? interventionMetrics(result) : 'grid' in result ? sizesMetrics(result) : metricsOf(result);
   const resultsPath = join('reports', spec.pair, `${spec.id}.${profile}.results.json`);
-  await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, size: result.size, metrics });
-  const prov = provenance({ spec: file, specVersion: spec.version, profile, seeds: { run: p.seed }, threads: p.threads ?? null, wallSeconds: Math.round((Date.now() - t0) / 1000), timings: result.timings });
+  await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, metrics });
+  const prov = provenance({ spec: file, specVersion: spec.version, profile, seeds: { run: p.seed }, threads: p.threads ?? null, wallSeconds: Math.round((Date.now() - t0) / 1000), timings: 'timings' in result ? result.timings : null });
   await writeJsonAtomic(join('reports', spec.pair, `${spec.id}.${profile}.provenance.json`), prov);
   const goldenPath = join('golden', spec.pair, `${spec.id}.${profile}.json`);
   let status: RunOutcome['golden'];
@@ -121,7 +122,8 @@ export async function runExperiment(name: string, profile: ProfileName, options:
     rows = compareGolden(golden.metrics, metrics, spec.golden);
     status = golden.version === spec.version && rows.every((r) => r.ok) ? 'passed' : 'failed';
   } else status = 'missing';
-  const reportPath = 'settings' in result ? await writeInterventionReport(spec, profile, result, rows, status, prov) : await writeReport(spec, profile, result, rows, status, prov);
+  const reportPath = 'settings' in result ? await writeInterventionReport(spec, profile, result, rows, status, prov)
+    : 'grid' in result ? await writeSizesReport(spec, profile, result, rows, status, prov) : await writeReport(spec, profile, result, rows, status, prov);
   await writeReportsIndex();
   return { spec, profile, resultsPath, reportPath, golden: status, rows };
 }
@@ -164,6 +166,38 @@ async function writeInterventionReport(spec: ExperimentSpec, profile: ProfileNam
     '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', '',
   ].join('\n');
   const path = join('reports', spec.pair, `${profile === 'default' ? spec.id : `${spec.id}.${profile}`}.md`);
+  await writeFileAtomic(path, md);
+  return path;
+}
+
+function sizesMetrics(r: SaeSizesResult): Record<string, number> {
+  const m: Record<string, unknown> = {};
+  for (const s of r.sizes) m[s.size] = { bestLr: s.bestLr, seconds: s.seconds, activationsTrained: s.activationsTrained, activationsBuffered: s.activationsBuffered, mse: Object.fromEntries(s.rows.map((x) => [`lr-${x.lr}`, x.mse])) };
+  return flattenMetrics(m);
+}
+
+/** The paper's Tables 2 and 3 (SPEC section 1), shown beside ours. */
+const PAPER_SIZES = [['150M', '2e-3', '20 min', '10M'], ['440M', '1e-3', '25 min', '5M'], ['980M', '1e-3', '40 min', '2M'], ['1.8B', '5e-4', '60 min', '1M'], ['3.7B', '5e-4', '90 min', '0.5M']] as const;
+
+async function writeSizesReport(spec: ExperimentSpec, profile: ProfileName, r: SaeSizesResult, rows: readonly GoldenRow[], status: string, prov: Record<string, unknown>): Promise<string> {
+  const dir = join('reports', spec.pair);
+  const base = profile === 'default' ? spec.id : `${spec.id}.${profile}`;
+  const pts: Point[] = r.sizes.flatMap((s) => s.rows.filter((x) => Number.isFinite(x.mse)).map((x) => ({ x: x.lr, y: x.mse, series: `${s.size} (d=${s.d})` })));
+  const svg = `${base}-lr.svg`;
+  await writeFileAtomic(join(dir, svg), await renderLineChart(pts, { title: 'SAE validation MSE against learning rate', xTitle: 'learning rate (log)', yTitle: 'validation MSE', xLog: true, yLog: true }));
+  const md = [
+    `# ${spec.title}`, '',
+    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; golden: **${status}**. Every size of the family at its last checkpoint, layer floor(L/2); the paper's grid ${r.grid.join(', ')}.`, '',
+    `![validation MSE against learning rate](${svg})`, '',
+    '| size | d | layer | chosen lr (Table 2) | SAE training time at that lr (Table 3) | activations trained on | activations in memory at once |', '|---|---|---|---|---|---|---|',
+    ...r.sizes.map((s) => `| ${s.size} | ${s.d} | ${s.layer} | ${s.bestLr} | ${s.seconds.toFixed(1)} s | ${s.activationsTrained.toLocaleString('en-US')} | ${s.activationsBuffered.toLocaleString('en-US')} |`), '',
+    '| size | ' + r.grid.map((g) => `MSE @ ${g}`).join(' | ') + ' |', '|---|' + r.grid.map(() => '---|').join(''),
+    ...r.sizes.map((s) => `| ${s.size} | ${s.rows.map((x) => (Number.isFinite(x.mse) ? x.mse.toFixed(5) : 'diverged')).join(' | ')} |`), '',
+    "## The paper's Tables 2 and 3 (LLM-jp-3, one A100)", '', '| size | learning rate | SAE time | activations buffered |', '|---|---|---|---|', ...PAPER_SIZES.map((x) => `| ${x.join(' | ')} |`), '',
+    rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '',
+    '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', '',
+  ].join('\n');
+  const path = join(dir, `${base}.md`);
   await writeFileAtomic(path, md);
   return path;
 }

@@ -54,7 +54,7 @@ export const SPEC_SCHEMA = {
     id: { type: 'string', pattern: '^(table[1-4]|figure([3-9]|1[1-4]))$' },
     version: { type: 'integer', minimum: 1 },
     title: { type: 'string', minLength: 1 },
-    kind: { enum: ['feature-dynamics', 'intervention'] },
+    kind: { enum: ['feature-dynamics', 'intervention', 'sae-sizes'] },
     pair: { type: 'string', pattern: '^[a-z]{2}(_[A-Z]{2})?-[a-z]{2}(_[A-Z]{2})?$' },
     languages: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', minLength: 2 } },
     profiles: { type: 'object', additionalProperties: false, required: ['smoke', 'default', 'paper'], properties: { smoke: profile, default: profile, paper: profile } },

@@ -38,7 +38,7 @@ export interface ExperimentSpec {
   readonly id: string;
   readonly version: number;
   readonly title: string;
-  readonly kind: 'feature-dynamics' | 'intervention';
+  readonly kind: 'feature-dynamics' | 'intervention' | 'sae-sizes';
   readonly pair: string;
   readonly languages: readonly [string, string];
   readonly profiles: Readonly<Record<ProfileName, ProfileSpec>>;

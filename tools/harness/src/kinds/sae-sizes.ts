@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { ActivationStore, extractActivations } from '@saetrace/activations';
+import { FAMILY_PROFILES, LlamaModel, type FamilyManifest } from '@saetrace/lm';
+import { PAPER_LR_GRID, saeConfig, searchLearningRate, type LrSearchRow } from '@saetrace/sae';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolveCheckpoints } from '../family.ts';
+import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
+
+export interface SizeResult {
+  readonly size: string;
+  readonly layer: number;
+  readonly d: number;
+  readonly rows: readonly LrSearchRow[];
+  readonly bestLr: number;
+  /** Seconds to train the SAE at the chosen rate, and the activations it trained on / held in memory at once. */
+  readonly seconds: number;
+  readonly activationsTrained: number;
+  readonly activationsBuffered: number;
+}
+
+export interface SaeSizesResult { readonly sizes: readonly SizeResult[]; readonly grid: readonly number[] }
+
+/**
+ * Table 2, Table 3 and Figure 11: for every size of the family, at the last checkpoint and layer floor(L/2),
+ * SAEs trained at each rate of the paper's grid; the rate with the lowest validation MSE is chosen, and its
+ * training time and the activations it used are recorded.
+ */
+export async function saeSizes(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void }): Promise<SaeSizesResult> {
+  const { sizes } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log });
+  const corpusDir = join('data/corpus', spec.pair);
+  const out: SizeResult[] = [];
+  const shardsInMemory = 4;
+  for (const size of sizes) {
+    const { checkpoints } = await resolveCheckpoints({ ...p, size }, spec.pair, { threads: p.threads });
+    const last = checkpoints.at(-1) as (typeof checkpoints)[number];
+    const model = await LlamaModel.load(last.dir, { threads: p.threads });
+    const layer = Math.floor(model.numLayers / 2);
+    const train = await extractActivations({ model, layers: [layer], corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
+    const evalSet = await extractActivations({ model, layers: [layer], corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
+    await model.release();
+    const trainStore = await ActivationStore.open(train.stores.get(layer) as string);
+    const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string);
+    const cfg = saeConfig({ d: trainStore.d, n: p.sae.n, k: p.sae.k, lr: p.sae.lr, warmupSteps: p.sae.warmupSteps, batchSize: p.sae.batchSize, seed: p.seed, precision: p.sae.precision ?? 'fp32' });
+    const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
+    const batches = () => (async function* () {
+      for (let e = 0; e < p.sae.epochs; e++) for await (const b of trainStore.batches({ batchRows: cfg.batchSize, seed: `${p.seed}/epoch-${e}`, dropLast: true, shardsInMemory })) yield b.x;
+    })();
+    const validation = () => (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })();
+    const { rows, best } = await searchLearningRate({ config: cfg, batches, steps, validation, grid: PAPER_LR_GRID, session: { threads: p.threads } });
+    const shardRows = Math.max(...trainStore.manifest.shards.map((s) => s.rows));
+    out.push({ size, layer, d: trainStore.d, rows, bestLr: best.lr, seconds: best.seconds, activationsTrained: steps * cfg.batchSize, activationsBuffered: Math.min(trainStore.rows, shardRows * shardsInMemory) });
+    options.log(`${size}: best lr ${best.lr} (validation MSE ${best.mse.toFixed(4)}), ${best.seconds.toFixed(1)} s`);
+  }
+  return { sizes: out, grid: PAPER_LR_GRID };
+}
+
+/** Sizes of a zoo profile in order (for reports). */
+export function zooSizes(pair: string, profile: 'smoke' | 'default'): string[] {
+  const f = join('.cache/zoo', pair, profile, 'family.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FamilyManifest).members.map((m) => m.size) : FAMILY_PROFILES[profile].members.map((m) => m.size);
+}
