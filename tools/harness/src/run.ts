@@ -76,15 +76,16 @@ async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: Dynami
     figs.unshift(names.join(' '));
   }
   const table = r.points.map((p) => `| ${p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`);
-  const ex = r.points.at(-1)?.examples ?? [];
+  // Few points (Figures 4 and 7): examples for each; otherwise the final checkpoint's.
+  const shown = r.points.length <= 6 ? r.points : r.points.slice(-1);
   const md = [
     `# ${spec.title}`, '',
     `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; model ${r.size}; golden: **${status}**.`, '',
     ...figs, '',
     `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | monosemanticity | mean span | dead | FVU |`,
     '|---|---|---|---|---|---|---|---|---|---|', ...table, '',
-    '## Example features (final checkpoint, most frequent tokens)', '',
-    ...ex.map((e) => `- ${label[e.cls as 'first']} feature ${e.feature}: ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}${e.contexts.length ? `; in context: ${e.contexts.map((c) => `“${c.replace(/\n/g, ' ').replace(/\|/g, '/')}”`).join(' · ')}` : ''}`), '',
+    '## Example features (most frequent tokens; in context, the activating token in [[ ]])', '',
+    ...shown.flatMap((pt) => [`### step ${pt.step} (${pt.tokens.toExponential(2)} tokens), layer ${pt.layer}`, '', ...pt.examples.map((e) => `- ${label[e.cls as 'first']} feature ${e.feature}: ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}${e.contexts.length ? `; in context: ${e.contexts.map((c) => `“${c.replace(/\n/g, ' ').replace(/\|/g, '/')}”`).join(' · ')}` : ''}`), '']),
     '## Timings', '',
     `| stage | seconds (model ${r.size}) |`, '|---|---|', `| activations | ${r.timings.extract.toFixed(1)} |`, `| SAE training | ${r.timings.sae.toFixed(1)} |`, `| metrics | ${r.timings.metrics.toFixed(1)} |`, '',
     rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '',
