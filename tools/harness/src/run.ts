@@ -31,6 +31,11 @@ export function specPath(name: string, root = 'experiments'): string {
   return file;
 }
 
+/** Every report ends with the golden failures (if any) and the run's provenance. */
+function reportFooter(rows: readonly GoldenRow[], prov: Record<string, unknown>): string[] {
+  return [rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '', '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', ''];
+}
+
 function metricsOf(r: DynamicsResult): Record<string, number> {
   const m: Record<string, unknown> = {};
   for (const p of r.points) {
@@ -88,8 +93,7 @@ async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: Dynami
     ...shown.flatMap((pt) => [`### step ${pt.step} (${pt.tokens.toExponential(2)} tokens), layer ${pt.layer}`, '', ...pt.examples.map((e) => `- ${label[e.cls as 'first']} feature ${e.feature}: ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}${e.contexts.length ? `; in context: ${e.contexts.map((c) => `“${c.replace(/\n/g, ' ').replace(/\|/g, '/')}”`).join(' · ')}` : ''}`), '']),
     '## Timings', '',
     `| stage | seconds (model ${r.size}) |`, '|---|---|', `| activations | ${r.timings.extract.toFixed(1)} |`, `| SAE training | ${r.timings.sae.toFixed(1)} |`, `| metrics | ${r.timings.metrics.toFixed(1)} |`, '',
-    rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '',
-    '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', '',
+    ...reportFooter(rows, prov),
   ].join('\n');
   const path = join(dir, `${base}.md`);
   await writeFileAtomic(path, md);
@@ -163,8 +167,7 @@ async function writeInterventionReport(spec: ExperimentSpec, profile: ProfileNam
     ...tables,
     spec.pair === 'en-ja' ? ['## The paper\'s Table 1 (LLM-jp-3 3.7B, layer 14, iteration 10,000, alpha 0.1; COMET-22)', '', '| added | ppl En | ppl Ja | ppl all | COMET En->Ja | COMET Ja->En |', '|---|---|---|---|---|---|', ...PAPER_TABLE1.map((x) => `| ${x.join(' | ')} |`), ''].join('\n') : '',
     '## Timings', '', '| stage | seconds |', '|---|---|', ...Object.entries(r.timings).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`), '',
-    rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '',
-    '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', '',
+    ...reportFooter(rows, prov),
   ].join('\n');
   const path = join('reports', spec.pair, `${profile === 'default' ? spec.id : `${spec.id}.${profile}`}.md`);
   await writeFileAtomic(path, md);
@@ -195,8 +198,7 @@ async function writeSizesReport(spec: ExperimentSpec, profile: ProfileName, r: S
     '| size | ' + r.grid.map((g) => `MSE @ ${g}`).join(' | ') + ' |', '|---|' + r.grid.map(() => '---|').join(''),
     ...r.sizes.map((s) => `| ${s.size} | ${s.rows.map((x) => (Number.isFinite(x.mse) ? x.mse.toFixed(5) : 'diverged')).join(' | ')} |`), '',
     "## The paper's Tables 2 and 3 (LLM-jp-3, one A100)", '', '| size | learning rate | SAE time | activations buffered |', '|---|---|---|---|', ...PAPER_SIZES.map((x) => `| ${x.join(' | ')} |`), '',
-    rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '',
-    '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', '',
+    ...reportFooter(rows, prov),
   ].join('\n');
   const path = join(dir, `${base}.md`);
   await writeFileAtomic(path, md);
