@@ -11,6 +11,14 @@ export interface BleuOptions {
   readonly lowercase?: boolean;
   /** Stop at the highest order with any hypothesis n-grams (sacreBLEU: on for sentence BLEU). */
   readonly effectiveOrder?: boolean;
+  /** Highest n-gram order (sacreBLEU's max_ngram_order, default 4). */
+  readonly maxOrder?: number;
+}
+
+function maxOrderOf(o: BleuOptions): number {
+  const n = o.maxOrder ?? 4;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`BLEU: maxOrder must be a positive integer, got ${n}`);
+  return n;
 }
 
 /** The mteval-v13a tokeniser. */
@@ -26,13 +34,14 @@ export function tokenize13a(line: string): string {
 }
 
 function tokens(s: string, o: BleuOptions): string[] {
-  const t = o.lowercase ? s.toLowerCase() : s;
+  // sacreBLEU strips trailing whitespace before tokenising (it matters for 13a's '-\n' rule).
+  const t = (o.lowercase ? s.toLowerCase() : s).trimEnd();
   const tok = o.tokenize ?? '13a';
   if (tok === 'char') return [...t].filter((c) => !/\s/.test(c));
   return (tok === '13a' ? tokenize13a(t) : t).split(/\s+/).filter(Boolean);
 }
 
-/** Sufficient statistics: [hypLen, refLen, matches(1..4), totals(1..4)]. */
+/** Sufficient statistics: [hypLen, refLen, matches(1..N), totals(1..N)], N = maxOrder. */
 export function bleuStats(hyp: string, refs: readonly string[], o: BleuOptions = {}): number[] {
   const h = tokens(hyp, o);
   const rs = refs.map((r) => tokens(r, o));
@@ -42,7 +51,7 @@ export function bleuStats(hyp: string, refs: readonly string[], o: BleuOptions =
   const out = [h.length, refLen];
   const matches: number[] = [];
   const totals: number[] = [];
-  for (let n = 1; n <= 4; n++) {
+  for (let n = 1; n <= maxOrderOf(o); n++) {
     const count = (ts: string[]) => { const m = new Map<string, number>(); for (let i = 0; i + n <= ts.length; i++) { const g = ts.slice(i, i + n).join(' '); m.set(g, (m.get(g) ?? 0) + 1); } return m; };
     const hc = count(h);
     const maxRef = new Map<string, number>();
@@ -56,16 +65,18 @@ export function bleuStats(hyp: string, refs: readonly string[], o: BleuOptions =
 
 /** BLEU (0-100) from summed statistics. */
 export function bleuFromStats(st: readonly number[], o: BleuOptions = {}): number {
+  const N = maxOrderOf(o);
+  if (st.length !== 2 + 2 * N) throw new RangeError(`bleuFromStats: ${st.length} statistics for order ${N} (expected ${2 + 2 * N})`);
   const [sysLen, refLen] = st as [number, number];
-  const correct = st.slice(2, 6);
-  const total = st.slice(6, 10);
+  const correct = st.slice(2, 2 + N);
+  const total = st.slice(2 + N);
   const smooth = o.smooth ?? 'exp';
-  // No unigram match means no overlap at all: 0, whatever the smoothing (sacreBLEU issue 141).
-  if ((correct[0] as number) === 0) return 0;
-  const precisions = [0, 0, 0, 0];
+  // No match at any order: 0, whatever the smoothing (sacreBLEU issue 141).
+  if (correct.every((c) => c === 0)) return 0;
+  const precisions = new Array<number>(N).fill(0);
   let smoothMteval = 1;
-  let effOrder = 4;
-  for (let n = 1; n <= 4; n++) {
+  let effOrder = N;
+  for (let n = 1; n <= N; n++) {
     let c = correct[n - 1] as number;
     let t = total[n - 1] as number;
     if (smooth === 'add-k' && n > 1) { c += o.smoothValue ?? 1; t += o.smoothValue ?? 1; }
@@ -87,10 +98,15 @@ export function sentenceBleu(hyp: string, refs: readonly string[], o: BleuOption
   return bleuFromStats(bleuStats(hyp, refs, opts), opts);
 }
 
-/** Corpus BLEU: statistics summed over sentences (sacreBLEU corpus_score defaults: 13a, exp smoothing). */
+/**
+ * Corpus BLEU: statistics summed over sentences, then one score. Defaults are sacreBLEU's corpus_bleu /
+ * BLEU() defaults: 13a, exp smoothing, no effective order (smoothing only acts when some order has no
+ * match in the whole corpus; pass smooth 'none' for unsmoothed BLEU). For Japanese or other unsegmented
+ * targets use tokenize 'char' (sacreBLEU's char tokeniser): BLEU over characters, no word segmenter needed.
+ */
 export function corpusBleu(hyps: readonly string[], refs: readonly (readonly string[])[], o: BleuOptions = {}): number {
   if (hyps.length !== refs.length) throw new RangeError(`corpusBleu: ${hyps.length} hypotheses but ${refs.length} reference lists`);
-  const total = new Array<number>(10).fill(0);
+  const total = new Array<number>(2 + 2 * maxOrderOf(o)).fill(0);
   hyps.forEach((h, i) => bleuStats(h, refs[i] as readonly string[], o).forEach((v, j) => { total[j] = (total[j] as number) + v; }));
   return bleuFromStats(total, o);
 }

@@ -5,7 +5,11 @@ export interface ChrfOptions {
   readonly charOrder?: number;
   readonly beta?: number;
   readonly removeWhitespace?: boolean;
-  /** chrF++.py-style smoothing (average precision and recall over all orders); sacreBLEU's default is false. */
+  /**
+   * true: chrF++.py/NLTK-style eps smoothing, the mean of the per-order F-scores over all orders.
+   * false (sacreBLEU 2.x default): precision and recall averaged over the orders where both sides have
+   * n-grams (the "effective order"), then one F-score from the averages.
+   */
   readonly epsSmoothing?: boolean;
 }
 
@@ -34,7 +38,9 @@ export function chrfStats(hyp: string, ref: string, o: ChrfOptions = {}): number
     let nr = 0;
     for (const [g, c] of hg) { nh += c; match += Math.min(c, rg.get(g) ?? 0); }
     for (const c of rg.values()) nr += c;
-    out.push(nh, nr, match);
+    // sacreBLEU reports no hypothesis n-grams at an order where the reference has none, so in a corpus a
+    // short reference does not lower the precision of that order.
+    out.push(nr > 0 ? nh : 0, nr, match);
   }
   return out;
 }
@@ -42,9 +48,10 @@ export function chrfStats(hyp: string, ref: string, o: ChrfOptions = {}): number
 /** The F-score (0-100) from summed statistics. */
 export function chrfFromStats(stats: readonly number[], o: ChrfOptions = {}): number {
   const order = o.charOrder ?? 6;
+  if (stats.length !== 3 * order) throw new RangeError(`chrfFromStats: ${stats.length} statistics for order ${order} (expected ${3 * order})`);
   const factor = (o.beta ?? 2) ** 2;
   const eps = 1e-16;
-  let score = 0;
+  let sumF = 0;
   let effective = 0;
   let avgP = 0;
   let avgR = 0;
@@ -53,17 +60,13 @@ export function chrfFromStats(stats: readonly number[], o: ChrfOptions = {}): nu
     const p = nh > 0 ? m / nh : eps;
     const r = nr > 0 ? m / nr : eps;
     const denom = factor * p + r;
-    score += denom > 0 ? ((1 + factor) * p * r) / denom : eps;
-    if (nh > 0 && nr > 0) effective++;
-    avgP += p;
-    avgR += r;
+    sumF += denom > 0 ? ((1 + factor) * p * r) / denom : eps;
+    if (nh > 0 && nr > 0) { avgP += p; avgR += r; effective++; }
   }
-  if (o.epsSmoothing) {
-    avgP /= order; avgR /= order;
-    const denom = factor * avgP + avgR;
-    return denom > 0 ? (100 * (1 + factor) * avgP * avgR) / denom : 0;
-  }
-  return effective === 0 ? 0 : (100 * score) / effective;
+  if (o.epsSmoothing) return (100 * sumF) / order;
+  if (effective === 0) return 0;
+  avgP /= effective; avgR /= effective;
+  return avgP + avgR > 0 ? (100 * (1 + factor) * avgP * avgR) / (factor * avgP + avgR) : 0;
 }
 
 /** Sentence chrF against one or more references (the best-scoring reference counts). */
