@@ -1,4 +1,4 @@
-import { clusterTokens, entropy, monosemanticity, semanticEntropy, type ClusterRule } from './entropy.ts';
+import { clusterTokens, entropy, monosemanticity, type ClusterRule } from './entropy.ts';
 import type { ExampleRef, Occurrences } from './passes.ts';
 
 /** 'first' / 'second': the pair's first or second language; 'mixed': bilingual; 'dead': never activating. */
@@ -34,6 +34,10 @@ export interface FeatureOptions {
 /** Per-feature statistics of SPEC section 4 from the pass-2 counts. */
 export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[] {
   const cut = o.cut ?? 0.9;
+  const dim = o.embeddingDim;
+  if (!(cut >= 0.5 && cut <= 1)) throw new RangeError(`featureStats: cut must be in [0.5, 1], got ${cut}`);
+  if (!Number.isInteger(dim) || dim < 1 || o.embeddings.length % dim !== 0) throw new RangeError(`featureStats: embeddings of ${o.embeddings.length} values do not split into rows of embeddingDim ${dim}`);
+  const vocab = o.embeddings.length / dim;
   const out: FeatureStat[] = [];
   for (let f = 0; f < occ.n; f++) {
     const total = occ.total[f] as number;
@@ -44,19 +48,24 @@ export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[]
     }
     const pLang = Array.from({ length: occ.numLangs }, (_, l) => (occ.langCounts[f * occ.numLangs + l] as number) / total);
     const cls: FeatureClass = (pLang[0] as number) > cut ? 'first' : (pLang[1] ?? 0) > cut ? 'second' : 'mixed';
+    for (const c of counts) if (c.id < 0 || c.id >= vocab) throw new RangeError(`featureStats: feature ${f} has token id ${c.id}, outside the embedding matrix's ${vocab} rows`);
     const te = entropy(counts.map((c) => c.count));
-    const se = semanticEntropy(counts, o.embeddings, o.embeddingDim, o.cosineCut ?? 0.1, o.clusterRule ?? 'greedy');
-    const labels = new Set(clusterTokens(counts, o.embeddings, o.embeddingDim, o.cosineCut ?? 0.1, o.clusterRule ?? 'greedy'));
+    const labels = clusterTokens(counts, o.embeddings, dim, o.cosineCut ?? 0.1, o.clusterRule ?? 'greedy');
+    const mass = new Map<number, number>();
+    labels.forEach((l, i) => mass.set(l, (mass.get(l) ?? 0) + (counts[i] as { count: number }).count));
+    const se = entropy(mass.values());
     const top = [...counts].sort((a, b) => b.count - a.count || a.id - b.id).slice(0, o.topTokens ?? 10).map((c) => ({ id: c.id, p: c.count / total }));
     out.push({
       feature: f, occurrences: total, pLang, cls, tokenEntropy: te, semanticEntropy: se, monosemanticity: monosemanticity(te, se),
-      meanSpan: (occ.runLength[f] as number) / (occ.runs[f] as number), topTokens: top, clusters: labels.size, examples: occ.examples[f] ?? [],
+      meanSpan: (occ.runLength[f] as number) / (occ.runs[f] as number), topTokens: top, clusters: mass.size, examples: occ.examples[f] ?? [],
     });
   }
   return out;
 }
 
 export interface SaeSummary {
+  /** The pair's language codes, when given: 'first' is languages[0], 'second' languages[1]. */
+  readonly languages?: readonly string[];
   readonly features: number;
   readonly dead: number;
   readonly alive: number;
@@ -72,13 +81,20 @@ export interface SaeSummary {
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
+/** A class as a label: the language code for 'first' / 'second' when the pair's codes are given. */
+export function classLabel(cls: FeatureClass, languages: readonly string[] = []): string {
+  if (cls === 'first') return languages[0] ?? 'first';
+  if (cls === 'second') return languages[1] ?? 'second';
+  return cls;
+}
+
 /** Per-SAE summary over alive features (dead ones are counted and excluded from proportions). */
-export function summarise(stats: readonly FeatureStat[]): SaeSummary {
+export function summarise(stats: readonly FeatureStat[], languages: readonly string[] = []): SaeSummary {
   const alive = stats.filter((s) => s.cls !== 'dead');
   const share = (c: FeatureClass) => (alive.length ? alive.filter((s) => s.cls === c).length / alive.length : NaN);
   const monoOf = (c: FeatureClass) => mean(alive.filter((s) => s.cls === c).map((s) => s.monosemanticity));
   return {
-    features: stats.length, dead: stats.length - alive.length, alive: alive.length,
+    ...(languages.length > 0 ? { languages: [...languages] } : {}), features: stats.length, dead: stats.length - alive.length, alive: alive.length,
     shares: { first: share('first'), second: share('second'), mixed: share('mixed') },
     mixedProportion: share('mixed'),
     meanMonosemanticity: mean(alive.map((s) => s.monosemanticity)),

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { clusterTokens, entropy, monosemanticity, semanticEntropy } from './entropy.ts';
-import { featureStats, summarise } from './features.ts';
+import { describeFeature } from './describe.ts';
+import { classLabel, featureStats, summarise } from './features.ts';
 import { collectOccurrences, featureMaxima } from './passes.ts';
 import type { FeatureEncoder, TokenBatch } from './types.ts';
 
@@ -43,6 +44,7 @@ const rows: Row[] = [
 
 test('entropy, semantic clusters and monosemanticity by hand', () => {
   assert.ok(Math.abs(entropy([1, 1, 2]) - (2 * 0.25 * Math.log(4) + 0.5 * Math.log(2))) < 1e-12);
+  assert.ok(Math.abs(entropy([5, 5, 5, 5]) - Math.log(4)) < 1e-12, 'uniform over 4 tokens: log 4');
   assert.is(entropy([7]), 0);
   assert.is(entropy([]), 0);
   assert.is(monosemanticity(0, 0), 0);
@@ -87,13 +89,71 @@ test('two passes: maxima, activating occurrences above 0.7 x max, languages, run
   assert.ok(Math.abs(stats[1]!.monosemanticity - (1 - se / te)) < 1e-12);
   assert.is(stats[1]!.clusters, 2);
   assert.equal(stats[0]!.examples.map((e) => [e.doc, e.position]), [[0, 62], [0, 63], [1, 0]]);
+  // Contexts gathered across batch boundaries (batches of 3 rows), never across documents.
+  assert.equal(stats[0]!.examples.map((e) => [e.context, e.offset]), [[[5, 10, 10], 1], [[5, 10, 10], 2], [[10, 21], 0]]);
   assert.equal(stats[1]!.topTokens[0], { id: 10, p: 0.4 });
   assert.is(stats[3]!.cls, 'dead');
-  const s = summarise(stats);
+  const s = summarise(stats, ['en', 'ja']);
+  assert.equal(s.languages, ['en', 'ja']);
+  assert.is(summarise(stats).languages, undefined);
   assert.is(s.dead, 1);
+  // Alive: feature 0 (English), feature 1 (mixed), feature 2 (one English occurrence: English).
+  assert.equal(s.shares, { first: 2 / 3, second: 0, mixed: 1 / 3 });
+  assert.is(s.mixedProportion, 1 / 3);
+  // Feature 1's runs: (0,62); (1,0)-(1,1); (2,0)-(2,1) -> 5/3. Feature 2: one occurrence -> 1.
+  assert.ok(Math.abs(s.meanSpanLength - (1.5 + 5 / 3 + 1) / 3) < 1e-12);
   assert.is(s.alive, 3);
   assert.ok(Math.abs(s.shares.first + s.shares.second + s.shares.mixed - 1) < 1e-12);
   await collectOccurrences(enc, batches([[0, 0, 5, 1, 0, 1, 1, 1]]), max, { numLangs: 2 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /language index 5 of 2/));
+});
+
+
+test('contexts stop at a gap in positions and at the context width; bad input is named', async () => {
+  const gap: Row[] = [
+    [0, 0, 0, 1, 0, 1, 1, 0], [0, 1, 0, 2, 0, 0, 1, 0], [0, 2, 0, 3, 0, 1, 1, 0], [0, 3, 0, 4, 1, 0, 2, 0],
+    [0, 7, 0, 5, 0, 1, 1, 0], [0, 8, 0, 6, 1, 0, 2, 0],
+  ];
+  const max = await featureMaxima(enc, batches(gap, 2));
+  const occ = await collectOccurrences(enc, batches(gap, 2), max, { numLangs: 1, context: 1 });
+  // Feature 0 fires at positions 0, 2 and 7: runs 1 + 1 + 1 (position 1 has activation 0, 7 follows a gap).
+  assert.is(occ.runs[0], 3);
+  assert.equal(occ.examples[0]!.map((e) => [e.context, e.offset]), [[[1, 2], 0], [[2, 3, 4], 1], [[5, 6], 0]]);
+  const none = await collectOccurrences(enc, batches(gap, 2), max, { numLangs: 1, context: 0, examples: 1 });
+  assert.equal(none.examples[0]!.map((e) => [e.context, e.offset]), [[[1], 0]]);
+  const reject = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => assert.match(e.message, re));
+  await reject(collectOccurrences(enc, batches(gap), new Float32Array(3), { numLangs: 1 }), /3 maxima for 4 features/);
+  await reject(collectOccurrences(enc, batches(gap), max, { numLangs: 0 }), /numLangs must be an integer/);
+  await reject(collectOccurrences(enc, batches(gap), max, { numLangs: 1, ratio: 1 }), /ratio must be in \[0, 1\)/);
+  await reject(collectOccurrences(enc, batches(gap), max, { numLangs: 1, examples: -1 }), /examples must be a non-negative integer/);
+  await reject(collectOccurrences(enc, batches(gap), max, { numLangs: 1, context: 1.5 }), /context must be a non-negative integer/);
+  const bad = (patch: Partial<TokenBatch>) => async function* (): AsyncGenerator<TokenBatch> {
+    yield { rows: 1, x: new Float32Array(4), tokenIds: new Int32Array(1), docIds: new Int32Array(1), positions: new Int32Array(1), langs: new Uint8Array(1) };
+    yield { rows: 1, x: new Float32Array(4), tokenIds: new Int32Array(1), docIds: new Int32Array(1), positions: new Int32Array(1), langs: new Uint8Array(1), ...patch };
+  };
+  await reject(featureMaxima(enc, bad({ x: new Float32Array(3) })), /batch starting at row 1: x has 3 values, expected rows x d = 1 x 4/);
+  await reject(featureMaxima(enc, bad({ rows: -1 })), /rows must be a non-negative integer/);
+  await reject(collectOccurrences(enc, bad({ positions: new Int32Array(2) }), max, { numLangs: 1 }), /positions has 2 entries for 1 rows/);
+});
+
+test('feature statistics reject embeddings that do not fit; descriptions decode tokens and mark the activating one', async () => {
+  const max = await featureMaxima(enc, batches(rows));
+  const occ = await collectOccurrences(enc, batches(rows), max, { numLangs: 2 });
+  assert.throws(() => featureStats(occ, { embeddings: new Float32Array(7), embeddingDim: 2 }), /7 values do not split into rows of embeddingDim 2/);
+  assert.throws(() => featureStats(occ, { embeddings: new Float32Array(40), embeddingDim: 2 }), /feature 1 has token id 21, outside the embedding matrix's 20 rows/);
+  assert.throws(() => featureStats(occ, { embeddings: new Float32Array(80), embeddingDim: 2, cut: 0.3 }), /cut must be in \[0.5, 1\]/);
+  // Connected components on the same two-cluster embedding give the same two clusters.
+  const emb = Float32Array.from({ length: 40 * 2 }, (_, i) => (i % 2 === 0 ? (Math.floor(i / 2) < 25 ? 1 : 0) : (Math.floor(i / 2) < 25 ? 0 : 1)));
+  const stats = featureStats(occ, { embeddings: emb, embeddingDim: 2, clusterRule: 'components', cut: 0.55 });
+  assert.is(stats[1]!.clusters, 2);
+  assert.is(stats[1]!.cls, 'first', 'p(en|f) = 0.6 > cut 0.55');
+  const decode = (ids: readonly number[]) => ids.map((i) => `<${i}>`).join('');
+  const d = describeFeature(stats[0]!, decode, { languages: ['en', 'ja'], examples: 2 });
+  assert.is(d.label, 'en');
+  assert.equal(d.topTokens, [{ id: 10, p: 1, text: '<10>' }]);
+  assert.equal(d.examples.map((e) => e.text), ['<5>[[<10>]]<10>', '<5><10>[[<10>]]']);
+  assert.equal(describeFeature(stats[1]!, decode, { topTokens: 1, mark: ['{', '}'] }).examples[0]!.text, '<5>{<10>}<10>');
+  assert.is(describeFeature(stats[3]!, decode).label, 'dead');
+  assert.equal([classLabel('second', ['en', 'ja']), classLabel('second'), classLabel('first'), classLabel('mixed', ['en', 'ja'])], ['ja', 'second', 'first', 'mixed']);
 });
 
 test.run();
