@@ -16,6 +16,9 @@ test('peak position is the first maximum; detectors follow the authors\' regex o
   assert.is(peakLanguage(seq(['year', 1], ['2024', 9]), 'llmjp-regex'), 'en');
   assert.is(peakLanguage(seq(['年', 1], ['12', 9]), 'llmjp-regex'), 'ja');
   assert.is(peakLanguage(seq(['12', 9]), 'llmjp-regex'), 'ja');
+  assert.is(peakLanguage(seq(['year', 1], ['２０', 2], [' 24 ', 9]), 'llmjp-regex'), 'en', 'full-width digits and padded digits look further back');
+  assert.is(peakLanguage(seq(['"Hello," (she-said).', 9]), 'llmjp-regex'), 'en', 'quotes, brackets, comma, dot and hyphen are in the English class');
+  assert.is(peakLanguage(seq(['hello!', 9]), 'llmjp-regex'), 'ja', 'an exclamation mark is not');
   // The authors' quirk: any non-ASCII-letter token is "Japanese", accented Latin included; the script detector disagrees.
   assert.is(peakLanguage(seq(['café', 9]), 'llmjp-regex'), 'ja');
   assert.is(peakLanguage(seq(['café', 9]), 'script'), 'en');

@@ -11,12 +11,14 @@ const LLMJP_ENGLISH = /^[a-zA-Z\s"'(),.\-]+$/;
 
 /**
  * The authors' detector: a token is English if, stripped, it matches ^[a-zA-Z\s"'(),.\-]+$; an all-digit
- * token takes the language of the token before it (Japanese when there is none); anything else is Japanese.
+ * token takes the language of the nearest earlier non-digit token (Japanese when there is none); anything
+ * else is Japanese.
  */
 function llmjp(seq: ExampleSequence, i: number): TokenLanguage {
   for (let j = i; j >= 0; j--) {
     const t = (seq[j]?.[0] ?? '').trim();
-    if (/^[0-9]+$/.test(t)) continue;
+    // Any decimal digits, full-width ones included (as Python's str.isdigit accepts them).
+    if (/^\p{Nd}+$/u.test(t)) continue;
     return LLMJP_ENGLISH.test(t) ? 'en' : 'ja';
   }
   return 'ja';

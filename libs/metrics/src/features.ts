@@ -1,3 +1,4 @@
+import { rowOf } from './counts.ts';
 import { clusterTokens, entropy, monosemanticity, type ClusterRule } from './entropy.ts';
 import type { ExampleRef, Occurrences } from './passes.ts';
 
@@ -41,7 +42,7 @@ export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[]
   const out: FeatureStat[] = [];
   for (let f = 0; f < occ.n; f++) {
     const total = occ.total[f] as number;
-    const counts = [...(occ.tokenCounts[f] as Map<number, number>)].map(([id, count]) => ({ id, count }));
+    const counts = rowOf(occ.tokenCounts, f);
     if (total === 0) {
       out.push({ feature: f, occurrences: 0, pLang: new Array(occ.numLangs).fill(0), cls: 'dead', tokenEntropy: 0, semanticEntropy: 0, monosemanticity: 0, meanSpan: 0, topTokens: [], clusters: 0, examples: [] });
       continue;

@@ -1,5 +1,6 @@
 export type { TokenBatch, TokenBatches, FeatureEncoder, TopKCodes } from './types.ts';
 export { featureMaxima, collectOccurrences, type Occurrences, type ExampleRef } from './passes.ts';
+export { PairCounts, rowOf, type TokenRows } from './counts.ts';
 export { entropy, semanticEntropy, clusterTokens, monosemanticity, type ClusterRule } from './entropy.ts';
 export { featureStats, summarise, classLabel, type FeatureStat, type FeatureClass, type FeatureOptions, type SaeSummary } from './features.ts';
 export { chrfStats, chrfFromStats, sentenceChrf, corpusChrf, type ChrfOptions } from './chrf.ts';

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { clusterTokens, entropy, monosemanticity, semanticEntropy } from './entropy.ts';
+import { rowOf } from './counts.ts';
 import { describeFeature } from './describe.ts';
 import { classLabel, featureStats, summarise } from './features.ts';
 import { collectOccurrences, featureMaxima } from './passes.ts';
@@ -67,7 +68,7 @@ test('two passes: maxima, activating occurrences above 0.7 x max, languages, run
   assert.equal(Array.from(max).map((v) => Math.round(v * 100) / 100), [1, 1, 1, 0]);
   const occ = await collectOccurrences(enc, batches(rows), max, { numLangs: 2 });
   assert.is(occ.tokens, 7);
-  assert.equal([...occ.tokenCounts[0]!], [[10, 3]]);
+  assert.equal(rowOf(occ.tokenCounts, 0), [{ id: 10, count: 3 }]);
   assert.is(occ.runs[0], 2, 'the run across the document boundary is two spans');
   assert.is(occ.runLength[0], 3);
   // Feature 1: English at (0,62) token 10, (1,0) token 10, (1,1) token 21; Japanese at (2,0) token 30, (2,1) token 31.

@@ -1,3 +1,4 @@
+import { PairCounts, type TokenRows } from './counts.ts';
 import type { FeatureEncoder, TokenBatch, TokenBatches } from './types.ts';
 
 /** Bad batches are misuse by the caller: name the first row of the batch and the disagreeing field. */
@@ -46,8 +47,8 @@ export interface Occurrences {
   readonly n: number;
   readonly numLangs: number;
   readonly threshold: Float32Array;
-  /** Per feature: token id -> activating occurrences. */
-  readonly tokenCounts: Map<number, number>[];
+  /** Activating occurrences per (feature, token id), as compressed rows (see rowOf). */
+  readonly tokenCounts: TokenRows;
   /** [n * numLangs] activating occurrences by the document's language. */
   readonly langCounts: Float64Array;
   readonly total: Float64Array;
@@ -78,7 +79,7 @@ export async function collectOccurrences(enc: FeatureEncoder, batches: TokenBatc
   if (!Number.isInteger(keep) || keep < 0) throw new RangeError(`collectOccurrences: examples must be a non-negative integer, got ${keep}`);
   if (!Number.isInteger(C) || C < 0) throw new RangeError(`collectOccurrences: context must be a non-negative integer, got ${C}`);
   const threshold = Float32Array.from(maxima, (m) => m * ratio);
-  const tokenCounts = Array.from({ length: n }, () => new Map<number, number>());
+  const pairs = new PairCounts();
   const langCounts = new Float64Array(n * L);
   const total = new Float64Array(n);
   const runs = new Float64Array(n);
@@ -111,8 +112,7 @@ export async function collectOccurrences(enc: FeatureEncoder, batches: TokenBatc
         const f = c.indices[r * c.k + j] as number;
         const v = c.values[r * c.k + j] as number;
         if (!(v > 0) || v <= (threshold[f] as number)) continue;
-        const m = tokenCounts[f] as Map<number, number>;
-        m.set(tok, (m.get(tok) ?? 0) + 1);
+        pairs.add(f, tok);
         langCounts[f * L + lang] = (langCounts[f * L + lang] as number) + 1;
         total[f] = (total[f] as number) + 1;
         if (lastDoc[f] === doc && lastPos[f] === pos - 1) cur[f] = (cur[f] as number) + 1;
@@ -143,5 +143,5 @@ export async function collectOccurrences(enc: FeatureEncoder, batches: TokenBatc
     tokens += b.rows;
   }
   for (let f = 0; f < n; f++) if ((cur[f] as number) > 0) { runs[f] = (runs[f] as number) + 1; runLength[f] = (runLength[f] as number) + (cur[f] as number); }
-  return { n, numLangs: L, threshold, tokenCounts, langCounts, total, runs, runLength, examples, tokens };
+  return { n, numLangs: L, threshold, tokenCounts: pairs.toRows(n), langCounts, total, runs, runLength, examples, tokens };
 }
