@@ -3,19 +3,8 @@ import { runRng } from '@saetrace/engine';
 import { readDocTable, readManifest, type DocTable, type StoreManifest } from './manifest.ts';
 import { readShardFile, type ShardData } from './shard.ts';
 
-/** One batch from the streaming reader: rows of unit-norm activations with per-token metadata. */
-export interface ActivationBatch {
-  readonly rows: number;
-  readonly d: number;
-  /** float32 [rows*d]. */
-  readonly x: Float32Array;
-  readonly tokenIds: Int32Array;
-  /** Index into the store's document table (ActivationStore.docs). */
-  readonly docIds: Int32Array;
-  readonly positions: Int32Array;
-  /** Index of the document's language in ActivationStore.langs. */
-  readonly langs: Uint8Array;
-}
+/** One batch from the streaming reader: the same fields as a decoded shard, for any number of rows. */
+export type ActivationBatch = ShardData;
 
 export interface BatchOptions {
   readonly batchRows: number;
