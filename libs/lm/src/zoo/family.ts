@@ -47,6 +47,8 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfi
       { size: 's', hiddenSize: 64, layers: 3, heads: 2, kvHeads: 1, intermediateSize: 176, steps: 1500, peakLr: 3e-3 },
       { size: 'm', hiddenSize: 96, layers: 4, heads: 3, kvHeads: 1, intermediateSize: 256, steps: 1500, peakLr: 2.5e-3 },
       { size: 'l', hiddenSize: 144, layers: 5, heads: 4, kvHeads: 2, intermediateSize: 384, steps: 1500, peakLr: 2e-3 },
+      // Between l and xl, so the family has three middle sizes as LLM-jp-3 does (440M, 980M, 1.8B: Figures 12-14).
+      { size: 'l+', hiddenSize: 168, layers: 6, heads: 6, kvHeads: 2, intermediateSize: 448, steps: 1500, peakLr: 1.75e-3 },
       { size: 'xl', hiddenSize: 192, layers: 6, heads: 6, kvHeads: 2, intermediateSize: 512, steps: 1500, peakLr: 1.5e-3 },
     ],
   },
