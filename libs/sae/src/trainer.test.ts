@@ -38,6 +38,34 @@ async function* stream(make: () => Float32Array, count: number): AsyncGenerator<
   for (let i = 0; i < count; i++) yield make();
 }
 
+test('the native and onnxruntime kernels train the same SAE (losses and parameters close), with AuxK too', async () => {
+  const d = 16, atoms = 24, k = 3, B = 256;
+  for (const coef of [0, 0.5]) {
+    const config = saeConfig({ d, n: 48, k, lr: 2e-3, warmupSteps: 5, batchSize: B, seed: 3, auxK: { k: 8, coef, deadAfterTokens: 512 } });
+    const run = (kernel: 'native' | 'onnx') => {
+      const { batch } = planted(d, atoms, k, 'same');
+      return trainSae({ config, batches: stream(() => batch(B), 30), steps: 30, kernel, session: { threads: 2 } });
+    };
+    const [a, b] = [await run('native'), await run('onnx')];
+    assert.is(a.kernel, 'native'); assert.is(b.kernel, 'onnx');
+    for (let i = 0; i < a.log.length; i++) {
+      assert.ok(Math.abs(a.log[i]!.loss - b.log[i]!.loss) <= 1e-4 * b.log[i]!.loss, `loss at step ${i + 1}: ${a.log[i]!.loss} vs ${b.log[i]!.loss}`);
+      if (coef > 0) assert.ok(Math.abs(a.log[i]!.auxLoss! - b.log[i]!.auxLoss!) <= 1e-4 * b.log[i]!.auxLoss! + 1e-9, `aux loss at step ${i + 1}`);
+    }
+    let worst = 0;
+    for (let i = 0; i < a.params.W_dec.length; i++) worst = Math.max(worst, Math.abs(a.params.W_dec[i]! - b.params.W_dec[i]!));
+    assert.ok(worst < 1e-3, `W_dec differs by ${worst} after 30 steps`);
+  }
+});
+
+test("kernel 'native' is refused for the dense variant and for a GPU provider", async () => {
+  const config = saeConfig({ d: 4, n: 8, k: 2, batchSize: 4 });
+  const none = stream(() => new Float32Array(16), 1);
+  for (const [o, msg] of [[{ variant: 'dense' as const }, /sparse step only/], [{ session: { provider: 'cuda' as const } }, /runs on the CPU/]] as const) {
+    try { await trainSae({ config, batches: none, steps: 1, kernel: 'native', ...o }); assert.unreachable(); } catch (e) { assert.match(String(e), msg); }
+  }
+});
+
 test('on data from a planted sparse dictionary the SAE recovers at least 90% of the atoms (best cosine > 0.9)', async () => {
   const d = 24, atoms = 32, k = 3, B = 512;
   const { dict, batch } = planted(d, atoms, k, 'planted');

@@ -6,6 +6,27 @@ import { initSae, roundToBf16, type SaeParams } from './init.ts';
 import { SaeEncoder } from './encoder.ts';
 import { evaluateSae, type SaeEval } from './evaluate.ts';
 import { buildSaeStep, SAE_PARAMS, saeParamShapes, type StepVariant } from './step-graph.ts';
+import { FusedSaeStep } from './fused-step.ts';
+import { nativeStepAvailable } from './native-kernel.ts';
+
+/**
+ * Which implementation runs a step: 'native' (onnxruntime encoder + the fused C kernel, CPU only), 'onnx'
+ * (the whole step as one onnxruntime graph: any provider, and the reference), or 'auto' (native when built
+ * and the provider is the CPU, else onnx).
+ */
+export type StepKernel = 'auto' | 'native' | 'onnx';
+
+/** The kernel 'auto' resolves to for these options. */
+export function resolveStepKernel(kernel: StepKernel, variant: StepVariant, session: SessionOptions = {}): 'native' | 'onnx' {
+  const cpu = (session.provider ?? 'cpu') === 'cpu';
+  if (kernel === 'native') {
+    if (variant !== 'sparse') throw new RangeError(`trainSae: kernel 'native' implements the sparse step only (variant '${variant}')`);
+    if (!cpu) throw new RangeError(`trainSae: kernel 'native' runs on the CPU, not provider '${session.provider}'`);
+    if (!nativeStepAvailable()) throw new RangeError("trainSae: kernel 'native' is not built here; run `npm run build:native`, or use kernel 'onnx'");
+    return 'native';
+  }
+  return kernel === 'auto' && variant === 'sparse' && cpu && nativeStepAvailable() ? 'native' : 'onnx';
+}
 
 /** Batches of unit-normalised activations [rows*d]; the trainer takes exactly batchSize rows per step. */
 export type ActivationBatches = AsyncIterable<Float32Array>;
@@ -27,6 +48,8 @@ export interface SaeTrainResult {
   readonly deadFraction: number;
   /** Training wall time, validation excluded. */
   readonly seconds: number;
+  /** The step implementation that ran. */
+  readonly kernel: 'native' | 'onnx';
   readonly resumedFrom: number;
   /** Validation metrics every `validation.every` steps and after the last step. */
   readonly validation: readonly ValidationLog[];
@@ -52,12 +75,17 @@ function checkFinite(x: Float32Array, d: number, where: string): void {
  */
 export async function trainSae(options: {
   readonly config: SaeConfig; readonly batches: ActivationBatches; readonly steps: number;
-  readonly variant?: StepVariant; readonly session?: SessionOptions; readonly checkpointDir?: string; readonly checkpointEvery?: number;
+  readonly variant?: StepVariant; readonly kernel?: StepKernel; readonly session?: SessionOptions; readonly checkpointDir?: string; readonly checkpointEvery?: number;
   readonly sourceName?: string; readonly onStep?: (log: TrainLog) => void; readonly validation?: Validation;
 }): Promise<SaeTrainResult> {
   const c = options.config;
   const { d, n, k, batchSize: B } = c;
-  const session = await Session.create(buildSaeStep({ d, n, k, batch: B, variant: options.variant ?? 'sparse', mode: 'train', ...(c.auxK.coef > 0 ? { auxK: c.auxK.k } : {}) }), options.session);
+  const variant = options.variant ?? 'sparse';
+  const kernel = resolveStepKernel(options.kernel ?? 'auto', variant, options.session);
+  const auxOpt = c.auxK.coef > 0 ? { auxK: c.auxK.k } : {};
+  const session = kernel === 'onnx' ? await Session.create(buildSaeStep({ d, n, k, batch: B, variant, mode: 'train', ...auxOpt }), options.session) : null;
+  const fused = kernel === 'native' ? await FusedSaeStep.create({ d, n, k, batch: B, ...auxOpt }, options.session) : null;
+  const releaseStep = async () => { await session?.release(); await fused?.release(); };
   const shapes = saeParamShapes(d, n);
   let params: SaeParams | null = null;
   let m = {} as SaeParams;
@@ -108,6 +136,41 @@ export async function trainSae(options: {
       validationMs += performance.now() - v0;
     }
   };
+  /** One step as a single onnxruntime graph; the new parameters and moments replace the old when the loss is finite. */
+  const onnxStep = async (s: Session, x: Float32Array, lr: number, t: number, dead: Float32Array | null) => {
+    const feeds: Record<string, HostTensor> = {
+      x: { dtype: 'float32', shape: [B, d], data: x },
+      lr: { dtype: 'float32', shape: [], data: Float32Array.of(lr) },
+      t: { dtype: 'float32', shape: [], data: Float32Array.of(t) },
+    };
+    if (dead) {
+      feeds.dead = { dtype: 'float32', shape: [n], data: dead };
+      feeds.aux_coef = { dtype: 'float32', shape: [], data: Float32Array.of(c.auxK.coef) };
+    }
+    const cur = params as SaeParams;
+    for (const name of SAE_PARAMS) {
+      feeds[name] = { dtype: 'float32', shape: shapes[name], data: cur[name] };
+      feeds[`m_${name}`] = { dtype: 'float32', shape: shapes[name], data: m[name] };
+      feeds[`v_${name}`] = { dtype: 'float32', shape: shapes[name], data: v[name] };
+    }
+    const out = await s.run(feeds);
+    const loss = (out.loss?.data as Float32Array)[0] as number;
+    const updated = Number.isFinite(loss);
+    if (updated) {
+      const next = {} as SaeParams;
+      for (const name of SAE_PARAMS) {
+        next[name] = out[`new_${name}`]?.data as Float32Array;
+        m[name] = out[`new_m_${name}`]?.data as Float32Array;
+        v[name] = out[`new_v_${name}`]?.data as Float32Array;
+        if (c.precision === 'bf16') roundToBf16(next[name]);
+      }
+      params = next;
+    }
+    return {
+      loss, fvu: (out.fvu?.data as Float32Array)[0] as number, updated, idx: out.idx?.data as BigInt64Array,
+      ...(out.aux_loss ? { auxLoss: (out.aux_loss.data as Float32Array)[0] as number } : {}),
+    };
+  };
   let validationMs = 0;
   const t0 = performance.now();
   let batchIndex = 0;
@@ -122,51 +185,33 @@ export async function trainSae(options: {
       params = initSae(d, n, c.seed, x, B);
       for (const name of SAE_PARAMS) { m[name] = new Float32Array(params[name].length); v[name] = new Float32Array(params[name].length); }
     }
-    const feeds: Record<string, HostTensor> = {
-      x: { dtype: 'float32', shape: [B, d], data: x },
-      lr: { dtype: 'float32', shape: [], data: Float32Array.of(warmupConstant(step + 1, c.lr, c.warmupSteps)) },
-      t: { dtype: 'float32', shape: [], data: Float32Array.of(step + 1) },
-    };
-    if (c.auxK.coef > 0) {
-      // Dead: no firing within the last deadAfterTokens tokens (none are dead before that many are seen).
-      feeds.dead = { dtype: 'float32', shape: [n], data: Float32Array.from(sinceFired, (t) => (t >= c.auxK.deadAfterTokens ? 1 : 0)) };
-      feeds.aux_coef = { dtype: 'float32', shape: [], data: Float32Array.of(c.auxK.coef) };
+    const lr = warmupConstant(step + 1, c.lr, c.warmupSteps);
+    // Dead: no firing within the last deadAfterTokens tokens (none are dead before that many are seen).
+    const dead = c.auxK.coef > 0 ? Float32Array.from(sinceFired, (t) => (t >= c.auxK.deadAfterTokens ? 1 : 0)) : null;
+    const r = fused
+      // In place: a non-finite loss returns before anything is written, so params stay the last good ones.
+      ? await fused.run(x, params, m, v, lr, step + 1, dead ? { dead, coef: c.auxK.coef } : undefined)
+      : await onnxStep(session as Session, x, lr, step + 1, dead);
+    const { loss, fvu, auxLoss, idx } = r;
+    if (fused && r.updated && c.precision === 'bf16') for (const name of SAE_PARAMS) roundToBf16(params[name]);
+    if (!r.updated) {
+      await releaseStep();
+      throw new SaeTrainingError(`loss is ${loss}${auxLoss !== undefined && !Number.isFinite(auxLoss) ? ` (AuxK loss ${auxLoss})` : ''} at step ${step + 1}; training stopped${ckpt ? (savedStep > 0 ? `, the last good checkpoint (step ${savedStep}) is kept in ${ckptFile}` : ', before any checkpoint was written') : ''}`);
     }
-    for (const name of SAE_PARAMS) {
-      feeds[name] = { dtype: 'float32', shape: shapes[name], data: params[name] };
-      feeds[`m_${name}`] = { dtype: 'float32', shape: shapes[name], data: m[name] };
-      feeds[`v_${name}`] = { dtype: 'float32', shape: shapes[name], data: v[name] };
-    }
-    const out = await session.run(feeds);
-    const loss = (out.loss?.data as Float32Array)[0] as number;
-    const fvu = (out.fvu?.data as Float32Array)[0] as number;
-    if (!Number.isFinite(loss)) {
-      await session.release();
-      throw new SaeTrainingError(`loss is ${loss} at step ${step + 1}; training stopped${ckpt ? (savedStep > 0 ? `, the last good checkpoint (step ${savedStep}) is kept in ${ckptFile}` : ', before any checkpoint was written') : ''}`);
-    }
-    const next = {} as SaeParams;
-    for (const name of SAE_PARAMS) {
-      next[name] = out[`new_${name}`]?.data as Float32Array;
-      m[name] = out[`new_m_${name}`]?.data as Float32Array;
-      v[name] = out[`new_v_${name}`]?.data as Float32Array;
-      if (c.precision === 'bf16') roundToBf16(next[name]);
-    }
-    params = next;
-    const idx = out.idx?.data as BigInt64Array;
     for (let j = 0; j < n; j++) sinceFired[j] = (sinceFired[j] as number) + B;
     for (let i = 0; i < idx.length; i++) sinceFired[Number(idx[i])] = 0;
     step++;
-    const entry: TrainLog = out.aux_loss ? { step, loss, fvu, auxLoss: (out.aux_loss.data as Float32Array)[0] as number } : { step, loss, fvu };
+    const entry: TrainLog = auxLoss !== undefined ? { step, loss, fvu, auxLoss } : { step, loss, fvu };
     log.push(entry);
     options.onStep?.(entry);
     if (ckpt && options.checkpointEvery && step % options.checkpointEvery === 0) await save();
     if (options.validation && step % options.validation.every === 0) await validate(params);
   }
-  await session.release();
+  await releaseStep();
   if (!params) throw new SaeTrainingError(`${options.sourceName ?? 'activations'}: no batch of ${B} rows to train on`);
   await save();
   await validate(params);
   let dead = 0;
   for (let j = 0; j < n; j++) if ((sinceFired[j] as number) >= Math.min(c.auxK.deadAfterTokens, step * B)) dead++;
-  return { params, steps: step, tokens: step * B, log, deadFraction: dead / n, seconds: (performance.now() - t0 - validationMs) / 1000, resumedFrom, validation };
+  return { params, steps: step, tokens: step * B, log, deadFraction: dead / n, kernel, seconds: (performance.now() - t0 - validationMs) / 1000, resumedFrom, validation };
 }
