@@ -222,4 +222,107 @@ test('saving in bf16, sharded, gives a loadable HF layout whose logits are withi
   for (const m of [half, full, again]) await m.release();
 });
 
+/** Greedy decoding as `generate` did it before batching: full logits [W x V] of one window per token. */
+async function referenceGreedy(m: LlamaModel, prompt: readonly number[], maxNew: number, W: number, delta?: (tokens: Int32Array, len: number) => Promise<Float32Array>, layer = 0): Promise<number[]> {
+  const seq = [...prompt];
+  const out: number[] = [];
+  while (out.length < maxNew) {
+    const ctx = seq.slice(-W);
+    const tokens = Int32Array.from({ length: W }, (_, i) => ctx[i] ?? 0);
+    const logits = await m.logitsWithDelta(tokens, 1, W, layer, delta ? await delta(tokens, ctx.length) : null);
+    const off = (ctx.length - 1) * m.vocabSize;
+    let best = 0;
+    for (let v = 1; v < m.vocabSize; v++) if (logits[off + v]! > logits[off + best]!) best = v;
+    if (best === m.config.eosTokenId) break;
+    out.push(best);
+    seq.push(best);
+  }
+  return out;
+}
+
+// EOS 18 is common enough under these weights that rows stop at different steps.
+const randomConfig = parseLlamaConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 30, max_position_embeddings: 32, eos_token_id: 18 });
+const PROMPTS = [[1, 7], [1, 3, 9, 12, 4, 20, 8], [1], [1, 11, 2, 29, 17, 6, 6, 13, 22, 3, 9, 14], [1, 19, 4]];
+
+test('generateBatch gives the token ids of one-prompt greedy decoding over full logits, for prompts of different lengths', async () => {
+  const m = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('batch-gen'), 0.5), null, 'batch', { threads: 1 });
+  const W = 16; // prompt 3 (12 tokens) + 10 new outgrows it and slides
+  const batch = await m.generateBatch(PROMPTS, 10, { window: W });
+  assert.is(batch.length, PROMPTS.length);
+  for (const [i, p] of PROMPTS.entries()) {
+    const ref = await referenceGreedy(m, p, 10, W);
+    assert.equal(batch[i], ref, `prompt ${i}`);
+    assert.equal(await m.generate(p, 10, { window: W }), ref, `generate ${i}`);
+  }
+  // Rows end on their own: some at EOS before 10 tokens, some run to the end.
+  const lens = new Set(batch.map((b) => b.length));
+  assert.ok(lens.size > 1 && lens.has(10), `lengths ${[...lens]}`);
+  // The default window (longest prompt + maxNew) gives the same ids.
+  assert.equal(await m.generateBatch(PROMPTS, 10), batch);
+  assert.equal(await m.generateBatch(PROMPTS, 0), PROMPTS.map(() => []));
+  assert.equal(await m.generateBatch([], 4), []);
+  // The head at one position is the full head's row there.
+  const tokens = Int32Array.from({ length: 2 * W }, (_, i) => (i * 7 + 1) % 30);
+  const full = await m.logitsWithDelta(tokens, 2, W, 0, null);
+  const at = await m.logitsAt(tokens, 2, W, [3, W - 1], 0, null);
+  for (let v = 0; v < 30; v++) {
+    assert.ok(Math.abs(at[v]! - full[3 * 30 + v]!) < 1e-5);
+    assert.ok(Math.abs(at[30 + v]! - full[(2 * W - 1) * 30 + v]!) < 1e-5);
+  }
+  await m.release();
+});
+
+test('generateBatch with an injection callback matches one-prompt decoding with the same per-row injection', async () => {
+  const m = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('batch-gen'), 0.5), null, 'batch', { threads: 1 });
+  const other = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('other'), 0.5), null, 'other', { threads: 1 });
+  const W = 16; const layer = 0;
+  // The delta of each row depends only on that row's tokens (another model's block-0 residual), as Eq. 7's does.
+  const injection = async (tokens: Int32Array, rows: number) => (await other.tap(tokens, rows, W, [0])).get(0)!.map((x) => 0.8 * x);
+  const seen: number[][] = [];
+  const batch = await m.generateBatch(PROMPTS, 10, {
+    window: W,
+    delta: async (tokens, lengths) => { seen.push([...lengths]); return { layer, delta: await injection(tokens, lengths.length) }; },
+  });
+  assert.equal(seen[0], PROMPTS.map((p) => p.length));
+  assert.ok(seen.at(-1)!.length < PROMPTS.length, 'finished rows leave the batch');
+  const plain = await m.generateBatch(PROMPTS, 10, { window: W });
+  assert.not.equal(batch, plain);
+  for (const [i, p] of PROMPTS.entries()) {
+    const ref = await referenceGreedy(m, p, 10, W, (t) => injection(t, 1), layer);
+    assert.equal(batch[i], ref, `prompt ${i}`);
+    assert.equal(await m.generate(p, 10, { window: W, delta: async (t) => ({ layer, delta: await injection(t, 1) }) }), ref);
+  }
+  // A callback may decline to inject for a step.
+  assert.equal(await m.generateBatch(PROMPTS, 10, { window: W, delta: async () => null }), plain);
+  await m.release();
+  await other.release();
+});
+
+test('generateBatch stops each row at EOS or the stop string on its own', async () => {
+  const m = await LlamaModel.load(await checkpoint());
+  // hello -> ' ' -> world (contains 'wor'); ' ' -> world; world -> '.' -> EOS.
+  const out = await m.generateBatch([[1, id('hello')], [1, id(' ')], [1, id('world')]], 10, { stop: 'wor' });
+  assert.equal(out, [[id(' '), id('world')], [id('world')], [id('.')]]);
+  // Stop ' ': the leading ' ' is ignored, ' world' trims to 'world', so the row runs on to EOS.
+  assert.equal(await m.generateBatch([[1, id('hello')], [1, id('world')]], 10, { stop: ' ' }), [[id(' '), id('world'), id('.')], [id('.')]]);
+  await m.release();
+});
+
+test('generateBatch and logitsAt reject bad input with a RangeError naming the argument', async () => {
+  const m = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('batch-gen'), 0.5), null, 'batch', { threads: 1 });
+  const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
+  await rejects(m.generateBatch([[1, 2], []], 3), /prompts\[1\] is empty/);
+  await rejects(m.generateBatch([[1, 2], [1, 2, 3, 4, 5, 6, 7, 8, 9]], 3, { window: 8 }), /prompts\[1\] has 9 tokens, more than the window 8/);
+  await rejects(m.generateBatch([[1, 2]], 3, { window: 8, delta: async () => ({ layer: 1, delta: new Float32Array(3) }) }), /delta returned 3 values, expected rows\*window\*d = 1\*8\*16 = 128/);
+  await rejects(m.generateBatch([[1, 2]], -1), /maxNew must be a non-negative integer, got -1/);
+  await rejects(m.generateBatch([[1, 2]], 3, { window: 0 }), /window must be a positive integer, got 0/);
+  await rejects(m.generate([], 3), /generate: empty prompt/);
+  const tokens = Int32Array.from({ length: 8 }, (_, i) => i);
+  await rejects(m.logitsAt(tokens, 2, 4, [1], 0, null), /positions has 1 entries for batch 2/);
+  await rejects(m.logitsAt(tokens, 2, 4, [1, 4], 0, null), /positions\[1\] = 4 is not in \[0, 4\)/);
+  await rejects(m.logitsAt(tokens, 2, 4, [1, 2], 0, new Float32Array(5)), /delta has 5 values, expected batch\*seqLen\*d = 128/);
+  await rejects(m.logitsAt(tokens, 2, 4, [1, 2], 3, new Float32Array(128)), /layer 3 is not in \[0, 3\)/);
+  await m.release();
+});
+
 test.run();

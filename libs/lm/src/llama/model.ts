@@ -12,6 +12,21 @@ async function sha256File(path: string, h: ReturnType<typeof createHash>): Promi
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
 }
 
+/** An injection for one generation step: `delta` [rows*window*d] added after block `layer`. */
+export interface GenerationDelta {
+  readonly layer: number;
+  readonly delta: Float32Array;
+}
+
+export interface GenerateBatchOptions {
+  /** A row ends once its decoded continuation, leading whitespace ignored, contains this. */
+  readonly stop?: string;
+  /** Window length (default: the longest prompt plus maxNew, at most max_position_embeddings). */
+  readonly window?: number;
+  /** Called once per step with the step's tokens int32 [rows*window] and each row's real length. */
+  readonly delta?: (tokens: Int32Array, lengths: readonly number[]) => Promise<GenerationDelta | null>;
+}
+
 export interface LlamaModelOptions extends SessionOptions {
   /** 'inputs' (default): weights fed on every run; 'initializers': weights baked into each graph. */
   readonly weightsAs?: 'inputs' | 'initializers';
@@ -143,31 +158,110 @@ export class LlamaModel {
   }
 
   /**
-   * Greedy continuation of `prompt` ids: at most `maxNew` tokens, stopping at EOS or when the decoded
-   * continuation contains `stop`. Runs a fixed window (causal attention makes right padding harmless).
+   * Logits float32 [batch*V] at one position per row (`positions[b]` of row b), with `delta`
+   * [batch*seqLen*d] added after block `layer` when given. The head runs on those rows only: greedy
+   * decoding reads one position per row (see ForwardOptions.headAt for the multiply-adds saved).
    */
-  async generate(prompt: readonly number[], maxNew: number, options: { stop?: string; window?: number; delta?: (tokens: Int32Array, len: number) => Promise<{ layer: number; delta: Float32Array } | null> } = {}): Promise<number[]> {
-    const W = options.window ?? Math.min(this.config.maxPositionEmbeddings, prompt.length + maxNew);
-    if (prompt.length === 0) throw new RangeError('generate: empty prompt');
-    const seq = [...prompt];
-    const out: number[] = [];
-    const V = this.vocabSize;
-    const pad = this.tokenizer?.padId ?? 0;
-    while (out.length < maxNew) {
-      const ctx = seq.slice(-W);
-      const tokens = Int32Array.from({ length: W }, (_, i) => (i < ctx.length ? (ctx[i] as number) : pad));
-      const inj = options.delta ? await options.delta(tokens, ctx.length) : null;
-      const logits = await this.logitsWithDelta(tokens, 1, W, inj?.layer ?? 0, inj?.delta ?? null);
-      const off = (ctx.length - 1) * V;
-      let best = 0;
-      for (let v = 1; v < V; v++) if ((logits[off + v] as number) > (logits[off + best] as number)) best = v;
-      if (best === (this.tokenizer?.eosId ?? this.config.eosTokenId)) break;
-      out.push(best);
-      seq.push(best);
-      // Leading whitespace does not end a continuation: an answer may start on a fresh line.
-      if (options.stop && this.tokenizer && this.tokenizer.decode(out).trimStart().includes(options.stop)) break;
+  async logitsAt(tokens: Int32Array, batch: number, seqLen: number, positions: ArrayLike<number>, layer: number, delta: Float32Array | null): Promise<Float32Array> {
+    if (positions.length !== batch) throw new RangeError(`LlamaModel.logitsAt: positions has ${positions.length} entries for batch ${batch}`);
+    const pos = new BigInt64Array(batch);
+    for (let b = 0; b < batch; b++) {
+      const p = positions[b] as number;
+      if (!Number.isInteger(p) || p < 0 || p >= seqLen) throw new RangeError(`LlamaModel.logitsAt: positions[${b}] = ${p} is not in [0, ${seqLen})`);
+      pos[b] = BigInt(p);
     }
-    return out;
+    const feeds: Record<string, HostTensor> = { ...this.weightFeeds, tokens: this.tokenFeed(tokens, batch, seqLen), positions: { dtype: 'int64', shape: [batch], data: pos } };
+    if (delta === null) {
+      const s = await this.session(`${seqLen}|head`, (g, p, tok) => {
+        const at = g.input('positions', 'int64', [BATCH]);
+        g.output(llamaForward(g, this.config, p, tok, { seqLen, headAt: at }).logits as Value, 'logits');
+      });
+      return (await s.run(feeds)).logits?.data as Float32Array;
+    }
+    // An injection after a block that does not exist would silently add nothing.
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new RangeError(`LlamaModel.logitsAt: layer ${layer} is not in [0, ${this.numLayers})`);
+    if (delta.length !== batch * seqLen * this.dModel) throw new RangeError(`LlamaModel.logitsAt: delta has ${delta.length} values, expected batch*seqLen*d = ${batch * seqLen * this.dModel}`);
+    const s = await this.session(`${seqLen}|head-inject:${layer}`, (g, p, tok) => {
+      const at = g.input('positions', 'int64', [BATCH]);
+      const d = g.input('delta', 'float32', [BATCH, seqLen, this.dModel]);
+      g.output(llamaForward(g, this.config, p, tok, { seqLen, headAt: at, inject: { layer, delta: d } }).logits as Value, 'logits');
+    });
+    feeds.delta = { dtype: 'float32', shape: [batch, seqLen, this.dModel], data: delta };
+    return (await s.run(feeds)).logits?.data as Float32Array;
+  }
+
+  /**
+   * Greedy continuation of `prompt` ids: at most `maxNew` tokens, stopping at EOS or when the decoded
+   * continuation contains `stop`. A prompt longer than the window keeps its last `window` tokens.
+   * The same decoding as `generateBatch` on one prompt (it is that call).
+   */
+  async generate(prompt: readonly number[], maxNew: number, options: { stop?: string; window?: number; delta?: (tokens: Int32Array, len: number) => Promise<GenerationDelta | null> } = {}): Promise<number[]> {
+    if (prompt.length === 0) throw new RangeError('generate: empty prompt');
+    const W = options.window ?? Math.min(this.config.maxPositionEmbeddings, prompt.length + maxNew);
+    const inject = options.delta;
+    // The last W tokens of prompt+continuation are the last W of prompt.slice(-W)+continuation.
+    const [out] = await this.generateBatch([prompt.slice(-W)], maxNew, {
+      stop: options.stop, window: W,
+      delta: inject ? (tokens, lengths) => inject(tokens, lengths[0] as number) : undefined,
+    });
+    return out as number[];
+  }
+
+  /**
+   * Greedy continuations of several prompts at once: every unfinished row advances by one token per
+   * forward over [rows, window] (right padding is harmless under causal attention, so each row's logits
+   * are those of its own window run alone). Each row stops on its own, at EOS (not emitted), after `maxNew`
+   * tokens, or once its decoded continuation, leading whitespace ignored, contains `stop`; finished rows
+   * leave the batch. When the context outgrows the window, the last `window` tokens are kept.
+   * `delta` gets the step's tokens [rows*window] and real lengths per row and returns the injection
+   * [rows*window*d] after block `layer`, or null.
+   */
+  async generateBatch(prompts: readonly (readonly number[])[], maxNew: number, options: GenerateBatchOptions = {}): Promise<number[][]> {
+    if (!Number.isInteger(maxNew) || maxNew < 0) throw new RangeError(`generateBatch: maxNew must be a non-negative integer, got ${maxNew}`);
+    let longest = 0;
+    for (const [i, p] of prompts.entries()) {
+      if (p.length === 0) throw new RangeError(`generateBatch: prompts[${i}] is empty`);
+      longest = Math.max(longest, p.length);
+    }
+    const W = options.window ?? Math.min(this.config.maxPositionEmbeddings, longest + maxNew);
+    if (!Number.isInteger(W) || W < 1) throw new RangeError(`generateBatch: window must be a positive integer, got ${W}`);
+    for (const [i, p] of prompts.entries()) {
+      if (p.length > W) throw new RangeError(`generateBatch: prompts[${i}] has ${p.length} tokens, more than the window ${W}`);
+    }
+    const V = this.vocabSize;
+    const d = this.dModel;
+    const pad = this.tokenizer?.padId ?? 0;
+    const eos = this.tokenizer?.eosId ?? this.config.eosTokenId;
+    const seqs = prompts.map((p) => [...p]);
+    const outs: number[][] = prompts.map(() => []);
+    let active = maxNew > 0 ? prompts.map((_, i) => i) : [];
+    while (active.length > 0) {
+      const rows = active.length;
+      const tokens = new Int32Array(rows * W).fill(pad);
+      const lengths = active.map((r, j) => {
+        const ctx = (seqs[r] as number[]).slice(-W);
+        tokens.set(ctx, j * W);
+        return ctx.length;
+      });
+      const inj = options.delta ? await options.delta(tokens, lengths) : null;
+      if (inj && inj.delta.length !== rows * W * d) throw new RangeError(`generateBatch: delta returned ${inj.delta.length} values, expected rows*window*d = ${rows}*${W}*${d} = ${rows * W * d}`);
+      const logits = await this.logitsAt(tokens, rows, W, lengths.map((l) => l - 1), inj?.layer ?? 0, inj?.delta ?? null);
+      const next: number[] = [];
+      for (const [j, r] of active.entries()) {
+        const off = j * V;
+        let best = 0;
+        for (let v = 1; v < V; v++) if ((logits[off + v] as number) > (logits[off + best] as number)) best = v;
+        if (best === eos) continue;
+        const out = outs[r] as number[];
+        out.push(best);
+        (seqs[r] as number[]).push(best);
+        // Leading whitespace does not end a continuation: an answer may start on a fresh line.
+        if (options.stop && this.tokenizer && this.tokenizer.decode(out).trimStart().includes(options.stop)) continue;
+        if (out.length < maxNew) next.push(r);
+      }
+      active = next;
+    }
+    return outs;
   }
 
   async release(): Promise<void> {
