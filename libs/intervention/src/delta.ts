@@ -39,3 +39,34 @@ export async function injectionDelta(hFull: Float32Array, rows: number, sae: Sae
   }
   return delta;
 }
+
+/**
+ * injectionDelta for a batch of right-padded windows, as greedy generation feeds them: hFull
+ * [batch*seqLen*d], of which row b's first lengths[b] positions are real. Only those are encoded, in one
+ * call; pads get zeros. Under causal attention a pad's delta reaches only later pads, never a position
+ * that is read, and each row's delta is that of its window alone (the SAE codes rows independently).
+ */
+export async function windowInjectionDelta(hFull: Float32Array, batch: number, seqLen: number, lengths: readonly number[], sae: SaeCodec, mask: ReadonlySet<number>, alpha: number, variant: InjectionVariant = DEFAULT_VARIANT): Promise<Float32Array> {
+  const d = sae.d;
+  if (lengths.length !== batch) throw new RangeError(`windowInjectionDelta: lengths has ${lengths.length} entries for batch ${batch}`);
+  if (hFull.length !== batch * seqLen * d) throw new RangeError(`windowInjectionDelta: hFull has ${hFull.length} values, expected batch*seqLen*d = ${batch * seqLen * d}`);
+  let real = 0;
+  for (const [b, len] of lengths.entries()) {
+    if (!Number.isInteger(len) || len < 0 || len > seqLen) throw new RangeError(`windowInjectionDelta: lengths[${b}] = ${len} is not in [0, ${seqLen}]`);
+    real += len;
+  }
+  const packed = new Float32Array(real * d);
+  let at = 0;
+  for (const [b, len] of lengths.entries()) {
+    packed.set(hFull.subarray(b * seqLen * d, (b * seqLen + len) * d), at);
+    at += len * d;
+  }
+  const part = await injectionDelta(packed, real, sae, mask, alpha, variant);
+  const delta = new Float32Array(batch * seqLen * d);
+  at = 0;
+  for (const [b, len] of lengths.entries()) {
+    delta.set(part.subarray(at, at + len * d), b * seqLen * d);
+    at += len * d;
+  }
+  return delta;
+}

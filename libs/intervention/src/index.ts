@@ -1,6 +1,6 @@
 export type { InjectableModel, SaeCodec, TopKCodes, InjectionVariant } from './types.ts';
 export { DEFAULT_VARIANT } from './types.ts';
-export { injectionDelta } from './delta.ts';
+export { injectionDelta, windowInjectionDelta } from './delta.ts';
 export { drawMasks, type FeatureClass, type FeatureMask } from './masks.ts';
 export { perplexity, nll, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
 export { meanStd } from './summary.ts';

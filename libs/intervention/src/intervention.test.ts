@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { injectionDelta } from './delta.ts';
+import { injectionDelta, windowInjectionDelta } from './delta.ts';
 import { drawMasks, type FeatureClass } from './masks.ts';
 import { nll, perplexity, type EvalWindows } from './perplexity.ts';
 import { meanStd } from './summary.ts';
@@ -27,6 +27,27 @@ test('delta is alpha * masked decode of the normalised vector, scaled back by |h
   assert.ok((await injectionDelta(h, 2, sae, mask, 0)).every((x) => x === 0));
   assert.ok((await injectionDelta(h, 2, sae, new Set(), 0.3)).every((x) => x === 0));
   await injectionDelta(h, 3, sae, mask, 1).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /expected rows\*d = 18/));
+});
+
+test('window delta: each real position gets the delta of its row encoded alone, pads get zeros', async () => {
+  const sae = new ToySae(D, 10, 3, 's');
+  const B = 3, S = 4;
+  const h = Float32Array.from({ length: B * S * D }, (_, i) => Math.sin(i * 0.7) + 0.2);
+  const lengths = [2, 4, 1];
+  const mask = new Set([0, 2, 3, 5, 7, 9]);
+  const delta = await windowInjectionDelta(h, B, S, lengths, sae, mask, 0.3);
+  assert.is(delta.length, B * S * D);
+  for (let b = 0; b < B; b++) {
+    const len = lengths[b]!;
+    const alone = await injectionDelta(h.slice(b * S * D, (b * S + len) * D), len, sae, mask, 0.3);
+    assert.equal(Array.from(delta.subarray(b * S * D, (b * S + len) * D)), Array.from(alone), `row ${b}`);
+    assert.ok(delta.subarray((b * S + len) * D, (b + 1) * S * D).every((x) => x === 0), `pads of row ${b}`);
+  }
+  assert.ok(delta.some((x) => x !== 0));
+  const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
+  await rejects(windowInjectionDelta(h, B, S, [2, 4], sae, mask, 0.3), /lengths has 2 entries for batch 3/);
+  await rejects(windowInjectionDelta(h.subarray(1), B, S, lengths, sae, mask, 0.3), /hFull has 71 values, expected batch\*seqLen\*d = 72/);
+  await rejects(windowInjectionDelta(h, B, S, [2, 5, 1], sae, mask, 0.3), /lengths\[1\] = 5 is not in \[0, 4\]/);
 });
 
 test('masks: n features of one class, five seeded draws, stable and distinct', () => {
