@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { resolveStepKernel } from '@saetrace/sae';
 
 /** Where and how a result was made; kept apart from results.json so results stay byte-identical across runs. */
 export function provenance(extra: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -14,7 +15,7 @@ export function provenance(extra: Readonly<Record<string, unknown>>): Record<str
   return {
     ...extra,
     gitSha: git.status === 0 ? git.stdout.trim() : 'unknown', gitDirty: dirty.status === 0 ? dirty.stdout.trim().length > 0 : null,
-    node: process.version, packages: versions, machine: { platform: process.platform, arch: process.arch, cpus: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    node: process.version, packages: versions, saeStepKernel: resolveStepKernel('auto', 'sparse'), machine: { platform: process.platform, arch: process.arch, cpus: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     date: new Date().toISOString(),
   };
 }

@@ -5,7 +5,7 @@ import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { LlamaModel, readLlamaWeights } from '@saetrace/lm';
 import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type FeatureStat, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
 import type { TensorData } from '@saetrace/engine';
-import { evaluateSae, loadSae, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
+import { evaluateSae, loadSae, resolveStepKernel, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 
@@ -130,7 +130,9 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
     const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string);
     const cfg = saeConfig({ d: trainStore.d, n: p.sae.n, k: p.sae.k, lr: p.sae.lr, warmupSteps: p.sae.warmupSteps, batchSize: p.sae.batchSize, seed: p.seed, precision: p.sae.precision ?? 'fp32' });
     const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
-    const key = createHash('sha256').update(JSON.stringify({ store: trainStore.manifest.key, cfg, epochs: p.sae.epochs, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
+    // The step kernel is part of the key: native and graph steps agree only to fp32 rounding, not in bytes.
+    const kernel = resolveStepKernel('auto', 'sparse', { threads: p.threads });
+    const key = createHash('sha256').update(JSON.stringify({ store: trainStore.manifest.key, cfg, epochs: p.sae.epochs, v: SAETRACE_VERSION, ...(kernel === 'native' ? { kernel } : {}) })).digest('hex').slice(0, 24);
     const saeDir = join('.cache/sae', key);
     t0 = performance.now();
     let params: SaeParams;
@@ -138,7 +140,7 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
     else {
       const r = await trainSae({ config: cfg, batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed), steps, session: { threads: p.threads }, checkpointDir: join(saeDir, 'state'), checkpointEvery: 100, sourceName: trainStore.dir });
       params = r.params;
-      await saveSae(saeDir, params, { config: cfg, normalisation: 'unit-l2', hookSite: 'resid_post', model: spec.pair, checkpoint: dir, layer, saetraceVersion: SAETRACE_VERSION, training: { steps: r.steps, tokens: r.tokens, seconds: r.seconds, deadFraction: r.deadFraction } });
+      await saveSae(saeDir, params, { config: cfg, normalisation: 'unit-l2', hookSite: 'resid_post', model: spec.pair, checkpoint: dir, layer, saetraceVersion: SAETRACE_VERSION, training: { steps: r.steps, tokens: r.tokens, seconds: r.seconds, deadFraction: r.deadFraction, kernel: r.kernel } });
     }
     timings.sae += (performance.now() - t0) / 1000;
     t0 = performance.now();
