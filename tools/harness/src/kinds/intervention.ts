@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readLlamaWeights, readDocuments, readParallel, LlamaModel } from '@saetrace/lm';
-import { injectionDelta, interventionRows, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
+import { interventionRows, windowInjectionDelta, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
 import { corpusBleu, corpusChrf } from '@saetrace/metrics';
 import { SaeEncoder } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
@@ -73,18 +73,18 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
     const out: Record<string, number> = {};
     for (const [src, tgt] of [[l1, l2], [l2, l1]] as const) {
       const prompt = (x: string) => `${shots.map((s) => `${languageName(src)}: ${s[src]}\n${languageName(tgt)}: ${s[tgt]}\n`).join('')}${languageName(src)}: ${x}\n${languageName(tgt)}:`;
-      const hyps: string[] = [];
-      for (const t of tests) {
-        const ids = [tok.bosId, ...tok.encode(prompt(t[src] as string))];
-        const gen = await mid.generate(ids, iv.maxNewTokens, {
-          stop: '\n', window,
-          delta: injection ? async (tokens, _len) => {
-            const h = (await full.tap(tokens, 1, tokens.length, [injection.layer])).get(injection.layer) as Float32Array;
-            return { layer: injection.layer, delta: await injectionDelta(h, tokens.length, injection.sae, injection.mask, injection.alpha, injection.variant) };
-          } : undefined,
-        });
-        hyps.push(tok.decode(gen).trimStart().split('\n')[0]?.trim() ?? '');
-      }
+      // One batched generation per direction; a prompt longer than the window keeps its last `window`
+      // tokens, as one-prompt generation did.
+      const prompts = tests.map((t) => [tok.bosId, ...tok.encode(prompt(t[src] as string))].slice(-window));
+      const gens = await mid.generateBatch(prompts, iv.maxNewTokens, {
+        stop: '\n', window,
+        // The full model is tapped on the whole batch; only real positions are encoded by the SAE.
+        delta: injection ? async (tokens, lengths) => {
+          const h = (await full.tap(tokens, lengths.length, window, [injection.layer])).get(injection.layer) as Float32Array;
+          return { layer: injection.layer, delta: await windowInjectionDelta(h, lengths.length, window, lengths, injection.sae, injection.mask, injection.alpha, injection.variant) };
+        } : undefined,
+      });
+      const hyps = gens.map((gen) => tok.decode(gen).trimStart().split('\n')[0]?.trim() ?? '');
       const refs = tests.map((t) => [t[tgt] as string]);
       out[`chrF ${src}->${tgt}`] = corpusChrf(hyps, refs);
       out[`BLEU ${src}->${tgt}`] = corpusBleu(hyps, refs, { tokenize: SCRIPT_TARGETS.has(tgt) ? 'char' : '13a' });
