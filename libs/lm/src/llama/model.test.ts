@@ -242,23 +242,25 @@ async function referenceGreedy(m: LlamaModel, prompt: readonly number[], maxNew:
 
 // EOS 18 is common enough under these weights that rows stop at different steps.
 const randomConfig = parseLlamaConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 30, max_position_embeddings: 32, eos_token_id: 18 });
-const PROMPTS = [[1, 7], [1, 3, 9, 12, 4, 20, 8], [1], [1, 11, 2, 29, 17, 6, 6, 13, 22, 3, 9, 14], [1, 19, 4]];
+const PROMPTS = [[1, 7], [1, 3, 9, 12, 4, 20, 8], [1], [1, 11, 2, 29, 17, 6, 6, 13, 22, 3, 9, 14], [1, 19, 4], [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29]];
 
 test('generateBatch gives the token ids of one-prompt greedy decoding over full logits, for prompts of different lengths', async () => {
   const m = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('batch-gen'), 0.5), null, 'batch', { threads: 1 });
-  const W = 16; // prompt 3 (12 tokens) + 10 new outgrows it and slides
+  const W = 16; // prompts 3 and 5 (12 and 15 tokens) + 10 new outgrow it and slide
   const batch = await m.generateBatch(PROMPTS, 10, { window: W });
   assert.is(batch.length, PROMPTS.length);
   for (const [i, p] of PROMPTS.entries()) {
     const ref = await referenceGreedy(m, p, 10, W);
     assert.equal(batch[i], ref, `prompt ${i}`);
     assert.equal(await m.generate(p, 10, { window: W }), ref, `generate ${i}`);
+    // Window 32: nothing slides, and steps run at width 16 before 32; the reference runs all 32.
+    assert.equal((await m.generateBatch(PROMPTS, 10, { window: 32 }))[i], await referenceGreedy(m, p, 10, 32), `window 32, prompt ${i}`);
   }
   // Rows end on their own: some at EOS before 10 tokens, some run to the end.
   const lens = new Set(batch.map((b) => b.length));
   assert.ok(lens.size > 1 && lens.has(10), `lengths ${[...lens]}`);
-  // The default window (longest prompt + maxNew) gives the same ids.
-  assert.equal(await m.generateBatch(PROMPTS, 10), batch);
+  // The default window (longest prompt + maxNew = 25: width 16, then 25) gives the ids of window 32.
+  assert.equal(await m.generateBatch(PROMPTS, 10), await m.generateBatch(PROMPTS, 10, { window: 32 }));
   assert.equal(await m.generateBatch(PROMPTS, 0), PROMPTS.map(() => []));
   assert.equal(await m.generateBatch([], 4), []);
   // The head at one position is the full head's row there.
@@ -275,25 +277,31 @@ test('generateBatch gives the token ids of one-prompt greedy decoding over full 
 test('generateBatch with an injection callback matches one-prompt decoding with the same per-row injection', async () => {
   const m = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('batch-gen'), 0.5), null, 'batch', { threads: 1 });
   const other = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('other'), 0.5), null, 'other', { threads: 1 });
-  const W = 16; const layer = 0;
+  const layer = 0;
   // The delta of each row depends only on that row's tokens (another model's block-0 residual), as Eq. 7's does.
-  const injection = async (tokens: Int32Array, rows: number) => (await other.tap(tokens, rows, W, [0])).get(0)!.map((x) => 0.8 * x);
-  const seen: number[][] = [];
-  const batch = await m.generateBatch(PROMPTS, 10, {
-    window: W,
-    delta: async (tokens, lengths) => { seen.push([...lengths]); return { layer, delta: await injection(tokens, lengths.length) }; },
-  });
-  assert.equal(seen[0], PROMPTS.map((p) => p.length));
-  assert.ok(seen.at(-1)!.length < PROMPTS.length, 'finished rows leave the batch');
-  const plain = await m.generateBatch(PROMPTS, 10, { window: W });
-  assert.not.equal(batch, plain);
-  for (const [i, p] of PROMPTS.entries()) {
-    const ref = await referenceGreedy(m, p, 10, W, (t) => injection(t, 1), layer);
-    assert.equal(batch[i], ref, `prompt ${i}`);
-    assert.equal(await m.generate(p, 10, { window: W, delta: async (t) => ({ layer, delta: await injection(t, 1) }) }), ref);
+  const injection = async (tokens: Int32Array, rows: number) => (await other.tap(tokens, rows, tokens.length / rows, [0])).get(0)!.map((x) => 0.8 * x);
+  // Window 16: a context slides; window 32: steps run at width 16, then 32.
+  for (const W of [16, 32]) {
+    const seen: { lengths: number[]; width: number }[] = [];
+    const batch = await m.generateBatch(PROMPTS, 10, {
+      window: W,
+      delta: async (tokens, lengths, width) => { seen.push({ lengths: [...lengths], width }); return { layer, delta: await injection(tokens, lengths.length) }; },
+    });
+    assert.equal(seen[0]!.lengths, PROMPTS.map((p) => p.length));
+    assert.ok(seen.at(-1)!.lengths.length < PROMPTS.length, 'finished rows leave the batch');
+    // Each step's width is its longest context rounded up to 16, at most the window.
+    for (const x of seen) assert.is(x.width, Math.min(W, Math.ceil(Math.max(...x.lengths) / 16) * 16));
+    assert.equal([...new Set(seen.map((x) => x.width))], W === 16 ? [16] : [16, 32]);
+    const plain = await m.generateBatch(PROMPTS, 10, { window: W });
+    assert.not.equal(batch, plain);
+    for (const [i, p] of PROMPTS.entries()) {
+      const ref = await referenceGreedy(m, p, 10, W, (t) => injection(t, 1), layer);
+      assert.equal(batch[i], ref, `window ${W}, prompt ${i}`);
+      assert.equal(await m.generate(p, 10, { window: W, delta: async (t) => ({ layer, delta: await injection(t, 1) }) }), ref);
+    }
+    // A callback may decline to inject for a step.
+    assert.equal(await m.generateBatch(PROMPTS, 10, { window: W, delta: async () => null }), plain);
   }
-  // A callback may decline to inject for a step.
-  assert.equal(await m.generateBatch(PROMPTS, 10, { window: W, delta: async () => null }), plain);
   await m.release();
   await other.release();
 });
@@ -313,7 +321,7 @@ test('generateBatch and logitsAt reject bad input with a RangeError naming the a
   const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
   await rejects(m.generateBatch([[1, 2], []], 3), /prompts\[1\] is empty/);
   await rejects(m.generateBatch([[1, 2], [1, 2, 3, 4, 5, 6, 7, 8, 9]], 3, { window: 8 }), /prompts\[1\] has 9 tokens, more than the window 8/);
-  await rejects(m.generateBatch([[1, 2]], 3, { window: 8, delta: async () => ({ layer: 1, delta: new Float32Array(3) }) }), /delta returned 3 values, expected rows\*window\*d = 1\*8\*16 = 128/);
+  await rejects(m.generateBatch([[1, 2]], 3, { window: 8, delta: async () => ({ layer: 1, delta: new Float32Array(3) }) }), /delta returned 3 values, expected rows\*width\*d = 1\*8\*16 = 128/);
   await rejects(m.generateBatch([[1, 2]], -1), /maxNew must be a non-negative integer, got -1/);
   await rejects(m.generateBatch([[1, 2]], 3, { window: 0 }), /window must be a positive integer, got 0/);
   await rejects(m.generate([], 3), /generate: empty prompt/);

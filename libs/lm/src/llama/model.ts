@@ -23,9 +23,15 @@ export interface GenerateBatchOptions {
   readonly stop?: string;
   /** Window length (default: the longest prompt plus maxNew, at most max_position_embeddings). */
   readonly window?: number;
-  /** Called once per step with the step's tokens int32 [rows*window] and each row's real length. */
-  readonly delta?: (tokens: Int32Array, lengths: readonly number[]) => Promise<GenerationDelta | null>;
+  /**
+   * Called once per step with the step's tokens int32 [rows*width] (width <= window: see generateBatch),
+   * each row's real length and the width; returns the injection [rows*width*d] or null.
+   */
+  readonly delta?: (tokens: Int32Array, lengths: readonly number[], width: number) => Promise<GenerationDelta | null>;
 }
+
+/** Step widths are multiples of this: few distinct graphs, little padding. */
+const WIDTH_STEP = 16;
 
 export interface LlamaModelOptions extends SessionOptions {
   /** 'inputs' (default): weights fed on every run; 'initializers': weights baked into each graph. */
@@ -193,7 +199,7 @@ export class LlamaModel {
   /**
    * Greedy continuation of `prompt` ids: at most `maxNew` tokens, stopping at EOS or when the decoded
    * continuation contains `stop`. A prompt longer than the window keeps its last `window` tokens.
-   * The same decoding as `generateBatch` on one prompt (it is that call).
+   * The same decoding as `generateBatch` on one prompt (it is that call); `delta` gets tokens [width].
    */
   async generate(prompt: readonly number[], maxNew: number, options: { stop?: string; window?: number; delta?: (tokens: Int32Array, len: number) => Promise<GenerationDelta | null> } = {}): Promise<number[]> {
     if (prompt.length === 0) throw new RangeError('generate: empty prompt');
@@ -209,12 +215,13 @@ export class LlamaModel {
 
   /**
    * Greedy continuations of several prompts at once: every unfinished row advances by one token per
-   * forward over [rows, window] (right padding is harmless under causal attention, so each row's logits
-   * are those of its own window run alone). Each row stops on its own, at EOS (not emitted), after `maxNew`
-   * tokens, or once its decoded continuation, leading whitespace ignored, contains `stop`; finished rows
-   * leave the batch. When the context outgrows the window, the last `window` tokens are kept.
-   * `delta` gets the step's tokens [rows*window] and real lengths per row and returns the injection
-   * [rows*window*d] after block `layer`, or null.
+   * forward over [rows, width], right-padded. Causal attention makes padding harmless, so each row's
+   * logits are those of its own window run alone; the width is the longest context rounded up to 16
+   * (at most `window`), since the positions after it would be pads too. Each row stops on its own, at EOS
+   * (not emitted), after `maxNew` tokens, or once its decoded continuation, leading whitespace ignored,
+   * contains `stop`; finished rows leave the batch. When a context outgrows the window, its last
+   * `window` tokens are kept. `delta` gets the step's tokens [rows*width], real lengths per row and the
+   * width, and returns the injection [rows*width*d] after block `layer`, or null.
    */
   async generateBatch(prompts: readonly (readonly number[])[], maxNew: number, options: GenerateBatchOptions = {}): Promise<number[][]> {
     if (!Number.isInteger(maxNew) || maxNew < 0) throw new RangeError(`generateBatch: maxNew must be a non-negative integer, got ${maxNew}`);
@@ -237,15 +244,14 @@ export class LlamaModel {
     let active = maxNew > 0 ? prompts.map((_, i) => i) : [];
     while (active.length > 0) {
       const rows = active.length;
-      const tokens = new Int32Array(rows * W).fill(pad);
-      const lengths = active.map((r, j) => {
-        const ctx = (seqs[r] as number[]).slice(-W);
-        tokens.set(ctx, j * W);
-        return ctx.length;
-      });
-      const inj = options.delta ? await options.delta(tokens, lengths) : null;
-      if (inj && inj.delta.length !== rows * W * d) throw new RangeError(`generateBatch: delta returned ${inj.delta.length} values, expected rows*window*d = ${rows}*${W}*${d} = ${rows * W * d}`);
-      const logits = await this.logitsAt(tokens, rows, W, lengths.map((l) => l - 1), inj?.layer ?? 0, inj?.delta ?? null);
+      const ctxs = active.map((r) => (seqs[r] as number[]).slice(-W));
+      const lengths = ctxs.map((c) => c.length);
+      const width = Math.min(W, Math.ceil(Math.max(...lengths) / WIDTH_STEP) * WIDTH_STEP);
+      const tokens = new Int32Array(rows * width).fill(pad);
+      for (const [j, c] of ctxs.entries()) tokens.set(c, j * width);
+      const inj = options.delta ? await options.delta(tokens, lengths, width) : null;
+      if (inj && inj.delta.length !== rows * width * d) throw new RangeError(`generateBatch: delta returned ${inj.delta.length} values, expected rows*width*d = ${rows}*${width}*${d} = ${rows * width * d}`);
+      const logits = await this.logitsAt(tokens, rows, width, lengths.map((l) => l - 1), inj?.layer ?? 0, inj?.delta ?? null);
       const next: number[] = [];
       for (const [j, r] of active.entries()) {
         const off = j * V;

@@ -79,9 +79,9 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
       const gens = await mid.generateBatch(prompts, iv.maxNewTokens, {
         stop: '\n', window,
         // The full model is tapped on the whole batch; only real positions are encoded by the SAE.
-        delta: injection ? async (tokens, lengths) => {
-          const h = (await full.tap(tokens, lengths.length, window, [injection.layer])).get(injection.layer) as Float32Array;
-          return { layer: injection.layer, delta: await windowInjectionDelta(h, lengths.length, window, lengths, injection.sae, injection.mask, injection.alpha, injection.variant) };
+        delta: injection ? async (tokens, lengths, width) => {
+          const h = (await full.tap(tokens, lengths.length, width, [injection.layer])).get(injection.layer) as Float32Array;
+          return { layer: injection.layer, delta: await windowInjectionDelta(h, lengths.length, width, lengths, injection.sae, injection.mask, injection.alpha, injection.variant) };
         } : undefined,
       });
       const hyps = gens.map((gen) => tok.decode(gen).trimStart().split('\n')[0]?.trim() ?? '');
