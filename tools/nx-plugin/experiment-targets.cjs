@@ -24,7 +24,7 @@ const createNodesV2 = [
         executor: 'nx:run-commands',
         options: { command: `npx saetrace run ${pair}/${id}`, forwardAllArgs: true },
         cache: true,
-        inputs: [`{workspaceRoot}/${file}`, `{workspaceRoot}/libs/**/*.ts`, `{workspaceRoot}/tools/harness/**/*.ts`, `{workspaceRoot}/data/corpus/${pair}/manifest.json`, `{workspaceRoot}/data/tokenizer/${pair}/tokenizer.json`, { env: 'CI' }],
+        inputs: [`{workspaceRoot}/${file}`, `{workspaceRoot}/libs/**/*.ts`, `{workspaceRoot}/libs/**/native/*.c`, `{workspaceRoot}/tools/harness/**/*.ts`, `{workspaceRoot}/data/corpus/${pair}/manifest.json`, `{workspaceRoot}/data/tokenizer/${pair}/tokenizer.json`, { env: 'CI' }],
         outputs: [`{workspaceRoot}/reports/${pair}/${id}.md`, `{workspaceRoot}/reports/${pair}/${id}.*`],
       };
     }
