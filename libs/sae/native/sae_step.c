@@ -206,7 +206,7 @@ static int typed(napi_env env, napi_value v, napi_typedarray_type want, size_t l
 }
 
 // step(dims: Int32Array[B, d, n, k, auxK, threads], scalars: Float32Array[lr, t, auxCoef, beta1, beta2, eps],
-//      x, vals, idx, avals, aidx, W_enc, b_enc, W_dec, b_dec, m x4, v x4, out: Float64Array[loss, fvu, auxLoss])
+//      x, vals, idx, avals, aidx, W_enc, b_enc, W_dec, b_dec, m x4, v x4, out: Float64Array[loss, fvu, auxLoss, threads used])
 // -> true when the parameters were updated, false when the loss was not finite (nothing changed).
 static napi_value Step_(napi_env env, napi_callback_info info) {
   size_t argc = 20;
@@ -231,7 +231,7 @@ static napi_value Step_(napi_env env, napi_callback_info info) {
     { napi_float32_array, nd, "W_enc" }, { napi_float32_array, (size_t)s.n, "b_enc" }, { napi_float32_array, nd, "W_dec" }, { napi_float32_array, (size_t)s.d, "b_dec" },
     { napi_float32_array, nd, "m_W_enc" }, { napi_float32_array, (size_t)s.n, "m_b_enc" }, { napi_float32_array, nd, "m_W_dec" }, { napi_float32_array, (size_t)s.d, "m_b_dec" },
     { napi_float32_array, nd, "v_W_enc" }, { napi_float32_array, (size_t)s.n, "v_b_enc" }, { napi_float32_array, nd, "v_W_dec" }, { napi_float32_array, (size_t)s.d, "v_b_dec" },
-    { napi_float64_array, 3, "out" },
+    { napi_float64_array, 4, "out" },
   };
   for (int a = 0; a < 18; a++) if (!typed(env, argv[a + 2], want[a].t, want[a].len, &p[a], want[a].name)) return NULL;
   s.x = p[0]; s.vals = p[1]; s.idx = p[2]; s.avals = p[3]; s.aidx = p[4];
@@ -241,6 +241,9 @@ static napi_value Step_(napi_env env, napi_callback_info info) {
 
   const int chunks = (s.B + CHUNK - 1) / CHUNK, blocks = (s.n + CHUNK - 1) / CHUNK;
   if (s.threads > blocks) s.threads = blocks;
+  // A thread costs a create/join and a possibly busy core: give each at least ~2M multiply-adds (about 1 ms).
+  const double work = (double)s.B * (s.k + s.auxK) * s.d;
+  while (s.threads > 1 && work < (double)s.threads * (1 << 21)) s.threads--;
   float *fbuf = malloc(sizeof(float) * (Bd * (s.auxK > 0 ? 3 : 2) + (size_t)blocks * s.d));
   double *dbuf = malloc(sizeof(double) * chunks * 2);
   int32_t *ibuf = malloc(sizeof(int32_t) * ((size_t)(s.n + 1) * 2 + (size_t)s.B * (s.k + (s.auxK > 0 ? s.auxK : 0))));
@@ -275,7 +278,7 @@ static napi_value Step_(napi_env env, napi_callback_info info) {
       for (int b = 0; b < s.B; b++) for (int i = 0; i < s.d; i++) { const double dv = s.x[(size_t)b * s.d + i] - mu[i]; var += dv * dv; }
       free(mu);
     }
-    out[0] = sq / s.B; out[1] = sq / var; out[2] = asq / s.B;
+    out[0] = sq / s.B; out[1] = sq / var; out[2] = asq / s.B; out[3] = s.threads;
     if (!err && isfinite(out[0]) && (s.auxK == 0 || isfinite(out[2]))) {
       // Latent blocks split so each thread gets about the same number of entries (plus a share per latent for Adam).
       const double total = (double)s.B * (s.k + s.auxK) + s.n;

@@ -72,20 +72,30 @@ for (const withAux of [false, true]) {
 }
 
 test('the kernel writes the same bytes for 1, 2 and 3 threads (fixed reduction chunks)', () => {
-  const { x, params, dead } = problem('threads');
+  // Large enough (B (k + auxK) d = 8.4M multiply-adds) that the kernel really splits it three ways.
+  const TB = 4096, td = 64, tn = 256, tk = 24, ta = 8;
   const r = runRng('codes');
-  const vals = Float32Array.from({ length: B * k }, () => Math.abs(r.normal()));
-  const idx = Int32Array.from({ length: B * k }, () => Math.floor(r.next() * n));
-  const aux = { k: auxK, vals: Float32Array.from({ length: B * auxK }, () => Math.abs(r.normal())), idx: Int32Array.from({ length: B * auxK }, (_, i) => 3 * (i % 32)), coef: 0.25 };
-  void dead;
+  const x = r.normalArray(TB * td, 0.1);
+  const start = {} as SaeParams;
+  for (const p of SAE_PARAMS) start[p] = r.normalArray(saeParamShapes(td, tn)[p].reduce((a, c) => a * c, 1), 0.2);
+  const vals = Float32Array.from({ length: TB * tk }, () => Math.abs(r.normal()));
+  const idx = Int32Array.from({ length: TB * tk }, () => r.int(tn));
+  const aux = { k: ta, vals: Float32Array.from({ length: TB * ta }, () => Math.abs(r.normal())), idx: Int32Array.from({ length: TB * ta }, () => r.int(tn)), coef: 0.25 };
   const results = [1, 2, 3].map((threads) => {
-    const p = copy(params), m = zeros(), v = zeros();
-    const res = nativeSparseStep({ B, d, n, k, x, vals, idx, aux, lr: 1e-2, t: 1, threads }, p, m, v);
-    return { res, bytes: SAE_PARAMS.map((q) => Buffer.from(p[q].buffer).toString('base64') + Buffer.from(m[q].buffer).toString('base64')).join('|') };
+    const p = copy(start);
+    const m = Object.fromEntries(SAE_PARAMS.map((q) => [q, new Float32Array(p[q].length)])) as SaeParams;
+    const v = Object.fromEntries(SAE_PARAMS.map((q) => [q, new Float32Array(p[q].length)])) as SaeParams;
+    const res = nativeSparseStep({ B: TB, d: td, n: tn, k: tk, x, vals, idx, aux, lr: 1e-2, t: 1, threads }, p, m, v);
+    return { res, bytes: SAE_PARAMS.map((q) => Buffer.from(p[q].buffer).toString('base64') + Buffer.from(m[q].buffer).toString('base64') + Buffer.from(v[q].buffer).toString('base64')).join('|') };
   });
+  assert.equal(results.map((q) => q.res.threadsUsed), [1, 2, 3]);
   assert.is(results[1]!.bytes, results[0]!.bytes);
   assert.is(results[2]!.bytes, results[0]!.bytes);
-  assert.equal(results[1]!.res, results[0]!.res);
+  assert.equal({ ...results[1]!.res, threadsUsed: 0 }, { ...results[0]!.res, threadsUsed: 0 });
+  // A small step is not worth a second thread: same bytes, one thread.
+  const { x: sx, params } = problem('small');
+  const one = nativeSparseStep({ B, d, n, k, x: sx, vals: vals.subarray(0, B * k), idx: Int32Array.from(idx.subarray(0, B * k), (i) => i % n), lr: 1e-2, t: 1, threads: 2 }, copy(params), zeros(), zeros());
+  assert.is(one.threadsUsed, 1);
 });
 
 test('a non-finite loss changes nothing and says so', () => {

@@ -42,7 +42,11 @@ export interface NativeStepInput {
   readonly threads: number;
 }
 
-export interface NativeStepResult { readonly loss: number; readonly fvu: number; readonly auxLoss: number; readonly updated: boolean }
+export interface NativeStepResult {
+  readonly loss: number; readonly fvu: number; readonly auxLoss: number; readonly updated: boolean;
+  /** Threads the kernel used: at most `threads`, fewer when the step is too small to split (same bytes either way). */
+  readonly threadsUsed: number;
+}
 
 /**
  * The sparse half of one TopK SAE step (decoder, every gradient, Adam, decoder renormalisation), updating
@@ -51,7 +55,7 @@ export interface NativeStepResult { readonly loss: number; readonly fvu: number;
 export function nativeSparseStep(input: NativeStepInput, params: SaeParams, m: SaeParams, v: SaeParams): NativeStepResult {
   const a = load();
   if (!a) throw new Error(`nativeSparseStep: the native SAE kernel is not built (${ADDON_PATH}); run \`npm run build:native\``);
-  const out = new Float64Array(3);
+  const out = new Float64Array(4);
   const empty = new Float32Array(0);
   const updated = a.step(
     Int32Array.of(input.B, input.d, input.n, input.k, input.aux?.k ?? 0, input.threads),
@@ -59,5 +63,5 @@ export function nativeSparseStep(input: NativeStepInput, params: SaeParams, m: S
     input.x, input.vals, input.idx, input.aux?.vals ?? empty, input.aux?.idx ?? new Int32Array(0),
     params.W_enc, params.b_enc, params.W_dec, params.b_dec, m.W_enc, m.b_enc, m.W_dec, m.b_dec, v.W_enc, v.b_enc, v.W_dec, v.b_dec, out,
   );
-  return { loss: out[0] as number, fvu: out[1] as number, auxLoss: out[2] as number, updated };
+  return { loss: out[0] as number, fvu: out[1] as number, auxLoss: out[2] as number, updated, threadsUsed: out[3] as number };
 }
