@@ -16,6 +16,13 @@ export interface ForwardOptions {
    * (T 128, d 192, V 8192: 200M of 201M, about 37% of that model's whole forward of 541M).
    */
   readonly headAt?: Value;
+  /**
+   * Return `nll` [B, T-1] instead of logits: entry (b, t) is -log p(tokens[b, t+1] | tokens[b, ..t]),
+   * a LogSoftmax over the vocabulary then GatherElements of the next token. Position T-1 has no next
+   * token, so the head skips it. Perplexity reads one float per position instead of V (at V 8192,
+   * 32 KiB down to 4 bytes: a batch of 8 x 64 returns 2 KB instead of 16 MB).
+   */
+  readonly nextTokenNll?: boolean;
   /** Stop after this block (split point): the forward returns its residual as `residual`. */
   readonly stopAfter?: number;
   /** Start from a residual [B, T, d] given as input, after block `resumeAfter` (the other half of a split). */
@@ -24,6 +31,8 @@ export interface ForwardOptions {
 
 export interface ForwardResult {
   readonly logits: Value | null;
+  /** Next-token NLL [B, T-1] when `nextTokenNll` was asked for (logits is then null). */
+  readonly nll: Value | null;
   readonly taps: Map<number, Value>;
   readonly residual: Value;
 }
@@ -116,13 +125,25 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     if (o.inject && o.inject.layer === l) h = nn.add(g, h, o.inject.delta);
   }
   let logits: Value | null = null;
-  if ((o.logits ?? true) && last === c.numLayers - 1) {
+  let nll: Value | null = null;
+  const head = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  if (o.nextTokenNll) {
+    if (o.headAt) throw new Error('llamaForward: nextTokenNll and headAt are exclusive');
+    if (!tokens) throw new Error('llamaForward: nextTokenNll needs the tokens (its targets)');
+    if (T < 2) throw new RangeError(`llamaForward: nextTokenNll needs seqLen >= 2, got ${T}`);
+    if (last !== c.numLayers - 1) throw new Error('llamaForward: nextTokenNll needs the whole forward (no stopAfter)');
+    const normed = nn.rmsNorm(g, h, P('model.norm.weight'), c.rmsNormEps);
+    const upTo = (x: Value, from: number, to: number) => g.op1('Slice', [x, g.ints([from]), g.ints([to]), g.ints([1])]);
+    const lsm = g.op1('LogSoftmax', [linear(upTo(normed, 0, T - 1), head)], { axis: -1 });
+    const targets = g.op1('Unsqueeze', [upTo(tokens, 1, T), g.ints([-1])]);
+    nll = g.op1('Neg', [g.op1('Squeeze', [g.op1('GatherElements', [lsm, targets], { axis: -1 }), g.ints([-1])])]);
+  } else if ((o.logits ?? true) && last === c.numLayers - 1) {
     const normed = nn.rmsNorm(g, h, P('model.norm.weight'), c.rmsNormEps);
     // GatherND with one batch dim picks row b's position headAt[b]: [B, T, d] -> [B, d].
     const hn = o.headAt ? g.op1('GatherND', [normed, g.op1('Unsqueeze', [o.headAt, g.ints([-1])])], { batch_dims: 1 }) : normed;
-    logits = linear(hn, c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+    logits = linear(hn, head);
   }
-  return { logits, taps, residual: h };
+  return { logits, nll, taps, residual: h };
 }
 
 /** The symbolic batch dimension used by inference graphs. */

@@ -3,9 +3,10 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runRng, writeJsonAtomic } from '@saetrace/engine';
+import { Graph, runRng, writeJsonAtomic, type Value } from '@saetrace/engine';
 import { loadTokenizer } from '../tokenizer/index.ts';
-import { documentPerplexity } from '../zoo/eval.ts';
+import { documentPerplexity, rowNll } from '../zoo/eval.ts';
+import { BATCH, llamaForward } from './forward.ts';
 import { parseLlamaConfig, toHfConfig } from './config.ts';
 import { LlamaModel, loadTapModel } from './model.ts';
 import { llamaParamShapes } from './params.ts';
@@ -330,6 +331,73 @@ test('generateBatch and logitsAt reject bad input with a RangeError naming the a
   await rejects(m.logitsAt(tokens, 2, 4, [1, 4], 0, null), /positions\[1\] = 4 is not in \[0, 4\)/);
   await rejects(m.logitsAt(tokens, 2, 4, [1, 2], 0, new Float32Array(5)), /delta has 5 values, expected batch\*seqLen\*d = 128/);
   await rejects(m.logitsAt(tokens, 2, 4, [1, 2], 3, new Float32Array(128)), /layer 3 is not in \[0, 3\)/);
+  await m.release();
+});
+
+/** Next-token NLL of every position but the last, the JS way: full logits, then rowNll per position. */
+async function referenceNll(m: LlamaModel, tokens: Int32Array, B: number, T: number, layer: number, delta: Float32Array | null): Promise<Float64Array> {
+  const logits = await m.logitsWithDelta(tokens, B, T, layer, delta);
+  const V = m.vocabSize;
+  const out = new Float64Array(B * (T - 1));
+  for (let b = 0; b < B; b++) for (let t = 0; t < T - 1; t++) out[b * (T - 1) + t] = rowNll(logits, (b * T + t) * V, V, tokens[b * T + t + 1]!);
+  return out;
+}
+
+const maxRelNll = (got: Float32Array, want: Float64Array) => {
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / Math.abs(want[i]!));
+  return got.length === want.length ? worst : Infinity;
+};
+
+test('nllWithDelta equals rowNll over the full logits, with and without an injection, untied and tied heads', async () => {
+  for (const tie of [false, true]) {
+    const c = parseLlamaConfig({ ...toHfConfig(randomConfig), tie_word_embeddings: tie });
+    const m = new LlamaModel(c, initLlamaWeights(c, runRng(`nll-${tie}`), 0.5), null, 'nll', { threads: 1 });
+    const B = 3, T = 9;
+    const tokens = Int32Array.from({ length: B * T }, (_, i) => (i % T === 0 ? 1 : (i * 13 + 5) % c.vocabSize));
+    const plain = await m.nllWithDelta(tokens, B, T, 0, null);
+    assert.is(plain.length, B * (T - 1));
+    const ref = await referenceNll(m, tokens, B, T, 0, null);
+    assert.ok(maxRelNll(plain, ref) < 1e-5, `tie ${tie}, plain: ${maxRelNll(plain, ref)}`);
+    assert.ok(plain.every((x) => x > 0 && Number.isFinite(x)));
+    const delta = Float32Array.from({ length: B * T * c.hiddenSize }, (_, i) => Math.sin(i * 0.37) * 0.8);
+    for (const layer of [0, 2]) {
+      const injected = await m.nllWithDelta(tokens, B, T, layer, delta);
+      const want = await referenceNll(m, tokens, B, T, layer, delta);
+      assert.ok(maxRelNll(injected, want) < 1e-5, `tie ${tie}, layer ${layer}: ${maxRelNll(injected, want)}`);
+      // The injection reaches the NLL (it is not the baseline graph under another key).
+      assert.ok(maxRelNll(injected, ref) > 1e-3, `layer ${layer} changed nothing`);
+    }
+    // A zero delta is the baseline; one row alone gives that row's entries of the batch.
+    assert.ok(maxRelNll(await m.nllWithDelta(tokens, B, T, 1, new Float32Array(delta.length)), ref) < 1e-6);
+    const row1 = await m.nllWithDelta(tokens.slice(T, 2 * T), 1, T, 0, null);
+    assert.ok(maxRelNll(row1, ref.slice(T - 1, 2 * (T - 1))) < 1e-5);
+    await m.release();
+  }
+});
+
+test('nllWithDelta rejects bad input with a RangeError naming the argument', async () => {
+  const m = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('nll-bad'), 0.5), null, 'nll-bad', { threads: 1 });
+  const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
+  const tokens = Int32Array.from({ length: 8 }, (_, i) => i + 1);
+  const d = randomConfig.hiddenSize;
+  await rejects(m.nllWithDelta(tokens, 2, 5, 0, null), /tokens has 8 ids, expected batch\*seqLen = 2\*5 = 10/);
+  await rejects(m.nllWithDelta(tokens.subarray(1), 2, 4, 0, null), /tokens has 7 ids/);
+  await rejects(m.nllWithDelta(tokens, 2, 4, 0, new Float32Array(5)), /delta has 5 values, expected batch\*seqLen\*d = 128/);
+  await rejects(m.nllWithDelta(tokens, 2, 4, 3, new Float32Array(8 * d)), /layer 3 is not in \[0, 3\)/);
+  await rejects(m.nllWithDelta(tokens, 2, 4, -1, null), /layer -1 is not in \[0, 3\)/);
+  await rejects(m.nllWithDelta(tokens, 2, 4, 0.5, null), /layer 0\.5 is not in/);
+  await rejects(m.nllWithDelta(tokens, 8, 1, 0, null), /seqLen must be an integer >= 2/);
+  await rejects(m.nllWithDelta(tokens, 0, 4, 0, null), /batch must be a positive integer, got 0/);
+  await rejects(m.nllWithDelta(Int32Array.from([1, 2, 30, 4]), 1, 4, 0, null), /token id 30 outside the vocabulary/);
+  // The forward option on its own: exclusive with headAt, needs tokens and the whole model.
+  const g = new Graph('nll-opts');
+  const p: Record<string, Value> = {};
+  for (const [name, shape] of llamaParamShapes(randomConfig)) p[name] = g.input(name, 'float32', shape);
+  const tok = g.input('tokens', 'int64', [BATCH, 4]);
+  assert.throws(() => llamaForward(g, randomConfig, p, tok, { seqLen: 4, nextTokenNll: true, headAt: g.input('at', 'int64', [BATCH]) }), /nextTokenNll and headAt are exclusive/);
+  assert.throws(() => llamaForward(g, randomConfig, p, null, { seqLen: 4, nextTokenNll: true, resume: { after: 0, residual: g.input('r', 'float32', [BATCH, 4, randomConfig.hiddenSize]) } }), /nextTokenNll needs the tokens/);
+  assert.throws(() => llamaForward(g, randomConfig, p, tok, { seqLen: 4, nextTokenNll: true, stopAfter: 1 }), /needs the whole forward/);
   await m.release();
 });
 
