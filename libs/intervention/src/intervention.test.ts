@@ -2,10 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { injectionDelta, windowInjectionDelta } from './delta.ts';
 import { drawMasks, type FeatureClass } from './masks.ts';
-import { nll, perplexity, type EvalWindows } from './perplexity.ts';
+import { nll, perplexity, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
 import { meanStd } from './summary.ts';
 import { interventionRows, languageName } from './table.ts';
-import { ToyModel, ToySae } from './testing.ts';
+import { runRng } from '@saetrace/engine';
+import { initLlamaWeights, LlamaModel, parseLlamaConfig } from '@saetrace/lm';
+import { perplexityFromLogits, ToyModel, ToySae } from './testing.ts';
 
 const V = 12, D = 6, L = 4, T = 5;
 const windows: EvalWindows = {
@@ -109,6 +111,70 @@ test('intervention rows: baseline plus one row per class, mean and spread over d
   assert.is(languageName('xx'), 'xx');
   assert.equal(meanStd([1, 3]), { mean: 2, std: Math.SQRT2, n: 2 });
   assert.ok(Number.isNaN(meanStd([]).mean));
+});
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+/** The largest relative difference over the per-language and overall perplexities (token counts must agree). */
+function perplexityRel(got: PerplexityResult, want: PerplexityResult, what: string): number {
+  assert.equal(got.tokens, want.tokens, `${what}: tokens`);
+  assert.is(got.perLang.length, want.perLang.length);
+  return Math.max(rel(got.overall, want.overall), ...want.perLang.map((p, i) => rel(got.perLang[i]!, p)));
+}
+
+test('perplexity from in-graph NLL matches the full-logits way on a tiny Llama, baseline and injected, any batch', async () => {
+  const c = parseLlamaConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 40, max_position_embeddings: 16 });
+  const mid = new LlamaModel(c, initLlamaWeights(c, runRng('ppl-mid'), 0.5), null, 'mid', { threads: 1 });
+  const full = new LlamaModel(c, initLlamaWeights(c, runRng('ppl-full'), 0.5), null, 'full', { threads: 1 });
+  const sae = new ToySae(c.hiddenSize, 24, 4, 'ppl-sae');
+  const S = 10, count = 7;
+  const w: EvalWindows = {
+    tokens: Int32Array.from({ length: count * S }, (_, i) => (i % S === 0 ? 1 : 2 + ((i * 17 + (i >> 3)) % (c.vocabSize - 2)))),
+    count, seqLen: S, langs: Uint8Array.from([0, 1, 1, 0, 1, 0, 0]),
+  };
+  const mask = new Set([0, 3, 5, 8, 11, 13, 17, 20]);
+  const injections: [string, Injection | null][] = [
+    ['baseline', null],
+    ['layer 1, alpha 0.5', { full, sae, layer: 1, mask, alpha: 0.5 }],
+    ['layer 2, bias, no rescale', { full, sae, layer: 2, mask, alpha: 2, variant: { includeBias: true, rescale: false } }],
+  ];
+  let base: PerplexityResult | null = null;
+  for (const [what, inj] of injections) {
+    for (const batch of [3, 8]) {
+      const want = await perplexityFromLogits(mid, w, 2, inj, batch);
+      const got = await perplexity(mid, w, 2, inj, batch);
+      const r = perplexityRel(got, want, `${what}, batch ${batch}`);
+      assert.ok(r < 1e-6, `${what}, batch ${batch}: ${JSON.stringify(got)} vs ${JSON.stringify(want)} (rel ${r})`);
+      assert.equal(got.tokens, [4 * (S - 1), 3 * (S - 1)]);
+      if (!inj) base = got;
+      else assert.ok(rel(got.overall, base!.overall) > 1e-4, `${what} changed nothing`);
+    }
+  }
+  // The comparison has teeth: a different mid model is far outside the tolerance.
+  const other = new LlamaModel(c, initLlamaWeights(c, runRng('ppl-other'), 0.5), null, 'other', { threads: 1 });
+  const far = await perplexity(other, w, 2, null);
+  assert.ok(perplexityRel(far, base!, 'other model') > 1e-2);
+  // One-token windows have no targets: NaN perplexity and no forward, as before.
+  const bosOnly = await perplexity(mid, { tokens: Int32Array.from([1, 1]), count: 2, seqLen: 1, langs: Uint8Array.from([0, 1]) }, 2, null);
+  assert.equal(bosOnly.tokens, [0, 0]);
+  assert.ok(Number.isNaN(bosOnly.overall));
+  for (const m of [mid, full, other]) await m.release();
+});
+
+test('nllWithDelta of the toy model is rowNll of its logits and rejects bad input by argument; perplexity checks the count', async () => {
+  const mid = new ToyModel(V, D, L, 'mid');
+  const toks = windows.tokens.subarray(0, 2 * T);
+  const out = await mid.nllWithDelta(toks, 2, T, 1, null);
+  const logits = await mid.logitsWithDelta(toks, 2, T, 1, null);
+  assert.is(out.length, 2 * (T - 1));
+  assert.ok(Math.abs(out[T]! - nll(logits, (T + 1) * V, V, toks[T + 2]!)) < 1e-5);
+  const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
+  await rejects(mid.nllWithDelta(toks, 3, T, 1, null), /tokens has 10 ids, expected batch\*seqLen = 15/);
+  await rejects(mid.nllWithDelta(toks, 2, T, 1, new Float32Array(4)), /delta has 4 values/);
+  await rejects(mid.nllWithDelta(toks, 2, T, L, null), /layer 4 is not in \[0, 4\)/);
+  await rejects(mid.nllWithDelta(toks, 10, 1, 0, null), /seqLen must be an integer >= 2/);
+  // A model that returns the wrong number of NLLs is caught, not silently mis-summed.
+  const short: ToyModel = Object.assign(Object.create(mid) as ToyModel, { nllWithDelta: async () => new Float32Array(3) });
+  await perplexity(short, windows, 2, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /returned 3 NLLs for 6 windows of 5 \(expected 24\)/));
 });
 
 test.run();

@@ -34,16 +34,21 @@ export const nll = rowNll;
  * Token-weighted perplexity of `mid` on the windows, per language and overall, with the injection of
  * Eq. 7 at one block when `injection` is given. BOS is never a target: position t predicts token t+1.
  * With no injection (or alpha 0, or an empty mask) nothing is added, so the baseline is reproduced exactly.
+ * The model returns each position's NLL (`nllWithDelta`, computed in its graph), not V logits per position.
  */
 export async function perplexity(mid: InjectableModel, windows: EvalWindows, numLangs: number, injection: Injection | null, batch = 8): Promise<PerplexityResult> {
   const { seqLen: T, count } = windows;
   if (windows.tokens.length !== count * T) throw new RangeError(`perplexity: ${windows.tokens.length} tokens for ${count} windows of ${T}`);
   if (injection && (injection.layer < 0 || injection.layer >= mid.numLayers)) throw new RangeError(`perplexity: layer ${injection.layer} is not a block of the model (0..${mid.numLayers - 1})`);
+  for (let w = 0; w < count; w++) {
+    const lang = windows.langs[w] as number;
+    if (lang >= numLangs) throw new RangeError(`perplexity: window ${w} has language index ${lang} of ${numLangs}`);
+  }
   const sum = new Float64Array(numLangs);
   const n = new Float64Array(numLangs);
-  const V = mid.vocabSize;
   const active = injection && injection.alpha !== 0 && (injection.mask.size > 0 || (injection.variant ?? DEFAULT_VARIANT).includeBias);
-  for (let start = 0; start < count; start += batch) {
+  // A window of one token (BOS alone) has no target, so it needs no forward.
+  for (let start = 0; T >= 2 && start < count; start += batch) {
     const b = Math.min(batch, count - start);
     const toks = windows.tokens.subarray(start * T, (start + b) * T);
     let delta: Float32Array | null = null;
@@ -52,14 +57,13 @@ export async function perplexity(mid: InjectableModel, windows: EvalWindows, num
       if (!h) throw new Error(`perplexity: the full model returned no tap for layer ${injection.layer}`);
       delta = await injectionDelta(h, b * T, injection.sae, injection.mask, injection.alpha, injection.variant);
     }
-    const logits = await mid.logitsWithDelta(toks, b, T, injection?.layer ?? 0, delta);
+    const nlls = await mid.nllWithDelta(toks, b, T, injection?.layer ?? 0, delta);
+    if (nlls.length !== b * (T - 1)) throw new Error(`perplexity: the model returned ${nlls.length} NLLs for ${b} windows of ${T} (expected ${b * (T - 1)})`);
     for (let w = 0; w < b; w++) {
       const lang = windows.langs[start + w] as number;
-      if (lang >= numLangs) throw new RangeError(`perplexity: window ${start + w} has language index ${lang} of ${numLangs}`);
-      for (let t = 0; t < T - 1; t++) {
-        sum[lang] = (sum[lang] as number) + nll(logits, ((w * T) + t) * V, V, toks[w * T + t + 1] as number);
-        n[lang] = (n[lang] as number) + 1;
-      }
+      // Summed in float64 in position order, as the per-position log-sum-exp was.
+      for (let t = 0; t < T - 1; t++) sum[lang] = (sum[lang] as number) + (nlls[w * (T - 1) + t] as number);
+      n[lang] = (n[lang] as number) + (T - 1);
     }
   }
   const totalN = n.reduce((a, b) => a + b, 0);

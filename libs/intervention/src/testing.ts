@@ -1,6 +1,10 @@
 // Small deterministic stand-ins for a language model and an SAE, for the intervention's tests.
 import { runRng } from '@saetrace/engine';
+import { rowNll } from '@saetrace/lm';
+import { injectionDelta } from './delta.ts';
+import type { EvalWindows, Injection, PerplexityResult } from './perplexity.ts';
 import type { InjectableModel, SaeCodec, TopKCodes } from './types.ts';
+import { DEFAULT_VARIANT } from './types.ts';
 
 /**
  * A toy residual model: block l's output is (l + 1) * E[token] + 0.1 * position; logits are the last
@@ -41,6 +45,19 @@ export class ToyModel implements InjectableModel {
     }
     return out;
   }
+
+  /** rowNll over this model's own logits; checks its arguments as LlamaModel.nllWithDelta does. */
+  async nllWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array> {
+    if (!Number.isInteger(seqLen) || seqLen < 2) throw new RangeError(`ToyModel.nllWithDelta: seqLen must be an integer >= 2, got ${seqLen}`);
+    if (tokens.length !== batch * seqLen) throw new RangeError(`ToyModel.nllWithDelta: tokens has ${tokens.length} ids, expected batch*seqLen = ${batch * seqLen}`);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new RangeError(`ToyModel.nllWithDelta: layer ${layer} is not in [0, ${this.numLayers})`);
+    if (delta && delta.length !== batch * seqLen * this.dModel) throw new RangeError(`ToyModel.nllWithDelta: delta has ${delta.length} values, expected ${batch * seqLen * this.dModel}`);
+    const logits = await this.logitsWithDelta(tokens, batch, seqLen, layer, delta);
+    const V = this.vocabSize;
+    const out = new Float32Array(batch * (seqLen - 1));
+    for (let b = 0; b < batch; b++) for (let t = 0; t + 1 < seqLen; t++) out[b * (seqLen - 1) + t] = rowNll(logits, (b * seqLen + t) * V, V, tokens[b * seqLen + t + 1] as number);
+    return out;
+  }
 }
 
 /** A dense-in-JS TopK SAE with random weights (W_dec rows = W_enc columns, unit norm). */
@@ -76,4 +93,40 @@ export class ToySae implements SaeCodec {
     }
     return { rows, k, values, indices };
   }
+}
+
+/**
+ * perplexity() as it was before the model returned NLLs: full logits [batch*seqLen*V] back in JS, and
+ * rowNll's float64 log-sum-exp per position. The oracle for tests and the "before" of the benchmark.
+ */
+export async function perplexityFromLogits(mid: InjectableModel, windows: EvalWindows, numLangs: number, injection: Injection | null, batch = 8): Promise<PerplexityResult> {
+  const { seqLen: T, count } = windows;
+  const sum = new Float64Array(numLangs);
+  const n = new Float64Array(numLangs);
+  const V = mid.vocabSize;
+  const active = injection && injection.alpha !== 0 && (injection.mask.size > 0 || (injection.variant ?? DEFAULT_VARIANT).includeBias);
+  for (let start = 0; start < count; start += batch) {
+    const b = Math.min(batch, count - start);
+    const toks = windows.tokens.subarray(start * T, (start + b) * T);
+    let delta: Float32Array | null = null;
+    if (active && injection) {
+      const h = (await injection.full.tap(toks, b, T, [injection.layer])).get(injection.layer) as Float32Array;
+      delta = await injectionDelta(h, b * T, injection.sae, injection.mask, injection.alpha, injection.variant);
+    }
+    const logits = await mid.logitsWithDelta(toks, b, T, injection?.layer ?? 0, delta);
+    for (let w = 0; w < b; w++) {
+      const lang = windows.langs[start + w] as number;
+      for (let t = 0; t < T - 1; t++) {
+        sum[lang] = (sum[lang] as number) + rowNll(logits, ((w * T) + t) * V, V, toks[w * T + t + 1] as number);
+        n[lang] = (n[lang] as number) + 1;
+      }
+    }
+  }
+  const totalN = n.reduce((a, b) => a + b, 0);
+  const totalS = sum.reduce((a, b) => a + b, 0);
+  return {
+    perLang: Array.from(sum, (s, i) => ((n[i] as number) > 0 ? Math.exp(s / (n[i] as number)) : NaN)),
+    overall: totalN > 0 ? Math.exp(totalS / totalN) : NaN,
+    tokens: Array.from(n),
+  };
 }

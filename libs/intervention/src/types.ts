@@ -1,6 +1,6 @@
 /**
- * What the intervention needs of a language model: residual taps, and logits with an additive input at one
- * block's output. libs/lm's Llama model provides both; tests use small fakes.
+ * What the intervention needs of a language model: residual taps, and logits or next-token NLL with an
+ * additive input at one block's output. libs/lm's Llama model provides all three; tests use small fakes.
  */
 export interface InjectableModel {
   readonly dModel: number;
@@ -11,6 +11,13 @@ export interface InjectableModel {
   tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>>;
   /** Logits float32 [batch*seqLen*vocab], with `delta` [batch*seqLen*dModel] added to block `layer`'s output (null: none). */
   logitsWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array>;
+  /**
+   * Next-token NLL float32 [batch*(seqLen-1)] (nats; entry b*(seqLen-1)+t scores token t+1 of row b; the
+   * last position has none) under the same inputs as `logitsWithDelta`: what perplexity reads, without
+   * shipping V logits per position. RangeError on a token count other than batch*seqLen, a delta of the
+   * wrong length, a layer outside the model, or seqLen < 2.
+   */
+  nllWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array>;
 }
 
 /** Top-k codes of rows, as the SAE's encoder returns them. */
