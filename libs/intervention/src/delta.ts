@@ -1,16 +1,21 @@
-import type { InjectionVariant, SaeCodec } from './types.ts';
+import type { InjectionVariant, SaeCodec, TopKCodes } from './types.ts';
 import { DEFAULT_VARIANT } from './types.ts';
 
 /**
- * Eq. 7's added term for every row: alpha * D_m(E(h_full)). Each row is normalised to unit length before
- * the encoder (as in SAE training); only features in `mask` are decoded; the result is scaled back by
- * |h_full| and b_dec is left out unless the variant says otherwise. An empty mask or alpha = 0 gives zeros.
+ * The half of Eq. 7 that depends on neither the mask nor alpha: each row's |h_full| and the SAE's top-k
+ * codes of h_full / |h_full|. Computed once per rows, it can be decoded under any number of masks.
  */
-export async function injectionDelta(hFull: Float32Array, rows: number, sae: SaeCodec, mask: ReadonlySet<number>, alpha: number, variant: InjectionVariant = DEFAULT_VARIANT): Promise<Float32Array> {
+export interface EncodedRows {
+  readonly rows: number;
+  /** |h_full| per row (float32, as the rescale has always read it). */
+  readonly norms: Float32Array;
+  readonly codes: TopKCodes;
+}
+
+/** Encode step of injectionDelta: normalise each row to unit length (as in SAE training), then the SAE encoder. */
+export async function encodeRows(hFull: Float32Array, rows: number, sae: SaeCodec): Promise<EncodedRows> {
   const d = sae.d;
-  if (hFull.length !== rows * d) throw new RangeError(`injectionDelta: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
-  const delta = new Float32Array(rows * d);
-  if (alpha === 0 || (mask.size === 0 && !variant.includeBias)) return delta;
+  if (hFull.length !== rows * d) throw new RangeError(`encodeRows: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
   const norms = new Float32Array(rows);
   const x = new Float32Array(rows * d);
   for (let r = 0; r < rows; r++) {
@@ -22,6 +27,23 @@ export async function injectionDelta(hFull: Float32Array, rows: number, sae: Sae
     for (let i = 0; i < d; i++) x[r * d + i] = (hFull[r * d + i] as number) * inv;
   }
   const codes = await sae.encode(x, rows);
+  if (codes.rows !== rows || codes.values.length !== rows * codes.k || codes.indices.length !== rows * codes.k) {
+    throw new Error(`encodeRows: the SAE returned codes for ${codes.rows} rows (${codes.values.length} values) for ${rows} rows of k ${codes.k}`);
+  }
+  return { rows, norms, codes };
+}
+
+/**
+ * Decode step of injectionDelta: only features in `mask` are decoded, b_dec is added only when the
+ * variant says so, the result is scaled back by |h_full| (variant.rescale) and by alpha. An empty mask
+ * (without b_dec) or alpha = 0 gives zeros.
+ */
+export function decodeDelta(enc: EncodedRows, sae: SaeCodec, mask: ReadonlySet<number>, alpha: number, variant: InjectionVariant = DEFAULT_VARIANT): Float32Array {
+  const d = sae.d;
+  const { rows, norms, codes } = enc;
+  if (norms.length !== rows) throw new RangeError(`decodeDelta: enc has ${norms.length} norms for ${rows} rows`);
+  const delta = new Float32Array(rows * d);
+  if (alpha === 0 || (mask.size === 0 && !variant.includeBias)) return delta;
   const rowCache = new Map<number, Float32Array>();
   for (let r = 0; r < rows; r++) {
     const out = delta.subarray(r * d, (r + 1) * d);
@@ -38,6 +60,17 @@ export async function injectionDelta(hFull: Float32Array, rows: number, sae: Sae
     for (let i = 0; i < d; i++) out[i] = (out[i] as number) * s;
   }
   return delta;
+}
+
+/**
+ * Eq. 7's added term for every row: alpha * D_m(E(h_full)), i.e. decodeDelta(encodeRows(h_full)). When
+ * the result is zeros anyway (alpha 0, or an empty mask without b_dec) the encoder is not run.
+ */
+export async function injectionDelta(hFull: Float32Array, rows: number, sae: SaeCodec, mask: ReadonlySet<number>, alpha: number, variant: InjectionVariant = DEFAULT_VARIANT): Promise<Float32Array> {
+  const d = sae.d;
+  if (hFull.length !== rows * d) throw new RangeError(`injectionDelta: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
+  if (alpha === 0 || (mask.size === 0 && !variant.includeBias)) return new Float32Array(rows * d);
+  return decodeDelta(await encodeRows(hFull, rows, sae), sae, mask, alpha, variant);
 }
 
 /**

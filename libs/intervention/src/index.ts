@@ -1,7 +1,7 @@
 export type { InjectableModel, SaeCodec, TopKCodes, InjectionVariant } from './types.ts';
 export { DEFAULT_VARIANT } from './types.ts';
-export { injectionDelta, windowInjectionDelta } from './delta.ts';
+export { decodeDelta, encodeRows, injectionDelta, windowInjectionDelta, type EncodedRows } from './delta.ts';
 export { drawMasks, type FeatureClass, type FeatureMask } from './masks.ts';
-export { perplexity, nll, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
+export { encodeWindows, perplexity, nll, type EvalWindows, type Injection, type PerplexityResult, type WindowCodes } from './perplexity.ts';
 export { meanStd } from './summary.ts';
 export { interventionRows, languageName, type InterventionRow, type InterventionSetting, type Stat, type TranslationScorer } from './table.ts';

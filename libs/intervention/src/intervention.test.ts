@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { injectionDelta, windowInjectionDelta } from './delta.ts';
+import { decodeDelta, encodeRows, injectionDelta, windowInjectionDelta } from './delta.ts';
 import { drawMasks, type FeatureClass } from './masks.ts';
-import { nll, perplexity, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
+import { encodeWindows, nll, perplexity, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
 import { meanStd } from './summary.ts';
 import { interventionRows, languageName } from './table.ts';
 import { runRng } from '@saetrace/engine';
@@ -175,6 +175,119 @@ test('nllWithDelta of the toy model is rowNll of its logits and rejects bad inpu
   // A model that returns the wrong number of NLLs is caught, not silently mis-summed.
   const short: ToyModel = Object.assign(Object.create(mid) as ToyModel, { nllWithDelta: async () => new Float32Array(3) });
   await perplexity(short, windows, 2, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /returned 3 NLLs for 6 windows of 5 \(expected 24\)/));
+});
+
+test('injectionDelta is decodeDelta(encodeRows): same bits for any mask, alpha and variant, one encode for all', async () => {
+  const sae = new ToySae(D, 16, 4, 's');
+  const rows = 7;
+  const h = Float32Array.from({ length: rows * D }, (_, i) => Math.cos(i * 1.3) * (1 + (i % 3)));
+  h.fill(0, 2 * D, 3 * D); // a zero row: norm 0, codes of the zero vector
+  const enc = await encodeRows(h, rows, sae);
+  assert.is(enc.rows, rows);
+  assert.is(enc.norms[2], 0);
+  const masks = [new Set([0, 1, 2, 3, 4, 5, 6, 7]), new Set([3, 9, 15]), new Set<number>(), new Set(Array.from({ length: 16 }, (_, i) => i))];
+  for (const mask of masks) for (const alpha of [0, 0.05, -0.7, 2]) for (const variant of [undefined, { includeBias: true, rescale: false }, { includeBias: true, rescale: true }]) {
+    const want = await injectionDelta(h, rows, sae, mask, alpha, variant);
+    const got = decodeDelta(enc, sae, mask, alpha, variant);
+    assert.equal(Array.from(got), Array.from(want), `mask ${[...mask]}, alpha ${alpha}, ${JSON.stringify(variant)}`);
+  }
+  assert.ok(decodeDelta(enc, sae, masks[0]!, 0.5).some((x) => x !== 0));
+  await encodeRows(h.subarray(1), rows, sae).then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, /encodeRows: hFull has 41 values, expected rows\*d = 42/); });
+  assert.throws(() => decodeDelta({ ...enc, rows: 6 }, sae, masks[0]!, 1), (e: Error) => e instanceof RangeError && /decodeDelta: enc has 7 norms for 6 rows/.test(e.message));
+});
+
+test('perplexity with codes from encodeWindows gives the same numbers as without, on a tiny Llama, and taps the full model once', async () => {
+  const c = parseLlamaConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 40, max_position_embeddings: 16 });
+  const mid = new LlamaModel(c, initLlamaWeights(c, runRng('cache-mid'), 0.5), null, 'mid', { threads: 1 });
+  const full = new LlamaModel(c, initLlamaWeights(c, runRng('cache-full'), 0.5), null, 'full', { threads: 1 });
+  const sae = new ToySae(c.hiddenSize, 24, 4, 'cache-sae');
+  const S = 9, count = 7;
+  const w: EvalWindows = {
+    tokens: Int32Array.from({ length: count * S }, (_, i) => (i % S === 0 ? 1 : 2 + ((i * 13 + (i >> 2)) % (c.vocabSize - 2)))),
+    count, seqLen: S, langs: Uint8Array.from([0, 1, 1, 0, 1, 0, 0]),
+  };
+  let taps = 0;
+  const counted = Object.assign(Object.create(full) as LlamaModel, { tap: (...a: Parameters<LlamaModel['tap']>) => { taps++; return full.tap(...a); } });
+  const layer = 1;
+  for (const batch of [3, 8]) {
+    const codes = await encodeWindows(counted, sae, layer, w, batch);
+    assert.is(codes.batches.length, Math.ceil(count / batch));
+    const tapsAfterEncode = taps;
+    const base = await perplexity(mid, w, 2, null, batch);
+    let changed = 0;
+    for (const mask of [new Set([0, 3, 5, 8, 11, 13, 17, 20]), new Set([1, 2]), new Set(Array.from({ length: 24 }, (_, i) => i)), new Set<number>()]) {
+      for (const alpha of [0, 0.05, 0.5, 2]) for (const variant of [undefined, { includeBias: true, rescale: false }]) {
+        const inj: Injection = { full: counted, sae, layer, mask, alpha, variant };
+        const want = await perplexity(mid, w, 2, inj, batch);
+        const before = taps;
+        const got = await perplexity(mid, w, 2, inj, batch, codes);
+        assert.is(taps, before, 'no tap with codes');
+        const what = `batch ${batch}, mask ${[...mask]}, alpha ${alpha}, ${JSON.stringify(variant)}`;
+        assert.is(got.overall, want.overall, what);
+        assert.is(got.perLang[0], want.perLang[0], what);
+        assert.is(got.perLang[1], want.perLang[1], what);
+        assert.equal(got.tokens, want.tokens);
+        if (got.overall !== base.overall) changed++;
+      }
+    }
+    assert.ok(changed > 10, `only ${changed} injections changed the perplexity`);
+    assert.ok(taps > tapsAfterEncode, 'the uncached way taps');
+  }
+  for (const m of [mid, full]) await m.release();
+});
+
+test('codes encoded for other windows, batch size, layer, SAE or full model are rejected with a RangeError naming codes', async () => {
+  const mid = new ToyModel(V, D, L, 'mid');
+  const full = new ToyModel(V, D, L, 'full');
+  const sae = new ToySae(D, 16, 4, 's');
+  const mask = new Set([0, 1, 2, 3, 4, 5]);
+  const inj: Injection = { full, sae, layer: 2, mask, alpha: 0.5 };
+  const codes = await encodeWindows(full, sae, 2, windows, 4);
+  assert.is(full.calls, 2);
+  const ok = await perplexity(mid, windows, 2, inj, 4, codes);
+  assert.is(full.calls, 2);
+  assert.is(ok.overall, (await perplexity(mid, windows, 2, inj, 4)).overall);
+  const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
+  await rejects(perplexity(mid, windows, 2, inj, 8, codes), /perplexity: codes were encoded for batch 4, not batch 8/);
+  await rejects(perplexity(mid, windows, 2, inj, 4, { ...codes, batches: codes.batches.slice(0, 1) }), /perplexity: codes have no batch 1/);
+  const fewer: EvalWindows = { tokens: windows.tokens.subarray(0, 4 * T), count: 4, seqLen: T, langs: windows.langs.subarray(0, 4) };
+  await rejects(perplexity(mid, fewer, 2, inj, 4, codes), /perplexity: codes were encoded for 6 windows of 5, not 4 of 5/);
+  const other: EvalWindows = { ...windows, tokens: windows.tokens.map((t, i) => (i === 7 ? (t === 2 ? 3 : 2) : t)) };
+  assert.not.equal(Array.from(other.tokens), Array.from(windows.tokens));
+  await rejects(perplexity(mid, other, 2, inj, 4, codes), /perplexity: codes were encoded for windows with other tokens/);
+  await rejects(perplexity(mid, windows, 2, { ...inj, layer: 1 }, 4, codes), /perplexity: codes were encoded for layer 2, not injection.layer 1/);
+  await rejects(perplexity(mid, windows, 2, { ...inj, sae: new ToySae(D, 16, 4, 't') }, 4, codes), /perplexity: codes were encoded for another SAE than injection.sae/);
+  await rejects(perplexity(mid, windows, 2, { ...inj, full: new ToyModel(V, D, L, 'full') }, 4, codes), /perplexity: codes were encoded for another full model than injection.full/);
+  // Mutating the windows after encoding is caught too: the codes keep their own copy of the tokens.
+  const mutable: EvalWindows = { ...windows, tokens: windows.tokens.slice() };
+  const mine = await encodeWindows(full, sae, 2, mutable, 4);
+  mutable.tokens[3] = mutable.tokens[3] === 2 ? 3 : 2;
+  await rejects(perplexity(mid, mutable, 2, inj, 4, mine), /windows with other tokens/);
+  await rejects(encodeWindows(full, sae, 4, windows), /encodeWindows: layer 4 is not a block of the model \(0\.\.3\)/);
+  await rejects(encodeWindows(full, sae, 2, windows, 0), /encodeWindows: batch must be a positive integer, got 0/);
+  await rejects(encodeWindows(full, sae, 2, { ...windows, count: 5 }), /encodeWindows: 30 tokens for 5 windows of 5/);
+});
+
+test('interventionRows: the same rows with shared codes as with its own, and one tap pass for all draws', async () => {
+  const mid = new ToyModel(V, D, L, 'mid');
+  const full = new ToyModel(V, D, L, 'full');
+  const sae = new ToySae(D, 16, 4, 's');
+  const classes: FeatureClass[] = Array.from({ length: 16 }, (_, i) => (['first', 'second', 'mixed'] as const)[i % 3]!);
+  const setting = { mid, full, sae, layer: 1, classes, languages: ['en', 'ja'] as const, windows, seed: 3 };
+  const own = await interventionRows(setting, 0.2, 3, 4);
+  assert.is(full.calls, 1, 'one batch of 8 over 6 windows: one tap for 12 interventions');
+  const codes = await encodeWindows(full, sae, 1, windows);
+  const callsBefore = full.calls;
+  for (const alpha of [0.2, 0.1]) {
+    const shared = await interventionRows({ ...setting, codes }, alpha, 3, 4);
+    assert.is(full.calls, callsBefore);
+    if (alpha === 0.2) assert.equal(shared, own);
+    else assert.not.equal(shared[1]!.perplexity.all!.mean, own[1]!.perplexity.all!.mean);
+  }
+  const before = full.calls;
+  await interventionRows(setting, 0, 3, 2);
+  assert.is(full.calls, before, 'alpha 0 adds nothing and encodes nothing');
+  await interventionRows({ ...setting, layer: 2, codes }, 0.2, 3, 1).then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, /codes were encoded for layer 1, not injection.layer 2/); });
 });
 
 test.run();

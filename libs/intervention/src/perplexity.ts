@@ -1,5 +1,5 @@
 import { rowNll } from '@saetrace/lm';
-import { injectionDelta } from './delta.ts';
+import { decodeDelta, encodeRows, injectionDelta, type EncodedRows } from './delta.ts';
 import type { InjectableModel, InjectionVariant, SaeCodec } from './types.ts';
 import { DEFAULT_VARIANT } from './types.ts';
 
@@ -27,6 +27,61 @@ export interface PerplexityResult {
   readonly tokens: readonly number[];
 }
 
+/**
+ * The full model's side of Eq. 7 for every batch of a window set, from encodeWindows: |h_full| and the
+ * SAE codes per batch, which no mask or alpha changes. perplexity() decodes these instead of re-running
+ * the full model's tap and the encoder for every intervention.
+ */
+export interface WindowCodes {
+  readonly full: InjectableModel;
+  readonly sae: SaeCodec;
+  readonly layer: number;
+  readonly batch: number;
+  readonly seqLen: number;
+  /** A copy of the windows' tokens, so codes cannot be applied to other windows unnoticed. */
+  readonly tokens: Int32Array;
+  readonly batches: readonly EncodedRows[];
+}
+
+function checkWindows(fn: string, windows: EvalWindows): void {
+  if (windows.tokens.length !== windows.count * windows.seqLen) throw new RangeError(`${fn}: ${windows.tokens.length} tokens for ${windows.count} windows of ${windows.seqLen}`);
+}
+
+/**
+ * Taps the full model at `layer` and encodes every batch of `windows` (the same batches perplexity()
+ * runs at this `batch`), so that any number of interventions can share it. The tap and encode calls are
+ * those perplexity() makes itself, so the results are bit-identical.
+ */
+export async function encodeWindows(full: InjectableModel, sae: SaeCodec, layer: number, windows: EvalWindows, batch = 8): Promise<WindowCodes> {
+  const { seqLen: T, count } = windows;
+  checkWindows('encodeWindows', windows);
+  if (!Number.isInteger(layer) || layer < 0 || layer >= full.numLayers) throw new RangeError(`encodeWindows: layer ${layer} is not a block of the model (0..${full.numLayers - 1})`);
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`encodeWindows: batch must be a positive integer, got ${batch}`);
+  const batches: EncodedRows[] = [];
+  // As in perplexity(): one-token windows are never forwarded, so they need no codes.
+  for (let start = 0; T >= 2 && start < count; start += batch) {
+    const b = Math.min(batch, count - start);
+    const toks = windows.tokens.subarray(start * T, (start + b) * T);
+    const h = (await full.tap(toks, b, T, [layer])).get(layer);
+    if (!h) throw new Error(`encodeWindows: the full model returned no tap for layer ${layer}`);
+    batches.push(await encodeRows(h, b * T, sae));
+  }
+  return { full, sae, layer, batch, seqLen: T, tokens: windows.tokens.slice(), batches };
+}
+
+/** RangeError naming `codes` unless they were encoded for this injection, these windows and this batch size. */
+function checkCodes(codes: WindowCodes, injection: Injection, windows: EvalWindows, batch: number): void {
+  const why =
+    codes.full !== injection.full ? 'another full model than injection.full'
+    : codes.sae !== injection.sae ? 'another SAE than injection.sae'
+    : codes.layer !== injection.layer ? `layer ${codes.layer}, not injection.layer ${injection.layer}`
+    : codes.batch !== batch ? `batch ${codes.batch}, not batch ${batch}`
+    : codes.seqLen !== windows.seqLen || codes.tokens.length !== windows.tokens.length ? `${codes.tokens.length / codes.seqLen} windows of ${codes.seqLen}, not ${windows.count} of ${windows.seqLen}`
+    : codes.tokens.some((t, i) => t !== windows.tokens[i]) ? 'windows with other tokens'
+    : null;
+  if (why) throw new RangeError(`perplexity: codes were encoded for ${why}`);
+}
+
 /** Negative log-likelihood of `target` under one logits row (the LM library's stable log-sum-exp). */
 export const nll = rowNll;
 
@@ -35,11 +90,14 @@ export const nll = rowNll;
  * Eq. 7 at one block when `injection` is given. BOS is never a target: position t predicts token t+1.
  * With no injection (or alpha 0, or an empty mask) nothing is added, so the baseline is reproduced exactly.
  * The model returns each position's NLL (`nllWithDelta`, computed in its graph), not V logits per position.
+ * `codes` (from encodeWindows on the same windows, full model, SAE, layer and batch) replace the
+ * full model's tap and the encoder per batch; only the masked decode is done here then.
  */
-export async function perplexity(mid: InjectableModel, windows: EvalWindows, numLangs: number, injection: Injection | null, batch = 8): Promise<PerplexityResult> {
+export async function perplexity(mid: InjectableModel, windows: EvalWindows, numLangs: number, injection: Injection | null, batch = 8, codes: WindowCodes | null = null): Promise<PerplexityResult> {
   const { seqLen: T, count } = windows;
-  if (windows.tokens.length !== count * T) throw new RangeError(`perplexity: ${windows.tokens.length} tokens for ${count} windows of ${T}`);
+  checkWindows('perplexity', windows);
   if (injection && (injection.layer < 0 || injection.layer >= mid.numLayers)) throw new RangeError(`perplexity: layer ${injection.layer} is not a block of the model (0..${mid.numLayers - 1})`);
+  if (codes && injection) checkCodes(codes, injection, windows, batch);
   for (let w = 0; w < count; w++) {
     const lang = windows.langs[w] as number;
     if (lang >= numLangs) throw new RangeError(`perplexity: window ${w} has language index ${lang} of ${numLangs}`);
@@ -52,7 +110,11 @@ export async function perplexity(mid: InjectableModel, windows: EvalWindows, num
     const b = Math.min(batch, count - start);
     const toks = windows.tokens.subarray(start * T, (start + b) * T);
     let delta: Float32Array | null = null;
-    if (active && injection) {
+    if (active && injection && codes) {
+      const enc = codes.batches[start / batch];
+      if (!enc) throw new RangeError(`perplexity: codes have no batch ${start / batch}`);
+      delta = decodeDelta(enc, injection.sae, injection.mask, injection.alpha, injection.variant);
+    } else if (active && injection) {
       const h = (await injection.full.tap(toks, b, T, [injection.layer])).get(injection.layer);
       if (!h) throw new Error(`perplexity: the full model returned no tap for layer ${injection.layer}`);
       delta = await injectionDelta(h, b * T, injection.sae, injection.mask, injection.alpha, injection.variant);

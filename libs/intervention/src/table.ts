@@ -1,5 +1,5 @@
 import { drawMasks, type FeatureClass } from './masks.ts';
-import { perplexity, type EvalWindows, type Injection } from './perplexity.ts';
+import { encodeWindows, perplexity, type EvalWindows, type Injection, type WindowCodes } from './perplexity.ts';
 import { meanStd } from './summary.ts';
 import type { InjectableModel, InjectionVariant, SaeCodec } from './types.ts';
 import { DEFAULT_VARIANT } from './types.ts';
@@ -25,6 +25,11 @@ export interface InterventionSetting {
   readonly variant?: InjectionVariant;
   readonly translate?: TranslationScorer;
   readonly seed: number | string;
+  /**
+   * The full model's codes on `windows` (encodeWindows(full, sae, layer, windows)), shared by every
+   * setting over the same windows; encoded once per call of interventionRows when absent.
+   */
+  readonly codes?: WindowCodes;
 }
 
 export interface InterventionRow {
@@ -44,8 +49,11 @@ export function languageName(code: string): string {
   return LANG_NAMES[code] ?? code;
 }
 
-async function evaluate(s: InterventionSetting, injection: Injection | null): Promise<{ ppl: Record<string, number>; tr: Readonly<Record<string, number>> }> {
-  const r = await perplexity(s.mid, s.windows, 2, injection);
+/** perplexity()'s batch here; codes must be encoded at the same one. */
+const BATCH = 8;
+
+async function evaluate(s: InterventionSetting, injection: Injection | null, codes: WindowCodes | null): Promise<{ ppl: Record<string, number>; tr: Readonly<Record<string, number>> }> {
+  const r = await perplexity(s.mid, s.windows, 2, injection, BATCH, codes);
   const ppl = { [s.languages[0]]: r.perLang[0] as number, [s.languages[1]]: r.perLang[1] as number, all: r.overall };
   const tr = s.translate ? await s.translate(injection) : {};
   return { ppl, tr };
@@ -62,7 +70,9 @@ function collect(samples: readonly Readonly<Record<string, number>>[]): Record<s
  */
 export async function interventionRows(s: InterventionSetting, alpha: number, count: number, draws: number): Promise<InterventionRow[]> {
   const variant = s.variant ?? DEFAULT_VARIANT;
-  const base = await evaluate(s, null);
+  const base = await evaluate(s, null, null);
+  // Encoded on first use, so a setting whose injections add nothing (alpha 0, no features) taps nothing.
+  let codes: WindowCodes | null = s.codes ?? null;
   const rows: InterventionRow[] = [{ added: 'none', cls: null, features: 0, available: 0, perplexity: collect([base.ppl]), translation: collect([base.tr]) }];
   const plan: [Exclude<FeatureClass, 'dead'>, string][] = [['first', languageName(s.languages[0])], ['second', languageName(s.languages[1])], ['mixed', 'Bilingual']];
   for (const [cls, added] of plan) {
@@ -70,7 +80,9 @@ export async function interventionRows(s: InterventionSetting, alpha: number, co
     const ppl: Record<string, number>[] = [];
     const tr: Readonly<Record<string, number>>[] = [];
     for (const m of masks) {
-      const e = await evaluate(s, { full: s.full, sae: s.sae, layer: s.layer, mask: new Set(m.features), alpha, variant });
+      const mask = new Set(m.features);
+      if (!codes && alpha !== 0 && (mask.size > 0 || variant.includeBias)) codes = await encodeWindows(s.full, s.sae, s.layer, s.windows, BATCH);
+      const e = await evaluate(s, { full: s.full, sae: s.sae, layer: s.layer, mask, alpha, variant }, codes);
       ppl.push(e.ppl);
       tr.push(e.tr);
     }
