@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readLlamaWeights, readDocuments, readParallel, LlamaModel } from '@saetrace/lm';
-import { interventionRows, windowInjectionDelta, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
+import { encodeWindows, interventionRows, windowInjectionDelta, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
 import { corpusBleu, corpusChrf } from '@saetrace/metrics';
 import { SaeEncoder } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
@@ -93,10 +93,13 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
   };
   const settings: InterventionResult['settings'][number][] = [];
   const t0 = performance.now();
+  // h_full and its SAE codes on the evaluation windows depend on no alpha, n, class or draw: tapped and
+  // encoded once here, decoded per intervention (bit-identical to encoding per intervention).
+  const codes = iv.alphas.some((a) => a !== 0) ? await encodeWindows(full, sae, layer, windows) : undefined;
   for (const alpha of iv.alphas) {
     for (const count of iv.features) {
       const r = await interventionRows({
-        mid, full, sae, layer, classes, languages: [l1, l2], windows, seed: p.seed, translate,
+        mid, full, sae, layer, classes, languages: [l1, l2], windows, seed: p.seed, translate, codes,
         variant: { includeBias: iv.includeBias ?? false, rescale: iv.rescale ?? true },
       }, alpha, count, iv.draws);
       settings.push({ alpha, features: count, rows: r });
