@@ -6,9 +6,7 @@
 // intervention, against encodeWindows once (timed) and decoding per intervention; results must be identical.
 // Usage: node --import tsx libs/intervention/src/perplexity-bench.ts [--threads N] [--windows N] [--reps N] [--part nll|codes|all]
 import { pathToFileURL } from 'node:url';
-import { runRng } from '@saetrace/engine';
-import { FAMILY_PROFILES, initLlamaWeights, LlamaModel, memberConfig } from '@saetrace/lm';
-import { SaeEncoder } from '@saetrace/sae';
+import { largestMemberSetup } from './bench-setup.ts';
 import { encodeWindows, perplexity, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
 import { perplexityFromLogits } from './testing.ts';
 
@@ -21,18 +19,8 @@ async function main(): Promise<void> {
   const count = arg('windows', 24);
   const reps = arg('reps', 3);
   const T = 64; // the intervention's evaluation windows
-  const profile = FAMILY_PROFILES.default;
-  const member = profile.members.at(-1);
-  if (!member) throw new Error('the default family has no members');
-  const c = memberConfig(profile, member, profile.vocabSize);
-  const mid = new LlamaModel(c, initLlamaWeights(c, runRng(0).stream('mid')), null, 'mid', { threads });
-  const full = new LlamaModel(c, initLlamaWeights(c, runRng(0).stream('full')), null, 'full', { threads });
-  const layer = Math.floor(c.numLayers / 2);
-  const d = c.hiddenSize;
-  const n = 1536; const k = 16; // the Table 4 default SAE
-  const srng = runRng(0).stream('sae');
-  const sae = await SaeEncoder.create({ W_enc: srng.normalArray(n * d, 1 / Math.sqrt(d)), b_enc: new Float32Array(n), b_dec: new Float32Array(d), W_dec: srng.normalArray(n * d, 1 / Math.sqrt(d)) }, d, n, k, { threads });
-  const injection: Injection = { full, sae, layer, mask: new Set(Array.from({ length: 250 }, (_, i) => (i * 7) % n)), alpha: 0.2 };
+  const { config: c, mid, full, layer, n, sae, mask } = await largestMemberSetup(threads);
+  const injection: Injection = { full, sae, layer, mask, alpha: 0.2 };
   // BOS, then ids spread over the vocabulary; languages alternate.
   const windows: EvalWindows = {
     tokens: Int32Array.from({ length: count * T }, (_, i) => (i % T === 0 ? 1 : 3 + ((i * 104729 + 7919) % (c.vocabSize - 3)))),
@@ -50,7 +38,7 @@ async function main(): Promise<void> {
   const part = partIndex >= 0 ? process.argv[partIndex + 1] : 'all';
   if (part !== 'nll' && part !== 'codes' && part !== 'all') throw new RangeError(`--part must be nll, codes or all, got ${part}`);
 
-  console.log(`${member.size}: d ${d}, ${c.numLayers} blocks, ${c.numHeads}/${c.numKvHeads} heads, ffn ${c.intermediateSize}, V ${c.vocabSize}; ${count} windows x ${T} tokens, batch 8, threads ${threads}, median of ${reps}`);
+  console.log(`largest default size: d ${c.hiddenSize}, ${c.numLayers} blocks, ${c.numHeads}/${c.numKvHeads} heads, ffn ${c.intermediateSize}, V ${c.vocabSize}; ${count} windows x ${T} tokens, batch 8, threads ${threads}, median of ${reps}`);
   for (const inj of part === 'codes' ? [] : [null, injection]) {
     const label = inj ? 'injected' : 'plain   ';
     const times: Record<string, number> = {};

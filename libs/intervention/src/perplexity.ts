@@ -128,6 +128,11 @@ export async function perplexity(mid: InjectableModel, windows: EvalWindows, num
       n[lang] = (n[lang] as number) + (T - 1);
     }
   }
+  return perplexityFromSums(sum, n);
+}
+
+/** Token-weighted perplexities from per-language NLL sums and token counts (NaN where a language has none). */
+export function perplexityFromSums(sum: Float64Array, n: Float64Array): PerplexityResult {
   const totalN = n.reduce((a, b) => a + b, 0);
   const totalS = sum.reduce((a, b) => a + b, 0);
   return {

@@ -2,7 +2,7 @@
 import { runRng } from '@saetrace/engine';
 import { rowNll } from '@saetrace/lm';
 import { injectionDelta } from './delta.ts';
-import type { EvalWindows, Injection, PerplexityResult } from './perplexity.ts';
+import { perplexityFromSums, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
 import type { InjectableModel, SaeCodec, TopKCodes } from './types.ts';
 import { DEFAULT_VARIANT } from './types.ts';
 
@@ -122,11 +122,5 @@ export async function perplexityFromLogits(mid: InjectableModel, windows: EvalWi
       }
     }
   }
-  const totalN = n.reduce((a, b) => a + b, 0);
-  const totalS = sum.reduce((a, b) => a + b, 0);
-  return {
-    perLang: Array.from(sum, (s, i) => ((n[i] as number) > 0 ? Math.exp(s / (n[i] as number)) : NaN)),
-    overall: totalN > 0 ? Math.exp(totalS / totalN) : NaN,
-    tokens: Array.from(n),
-  };
+  return perplexityFromSums(sum, n);
 }

@@ -3,10 +3,7 @@
 // prompt at a time with the head at one position, and all prompts in one batch; plain and with Eq. 7's
 // injection (full-model tap and SAE delta per step). Checks that every variant gives the same token ids.
 // Usage: node --import tsx tools/harness/src/generation-bench.ts [--threads N] [--prompts N] [--tokens N]
-import { runRng } from '@saetrace/engine';
-import { FAMILY_PROFILES, initLlamaWeights, LlamaModel, memberConfig } from '@saetrace/lm';
-import { injectionDelta, windowInjectionDelta } from '@saetrace/intervention';
-import { SaeEncoder } from '@saetrace/sae';
+import { injectionDelta, largestMemberSetup, windowInjectionDelta } from '@saetrace/intervention';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -16,18 +13,7 @@ const threads = arg('threads', 2);
 const count = arg('prompts', 8);
 const maxNew = arg('tokens', 24);
 const W = 128; // translate's window
-const profile = FAMILY_PROFILES.default;
-const member = profile.members.at(-1);
-if (!member) throw new Error('the default family has no members');
-const c = memberConfig(profile, member, profile.vocabSize);
-const mid = new LlamaModel(c, initLlamaWeights(c, runRng(0).stream('mid')), null, 'mid', { threads });
-const full = new LlamaModel(c, initLlamaWeights(c, runRng(0).stream('full')), null, 'full', { threads });
-const layer = Math.floor(c.numLayers / 2);
-const d = c.hiddenSize;
-const n = 1536; const k = 16; // the Table 4 default SAE
-const srng = runRng(0).stream('sae');
-const sae = await SaeEncoder.create({ W_enc: srng.normalArray(n * d, 1 / Math.sqrt(d)), b_enc: new Float32Array(n), b_dec: new Float32Array(d), W_dec: srng.normalArray(n * d, 1 / Math.sqrt(d)) }, d, n, k, { threads });
-const mask = new Set(Array.from({ length: 250 }, (_, i) => (i * 7) % n));
+const { config: c, mid, full, layer, d, sae, mask } = await largestMemberSetup(threads);
 const alpha = 0.2;
 // Prompt lengths spread like few-shot translation prompts (40..96 tokens), BOS first.
 const prompts = Array.from({ length: count }, (_, p) => [1, ...Array.from({ length: 40 + ((p * 23) % 57) }, (_, i) => 3 + ((p * 7919 + i * 104729) % (c.vocabSize - 3)))]);
@@ -63,7 +49,7 @@ const variants: Record<string, (inject: boolean) => Promise<number[][]>> = {
   generateBatch: (inject) => mid.generateBatch(prompts, maxNew, { window: W, delta: inject ? batchDelta : undefined }),
 };
 
-console.log(`${member.size}: d ${d}, ${c.numLayers} blocks, ${c.numHeads}/${c.numKvHeads} heads, ffn ${c.intermediateSize}, V ${c.vocabSize}; ${count} prompts x ${maxNew} tokens, window ${W}, threads ${threads}`);
+console.log(`largest default size: d ${c.hiddenSize}, ${c.numLayers} blocks, ${c.numHeads}/${c.numKvHeads} heads, ffn ${c.intermediateSize}, V ${c.vocabSize}; ${count} prompts x ${maxNew} tokens, window ${W}, threads ${threads}`);
 for (const inject of [false, true]) {
   // Warm-up: every graph (batch 1 and batch B share a session) is built before timing.
   for (const run of Object.values(variants)) { const keep = prompts.splice(2); await run(inject); prompts.push(...keep); }
