@@ -7,7 +7,7 @@ export { STORE_FORMAT, SAETRACE_VERSION, cacheKey, canonicalJson, storeDirName, 
 export { ShardError, encodeShard, decodeShard, readShardFile, type ShardData, type StoreDType } from './shard.ts';
 export { readManifest, readDocTable, shardFileName, type StoreManifest, type ShardEntry, type DocTable } from './manifest.ts';
 export { extractActivations, type ExtractRequest, type ExtractResult } from './extract.ts';
-export { ActivationStore, splitByDocument, type ActivationBatch, type BatchOptions, type DocumentSplit } from './store.ts';
+export { ActivationStore, splitByDocument, type ActivationBatch, type BatchOptions, type OpenOptions, type DocumentSplit } from './store.ts';
 export { exportSafetensors, engineSafetensorsWriter, type SafetensorsWriter, type ExportOptions } from './export.ts';
 export { FakeTapModel, type FakeTapModelOptions } from './testing/fake-tap-model.ts';
 export { writeFixtureDocs, fixtureDocs, type FixtureDoc } from './testing/fixture-corpus.ts';

@@ -70,6 +70,24 @@ test('shuffled batches are a seeded permutation of the rows', async () => {
   await collect(store.batches({ batchRows: 1, shardsInMemory: 0 })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /shardsInMemory must be a positive integer/));
 });
 
+test('retainShards: the same batches, every shard read from disk once, later passes from memory', async () => {
+  const copyDir = await makeStore(join(root, 'cache-retained'));
+  const plain = await ActivationStore.open(copyDir);
+  const kept = await ActivationStore.open(copyDir, { retainShards: true });
+  const opts = { batchRows: 50, seed: 'e0', shardsInMemory: 2 };
+  const want = await collect(plain.batches(opts));
+  const first = await collect(kept.batches(opts));
+  assert.equal(first.map((b) => Array.from(b.x)), want.map((b) => Array.from(b.x)));
+  assert.equal(rowKeys(first), rowKeys(want));
+  // With the files gone, the retaining store still serves every pass; the plain one cannot.
+  const files = kept.manifest.shards.map((e) => join(copyDir, e.file));
+  for (const f of files) rmSync(f);
+  const again = await collect(kept.batches({ ...opts, seed: 'e1' }));
+  assert.equal([...rowKeys(again)].sort(), [...rowKeys(want)].sort());
+  assert.is(await kept.readShard(0), await kept.readShard(0));
+  await collect(plain.batches(opts)).then(() => assert.unreachable(), (e: Error) => assert.instance(e, ShardError));
+});
+
 test('splitByDocument: disjoint, complete, balanced per language, and the reader honours it', async () => {
   const store = await ActivationStore.open(dir);
   const sp = splitByDocument(store.docs, 0.4, 9);

@@ -21,16 +21,33 @@ export interface BatchOptions {
   readonly dropLast?: boolean;
 }
 
-/** A complete layer store opened for reading. Memory held while streaming is bounded by one shard plus one batch. */
-export class ActivationStore {
-  private constructor(readonly dir: string, readonly manifest: StoreManifest, readonly docs: DocTable) {}
+export interface OpenOptions {
+  /**
+   * Keep every shard once read and verified, and serve later reads from memory (default false). For a
+   * store read many times in one process (an SAE's epochs, a learning-rate search, the passes of the
+   * feature metrics) this reads, checksums and copies each shard once instead of once per pass; memory
+   * grows to the whole store. Retained shards are shared between reads: callers must not write to them.
+   */
+  readonly retainShards?: boolean;
+}
 
-  static async open(dir: string): Promise<ActivationStore> {
+/**
+ * A complete layer store opened for reading. Memory held while streaming is bounded by one shard plus one
+ * batch, unless the store was opened with retainShards.
+ */
+export class ActivationStore {
+  private readonly retained: Map<number, ShardData> | null;
+
+  private constructor(readonly dir: string, readonly manifest: StoreManifest, readonly docs: DocTable, options: OpenOptions) {
+    this.retained = options.retainShards ? new Map() : null;
+  }
+
+  static async open(dir: string, options: OpenOptions = {}): Promise<ActivationStore> {
     const m = await readManifest(dir);
     if (m === null) throw new Error(`${dir}: no complete activation store (manifest.json missing)`);
     const docs = await readDocTable(dir);
     if (docs === null || docs.key !== m.key || docs.ids.length !== m.numDocs) throw new Error(`${join(dir, 'docs.json')}: missing or does not belong to this store`);
-    return new ActivationStore(dir, m, docs);
+    return new ActivationStore(dir, m, docs, options);
   }
 
   get d(): number { return this.manifest.d; }
@@ -43,7 +60,11 @@ export class ActivationStore {
   async readShard(i: number): Promise<ShardData> {
     const e = this.manifest.shards[i];
     if (e === undefined) throw new RangeError(`readShard: shard ${i} outside [0, ${this.numShards})`);
-    return readShardFile(join(this.dir, e.file), { rows: e.rows, d: this.d, sha256: e.sha256 });
+    const kept = this.retained?.get(i);
+    if (kept) return kept;
+    const shard = await readShardFile(join(this.dir, e.file), { rows: e.rows, d: this.d, sha256: e.sha256 });
+    this.retained?.set(i, shard);
+    return shard;
   }
 
   /** Verifies every shard's checksum; throws ShardError naming the first bad one. */
@@ -67,16 +88,28 @@ export class ActivationStore {
     const pending = new Batcher(batchRows, d);
     for (let g = 0; g < order.length; g += group) {
       const shards: ShardData[] = [];
-      // Rows as shard index * 2^32 + row, so one flat number array can be shuffled.
+      // Each kept row gets a small-integer id g (its place in shard order), with its shard and row in
+      // two typed arrays; the shuffle permutes the ids. Fisher-Yates depends only on positions, so the
+      // row order is the one a shuffle of (shard, row) pairs gives.
+      const groupShards = order.slice(g, g + group);
+      for (const s of groupShards) shards.push(await this.readShard(s));
+      const total = shards.reduce((a, sh) => a + sh.rows, 0);
+      const shardOf = new Int32Array(total);
+      const rowOf = new Int32Array(total);
       let rows: number[] = [];
-      for (const s of order.slice(g, g + group)) {
-        const shard = await this.readShard(s);
-        const k = shards.push(shard) - 1;
-        for (let r = 0; r < shard.rows; r++) if (!opts.docMask || opts.docMask[shard.docIds[r]!] === 1) rows.push(k * 2 ** 32 + r);
+      for (let k = 0; k < shards.length; k++) {
+        const shard = shards[k]!;
+        for (let r = 0; r < shard.rows; r++) {
+          if (opts.docMask && opts.docMask[shard.docIds[r]!] !== 1) continue;
+          const id = rows.length;
+          shardOf[id] = k; rowOf[id] = r;
+          rows.push(id);
+        }
       }
       if (rng) rows = rng.shuffle(rows);
-      for (const v of rows) {
-        const full = pending.push(shards[Math.floor(v / 2 ** 32)]!, v % 2 ** 32);
+      for (let i = 0; i < rows.length; i++) {
+        const id = rows[i] as number;
+        const full = pending.push(shards[shardOf[id] as number]!, rowOf[id] as number);
         if (full) yield full;
       }
     }
@@ -103,8 +136,10 @@ class Batcher {
   }
 
   push(s: ShardData, r: number): ActivationBatch | null {
-    const { d, n } = this;
-    this.x.set(s.x.subarray(r * d, (r + 1) * d), n * d);
+    const { d, n, x } = this;
+    // A plain loop: a subarray view per row cost more than the copy at d = 64..192.
+    const src = s.x;
+    for (let j = 0, a = r * d, b = n * d; j < d; j++) x[b + j] = src[a + j] as number;
     this.tokenIds[n] = s.tokenIds[r]!;
     this.docIds[n] = s.docIds[r]!;
     this.positions[n] = s.positions[r]!;
