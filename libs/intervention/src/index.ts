@@ -4,5 +4,5 @@ export { decodeDelta, encodeRows, injectionDelta, windowInjectionDelta, type Enc
 export { drawMasks, type FeatureClass, type FeatureMask } from './masks.ts';
 export { encodeWindows, perplexity, nll, type EvalWindows, type Injection, type PerplexityResult, type WindowCodes } from './perplexity.ts';
 export { meanStd } from './summary.ts';
-export { interventionRows, languageName, type InterventionRow, type InterventionSetting, type Stat, type TranslationScorer } from './table.ts';
+export { baselineRow, interventionRows, languageName, type InterventionRow, type InterventionSetting, type Stat, type TranslationScorer } from './table.ts';
 export { largestMemberSetup, type InterventionBenchSetup } from './bench-setup.ts';

@@ -4,7 +4,7 @@ import { decodeDelta, encodeRows, injectionDelta, windowInjectionDelta } from '.
 import { drawMasks, type FeatureClass } from './masks.ts';
 import { encodeWindows, nll, perplexity, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
 import { meanStd } from './summary.ts';
-import { interventionRows, languageName } from './table.ts';
+import { baselineRow, interventionRows, languageName } from './table.ts';
 import { runRng } from '@saetrace/engine';
 import { initLlamaWeights, LlamaModel, parseLlamaConfig } from '@saetrace/lm';
 import { perplexityFromLogits, ToyModel, ToySae } from './testing.ts';
@@ -288,6 +288,26 @@ test('interventionRows: the same rows with shared codes as with its own, and one
   await interventionRows(setting, 0, 3, 2);
   assert.is(full.calls, before, 'alpha 0 adds nothing and encodes nothing');
   await interventionRows({ ...setting, layer: 2, codes }, 0.2, 3, 1).then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, /codes were encoded for layer 1, not injection.layer 2/); });
+});
+
+test('interventionRows: a baseline row computed once gives the same rows and runs the mid model once less', async () => {
+  const mid = new ToyModel(V, D, L, 'mid');
+  const full = new ToyModel(V, D, L, 'full');
+  const sae = new ToySae(D, 16, 4, 's');
+  const classes: FeatureClass[] = Array.from({ length: 16 }, (_, i) => (['first', 'second', 'mixed'] as const)[i % 3]!);
+  let scored = 0;
+  const setting = { mid, full, sae, layer: 1, classes, languages: ['en', 'ja'] as const, windows, seed: 3, translate: async () => { scored++; return { chrF: scored }; } };
+  const own = await interventionRows(setting, 0.2, 3, 2);
+  scored = 0;
+  const baseline = await baselineRow(setting);
+  assert.equal(baseline, own[0]);
+  const midCalls = mid.calls;
+  const shared = await interventionRows({ ...setting, baseline }, 0.2, 3, 2);
+  assert.equal(shared.map((r) => r.perplexity), own.map((r) => r.perplexity));
+  assert.is(shared[0], baseline);
+  // 3 classes x 2 draws, no baseline: one windows pass each (6 windows, batch 8).
+  assert.is(mid.calls - midCalls, 6);
+  await interventionRows({ ...setting, baseline: own[1]! }, 0.2, 3, 2).then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, /baseline must be the 'none' row, got 'English'/); });
 });
 
 test.run();

@@ -30,6 +30,11 @@ export interface InterventionSetting {
    * setting over the same windows; encoded once per call of interventionRows when absent.
    */
   readonly codes?: WindowCodes;
+  /**
+   * The 'none' row (baselineRow(s)) of this setting's mid model, windows and scorer: it depends on no
+   * alpha or n, so Table 4 computes it once for its nine settings. Computed per call when absent.
+   */
+  readonly baseline?: InterventionRow;
 }
 
 export interface InterventionRow {
@@ -64,16 +69,22 @@ function collect(samples: readonly Readonly<Record<string, number>>[]): Record<s
   return Object.fromEntries(keys.map((k) => [k, meanStd(samples.map((x) => x[k]).filter((v): v is number => v !== undefined))]));
 }
 
+/** The 'none' row: the mid model without an injection (perplexity and the translation scorer). */
+export async function baselineRow(s: InterventionSetting): Promise<InterventionRow> {
+  const base = await evaluate(s, null, null);
+  return { added: 'none', cls: null, features: 0, available: 0, perplexity: collect([base.ppl]), translation: collect([base.tr]) };
+}
+
 /**
  * One intervention setting (alpha, n features): the baseline row, then one row per feature class with
  * mean and spread over `draws` random masks (Table 1; Table 4 repeats it over alpha x n).
  */
 export async function interventionRows(s: InterventionSetting, alpha: number, count: number, draws: number): Promise<InterventionRow[]> {
   const variant = s.variant ?? DEFAULT_VARIANT;
-  const base = await evaluate(s, null, null);
+  if (s.baseline !== undefined && s.baseline.cls !== null) throw new RangeError(`interventionRows: baseline must be the 'none' row, got '${s.baseline.added}'`);
   // Encoded on first use, so a setting whose injections add nothing (alpha 0, no features) taps nothing.
   let codes: WindowCodes | null = s.codes ?? null;
-  const rows: InterventionRow[] = [{ added: 'none', cls: null, features: 0, available: 0, perplexity: collect([base.ppl]), translation: collect([base.tr]) }];
+  const rows: InterventionRow[] = [s.baseline ?? await baselineRow(s)];
   const plan: [Exclude<FeatureClass, 'dead'>, string][] = [['first', languageName(s.languages[0])], ['second', languageName(s.languages[1])], ['mixed', 'Bilingual']];
   for (const [cls, added] of plan) {
     const masks = drawMasks(s.classes, cls, count, draws, s.seed);
