@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { LlamaModel, readLlamaWeights } from '@saetrace/lm';
 import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type FeatureStat, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
-import type { TensorData } from '@saetrace/engine';
+import { writeJsonAtomic, type TensorData } from '@saetrace/engine';
 import { evaluateSae, loadSae, resolveStepKernel, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -50,8 +50,12 @@ async function* trainBatches(store: ActivationStore, batch: number, epochs: numb
  */
 export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void }): Promise<DynamicsResult> {
   const { size, checkpoints: all } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log });
+  if (p.checkpoints !== 'all') {
+    const have = new Set(all.map((c) => c.step));
+    const missing = p.checkpoints.filter((s) => !have.has(s));
+    if (missing.length > 0) throw new Error(`spec ${spec.id}: checkpoints lists step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which '${size}' does not have (it has ${[...have].join(', ')})`);
+  }
   const checkpoints = p.checkpoints === 'all' ? all : all.filter((c) => (p.checkpoints as readonly number[]).includes(c.step));
-  if (checkpoints.length === 0) throw new Error(`no checkpoints of '${size}' match ${JSON.stringify(p.checkpoints)}`);
   const final = all.at(-1) as (typeof all)[number];
   const finalModel = await LlamaModel.load(final.dir, { threads: p.threads });
   // Semantic entropy embeds tokens with the final checkpoint's input embeddings (SPEC: the largest model's).
@@ -126,8 +130,9 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
   await model.release();
   const out: CheckpointAnalysis[] = [];
   for (const layer of layers) {
-    const trainStore = await ActivationStore.open(train.stores.get(layer) as string);
-    const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string);
+    // Read several times (epochs, rates, metric passes): each shard is read and checksummed once.
+    const trainStore = await ActivationStore.open(train.stores.get(layer) as string, { retainShards: true });
+    const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string, { retainShards: true });
     const cfg = saeConfig({ d: trainStore.d, n: p.sae.n, k: p.sae.k, lr: p.sae.lr, warmupSteps: p.sae.warmupSteps, batchSize: p.sae.batchSize, seed: p.seed, precision: p.sae.precision ?? 'fp32' });
     const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
     // The step kernel is part of the key: native and graph steps agree only to fp32 rounding, not in bytes.
@@ -144,19 +149,51 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
     }
     timings.sae += (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const enc = await SaeEncoder.create(params, cfg.d, cfg.n, cfg.k, { threads: p.threads });
-    const evalBatches = async function* (): AsyncGenerator<TokenBatch> {
-      for await (const b of evalStore.batches({ batchRows: 4096 })) yield b;
-    };
-    const maxima = await featureMaxima(enc, evalBatches);
-    const occ = await collectOccurrences(enc, evalBatches, maxima, { numLangs: 2 });
-    const stats = featureStats(occ, { embeddings: embeddings.data as Float32Array, embeddingDim: embeddings.shape[1] as number, cut: p.metrics.languageCut, cosineCut: p.metrics.cosineCut, clusterRule: p.metrics.clusterRule });
-    // Per-feature columns and the summary beside the SAE, keyed by the evaluation store.
-    await saveFeatureMetrics(join(saeDir, `metrics-${evalStore.manifest.key.slice(0, 16)}`), stats, summarise(stats), spec.languages);
-    const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })());
-    await enc.release();
+    // Figures 3-7 (and 8-9) measure the same SAEs on the same held-out store: the measurements are cached
+    // beside the SAE, keyed by everything that changes them (store, metric settings, embedding matrix).
+    const measuredFile = join(saeDir, `measured-${measurementKey(evalStore.manifest.key, p.metrics, embeddingKey(embeddings))}.json`);
+    let measured = readMeasured(measuredFile);
+    if (measured === null) {
+      const enc = await SaeEncoder.create(params, cfg.d, cfg.n, cfg.k, { threads: p.threads });
+      const evalBatches = async function* (): AsyncGenerator<TokenBatch> {
+        for await (const b of evalStore.batches({ batchRows: 4096 })) yield b;
+      };
+      const maxima = await featureMaxima(enc, evalBatches);
+      const occ = await collectOccurrences(enc, evalBatches, maxima, { numLangs: 2 });
+      const stats = featureStats(occ, { embeddings: embeddings.data as Float32Array, embeddingDim: embeddings.shape[1] as number, cut: p.metrics.languageCut, cosineCut: p.metrics.cosineCut, clusterRule: p.metrics.clusterRule });
+      // Per-feature columns and the summary beside the SAE, keyed by the evaluation store.
+      await saveFeatureMetrics(join(saeDir, `metrics-${evalStore.manifest.key.slice(0, 16)}`), stats, summarise(stats), spec.languages);
+      const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })());
+      await enc.release();
+      measured = { stats, fvu: quality.fvu, l0: quality.l0 };
+      await writeJsonAtomic(measuredFile, JSON.parse(JSON.stringify(measured, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `${NON_FINITE}${v}` : v))));
+    }
+    const { stats, fvu, l0 } = measured;
     timings.metrics += (performance.now() - t0) / 1000;
-    out.push({ evalStoreDir: evalStore.dir, layer, params, d: cfg.d, n: cfg.n, k: cfg.k, stats, fvu: quality.fvu, l0: quality.l0 });
+    out.push({ evalStoreDir: evalStore.dir, layer, params, d: cfg.d, n: cfg.n, k: cfg.k, stats, fvu, l0 });
   }
   return out;
+}
+
+interface Measured { readonly stats: FeatureStat[]; readonly fvu: number; readonly l0: number }
+
+/** JSON has no NaN or Infinity; they are written as this prefix and the number's name. */
+const NON_FINITE = '__number:';
+
+function embeddingKey(e: TensorData): string {
+  const x = e.data as Float32Array;
+  return createHash('sha256').update(JSON.stringify(e.shape)).update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest('hex').slice(0, 16);
+}
+
+function measurementKey(evalStoreKey: string, metrics: ProfileSpec['metrics'], embeddings: string): string {
+  return createHash('sha256').update(JSON.stringify({ evalStoreKey, metrics, embeddings, numLangs: 2, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
+}
+
+function readMeasured(file: string): Measured | null {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'), (_k, v: unknown) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v)) as Measured;
+  } catch (e) {
+    throw new Error(`${file}: unreadable cached measurements (${(e as Error).message}); delete it to measure again`);
+  }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readLlamaWeights, readDocuments, readParallel, LlamaModel } from '@saetrace/lm';
-import { encodeWindows, interventionRows, windowInjectionDelta, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
+import { baselineRow, encodeWindows, interventionRows, windowInjectionDelta, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
 import { corpusBleu, corpusChrf } from '@saetrace/metrics';
 import { SaeEncoder } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
@@ -96,12 +96,12 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
   // h_full and its SAE codes on the evaluation windows depend on no alpha, n, class or draw: tapped and
   // encoded once here, decoded per intervention (bit-identical to encoding per intervention).
   const codes = iv.alphas.some((a) => a !== 0) ? await encodeWindows(full, sae, layer, windows) : undefined;
+  const setting = { mid, full, sae, layer, classes, languages: [l1, l2] as const, windows, seed: p.seed, translate, codes, variant: { includeBias: iv.includeBias ?? false, rescale: iv.rescale ?? true } };
+  // The 'none' row depends on no alpha or n: once for all of Table 4's settings.
+  const baseline = await baselineRow(setting);
   for (const alpha of iv.alphas) {
     for (const count of iv.features) {
-      const r = await interventionRows({
-        mid, full, sae, layer, classes, languages: [l1, l2], windows, seed: p.seed, translate, codes,
-        variant: { includeBias: iv.includeBias ?? false, rescale: iv.rescale ?? true },
-      }, alpha, count, iv.draws);
+      const r = await interventionRows({ ...setting, baseline }, alpha, count, iv.draws);
       settings.push({ alpha, features: count, rows: r });
       options.log(`alpha ${alpha}, n ${count}: ${r.map((x) => `${x.added} ppl ${x.perplexity.all?.mean.toFixed(2)}`).join('; ')}`);
     }

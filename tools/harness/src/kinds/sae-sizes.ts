@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
+import { writeJsonAtomic } from '@saetrace/engine';
 import { FAMILY_PROFILES, LlamaModel, type FamilyManifest } from '@saetrace/lm';
-import { PAPER_LR_GRID, saeConfig, searchLearningRate, type LrSearchRow } from '@saetrace/sae';
+import { PAPER_LR_GRID, resolveStepKernel, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -38,20 +40,59 @@ export async function saeSizes(spec: ExperimentSpec, p: ProfileSpec, options: { 
     const train = await extractActivations({ model, layers: [layer], corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
     const evalSet = await extractActivations({ model, layers: [layer], corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
     await model.release();
-    const trainStore = await ActivationStore.open(train.stores.get(layer) as string);
-    const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string);
+    // Read several times (epochs, rates, metric passes): each shard is read and checksummed once.
+    const trainStore = await ActivationStore.open(train.stores.get(layer) as string, { retainShards: true });
+    const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string, { retainShards: true });
     const cfg = saeConfig({ d: trainStore.d, n: p.sae.n, k: p.sae.k, lr: p.sae.lr, warmupSteps: p.sae.warmupSteps, batchSize: p.sae.batchSize, seed: p.seed, precision: p.sae.precision ?? 'fp32' });
     const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
     const batches = () => (async function* () {
       for (let e = 0; e < p.sae.epochs; e++) for await (const b of trainStore.batches({ batchRows: cfg.batchSize, seed: `${p.seed}/epoch-${e}`, dropLast: true, shardsInMemory })) yield b.x;
     })();
     const validation = () => (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })();
-    const { rows, best } = await searchLearningRate({ config: cfg, batches, steps, validation, grid: PAPER_LR_GRID, session: { threads: p.threads } });
+    const kernel = resolveStepKernel('auto', 'sparse', { threads: p.threads });
+    const cacheFile = lrSearchCacheFile({ train: trainStore.manifest.key, eval: evalStore.manifest.key, cfg, epochs: p.sae.epochs, steps, grid: PAPER_LR_GRID, shardsInMemory, kernel });
+    let rows: LrSearchRow[];
+    let best: LrSearchRow;
+    const cached = readLrSearch(cacheFile);
+    if (cached) ({ rows, best } = cached);
+    else {
+      ({ rows, best } = await searchLearningRate({ config: cfg, batches, steps, validation, grid: PAPER_LR_GRID, session: { threads: p.threads } }));
+      await writeJsonAtomic(cacheFile, { rows: rows.map(finiteRow), best: finiteRow(best) });
+    }
     const shardRows = Math.max(...trainStore.manifest.shards.map((s) => s.rows));
     out.push({ size, layer, d: trainStore.d, rows, bestLr: best.lr, seconds: best.seconds, activationsTrained: steps * cfg.batchSize, activationsBuffered: Math.min(trainStore.rows, shardRows * shardsInMemory) });
     options.log(`${size}: best lr ${best.lr} (validation MSE ${best.mse.toFixed(4)}), ${best.seconds.toFixed(1)} s`);
   }
   return { sizes: out, grid: PAPER_LR_GRID };
+}
+
+/**
+ * The cache file of one size's learning-rate search. Table 2, Table 3 and Figure 11 ask for the same 6 SAEs
+ * per size, so the first of them trains them and the others read its rows. The key holds everything that
+ * changes a row: both stores (model, layer, corpus, budget, seed), the recipe, steps, grid, batch buffering
+ * and the step kernel (the native and graph steps agree to rounding, not bytes). Timings are part of a row:
+ * Table 3 reports the seconds of the run that trained it.
+ */
+function lrSearchCacheFile(inputs: { train: string; eval: string; cfg: SaeConfig; epochs: number; steps: number; grid: readonly number[]; shardsInMemory: number; kernel: string }): string {
+  const key = createHash('sha256').update(JSON.stringify({ ...inputs, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
+  return join('.cache/lr-search', `${key}.json`);
+}
+
+// JSON has no Infinity: a diverged rate (MSE Infinity) is stored as null and read back as Infinity.
+function finiteRow(r: LrSearchRow): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+}
+
+function readLrSearch(file: string): { rows: LrSearchRow[]; best: LrSearchRow } | null {
+  if (!existsSync(file)) return null;
+  const back = (r: Record<string, number | null>): LrSearchRow => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? Infinity])) as unknown as LrSearchRow;
+  let j: { rows: Record<string, number | null>[]; best: Record<string, number | null> };
+  try {
+    j = JSON.parse(readFileSync(file, 'utf8')) as typeof j;
+  } catch (e) {
+    throw new Error(`${file}: unreadable learning-rate search cache (${(e as Error).message}); delete it to search again`);
+  }
+  return { rows: j.rows.map(back), best: back(j.best) };
 }
 
 /** Sizes of a zoo profile in order (for reports). */
