@@ -19,8 +19,20 @@ export function toleranceFor(metric: string, golden: Readonly<Record<string, Tol
   return null;
 }
 
-function within(expected: number, got: number, t: Tolerance): boolean {
-  const allowed = (t.atol ?? 0) + (t.rtol ?? 0) * Math.abs(expected);
+/**
+ * z standard errors of the difference of two proportions p_e (over n_e items) and p_g (over n_g), at the
+ * pooled proportion: the sampling noise of a share measured on a few hundred features. NaN when either
+ * count is missing or zero, so the allowance stays atol + rtol.
+ */
+export function proportionAllowance(pe: number, ne: number | undefined, pg: number, ng: number | undefined, z: number): number {
+  if (ne === undefined || ng === undefined || !(ne > 0) || !(ng > 0)) return NaN;
+  const pooled = (pe * ne + pg * ng) / (ne + ng);
+  return z * Math.sqrt(Math.max(0, pooled * (1 - pooled)) * (1 / ne + 1 / ng));
+}
+
+function within(expected: number, got: number, t: Tolerance, sampling: number): boolean {
+  const fixed = (t.atol ?? 0) + (t.rtol ?? 0) * Math.abs(expected);
+  const allowed = sampling > fixed ? sampling : fixed;
   const diff = got - expected;
   if (Number.isNaN(expected) || Number.isNaN(got)) return Number.isNaN(expected) && Number.isNaN(got);
   if (t.side === 'higher-is-better') return diff >= -allowed;
@@ -37,8 +49,14 @@ export function compareGolden(expected: Readonly<Record<string, number>>, got: R
   return names.map((metric) => {
     const t = toleranceFor(metric, golden) as Tolerance;
     const e = expected[metric]; const g = got[metric];
-    const tol = `${t.atol !== undefined ? `atol ${t.atol}` : ''}${t.atol !== undefined && t.rtol !== undefined ? ', ' : ''}${t.rtol !== undefined ? `rtol ${t.rtol}` : ''}${t.side && t.side !== 'both' ? ` (${t.side})` : ''}`;
-    return { metric, expected: e ?? null, got: g ?? null, tolerance: tol, ok: e !== undefined && g !== undefined && within(e, g, t) };
+    let sampling = NaN;
+    if (t.proportionOf && e !== undefined && g !== undefined) {
+      const countName = `${metric.split('/')[0]}/${t.proportionOf.count}`;
+      sampling = proportionAllowance(e, expected[countName], g, got[countName], t.proportionOf.z);
+    }
+    const parts = [t.atol !== undefined ? `atol ${t.atol}` : '', t.rtol !== undefined ? `rtol ${t.rtol}` : ''].filter(Boolean).join(', ');
+    const tol = `${parts}${t.proportionOf ? ` or ${t.proportionOf.z} s.e. over ${t.proportionOf.count}${Number.isFinite(sampling) ? ` (${sampling.toFixed(3)})` : ''}` : ''}${t.side && t.side !== 'both' ? ` (${t.side})` : ''}`;
+    return { metric, expected: e ?? null, got: g ?? null, tolerance: tol, ok: e !== undefined && g !== undefined && within(e, g, t, sampling) };
   });
 }
 

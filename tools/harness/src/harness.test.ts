@@ -2,12 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { compareGolden, flattenMetrics, goldenTable, toleranceFor } from './golden.ts';
+import { compareGolden, flattenMetrics, goldenTable, proportionAllowance, toleranceFor } from './golden.ts';
 import { knownSpecs, specPath } from './run.ts';
 import { formatIssue, parseSpec, readSpec } from './spec.ts';
 
 const require = createRequire(import.meta.url);
-const plugin = require('../../nx-plugin/experiment-targets.cjs') as { createNodesV2: [string, (files: string[]) => [string, { projects: Record<string, { targets: Record<string, { options: { command?: string } }> }> }][]]; targetName: (p: string, id: string) => string };
+const plugin = require('../../nx-plugin/experiment-targets.cjs') as { createNodesV2: [string, (files: string[]) => [string, { projects: Record<string, { targets: Record<string, { options: { command?: string; commands?: string[] } }> }> }][]]; targetName: (p: string, id: string) => string };
 
 const good = readFileSync('experiments/en-ja/figure3.yaml', 'utf8');
 
@@ -56,6 +56,24 @@ test('golden comparison: tolerances by pattern, one-sided, missing metrics fail,
   assert.match(table, /\| a\/fvu \| 0\.200000 \| 0\.250000 \| atol 0\.01 \(lower-is-better\) \| FAIL \|/);
 });
 
+test('golden comparison: a share over few features gets z standard errors of a two-proportion difference', () => {
+  const golden = { '*/shares/*': { atol: 0.08, proportionOf: { count: 'alive', z: 3 } } };
+  // 288 alive features, 0.545 -> 0.455: 0.09 apart, beyond atol; the pooled s.e. of the difference is
+  // sqrt(0.5 * 0.5 * 2 / 288) = 0.0417, so 3 s.e. = 0.125 allow it.
+  const few = { 's58/alive': 288, 's58/shares/second': 0.545 };
+  const rows = compareGolden(few, { 's58/alive': 288, 's58/shares/second': 0.455 }, golden);
+  assert.ok(rows[0]!.ok, goldenTable(rows, false));
+  assert.match(rows[0]!.tolerance, /^atol 0\.08 or 3 s\.e\. over alive \(0\.125\)$/);
+  // Over 1536 features 3 s.e. is 0.054, below atol: atol rules and the same shift fails.
+  assert.is(compareGolden({ 'a/alive': 1536, 'a/shares/second': 0.545 }, { 'a/alive': 1536, 'a/shares/second': 0.455 }, golden)[0]!.ok, false);
+  // A class swap over 288 features (0.545 -> 0.3) fails even with the wider allowance.
+  assert.is(compareGolden(few, { 's58/alive': 288, 's58/shares/second': 0.3 }, golden)[0]!.ok, false);
+  // Without the count on either side the allowance stays atol.
+  assert.is(compareGolden({ 's58/shares/second': 0.545 }, { 's58/shares/second': 0.455 }, golden)[0]!.ok, false);
+  assert.ok(Number.isNaN(proportionAllowance(0.5, 0, 0.5, 10, 3)));
+  assert.ok(Math.abs(proportionAllowance(0.5, 100, 0.5, 100, 2) - 2 * Math.sqrt(0.25 * 0.02)) < 1e-12);
+});
+
 test('the Nx plugin makes one target per spec (en-ja unprefixed) and an all target', () => {
   const [glob, fn] = plugin.createNodesV2;
   assert.is(glob, 'experiments/*/*.yaml');
@@ -64,6 +82,9 @@ test('the Nx plugin makes one target per spec (en-ja unprefixed) and an all targ
   assert.equal(Object.keys(targets).sort(), ['all', 'en-ko-figure3', 'figure3']);
   assert.is(targets.figure3!.options.command, 'npx saetrace run en-ja/figure3');
   assert.equal(fn([]), []);
+  // en-ja first; the all-layer figures before the one-layer specs that reuse their activations.
+  const all = fn(['experiments/en-ko/table1.yaml', 'experiments/en-ja/figure3.yaml', 'experiments/en-ja/table2.yaml', 'experiments/en-ja/figure5.yaml', 'experiments/en-ja/zz.yaml'])[0]![1].projects.experiments!.targets.all!.options.commands;
+  assert.equal(all, ['figure5', 'figure3', 'table2', 'zz', 'en-ko-table1'].map((n) => `npx nx run experiments:${n}`));
   assert.is(plugin.targetName('en-ko', 'table1'), 'en-ko-table1');
 });
 

@@ -137,7 +137,14 @@ function interventionMetrics(r: InterventionResult): Record<string, number> {
   const m: Record<string, unknown> = {};
   for (const s of r.settings) {
     const row: Record<string, unknown> = {};
-    for (const x of s.rows) row[x.added] = { ppl: x.perplexity, translation: x.translation };
+    const none = s.rows.find((x) => x.cls === null);
+    for (const x of s.rows) {
+      // The effect of an injection: relative change of mean perplexity against the baseline row
+      // (negative = the injection helps). It is what Table 1 is about, and it varies far less between
+      // machines than the absolute perplexity of a mid-training checkpoint.
+      const change = x.cls !== null && none ? Object.fromEntries(Object.entries(x.perplexity).map(([lang, st]) => [lang, st.mean / (none.perplexity[lang]?.mean ?? NaN) - 1])) : undefined;
+      row[x.added] = { ppl: x.perplexity, ...(change ? { pplChange: change } : {}), translation: x.translation };
+    }
     m[`alpha-${s.alpha}_n-${s.features}`] = row;
   }
   return flattenMetrics(m);

@@ -42,7 +42,13 @@ const profile = {
 
 const tolerance = {
   type: 'object', additionalProperties: false,
-  properties: { atol: { type: 'number', minimum: 0 }, rtol: { type: 'number', minimum: 0 }, side: { enum: ['both', 'higher-is-better', 'lower-is-better'] } },
+  properties: {
+    atol: { type: 'number', minimum: 0 }, rtol: { type: 'number', minimum: 0 }, side: { enum: ['both', 'higher-is-better', 'lower-is-better'] },
+    proportionOf: {
+      type: 'object', additionalProperties: false, required: ['count', 'z'],
+      properties: { count: { type: 'string', pattern: '^[^/*]+$' }, z: { type: 'number', exclusiveMinimum: 0, maximum: 6 } },
+    },
+  },
   anyOf: [{ required: ['atol'] }, { required: ['rtol'] }],
 } as const;
 

@@ -32,7 +32,17 @@ export interface InterventionSpec {
   readonly rescale?: boolean;
 }
 
-export interface Tolerance { readonly atol?: number; readonly rtol?: number; readonly side?: 'both' | 'higher-is-better' | 'lower-is-better' }
+export interface Tolerance {
+  readonly atol?: number;
+  readonly rtol?: number;
+  readonly side?: 'both' | 'higher-is-better' | 'lower-is-better';
+  /**
+   * The metric is a proportion over `count` items (a metric under the same first path segment, e.g. 'alive'
+   * for 'step-000058@L3/shares/second'). The allowance is widened to z standard errors of the difference of
+   * two such proportions, sqrt(p(1-p)(1/n_expected + 1/n_got)) at the pooled p, when that exceeds atol + rtol.
+   */
+  readonly proportionOf?: { readonly count: string; readonly z: number };
+}
 
 export interface ExperimentSpec {
   readonly id: string;
