@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { selectCheckpoints } from './kinds/feature-dynamics.ts';
 import { compareGolden, flattenMetrics, goldenTable, proportionAllowance, toleranceFor } from './golden.ts';
 import { knownSpecs, specPath } from './run.ts';
 import { formatIssue, parseSpec, readSpec } from './spec.ts';
@@ -72,6 +73,13 @@ test('golden comparison: a share over few features gets z standard errors of a t
   assert.is(compareGolden({ 's58/shares/second': 0.545 }, { 's58/shares/second': 0.455 }, golden)[0]!.ok, false);
   assert.ok(Number.isNaN(proportionAllowance(0.5, 0, 0.5, 10, 3)));
   assert.ok(Math.abs(proportionAllowance(0.5, 100, 0.5, 100, 2) - 2 * Math.sqrt(0.25 * 0.02)) < 1e-12);
+});
+
+test('selectCheckpoints: all, or the listed steps in training order; a step the model lacks is named', () => {
+  const all = [1, 5, 26, 131, 666, 1500].map((step) => ({ step, dir: `d${step}` }));
+  assert.equal(selectCheckpoints(all, 'all', 'spec figure5', 'xl').map((c) => c.step), [1, 5, 26, 131, 666, 1500]);
+  assert.equal(selectCheckpoints(all, [1500, 5], 'spec figure5', 'xl').map((c) => c.dir), ['d5', 'd1500']);
+  assert.throws(() => selectCheckpoints(all, [5, 665, 7], 'spec figure5', 'xl'), /spec figure5: checkpoints lists steps 665, 7, which 'xl' does not have \(it has 1, 5, 26, 131, 666, 1500\)/);
 });
 
 test('the Nx plugin makes one target per spec (en-ja unprefixed) and an all target', () => {

@@ -39,6 +39,18 @@ export function layersOf(p: ProfileSpec, numLayers: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/**
+ * The checkpoints a profile asks for, in training order: all of them, or those whose step is listed. A
+ * listed step the model lacks is an error naming it and the steps there are (a typo must not shrink a figure).
+ */
+export function selectCheckpoints<C extends { readonly step: number }>(all: readonly C[], wanted: 'all' | readonly number[], where: string, size: string): C[] {
+  if (wanted === 'all') return [...all];
+  const have = new Set(all.map((c) => c.step));
+  const missing = wanted.filter((s) => !have.has(s));
+  if (missing.length > 0) throw new Error(`${where}: checkpoints lists step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which '${size}' does not have (it has ${[...have].join(', ')})`);
+  return all.filter((c) => wanted.includes(c.step));
+}
+
 async function* trainBatches(store: ActivationStore, batch: number, epochs: number, seed: number): AsyncGenerator<Float32Array> {
   for (let e = 0; e < epochs; e++) for await (const b of store.batches({ batchRows: batch, seed: `${seed}/epoch-${e}`, dropLast: true, shardsInMemory: 4 })) yield b.x;
 }
@@ -50,12 +62,7 @@ async function* trainBatches(store: ActivationStore, batch: number, epochs: numb
  */
 export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void }): Promise<DynamicsResult> {
   const { size, checkpoints: all } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log });
-  if (p.checkpoints !== 'all') {
-    const have = new Set(all.map((c) => c.step));
-    const missing = p.checkpoints.filter((s) => !have.has(s));
-    if (missing.length > 0) throw new Error(`spec ${spec.id}: checkpoints lists step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which '${size}' does not have (it has ${[...have].join(', ')})`);
-  }
-  const checkpoints = p.checkpoints === 'all' ? all : all.filter((c) => (p.checkpoints as readonly number[]).includes(c.step));
+  const checkpoints = selectCheckpoints(all, p.checkpoints, `spec ${spec.id}`, size);
   const final = all.at(-1) as (typeof all)[number];
   const finalModel = await LlamaModel.load(final.dir, { threads: p.threads });
   // Semantic entropy embeds tokens with the final checkpoint's input embeddings (SPEC: the largest model's).
