@@ -1,8 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { selectCheckpoints } from './kinds/feature-dynamics.ts';
+import { writeReportsIndex } from './index-report.ts';
 import { compareGolden, flattenMetrics, goldenTable, proportionAllowance, toleranceFor } from './golden.ts';
 import { knownSpecs, specPath } from './run.ts';
 import { formatIssue, parseSpec, readSpec } from './spec.ts';
@@ -80,6 +83,21 @@ test('selectCheckpoints: all, or the listed steps in training order; a step the 
   assert.equal(selectCheckpoints(all, 'all', 'spec figure5', 'xl').map((c) => c.step), [1, 5, 26, 131, 666, 1500]);
   assert.equal(selectCheckpoints(all, [1500, 5], 'spec figure5', 'xl').map((c) => c.dir), ['d5', 'd1500']);
   assert.throws(() => selectCheckpoints(all, [5, 665, 7], 'spec figure5', 'xl'), /spec figure5: checkpoints lists steps 665, 7, which 'xl' does not have \(it has 1, 5, 26, 131, 666, 1500\)/);
+});
+
+test('reports index: wall time, CPU and spec version per report, an older spec version marked stale', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'reports-index-'));
+  mkdirSync(join(root, 'en-ja'));
+  const prov = (v: number) => JSON.stringify({ wallSeconds: 90, specVersion: v, machine: { cpus: 'AMD EPYC' } });
+  writeFileSync(join(root, 'en-ja', 'figure5.md'), '# Figure 5: old\n');
+  writeFileSync(join(root, 'en-ja', 'figure5.default.provenance.json'), prov(1));
+  writeFileSync(join(root, 'en-ja', 'figure3.md'), '# Figure 3: current\n');
+  writeFileSync(join(root, 'en-ja', 'figure3.default.provenance.json'), prov(1));
+  const md = readFileSync(await writeReportsIndex(root), 'utf8');
+  assert.match(md, /\| \[Figure 5: old\]\(en-ja\/figure5\.md\) \| default \| 1\.5 min \| AMD EPYC \| 1 \(stale: the spec is at 2\) \|/);
+  assert.match(md, /\| \[Figure 3: current\]\(en-ja\/figure3\.md\) \| default \| 1\.5 min \| AMD EPYC \| 1 \|/);
+  assert.match(md, /Default profile: 3\.0 min of spec runs/);
+  rmSync(root, { recursive: true });
 });
 
 test('the Nx plugin makes one target per spec (en-ja unprefixed) and an all target', () => {

@@ -20,15 +20,20 @@ export async function writeReportsIndex(root = 'reports'): Promise<string> {
   for (const pair of (existsSync(root) ? readdirSync(root, { withFileTypes: true }) : []).filter((e) => e.isDirectory() && e.name !== 'bench').map((e) => e.name).sort()) {
     const dir = join(root, pair);
     const reports = readdirSync(dir).filter((f) => f.endsWith('.md')).sort();
-    lines.push(`## ${pair}`, '', '| report | profile | wall time of the last run (cached stages cost nothing) |', '|---|---|---|');
+    lines.push(`## ${pair}`, '', '| report | profile | wall time of the last run (cached stages cost nothing) | CPU | spec version of the run |', '|---|---|---|---|---|');
     let total = 0;
     for (const f of reports) {
       const [id, prof] = f.replace(/\.md$/, '').split('.');
       const profile = prof ?? 'default';
       const provPath = join(dir, `${id}.${profile}.provenance.json`);
-      const secs = existsSync(provPath) ? (JSON.parse(readFileSync(provPath, 'utf8')) as { wallSeconds?: number }).wallSeconds ?? null : null;
+      const prov = existsSync(provPath) ? (JSON.parse(readFileSync(provPath, 'utf8')) as { wallSeconds?: number; specVersion?: number; machine?: { cpus?: string } }) : null;
+      const secs = prov?.wallSeconds ?? null;
       if (profile === 'default' && secs !== null) total += secs;
-      lines.push(`| [${title(join(dir, f))}](${pair}/${f}) | ${profile} | ${secs === null ? '-' : `${(secs / 60).toFixed(1)} min`} |`);
+      // A report of an older spec version is kept until the spec is run again; say so.
+      const specFile = join('experiments', pair, `${id}.yaml`);
+      const current = existsSync(specFile) ? Number(/^version:\s*(\d+)/m.exec(readFileSync(specFile, 'utf8'))?.[1] ?? NaN) : NaN;
+      const version = prov?.specVersion === undefined ? '-' : `${prov.specVersion}${Number.isFinite(current) && current !== prov.specVersion ? ` (stale: the spec is at ${current})` : ''}`;
+      lines.push(`| [${title(join(dir, f))}](${pair}/${f}) | ${profile} | ${secs === null ? '-' : `${(secs / 60).toFixed(1)} min`} | ${prov?.machine?.cpus ?? '-'} | ${version} |`);
     }
     const fam = join('.cache/zoo', pair, 'default', 'family.json');
     const famMin = existsSync(fam) ? (JSON.parse(readFileSync(fam, 'utf8')) as { members: { trainSeconds: number }[] }).members.reduce((s, m) => s + m.trainSeconds, 0) / 60 : null;
