@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRng, writeJsonAtomic } from '@saetrace/engine';
 import { LlamaModel } from '../llama/model.ts';
@@ -26,6 +26,37 @@ export interface FamilyManifest {
   }[];
 }
 
+/** The lock a family training holds in its output directory. */
+export const FAMILY_LOCK = 'train.lock';
+
+/**
+ * Takes the output directory's training lock (a file holding this process's pid), or throws naming the
+ * process that holds it: two runs resuming the same members would both train them (at half speed each,
+ * writing the same files). A lock whose process is gone is taken over. Returns the release function.
+ */
+export function lockFamilyDir(outDir: string): () => void {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, FAMILY_LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      let alive = false;
+      if (Number.isInteger(pid) && pid > 0) {
+        try { process.kill(pid, 0); alive = true; } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM'; }
+      }
+      if (alive) throw new Error(`${path}: process ${pid} is training this family now; wait for it to finish (its checkpoints are then reused), or delete the file if that process is not a training`);
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`${path}: could not take the training lock`);
+}
+
 /** Trains every member of a profile (or the named sizes), evaluates final perplexity, and writes family.json. */
 export async function trainFamily(options: {
   readonly profile: FamilyProfile; readonly pair: string; readonly corpusRoot: string; readonly tokenizerDir: string; readonly outDir: string;
@@ -35,6 +66,15 @@ export async function trainFamily(options: {
   const { profile } = options;
   const languages = options.pair.split('-') as [string, string];
   if (languages.length !== 2) throw new Error(`trainFamily: pair must look like en-ja, got '${options.pair}'`);
+  const release = lockFamilyDir(options.outDir);
+  try {
+    return await trainLocked(options, profile, languages);
+  } finally {
+    release();
+  }
+}
+
+async function trainLocked(options: Parameters<typeof trainFamily>[0], profile: FamilyProfile, languages: [string, string]): Promise<FamilyManifest> {
   const corpusDir = join(options.corpusRoot, options.pair);
   const tokenizer = await loadTokenizer(options.tokenizerDir);
   const tokenizerKey = createHash('sha256').update(readFileSync(join(options.tokenizerDir, 'tokenizer.json'))).digest('hex');

@@ -1,6 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FAMILY_PROFILES, flopParams, logSpacedSteps } from './family.ts';
+import { FAMILY_LOCK, lockFamilyDir } from './family-run.ts';
 
 test('log-spaced steps start at 1, end at the last step, and are distinct and increasing', () => {
   const s = logSpacedSteps(1500, 10);
@@ -27,6 +31,21 @@ test('the default family has five sizes as LLM-jp-3 does, growing in width and c
     assert.is(x.hiddenSize % x.heads, 0);
     assert.is(x.heads % x.kvHeads, 0);
   }
+});
+
+
+test('lockFamilyDir: a second training of the same directory is refused naming the holder; a dead holder is taken over', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'family-lock-'));
+  const release = lockFamilyDir(dir);
+  assert.throws(() => lockFamilyDir(dir), new RegExp(`train\\.lock: process ${process.pid} is training this family now`));
+  release();
+  lockFamilyDir(dir)();
+  // A pid no process has: the lock is stale and taken over.
+  writeFileSync(join(dir, FAMILY_LOCK), '2147483646\n');
+  const again = lockFamilyDir(dir);
+  assert.is(readFileSync(join(dir, FAMILY_LOCK), 'utf8'), `${process.pid}\n`);
+  again();
+  rmSync(dir, { recursive: true });
 });
 
 test.run();
