@@ -6,3 +6,4 @@ export { encodeWindows, perplexity, nll, type EvalWindows, type Injection, type 
 export { meanStd } from './summary.ts';
 export { baselineRow, interventionRows, languageName, type InterventionRow, type InterventionSetting, type Stat, type TranslationScorer } from './table.ts';
 export { largestMemberSetup, type InterventionBenchSetup } from './bench-setup.ts';
+export { interventionBench, type InterventionBenchRow } from './bench.ts';

@@ -4,6 +4,7 @@ import { engineBench } from '@saetrace/engine';
 import { lmBench } from '@saetrace/lm';
 import { saeBench, SaeEncoder, initSae } from '@saetrace/sae';
 import { metricsBench } from '@saetrace/metrics';
+import { interventionBench } from '@saetrace/intervention';
 
 /** What every benchmark returns: a JSON-able record and the markdown it wrote under reports/bench/. */
 export interface BenchOutcome {
@@ -36,5 +37,6 @@ export const benches: Readonly<Record<string, BenchEntry>> = {
       }
     },
   },
+  intervention: { summary: 'perplexity, shared codes and batched decoding of the intervention vs the ways they replaced', run: (o) => interventionBench(o) },
   activations: { summary: 'activation store throughput (extract, shuffled read; model cost excluded)', run: (o) => activationsBench(o) },
 };
