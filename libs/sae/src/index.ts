@@ -3,7 +3,7 @@ export { geometricMedian, sumOfDistances } from './geometric-median.ts';
 export { initSae, roundToBf16, type SaeParams } from './init.ts';
 export { buildSaeStep, saeParamShapes, SAE_PARAMS, type SaeParamName, type StepVariant, type SaeGraphOptions } from './step-graph.ts';
 export { trainSae, resolveStepKernel, SaeTrainingError, type StepKernel, type ActivationBatches, type SaeTrainResult, type TrainLog, type Validation, type ValidationLog } from './trainer.ts';
-export { searchLearningRate, PAPER_LR_GRID, type LrSearchRow } from './lr-search.ts';
+export { searchLearningRate, chooseRate, PAPER_LR_GRID, type LrSearchRow } from './lr-search.ts';
 export { SaeEncoder, type TopKCodes } from './encoder.ts';
 export { decodeMasked } from './decode.ts';
 export { evaluateSae, type SaeEval } from './evaluate.ts';

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runRng } from '@saetrace/engine';
 import { saeConfig } from './config.ts';
-import { PAPER_LR_GRID, searchLearningRate } from './lr-search.ts';
+import { chooseRate, PAPER_LR_GRID, searchLearningRate, type LrSearchRow } from './lr-search.ts';
 import { trainSae } from './trainer.ts';
 
 const d = 6, n = 12, k = 2, B = 32;
@@ -51,6 +51,17 @@ test('learning-rate search over a grid picks the lowest validation MSE; a diverg
     .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /grid is empty/));
   await searchLearningRate({ config, batches: () => (async function* () { yield new Float32Array(3); })(), steps: 1, validation: () => valid, grid: [1e-3] })
     .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /batch 1 has/));
+});
+
+test('chooseRate: the lowest MSE, or the smallest rate within the tie tolerance of it', () => {
+  const row = (lr: number, mse: number): LrSearchRow => ({ lr, mse, fvu: mse, l0: 2, deadFraction: 0, seconds: 1 });
+  // Figure 11's near-tie: 0.005 lowest by 0.03% on one CPU, 0.002 lowest by 0.7% on another.
+  const rows = [row(0.001, 0.0011286), row(0.002, 0.0010458822), row(0.005, 0.0010456151), row(0.0001, Infinity)];
+  assert.is(chooseRate(rows, 0).lr, 0.005);
+  assert.is(chooseRate(rows, 0.01).lr, 0.002);
+  assert.is(chooseRate([row(0.002, 0.0012), row(0.005, 0.001)], 0.01).lr, 0.005);
+  assert.throws(() => chooseRate([], 0.01), /no rows/);
+  assert.throws(() => chooseRate(rows, -1), /tieRtol must be >= 0/);
 });
 
 test('AuxK on: dead latents get an aux loss each step and change training; bad AuxK settings are named', async () => {

@@ -40,3 +40,16 @@ export async function searchLearningRate(options: {
   const best = rows.reduce((a, b) => (b.mse < a.mse ? b : a));
   return { rows, best };
 }
+
+/**
+ * The rate Table 2 reports: the lowest validation MSE, where rates within `tieRtol` of it count as tied and
+ * the smallest tied rate is chosen. Near-ties are real (Figure 11's curves flatten at the grid's top), and
+ * the MSE of one rate moves by up to 0.6% between CPU families, so an exact argmin flips between machines.
+ */
+export function chooseRate(rows: readonly LrSearchRow[], tieRtol: number): LrSearchRow {
+  if (rows.length === 0) throw new RangeError('chooseRate: no rows');
+  if (!(tieRtol >= 0)) throw new RangeError(`chooseRate: tieRtol must be >= 0, got ${tieRtol}`);
+  const lowest = Math.min(...rows.map((r) => r.mse));
+  const tied = rows.filter((r) => r.mse <= lowest * (1 + tieRtol));
+  return tied.reduce((a, b) => (b.lr < a.lr ? b : a));
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { writeJsonAtomic } from '@saetrace/engine';
 import { FAMILY_PROFILES, LlamaModel, type FamilyManifest } from '@saetrace/lm';
-import { PAPER_LR_GRID, resolveStepKernel, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
+import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -59,12 +59,17 @@ export async function saeSizes(spec: ExperimentSpec, p: ProfileSpec, options: { 
       ({ rows, best } = await searchLearningRate({ config: cfg, batches, steps, validation, grid: PAPER_LR_GRID, session: { threads: p.threads } }));
       await writeJsonAtomic(cacheFile, { rows: rows.map(finiteRow), best: finiteRow(best) });
     }
+    // Rates within 1% of the lowest MSE are tied; the smallest is reported (see chooseRate).
+    best = chooseRate(rows, LR_TIE_RTOL);
     const shardRows = Math.max(...trainStore.manifest.shards.map((s) => s.rows));
     out.push({ size, layer, d: trainStore.d, rows, bestLr: best.lr, seconds: best.seconds, activationsTrained: steps * cfg.batchSize, activationsBuffered: Math.min(trainStore.rows, shardRows * shardsInMemory) });
     options.log(`${size}: best lr ${best.lr} (validation MSE ${best.mse.toFixed(4)}), ${best.seconds.toFixed(1)} s`);
   }
   return { sizes: out, grid: PAPER_LR_GRID };
 }
+
+/** Validation MSEs within this relative distance of the lowest are a tie (Table 2 picks the smallest rate). */
+const LR_TIE_RTOL = 0.01;
 
 /**
  * The cache file of one size's learning-rate search. Table 2, Table 3 and Figure 11 ask for the same 6 SAEs
