@@ -90,11 +90,14 @@ test('alpha = 0 and an empty mask reproduce the baseline exactly; an injection c
   await perplexity(mid, windows, 1, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /language index 1 of 1/));
 });
 
-test('intervention rows: baseline plus one row per class, mean and spread over draws, translation hook called', async () => {
-  const mid = new ToyModel(V, D, L, 'mid');
-  const full = new ToyModel(V, D, L, 'full');
-  const sae = new ToySae(D, 16, 4, 's');
+/** A mid and a full toy model, a 16-latent toy SAE and classes cycling first, second, mixed. */
+function toySetting() {
   const classes: FeatureClass[] = Array.from({ length: 16 }, (_, i) => (['first', 'second', 'mixed'] as const)[i % 3]!);
+  return { mid: new ToyModel(V, D, L, 'mid'), full: new ToyModel(V, D, L, 'full'), sae: new ToySae(D, 16, 4, 's'), classes };
+}
+
+test('intervention rows: baseline plus one row per class, mean and spread over draws, translation hook called', async () => {
+  const { mid, full, sae, classes } = toySetting();
   let hookCalls = 0;
   const rows = await interventionRows({
     mid, full, sae, layer: 1, classes, languages: ['en', 'ja'], windows, seed: 3,
@@ -269,10 +272,7 @@ test('codes encoded for other windows, batch size, layer, SAE or full model are 
 });
 
 test('interventionRows: the same rows with shared codes as with its own, and one tap pass for all draws', async () => {
-  const mid = new ToyModel(V, D, L, 'mid');
-  const full = new ToyModel(V, D, L, 'full');
-  const sae = new ToySae(D, 16, 4, 's');
-  const classes: FeatureClass[] = Array.from({ length: 16 }, (_, i) => (['first', 'second', 'mixed'] as const)[i % 3]!);
+  const { mid, full, sae, classes } = toySetting();
   const setting = { mid, full, sae, layer: 1, classes, languages: ['en', 'ja'] as const, windows, seed: 3 };
   const own = await interventionRows(setting, 0.2, 3, 4);
   assert.is(full.calls, 1, 'one batch of 8 over 6 windows: one tap for 12 interventions');
@@ -291,10 +291,7 @@ test('interventionRows: the same rows with shared codes as with its own, and one
 });
 
 test('interventionRows: a baseline row computed once gives the same rows and runs the mid model once less', async () => {
-  const mid = new ToyModel(V, D, L, 'mid');
-  const full = new ToyModel(V, D, L, 'full');
-  const sae = new ToySae(D, 16, 4, 's');
-  const classes: FeatureClass[] = Array.from({ length: 16 }, (_, i) => (['first', 'second', 'mixed'] as const)[i % 3]!);
+  const { mid, full, sae, classes } = toySetting();
   let scored = 0;
   const setting = { mid, full, sae, layer: 1, classes, languages: ['en', 'ja'] as const, windows, seed: 3, translate: async () => { scored++; return { chrF: scored }; } };
   const own = await interventionRows(setting, 0.2, 3, 2);
