@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runRng, writeJsonAtomic } from '@saetrace/engine';
 import { LlamaModel } from '../llama/model.ts';
 import { loadTokenizer } from '../tokenizer/index.ts';
 import { readDocuments } from './corpus.ts';
 import { documentPerplexity, type LanguagePerplexity } from './eval.ts';
-import type { FamilyProfile } from './family.ts';
+import { memberFingerprint, type FamilyProfile } from './family.ts';
 import { trainingTokens } from './tokens.ts';
 import { trainMember, type MemberResult } from './train.ts';
 
@@ -19,11 +19,27 @@ export interface FamilyManifest {
   readonly data: { readonly windows: number; readonly seqLen: number; readonly documents: number; readonly bilingualDocuments: number };
   readonly members: readonly {
     readonly size: string; readonly hiddenSize: number; readonly layers: number; readonly steps: number;
+    /** memberFingerprint of the definition the member was trained under. */
+    readonly fingerprint: string;
     readonly checkpoints: readonly { readonly step: number; readonly tokens: number; readonly dir: string }[];
     readonly losses: readonly { readonly step: number; readonly loss: number }[];
     readonly evalPerplexity: LanguagePerplexity;
     readonly trainSeconds: number; readonly tokensPerSecond: number; readonly flopsPerSecond: number;
   }[];
+}
+
+/**
+ * The manifest's member `size`, checked against this code's definition of it: a family trained under another
+ * definition of the profile (other steps, sizes or settings) is refused, naming the file, rather than used.
+ */
+export function checkedMember(manifest: FamilyManifest, manifestPath: string, profile: FamilyProfile, size: string): FamilyManifest['members'][number] | null {
+  const have = manifest.members.find((x) => x.size === size);
+  if (!have) return null;
+  const m = profile.members.find((x) => x.size === size);
+  if (!m) throw new Error(`${manifestPath}: member '${size}' is not in this code's ${profile.name} profile (${profile.members.map((x) => x.size).join(', ')})`);
+  const want = memberFingerprint(profile, m);
+  if (have.fingerprint !== want) throw new Error(`${manifestPath}: member '${size}' was trained under another definition of the ${profile.name} profile (fingerprint ${have.fingerprint ?? 'none'}, this code's ${want}); move ${dirname(manifestPath)} away to train the family anew`);
+  return have;
 }
 
 /** The lock a family training holds in its output directory. */
@@ -95,7 +111,7 @@ async function trainLocked(options: Parameters<typeof trainFamily>[0], profile: 
     const model = await LlamaModel.load(final.dir, { threads: options.threads });
     const ppl = await documentPerplexity(model, tokenizer, evalDocs, profile.seqLen);
     await model.release();
-    members.push({ size: m.size, hiddenSize: m.hiddenSize, layers: m.layers, steps: m.steps, checkpoints: r.checkpoints, losses: r.losses, evalPerplexity: ppl, trainSeconds: r.trainSeconds, tokensPerSecond: r.tokensPerSecond, flopsPerSecond: r.flopsPerSecond });
+    members.push({ size: m.size, hiddenSize: m.hiddenSize, layers: m.layers, steps: m.steps, fingerprint: r.fingerprint, checkpoints: r.checkpoints, losses: r.losses, evalPerplexity: ppl, trainSeconds: r.trainSeconds, tokensPerSecond: r.tokensPerSecond, flopsPerSecond: r.flopsPerSecond });
   }
   const manifest: FamilyManifest = {
     profile: profile.name, pair: options.pair, languages, seed: profile.seed, tokenizer: tokenizerKey,

@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FAMILY_PROFILES, flopParams, logSpacedSteps } from './family.ts';
-import { FAMILY_LOCK, lockFamilyDir } from './family-run.ts';
+import { FAMILY_PROFILES, flopParams, logSpacedSteps, memberFingerprint } from './family.ts';
+import { checkedMember, FAMILY_LOCK, lockFamilyDir, type FamilyManifest } from './family-run.ts';
 
 test('log-spaced steps start at 1, end at the last step, and are distinct and increasing', () => {
   const s = logSpacedSteps(1500, 10);
@@ -46,6 +46,30 @@ test('lockFamilyDir: a second training of the same directory is refused naming t
   assert.is(readFileSync(join(dir, FAMILY_LOCK), 'utf8'), `${process.pid}\n`);
   again();
   rmSync(dir, { recursive: true });
+});
+
+test('memberFingerprint: equal definitions agree; a changed step count, width or profile setting changes it', () => {
+  const p = FAMILY_PROFILES.default;
+  const m = p.members[0]!;
+  const base = memberFingerprint(p, m);
+  assert.is(memberFingerprint(JSON.parse(JSON.stringify(p)), { ...m }), base);
+  assert.is.not(memberFingerprint(p, { ...m, steps: m.steps + 1 }), base);
+  assert.is.not(memberFingerprint(p, { ...m, hiddenSize: m.hiddenSize + 8 }), base);
+  assert.is.not(memberFingerprint({ ...p, batch: p.batch * 2 }, m), base);
+  // Other members do not enter a member's fingerprint.
+  assert.is(memberFingerprint({ ...p, members: [m] }, m), base);
+});
+
+test('checkedMember: a member of this definition is used, a missing one is null, one of another definition is refused naming the file', () => {
+  const p = FAMILY_PROFILES.default;
+  const m = p.members[0]!;
+  const row = (fingerprint: string) => ({ size: m.size, hiddenSize: m.hiddenSize, layers: m.layers, steps: m.steps, fingerprint, checkpoints: [], losses: [], evalPerplexity: { perLang: {}, overall: 1 }, trainSeconds: 1, tokensPerSecond: 1, flopsPerSecond: 1 });
+  const manifest = (fp: string) => ({ profile: 'default', pair: 'en-ja', languages: ['en', 'ja'], seed: 1, tokenizer: 't', data: { windows: 1, seqLen: 1, documents: 1, bilingualDocuments: 0 }, members: [row(fp)] }) as unknown as FamilyManifest;
+  assert.is(checkedMember(manifest(memberFingerprint(p, m)), 'x/family.json', p, m.size)?.size, m.size);
+  assert.is(checkedMember(manifest(memberFingerprint(p, m)), 'x/family.json', p, 'xl'), null);
+  assert.throws(() => checkedMember(manifest('0123456789abcdef'), 'cache/zoo/en-ja/default/family.json', p, m.size), /cache\/zoo\/en-ja\/default\/family\.json: member 's' was trained under another definition of the default profile \(fingerprint 0123456789abcdef, this code's [0-9a-f]{16}\); move cache\/zoo\/en-ja\/default away/);
+  // A manifest from before fingerprints (none recorded) is refused too.
+  assert.throws(() => checkedMember(manifest(undefined as unknown as string), 'f.json', p, m.size), /fingerprint none/);
 });
 
 test.run();

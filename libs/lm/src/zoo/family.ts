@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The self-trained model family: small Llama configurations growing in width and depth together, as
  * LLM-jp-3 150M..3.7B do (12..28 blocks, width 512..3072), scaled to train on two cores.
@@ -53,6 +55,17 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfi
     ],
   },
 };
+
+/**
+ * What decides a member's weights besides the data: the profile's training settings and the member's own
+ * row. A trained member records it, so a cache made under another definition of the same profile name is
+ * refused instead of resumed or reused (the name 'default' outlives any one definition).
+ */
+export function memberFingerprint(p: FamilyProfile, m: FamilyMember): string {
+  const { members: _members, ...training } = p;
+  const canon = JSON.stringify({ training: Object.fromEntries(Object.entries(training).sort(([a], [b]) => a.localeCompare(b))), member: Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b))) });
+  return createHash('sha256').update(canon).digest('hex').slice(0, 16);
+}
 
 /**
  * Log-spaced checkpoint steps from 1 to `last`, `count` distinct integers, always including both ends

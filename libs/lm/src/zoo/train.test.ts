@@ -52,4 +52,17 @@ test('an interrupted run resumes from its last checkpoint and ends with the same
   assert.not.ok(existsSync(join(part, 'tiny/train-state/state.json')));
 });
 
+test('a training state of another member definition (here other steps) is refused, naming the state file, not resumed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zoo-redef-'));
+  await trainMember({ profile, member: profile.members[0]!, data: data(), vocabSize: 32, outDir: dir, threads: 1, stopAfter: 3 });
+  const longer = { ...profile.members[0]!, steps: 20 };
+  let err: Error | null = null;
+  await trainMember({ profile: { ...profile, members: [longer] }, member: longer, data: data(), vocabSize: 32, outDir: dir, threads: 1 }).catch((e: Error) => { err = e; });
+  assert.match((err as Error | null)?.message ?? 'no error', /tiny\/train-state\/state\.json: this training state is of another definition of member 'tiny'/);
+  // The same definition still resumes.
+  const again = await trainMember({ profile, member: profile.members[0]!, data: data(), vocabSize: 32, outDir: dir, threads: 1 });
+  assert.is(again.resumedFrom, 2);
+  rmSync(dir, { recursive: true });
+});
+
 test.run();

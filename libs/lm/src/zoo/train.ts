@@ -5,12 +5,14 @@ import { parseLlamaConfig, type LlamaConfig } from '../llama/config.ts';
 import { llamaForward } from '../llama/forward.ts';
 import { isNormParam, llamaParamShapes } from '../llama/params.ts';
 import { initLlamaWeights, saveLlamaCheckpoint, type LlamaWeights } from '../llama/weights.ts';
-import { flopParams, logSpacedSteps, type FamilyMember, type FamilyProfile } from './family.ts';
+import { flopParams, logSpacedSteps, memberFingerprint, type FamilyMember, type FamilyProfile } from './family.ts';
 import type { TrainingTokens } from './tokens.ts';
 
 export interface MemberCheckpoint { readonly step: number; readonly tokens: number; readonly dir: string }
 export interface MemberResult {
   readonly size: string;
+  /** memberFingerprint of the definition it was trained under. */
+  readonly fingerprint: string;
   readonly config: LlamaConfig;
   readonly checkpoints: readonly MemberCheckpoint[];
   readonly losses: readonly { step: number; loss: number }[];
@@ -74,8 +76,10 @@ export async function trainMember(options: {
   const losses: { step: number; loss: number }[] = [];
   let resumedFrom = 0;
   const statePath = join(stateDir, 'state.json');
+  const fingerprint = memberFingerprint(profile, m);
   if (existsSync(statePath)) {
-    const st = JSON.parse(readFileSync(statePath, 'utf8')) as { step: number; losses: { step: number; loss: number }[] };
+    const st = JSON.parse(readFileSync(statePath, 'utf8')) as { step: number; losses: { step: number; loss: number }[]; fingerprint?: string };
+    if (st.fingerprint !== fingerprint) throw new Error(`${statePath}: this training state is of another definition of member '${m.size}' of the ${profile.name} profile (fingerprint ${st.fingerprint ?? 'none'}, this code's ${fingerprint}); move ${memberDir} away to train it anew`);
     const read = async (f: string) => Object.fromEntries([...(await readSafetensors(join(stateDir, f))).tensors].map(([k, t]) => [k, t.data as Float32Array]));
     ts.restore({ step: st.step, params: await read('params.safetensors'), m: await read('m.safetensors'), v: await read('v.safetensors') });
     losses.push(...st.losses);
@@ -113,7 +117,7 @@ export async function trainMember(options: {
       await writeSafetensors(join(stateDir, 'params.safetensors'), asTensors(s.params));
       await writeSafetensors(join(stateDir, 'm.safetensors'), asTensors(s.m));
       await writeSafetensors(join(stateDir, 'v.safetensors'), asTensors(s.v));
-      await writeJsonAtomic(statePath, { step, losses });
+      await writeJsonAtomic(statePath, { step, losses, fingerprint });
     }
     if (options.stopAfter !== undefined && stepsRun >= options.stopAfter) break;
   }
@@ -122,7 +126,7 @@ export async function trainMember(options: {
   const tokensRun = stepsRun * B * T;
   const checkpoints = [...ckptSteps].sort((a, b) => a - b).filter((s) => s <= ts.step).map((step) => ({ step, tokens: step * B * T, dir: join(memberDir, `step-${String(step).padStart(6, '0')}`) }));
   return {
-    size: m.size, config: c, checkpoints, losses, trainSeconds: seconds, resumedFrom,
+    size: m.size, fingerprint, config: c, checkpoints, losses, trainSeconds: seconds, resumedFrom,
     tokensPerSecond: seconds > 0 ? tokensRun / seconds : 0,
     flopsPerSecond: seconds > 0 ? (tokensRun * trainFlopsPerToken(profile, m, options.vocabSize)) / seconds : 0,
   };
