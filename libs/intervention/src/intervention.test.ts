@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { decodeInjector } from './decode-injector.ts';
 import { decodeDelta, encodeRows, injectionDelta, windowInjectionDelta } from './delta.ts';
 import { drawMasks, type FeatureClass } from './masks.ts';
 import { encodeWindows, nll, perplexity, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
@@ -29,6 +30,25 @@ test('delta is alpha * masked decode of the normalised vector, scaled back by |h
   assert.ok((await injectionDelta(h, 2, sae, mask, 0)).every((x) => x === 0));
   assert.ok((await injectionDelta(h, 2, sae, new Set(), 0.3)).every((x) => x === 0));
   await injectionDelta(h, 3, sae, mask, 1).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /expected rows\*d = 18/));
+});
+
+test('decodeInjector: the prompt window gets the window delta of the tap, each step the delta of the new rows', async () => {
+  const sae = new ToySae(D, 10, 3, 's');
+  const B = 3, S = 4;
+  const hWindow = Float32Array.from({ length: B * S * D }, (_, i) => Math.sin(i * 0.7) + 0.2);
+  const hStep = Float32Array.from({ length: 2 * D }, (_, i) => Math.cos(i * 0.3) - 0.1);
+  const calls: string[] = [];
+  const tapper = {
+    prefill: async (_t: Int32Array, lengths: readonly number[], width: number) => { calls.push(`prefill ${lengths.join(',')} ${width}`); return hWindow; },
+    step: async (t: Int32Array, rows: readonly number[]) => { calls.push(`step ${Array.from(t).join(',')} rows ${rows.join(',')}`); return hStep; },
+  };
+  const mask = new Set([0, 2, 3, 5, 7, 9]);
+  const inj = decodeInjector(tapper, { full: new ToyModel(V, D, L, 'f'), sae, layer: 2, mask, alpha: 0.3 });
+  assert.is(inj.layer, 2);
+  const lengths = [2, 4, 1];
+  assert.equal(await inj.prefill(new Int32Array(B * S), lengths, S), await windowInjectionDelta(hWindow, B, S, lengths, sae, mask, 0.3));
+  assert.equal(await inj.step(Int32Array.of(5, 6), [0, 2]), await injectionDelta(hStep, 2, sae, mask, 0.3));
+  assert.equal(calls, ['prefill 2,4,1 4', 'step 5,6 rows 0,2']);
 });
 
 test('window delta: each real position gets the delta of its row encoded alone, pads get zeros', async () => {

@@ -3,7 +3,7 @@ export { parseLlamaConfig, readLlamaConfig, toHfConfig, ConfigError, SUPPORTED_M
 export { llamaParamShapes, isNormParam } from './llama/params.ts';
 export { llamaForward, rotaryTables, BATCH, type ForwardOptions, type ForwardResult } from './llama/forward.ts';
 export { initLlamaWeights, readLlamaWeights, saveLlamaCheckpoint, type LlamaWeights, type SaveCheckpointOptions } from './llama/weights.ts';
-export { LlamaModel, loadTapModel, type LlamaModelOptions, type GenerateBatchOptions, type GenerationDelta } from './llama/model.ts';
+export { LlamaModel, loadTapModel, type LlamaModelOptions, type GenerateBatchOptions, type GenerationDelta, type DecodeInjector, type DecodeTapper } from './llama/model.ts';
 export * from './zoo/family.ts';
 export * from './zoo/corpus.ts';
 export * from './zoo/packing.ts';

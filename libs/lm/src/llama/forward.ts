@@ -35,6 +35,11 @@ export interface ForwardResult {
   readonly nll: Value | null;
   readonly taps: Map<number, Value>;
   readonly residual: Value;
+  /**
+   * Each block's keys (after rotary) and values, [B, KV, 1, T, hd]: what a decoding cache keeps
+   * (llamaDecodeStep reads them as its past). Graph values only; nothing is computed unless output.
+   */
+  readonly kv: readonly { readonly k: Value; readonly v: Value }[];
 }
 
 /** Rotary tables for positions 0..T-1, Hugging Face layout: [cos(f) cos(f)] over the two halves of head_dim. */
@@ -53,7 +58,7 @@ export function rotaryTables(T: number, headDim: number, theta: number): { cos: 
 }
 
 /** rotate_half as a matrix: x R = [-x2, x1] for x = [x1, x2]. */
-function rotateHalfMatrix(headDim: number): Float32Array {
+export function rotateHalfMatrix(headDim: number): Float32Array {
   const h = headDim / 2;
   const r = new Float32Array(headDim * headDim);
   for (let i = 0; i < h; i++) {
@@ -107,6 +112,7 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     h = g.op1('Gather', [P('model.embed_tokens.weight'), tokens], { axis: 0 });
   }
   const last = o.stopAfter ?? c.numLayers - 1;
+  const kv: { k: Value; v: Value }[] = [];
   for (let l = first; l <= last; l++) {
     const pre = `model.layers.${l}`;
     const x = nn.rmsNorm(g, h, P(`${pre}.input_layernorm.weight`), c.rmsNormEps);
@@ -114,6 +120,7 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     const q = rope(heads(linear(x, `${pre}.self_attn.q_proj.weight`), KV, rep));
     const k = rope(heads(linear(x, `${pre}.self_attn.k_proj.weight`), KV, 1));
     const v = heads(linear(x, `${pre}.self_attn.v_proj.weight`), KV, 1);
+    kv.push({ k, v });
     const scores = nn.add(g, nn.scale(g, nn.matmul(g, q, nn.transpose(g, k, [0, 1, 2, 4, 3])), 1 / Math.sqrt(hd)), consts().maskV);
     const att = nn.matmul(g, g.op1('Softmax', [scores], { axis: -1 }), v);
     const merged = nn.reshape(g, nn.transpose(g, att, [0, 3, 1, 2, 4]), [0, T, c.numHeads * hd]);
@@ -143,7 +150,7 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     const hn = o.headAt ? g.op1('GatherND', [normed, g.op1('Unsqueeze', [o.headAt, g.ints([-1])])], { batch_dims: 1 }) : normed;
     logits = linear(hn, head);
   }
-  return { logits, nll, taps, residual: h };
+  return { logits, nll, taps, residual: h, kv };
 }
 
 /** The symbolic batch dimension used by inference graphs. */

@@ -307,6 +307,49 @@ test('generateBatch with an injection callback matches one-prompt decoding with 
   await other.release();
 });
 
+test('cached decoding: a tapper returns the full-window tap at each new position; a cached injector decodes the ids of the uncached loop', async () => {
+  const m = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('batch-gen'), 0.5), null, 'batch', { threads: 1 });
+  const other = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('other'), 0.5), null, 'other', { threads: 1 });
+  const d = randomConfig.hiddenSize;
+  const W = 16;
+  const rowsOf = (ps: number[][]) => { const t = new Int32Array(ps.length * W); ps.forEach((p, i) => t.set(p, i * W)); return t; };
+  const close = (got: Float32Array, gi: number, want: Float32Array, wi: number, what: string) => {
+    for (let i = 0; i < d; i++) assert.ok(Math.abs(got[gi * d + i]! - want[wi * d + i]!) < 1e-5, `${what}: ${got[gi * d + i]} vs ${want[wi * d + i]}`);
+  };
+  const seqs = [[1, 7], [1, 3, 9, 12, 4, 20, 8], [1]];
+  const tapper = other.decodeTapper(1);
+  const h0 = await tapper.prefill(rowsOf(seqs), seqs.map((p) => p.length), W);
+  const ref0 = (await other.tap(rowsOf(seqs), 3, W, [1])).get(1)!;
+  for (const [r, p] of seqs.entries()) for (let t = 0; t < p.length; t++) close(h0, r * W + t, ref0, r * W + t, `prefill row ${r} position ${t}`);
+  // Two steps; row 1 finishes after the first.
+  for (const [tokens, rows] of [[[5, 6, 7], [0, 1, 2]], [[8, 9], [0, 2]]] as const) {
+    const h = await tapper.step(Int32Array.from(tokens), rows);
+    rows.forEach((r, j) => seqs[r]!.push(tokens[j]!));
+    const live = rows.map((r) => seqs[r]!);
+    const ref = (await other.tap(rowsOf(live), live.length, W, [1])).get(1)!;
+    live.forEach((p, j) => close(h, j, ref, j * W + p.length - 1, `step row ${rows[j]}`));
+  }
+  let err: Error | null = null;
+  await tapper.step(Int32Array.of(4), [1]).catch((e: Error) => { err = e; });
+  assert.match((err as Error | null)?.message ?? 'no error', /rows 1 are not an ordered subset of the previous rows 0,2/);
+  // Injected decoding: cached (window 32, nothing slides) and through the fallback (window 16) give the ids
+  // of the uncached loop with the same injection as a per-step window callback.
+  const scaled = (x: Float32Array) => x.map((v) => 0.8 * v);
+  for (const Wn of [16, 32]) {
+    const t0 = other.decodeTapper(0);
+    const cached = await m.generateBatch(PROMPTS, 10, { window: Wn, injector: { layer: 0, prefill: async (t, l, w) => scaled(await t0.prefill(t, l, w)), step: async (t, rows) => scaled(await t0.step(t, rows)) } });
+    const uncached = await m.generateBatch(PROMPTS, 10, { window: Wn, delta: async (tokens, lengths, width) => ({ layer: 0, delta: scaled((await other.tap(tokens, lengths.length, width, [0])).get(0)!) }) });
+    assert.equal(cached, uncached, `window ${Wn}`);
+    assert.not.equal(cached, await m.generateBatch(PROMPTS, 10, { window: Wn }));
+  }
+  err = null;
+  await m.generateBatch(PROMPTS, 2, { delta: async () => null, injector: { layer: 0, prefill: async () => new Float32Array(0), step: async () => new Float32Array(0) } }).catch((e: Error) => { err = e; });
+  assert.match((err as Error | null)?.message ?? 'no error', /delta and injector are exclusive/);
+  assert.throws(() => other.decodeTapper(3), /layer 3 is not in \[0, 3\)/);
+  await m.release();
+  await other.release();
+});
+
 test('generateBatch stops each row at EOS or the stop string on its own', async () => {
   const m = await LlamaModel.load(await checkpoint());
   // hello -> ' ' -> world (contains 'wor'); ' ' -> world; world -> '.' -> EOS.

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { Graph, Session, type HostTensor, type SessionOptions, type Value } from '@saetrace/engine';
 import { loadTokenizer, type LoadedTokenizer } from '../tokenizer/index.ts';
 import { readLlamaConfig, type LlamaConfig } from './config.ts';
+import { llamaDecodeStep } from './decode.ts';
 import { BATCH, llamaForward } from './forward.ts';
+import { cacheAfterStep, cacheFromPrefill, keepRows, stepMask, type KvCache } from './kv-cache.ts';
 import { llamaParamShapes } from './params.ts';
 import { readLlamaWeights, type LlamaWeights } from './weights.ts';
 
@@ -28,6 +30,33 @@ export interface GenerateBatchOptions {
    * each row's real length and the width; returns the injection [rows*width*d] or null.
    */
   readonly delta?: (tokens: Int32Array, lengths: readonly number[], width: number) => Promise<GenerationDelta | null>;
+  /**
+   * An injection for cached decoding (see DecodeInjector). Exclusive with `delta`. Where the prompts and
+   * continuations outgrow the window, decoding falls back to the uncached loop with `prefill` as its
+   * per-step window callback, which it is equivalent to.
+   */
+  readonly injector?: DecodeInjector;
+}
+
+/**
+ * The injection of a cached decoding: once for the prompts' window, then once per step for the new token
+ * of each row still decoding. An implementation keeps its own cache in step (e.g. a DecodeTapper).
+ */
+export interface DecodeInjector {
+  /** The block after which the injection is added. */
+  readonly layer: number;
+  /** Prompts right-padded to `width`, tokens [rows*width], real lengths per row: the injection [rows*width*d]. */
+  prefill(tokens: Int32Array, lengths: readonly number[], width: number): Promise<Float32Array>;
+  /** The new token of each row still decoding, `rows` their indices among the prompts (increasing): the injection [rows.length*d]. */
+  step(tokens: Int32Array, rows: readonly number[]): Promise<Float32Array>;
+}
+
+/** Block `layer`'s residual output along a cached decoding (LlamaModel.decodeTapper). */
+export interface DecodeTapper {
+  /** Right-padded prompts: the tap [rows*width*d]; starts a new cache. */
+  prefill(tokens: Int32Array, lengths: readonly number[], width: number): Promise<Float32Array>;
+  /** The new token of each row still decoding (`rows`: indices among the prompts, a subset of the last call's, in order): the tap [rows.length*d]. */
+  step(tokens: Int32Array, rows: readonly number[]): Promise<Float32Array>;
 }
 
 /** Step widths are multiples of this: few distinct graphs, little padding. */
@@ -226,6 +255,105 @@ export class LlamaModel {
     return (await s.run(feeds)).logits?.data as Float32Array;
   }
 
+  /** Names of a cached run's key and value feeds or outputs of block l. */
+  private static kvNames(l: number): [string, string] { return [`k${l}`, `v${l}`]; }
+
+  /**
+   * The prompt window of a cached decoding: right-padded `tokens` [rows*width] with real `lengths`, the
+   * head at each row's last real position (or, with `tap`, block tap's output and no later block), an
+   * optional injection [rows*width*d] after `inject.layer`; returns what it computed and the cache.
+   */
+  private async prefill(tokens: Int32Array, rows: number, width: number, lengths: readonly number[], o: { tap?: number; inject?: GenerationDelta | null }): Promise<{ logits: Float32Array | null; h: Float32Array | null; cache: KvCache }> {
+    const d = this.dModel;
+    const last = o.tap ?? this.numLayers - 1;
+    const inj = o.inject ?? null;
+    const key = `${width}|prefill:${o.tap ?? 'head'}:${inj ? inj.layer : '-'}`;
+    const s = await this.session(key, (g, p, tok) => {
+      const headAt = o.tap === undefined ? g.input('positions', 'int64', [BATCH]) : undefined;
+      const delta = inj ? g.input('delta', 'float32', [BATCH, width, d]) : undefined;
+      const r = llamaForward(g, this.config, p, tok, { seqLen: width, headAt, logits: o.tap === undefined, taps: o.tap === undefined ? [] : [o.tap], stopAfter: last, inject: inj && delta ? { layer: inj.layer, delta } : undefined });
+      if (r.logits) g.output(r.logits, 'logits');
+      if (o.tap !== undefined) g.output(r.taps.get(o.tap) as Value, 'h');
+      for (const [l, kv] of r.kv.entries()) { const [kn, vn] = LlamaModel.kvNames(l); g.output(kv.k, kn); g.output(kv.v, vn); }
+    });
+    const feeds: Record<string, HostTensor> = { ...this.weightFeeds, tokens: this.tokenFeed(tokens, rows, width) };
+    if (o.tap === undefined) feeds.positions = { dtype: 'int64', shape: [rows], data: BigInt64Array.from(lengths, (l) => BigInt(l - 1)) };
+    if (inj) {
+      if (inj.delta.length !== rows * width * d) throw new RangeError(`LlamaModel: prefill delta has ${inj.delta.length} values, expected rows*width*d = ${rows * width * d}`);
+      feeds.delta = { dtype: 'float32', shape: [rows, width, d], data: inj.delta };
+    }
+    const out = await s.run(feeds);
+    const k: HostTensor[] = [];
+    const v: HostTensor[] = [];
+    for (let l = 0; l <= last; l++) { const [kn, vn] = LlamaModel.kvNames(l); k.push(out[kn] as HostTensor); v.push(out[vn] as HostTensor); }
+    return { logits: (out.logits?.data as Float32Array | undefined) ?? null, h: (out.h?.data as Float32Array | undefined) ?? null, cache: cacheFromPrefill(k, v, lengths, width) };
+  }
+
+  /** One cached step: the new token of each cached row [rows], optional injection [rows*d]; logits [rows*V] or the tap [rows*d], and the cache after it. */
+  private async decodeStep(cache: KvCache, tokens: Int32Array, o: { tap?: number; inject?: GenerationDelta | null }): Promise<{ logits: Float32Array | null; h: Float32Array | null; cache: KvCache }> {
+    const d = this.dModel;
+    const rows = cache.rows;
+    const last = o.tap ?? this.numLayers - 1;
+    if (cache.k.length !== last + 1) throw new Error(`LlamaModel: the cache holds ${cache.k.length} blocks, this step runs ${last + 1}`);
+    for (const p of cache.positions) if (p >= this.config.maxPositionEmbeddings) throw new RangeError(`LlamaModel: cached decoding reached position ${p}, past max_position_embeddings ${this.config.maxPositionEmbeddings}`);
+    const inj = o.inject ?? null;
+    const key = `1|step:${o.tap ?? 'head'}:${inj ? inj.layer : '-'}`;
+    const { numKvHeads: KV, headDim: hd } = this.config;
+    const s = await this.session(key, (g, p, tok) => {
+      const positions = g.input('positions', 'int64', [BATCH]);
+      const mask = g.input('mask', 'float32', [BATCH, 'past1']);
+      const past = Array.from({ length: last + 1 }, (_, l) => { const [kn, vn] = LlamaModel.kvNames(l); return { k: g.input(kn, 'float32', [BATCH, KV, 1, 'past', hd]), v: g.input(vn, 'float32', [BATCH, KV, 1, 'past', hd]) }; });
+      const delta = inj ? g.input('delta', 'float32', [BATCH, 1, d]) : undefined;
+      const r = llamaDecodeStep(g, this.config, p, tok as Value, { past, positions, mask, taps: o.tap === undefined ? [] : [o.tap], stopAfter: last, inject: inj && delta ? { layer: inj.layer, delta } : undefined });
+      if (r.logits) g.output(r.logits, 'logits');
+      if (o.tap !== undefined) g.output(r.taps.get(o.tap) as Value, 'h');
+      for (const [l, kv] of r.present.entries()) { const [kn, vn] = LlamaModel.kvNames(l); g.output(kv.k, `present_${kn}`); g.output(kv.v, `present_${vn}`); }
+    });
+    const feeds: Record<string, HostTensor> = {
+      ...this.weightFeeds, tokens: this.tokenFeed(tokens, rows, 1),
+      positions: { dtype: 'int64', shape: [rows], data: BigInt64Array.from(cache.positions, (x) => BigInt(x)) },
+      mask: { dtype: 'float32', shape: [rows, cache.past + 1], data: stepMask(cache) },
+    };
+    for (let l = 0; l <= last; l++) { const [kn, vn] = LlamaModel.kvNames(l); feeds[kn] = cache.k[l] as HostTensor; feeds[vn] = cache.v[l] as HostTensor; }
+    if (inj) {
+      if (inj.delta.length !== rows * d) throw new RangeError(`LlamaModel: step delta has ${inj.delta.length} values, expected rows*d = ${rows * d}`);
+      feeds.delta = { dtype: 'float32', shape: [rows, 1, d], data: inj.delta };
+    }
+    const out = await s.run(feeds);
+    const k: HostTensor[] = [];
+    const v: HostTensor[] = [];
+    for (let l = 0; l <= last; l++) { const [kn, vn] = LlamaModel.kvNames(l); k.push(out[`present_${kn}`] as HostTensor); v.push(out[`present_${vn}`] as HostTensor); }
+    return { logits: (out.logits?.data as Float32Array | undefined) ?? null, h: (out.h?.data as Float32Array | undefined) ?? null, cache: cacheAfterStep(cache, k, v) };
+  }
+
+  /**
+   * Block `layer`'s output along a cached decoding driven by another model (the full model of an
+   * intervention, tapped on the tokens the mid model chooses): one prefill, then one token per row and step.
+   */
+  decodeTapper(layer: number): DecodeTapper {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new RangeError(`LlamaModel.decodeTapper: layer ${layer} is not in [0, ${this.numLayers})`);
+    let cache: KvCache | null = null;
+    let current: number[] = [];
+    return {
+      prefill: async (tokens, lengths, width) => {
+        const r = await this.prefill(tokens, lengths.length, width, lengths, { tap: layer });
+        cache = r.cache;
+        current = lengths.map((_, i) => i);
+        return r.h as Float32Array;
+      },
+      step: async (tokens, rows) => {
+        if (!cache) throw new Error('DecodeTapper.step: prefill first');
+        const keep = rows.map((r) => current.indexOf(r));
+        if (keep.some((i, j) => i < 0 || (j > 0 && i <= (keep[j - 1] as number)))) throw new RangeError(`DecodeTapper.step: rows ${rows.join(',')} are not an ordered subset of the previous rows ${current.join(',')}`);
+        if (tokens.length !== rows.length) throw new RangeError(`DecodeTapper.step: ${tokens.length} tokens for ${rows.length} rows`);
+        const r = await this.decodeStep(keepRows(cache, keep), tokens, { tap: layer });
+        cache = r.cache;
+        current = [...rows];
+        return r.h as Float32Array;
+      },
+    };
+  }
+
   /**
    * Greedy continuation of `prompt` ids: at most `maxNew` tokens, stopping at EOS or when the decoded
    * continuation contains `stop`. A prompt longer than the window keeps its last `window` tokens.
@@ -265,6 +393,7 @@ export class LlamaModel {
     for (const [i, p] of prompts.entries()) {
       if (p.length > W) throw new RangeError(`generateBatch: prompts[${i}] has ${p.length} tokens, more than the window ${W}`);
     }
+    if (options.delta && options.injector) throw new Error('generateBatch: delta and injector are exclusive');
     const V = this.vocabSize;
     const d = this.dModel;
     const pad = this.tokenizer?.padId ?? 0;
@@ -272,18 +401,10 @@ export class LlamaModel {
     const seqs = prompts.map((p) => [...p]);
     const outs: number[][] = prompts.map(() => []);
     let active = maxNew > 0 ? prompts.map((_, i) => i) : [];
-    while (active.length > 0) {
-      const rows = active.length;
-      const ctxs = active.map((r) => (seqs[r] as number[]).slice(-W));
-      const lengths = ctxs.map((c) => c.length);
-      const width = Math.min(W, Math.ceil(Math.max(...lengths) / WIDTH_STEP) * WIDTH_STEP);
-      const tokens = new Int32Array(rows * width).fill(pad);
-      for (const [j, c] of ctxs.entries()) tokens.set(c, j * width);
-      const inj = options.delta ? await options.delta(tokens, lengths, width) : null;
-      if (inj && inj.delta.length !== rows * width * d) throw new RangeError(`generateBatch: delta returned ${inj.delta.length} values, expected rows*width*d = ${rows}*${width}*${d} = ${rows * width * d}`);
-      const logits = await this.logitsAt(tokens, rows, width, lengths.map((l) => l - 1), inj?.layer ?? 0, inj?.delta ?? null);
+    /** Greedy choice for each active row from its logits [rows*V]; the rows that go on. */
+    const choose = (logits: Float32Array, rowsNow: readonly number[]): number[] => {
       const next: number[] = [];
-      for (const [j, r] of active.entries()) {
+      for (const [j, r] of rowsNow.entries()) {
         const off = j * V;
         let best = 0;
         for (let v = 1; v < V; v++) if ((logits[off + v] as number) > (logits[off + best] as number)) best = v;
@@ -295,7 +416,42 @@ export class LlamaModel {
         if (options.stop && this.tokenizer && this.tokenizer.decode(out).trimStart().includes(options.stop)) continue;
         if (out.length < maxNew) next.push(r);
       }
-      active = next;
+      return next;
+    };
+    // Cached decoding when no context outgrows the window (then no row's window slides, and a step's
+    // logits are those of the uncached loop's full-window forward at that position, up to rounding).
+    if (!options.delta && active.length > 0 && longest + maxNew <= W) {
+      const inj = options.injector ?? null;
+      const lengths = prompts.map((p) => p.length);
+      const width = Math.min(W, Math.ceil(longest / WIDTH_STEP) * WIDTH_STEP);
+      const tokens = new Int32Array(prompts.length * width).fill(pad);
+      for (const [j, p] of prompts.entries()) tokens.set(p, j * width);
+      const first = await this.prefill(tokens, prompts.length, width, lengths, { inject: inj ? { layer: inj.layer, delta: await inj.prefill(tokens, lengths, width) } : null });
+      let cache = first.cache;
+      active = choose(first.logits as Float32Array, active);
+      let rowsNow = prompts.map((_, i) => i);
+      while (active.length > 0) {
+        cache = keepRows(cache, active.map((r) => rowsNow.indexOf(r)));
+        const step = Int32Array.from(active, (r) => (seqs[r] as number[]).at(-1) as number);
+        const r = await this.decodeStep(cache, step, { inject: inj ? { layer: inj.layer, delta: await inj.step(step, active) } : null });
+        cache = r.cache;
+        rowsNow = active;
+        active = choose(r.logits as Float32Array, active);
+      }
+      return outs;
+    }
+    const windowDelta = options.delta ?? (options.injector ? (async (t: Int32Array, l: readonly number[], w: number): Promise<GenerationDelta> => ({ layer: (options.injector as DecodeInjector).layer, delta: await (options.injector as DecodeInjector).prefill(t, l, w) })) : undefined);
+    while (active.length > 0) {
+      const rows = active.length;
+      const ctxs = active.map((r) => (seqs[r] as number[]).slice(-W));
+      const lengths = ctxs.map((c) => c.length);
+      const width = Math.min(W, Math.ceil(Math.max(...lengths) / WIDTH_STEP) * WIDTH_STEP);
+      const tokens = new Int32Array(rows * width).fill(pad);
+      for (const [j, c] of ctxs.entries()) tokens.set(c, j * width);
+      const inj = windowDelta ? await windowDelta(tokens, lengths, width) : null;
+      if (inj && inj.delta.length !== rows * width * d) throw new RangeError(`generateBatch: delta returned ${inj.delta.length} values, expected rows*width*d = ${rows}*${width}*${d} = ${rows * width * d}`);
+      const logits = await this.logitsAt(tokens, rows, width, lengths.map((l) => l - 1), inj?.layer ?? 0, inj?.delta ?? null);
+      active = choose(logits, active);
     }
     return outs;
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readLlamaWeights, readDocuments, readParallel, LlamaModel } from '@saetrace/lm';
-import { baselineRow, encodeWindows, interventionRows, windowInjectionDelta, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
+import { baselineRow, decodeInjector, encodeWindows, interventionRows, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
 import { corpusBleu, corpusChrf } from '@saetrace/metrics';
 import { SaeEncoder } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
@@ -78,11 +78,9 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
       const prompts = tests.map((t) => [tok.bosId, ...tok.encode(prompt(t[src] as string))].slice(-window));
       const gens = await mid.generateBatch(prompts, iv.maxNewTokens, {
         stop: '\n', window,
-        // The full model is tapped on the whole batch; only real positions are encoded by the SAE.
-        delta: injection ? async (tokens, lengths, width) => {
-          const h = (await full.tap(tokens, lengths.length, width, [injection.layer])).get(injection.layer) as Float32Array;
-          return { layer: injection.layer, delta: await windowInjectionDelta(h, lengths.length, width, lengths, injection.sae, injection.mask, injection.alpha, injection.variant) };
-        } : undefined,
+        // Cached decoding: the full model is tapped along through its own cache, the prompt window once and
+        // then each new token; only real positions are encoded by the SAE.
+        injector: injection ? decodeInjector(full.decodeTapper(injection.layer), injection) : undefined,
       });
       const hyps = gens.map((gen) => tok.decode(gen).trimStart().split('\n')[0]?.trim() ?? '');
       const refs = tests.map((t) => [t[tgt] as string]);
