@@ -39,7 +39,7 @@ test('wrong types, bad enums, duplicate keys and unreadable files are errors', (
   assert.ok(!t.ok && t.issues.some((i) => i.path === 'profiles.smoke.seed' && /must be integer/.test(i.message)));
   const e = parseSpec(good.replace('clusterRule: greedy }\n    seed: 1\n    threads: 2\n  default', 'clusterRule: kmeans }\n    seed: 1\n    threads: 2\n  default'), 'z.yaml');
   assert.ok(!e.ok && e.issues.some((i) => /must be equal to one of the allowed values \("greedy", "components"\)/.test(i.message)));
-  const d = parseSpec(good.replace('version: 1\n', 'version: 1\nversion: 2\n'), 'd.yaml');
+  const d = parseSpec(good.replace(/^version: (\d+)\n/m, 'version: $1\nversion: 99\n'), 'd.yaml');
   assert.ok(!d.ok && /Map keys must be unique/.test(d.issues[0]!.message) && d.issues[0]!.line === 5);
   const missing = readSpec('experiments/none.yaml');
   assert.ok(!missing.ok && /cannot read \(ENOENT\)/.test(missing.issues[0]!.message));
@@ -85,18 +85,26 @@ test('selectCheckpoints: all, or the listed steps in training order; a step the 
   assert.throws(() => selectCheckpoints(all, [5, 665, 7], 'spec figure5', 'xl'), /spec figure5: checkpoints lists steps 665, 7, which 'xl' does not have \(it has 1, 5, 26, 131, 666, 1500\)/);
 });
 
-test('reports index: wall time, CPU and spec version per report, an older spec version marked stale', async () => {
+test('reports index: wall time, CPU and spec version per report, an older spec version marked stale; a pair without default runs says so', async () => {
   const root = mkdtempSync(join(tmpdir(), 'reports-index-'));
   mkdirSync(join(root, 'en-ja'));
+  mkdirSync(join(root, 'en-ko'));
+  // The index reads each spec's current version from experiments/; the test follows whatever it is.
+  const versionOf = (id: string) => Number(/^version:\s*(\d+)/m.exec(readFileSync(join('experiments', 'en-ja', `${id}.yaml`), 'utf8'))?.[1]);
+  const v5 = versionOf('figure5');
+  const v3 = versionOf('figure3');
   const prov = (v: number) => JSON.stringify({ wallSeconds: 90, specVersion: v, machine: { cpus: 'AMD EPYC' } });
   writeFileSync(join(root, 'en-ja', 'figure5.md'), '# Figure 5: old\n');
-  writeFileSync(join(root, 'en-ja', 'figure5.default.provenance.json'), prov(1));
+  writeFileSync(join(root, 'en-ja', 'figure5.default.provenance.json'), prov(v5 - 1));
   writeFileSync(join(root, 'en-ja', 'figure3.md'), '# Figure 3: current\n');
-  writeFileSync(join(root, 'en-ja', 'figure3.default.provenance.json'), prov(1));
+  writeFileSync(join(root, 'en-ja', 'figure3.default.provenance.json'), prov(v3));
+  writeFileSync(join(root, 'en-ko', 'figure3.smoke.md'), '# Figure 3: smoke only\n');
+  writeFileSync(join(root, 'en-ko', 'figure3.smoke.provenance.json'), prov(v3));
   const md = readFileSync(await writeReportsIndex(root), 'utf8');
-  assert.match(md, /\| \[Figure 5: old\]\(en-ja\/figure5\.md\) \| default \| 1\.5 min \| AMD EPYC \| 1 \(stale: the spec is at 2\) \|/);
-  assert.match(md, /\| \[Figure 3: current\]\(en-ja\/figure3\.md\) \| default \| 1\.5 min \| AMD EPYC \| 1 \|/);
+  assert.match(md, new RegExp(`\\| \\[Figure 5: old\\]\\(en-ja/figure5\\.md\\) \\| default \\| 1\\.5 min \\| AMD EPYC \\| ${v5 - 1} \\(stale: the spec is at ${v5}\\) \\|`));
+  assert.match(md, new RegExp(`\\| \\[Figure 3: current\\]\\(en-ja/figure3\\.md\\) \\| default \\| 1\\.5 min \\| AMD EPYC \\| ${v3} \\|`));
   assert.match(md, /Default profile: 1\.5 min of spec runs of the current spec versions \(1 stale report not counted\)/);
+  assert.match(md, /## en-ko[^#]*Default profile: no run of this pair's default profile is reported yet\./);
   rmSync(root, { recursive: true });
 });
 

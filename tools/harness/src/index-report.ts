@@ -22,6 +22,7 @@ export async function writeReportsIndex(root = 'reports'): Promise<string> {
     const reports = readdirSync(dir).filter((f) => f.endsWith('.md')).sort();
     lines.push(`## ${pair}`, '', '| report | profile | wall time of the last run (cached stages cost nothing) | CPU | spec version of the run |', '|---|---|---|---|---|');
     let total = 0;
+    let counted = 0;
     let staleCount = 0;
     for (const f of reports) {
       const [id, prof] = f.replace(/\.md$/, '').split('.');
@@ -35,11 +36,12 @@ export async function writeReportsIndex(root = 'reports'): Promise<string> {
       const stale = prov?.specVersion !== undefined && Number.isFinite(current) && current !== prov.specVersion;
       const version = prov?.specVersion === undefined ? '-' : `${prov.specVersion}${stale ? ` (stale: the spec is at ${current})` : ''}`;
       // Only runs of the current spec version count toward the profile's total.
-      if (profile === 'default' && secs !== null) { if (stale) staleCount++; else total += secs; }
+      if (profile === 'default' && secs !== null) { if (stale) staleCount++; else { total += secs; counted++; } }
       lines.push(`| [${title(join(dir, f))}](${pair}/${f}) | ${profile} | ${secs === null ? '-' : `${(secs / 60).toFixed(1)} min`} | ${prov?.machine?.cpus ?? '-'} | ${version} |`);
     }
     const fam = join('.cache/zoo', pair, 'default', 'family.json');
     const famMin = existsSync(fam) ? (JSON.parse(readFileSync(fam, 'utf8')) as { members: { trainSeconds: number }[] }).members.reduce((s, m) => s + m.trainSeconds, 0) / 60 : null;
+    if (counted === 0 && staleCount === 0) { lines.push('', 'Default profile: no run of this pair\'s default profile is reported yet.', ''); continue; }
     lines.push('', `Default profile: ${(total / 60).toFixed(1)} min of spec runs of the current spec versions${staleCount ? ` (${staleCount} stale report${staleCount > 1 ? 's' : ''} not counted)` : ''}${famMin !== null ? ` plus ${famMin.toFixed(1)} min of family training (${((total / 60) + famMin).toFixed(1)} min in all, on the 2-core machine; caches make a second run nearly free)` : ''}.`, '');
   }
   const path = join(root, 'README.md');
