@@ -1,6 +1,7 @@
 import { nn, type Graph, type Value } from '@saetrace/engine';
 import type { LlamaConfig } from './config.ts';
 import { rotateHalfMatrix, rotaryTables } from './forward.ts';
+import { checkSite } from './sites.ts';
 
 export interface DecodeStepOptions {
   /** Per block from the first, its past keys (after rotary) and values, [B, KV, 1, P, hd] each. */
@@ -9,12 +10,12 @@ export interface DecodeStepOptions {
   readonly positions: Value;
   /** Additive attention mask over the P past entries then the new one, float32 [B, P+1]: 0 or -1e9. */
   readonly mask: Value;
-  /** 0-based blocks whose residual output [B, 1, d] is returned. */
+  /** Sites (sites.ts) whose residual [B, 1, d] is returned. */
   readonly taps?: readonly number[];
-  /** An additive input [B, 1, d] to the residual stream right after block `layer`. */
+  /** An additive input [B, 1, d] to the residual stream at site `layer` (what block `layer` reads). */
   readonly inject?: { readonly layer: number; readonly delta: Value };
-  /** Stop after this block (a tap needs no later block); the LM head then does not run. */
-  readonly stopAfter?: number;
+  /** Stop at this site (blocks 0..site-1 run; a tap needs no later block); the LM head then does not run. */
+  readonly stopAtSite?: number;
 }
 
 export interface DecodeStepResult {
@@ -35,8 +36,12 @@ export function llamaDecodeStep(g: Graph, c: LlamaConfig, p: Readonly<Record<str
   const hd = c.headDim;
   const KV = c.numKvHeads;
   const rep = c.numHeads / KV;
-  const last = o.stopAfter ?? c.numLayers - 1;
-  if (o.past.length !== last + 1) throw new Error(`llamaDecodeStep: ${o.past.length} cached blocks for blocks 0..${last}`);
+  const endSite = o.stopAtSite ?? c.numLayers;
+  checkSite('llamaDecodeStep', endSite, c.numLayers, 'stopAtSite');
+  if (o.past.length !== endSite) throw new Error(`llamaDecodeStep: ${o.past.length} cached blocks for blocks 0..${endSite - 1}`);
+  for (const s of [...(o.taps ?? []), ...(o.inject ? [o.inject.layer] : [])]) {
+    if (!Number.isInteger(s) || s < 0 || s > endSite) throw new RangeError(`llamaDecodeStep: site ${s} is outside the sites 0..${endSite} this step runs`);
+  }
   const P = (name: string): Value => {
     const v = p[name];
     if (!v) throw new Error(`llamaDecodeStep: parameter '${name}' is missing`);
@@ -56,7 +61,13 @@ export function llamaDecodeStep(g: Graph, c: LlamaConfig, p: Readonly<Record<str
   const taps = new Map<number, Value>();
   const present: { k: Value; v: Value }[] = [];
   let h = g.op1('Gather', [P('model.embed_tokens.weight'), tokens], { axis: 0 });
-  for (let l = 0; l <= last; l++) {
+  // Site s is the residual before block s: tap it, then add an injection at it (as llamaForward).
+  const atSite = (s: number) => {
+    if (tapSet.has(s)) taps.set(s, h);
+    if (o.inject && o.inject.layer === s) h = nn.add(g, h, o.inject.delta);
+  };
+  for (let l = 0; l < endSite; l++) {
+    atSite(l);
     const pre = `model.layers.${l}`;
     const past = o.past[l] as { k: Value; v: Value };
     const x = nn.rmsNorm(g, h, P(`${pre}.input_layernorm.weight`), c.rmsNormEps);
@@ -71,11 +82,10 @@ export function llamaDecodeStep(g: Graph, c: LlamaConfig, p: Readonly<Record<str
     h = nn.add(g, h, linear(merged, `${pre}.self_attn.o_proj.weight`));
     const y = nn.rmsNorm(g, h, P(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
     h = nn.add(g, h, linear(nn.mul(g, nn.silu(g, linear(y, `${pre}.mlp.gate_proj.weight`)), linear(y, `${pre}.mlp.up_proj.weight`)), `${pre}.mlp.down_proj.weight`));
-    if (tapSet.has(l)) taps.set(l, h);
-    if (o.inject && o.inject.layer === l) h = nn.add(g, h, o.inject.delta);
   }
+  atSite(endSite);
   let logits: Value | null = null;
-  if (last === c.numLayers - 1) {
+  if (endSite === c.numLayers) {
     const head = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     const normed = nn.rmsNorm(g, h, P('model.norm.weight'), c.rmsNormEps);
     logits = linear(nn.reshape(g, normed, [0, c.hiddenSize]), head);

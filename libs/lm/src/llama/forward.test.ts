@@ -29,7 +29,8 @@ function tfjsForward(c: LlamaConfig, w: LlamaWeights, tokens: Int32Array, B: num
     const rope = (x: tf.Tensor) => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
     const causal = tf.sub(tf.linalg.bandPart(tf.ones([T, T]), -1, 0), 1).mul(1e9);
     let h: tf.Tensor = tf.gather(W('model.embed_tokens.weight'), tf.tensor2d(tokens, [B, T], 'int32'));
-    const hidden: Float32Array[] = [];
+    // Site l (sites.ts): the embedding output, then each block's output.
+    const hidden: Float32Array[] = [h.dataSync() as Float32Array];
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;
       const x = rms(h, W(`${p}.input_layernorm.weight`));
@@ -74,8 +75,8 @@ for (const [label, extra] of [['grouped-query attention, tied embeddings', { num
     const ref = tfjsForward(c, w, tokens, B, T);
     const logits = await m.logitsWithDelta(tokens, B, T, 0, null);
     assert.ok(relErr(logits, ref.logits) < 1e-4, `logits rel err ${relErr(logits, ref.logits)}`);
-    const taps = await m.tap(tokens, B, T, [0, 1, 2]);
-    for (let l = 0; l < 3; l++) assert.ok(relErr(taps.get(l)!, ref.hidden[l]!) < 1e-4, `tap ${l} rel err ${relErr(taps.get(l)!, ref.hidden[l]!)}`);
+    const taps = await m.tap(tokens, B, T, [0, 1, 2, 3]);
+    for (let l = 0; l <= 3; l++) assert.ok(relErr(taps.get(l)!, ref.hidden[l]!) < 1e-4, `tap ${l} rel err ${relErr(taps.get(l)!, ref.hidden[l]!)}`);
     assert.is(m.fingerprint().length, 64);
     await m.release();
   });
@@ -105,7 +106,7 @@ test('injection at block l changes nothing before l, and a zero delta reproduces
   await m.release();
 });
 
-test('in one graph with an injection at block l, every tap before l equals the plain forward and taps from l on move', async () => {
+test('in one graph with an injection at site l, every tap up to l equals the plain forward and taps after l move', async () => {
   const c = parseLlamaConfig({ ...base, num_key_value_heads: 2 });
   const w = initLlamaWeights(c, runRng('taps-inject'), 0.3);
   const B = 1, T = 5, l = 1;
@@ -115,16 +116,16 @@ test('in one graph with an injection at block l, every tap before l equals the p
     const p = Object.fromEntries([...llamaParamShapes(c)].map(([n, shape]) => [n, g.initializer(n, w[n]!)])) as Record<string, Value>;
     const tok = g.input('tokens', 'int64', [B, T]);
     const delta = g.constant(Array.from({ length: B * T * c.hiddenSize }, (_, i) => Math.cos(i)), [B, T, c.hiddenSize]);
-    const r = llamaForward(g, c, p, tok, { seqLen: T, taps: [0, 1, 2], inject: inject ? { layer: l, delta } : undefined });
-    for (const k of [0, 1, 2]) g.output(r.taps.get(k)!, `h${k}`);
+    const r = llamaForward(g, c, p, tok, { seqLen: T, taps: [0, 1, 2, 3], inject: inject ? { layer: l, delta } : undefined });
+    for (const k of [0, 1, 2, 3]) g.output(r.taps.get(k)!, `h${k}`);
     g.output(r.logits!, 'logits');
     return g;
   };
   const plain = await (await Session.create(build(false), { threads: 1 })).run({ tokens });
   const injected = await (await Session.create(build(true), { threads: 1 })).run({ tokens });
-  // The tap of block l is its output before the addition; block l+1 and the logits see the injection.
+  // The tap of site l is the residual before the addition; block l (site l+1 on) and the logits see it.
   for (const k of [0, 1]) assert.equal(Array.from(injected[`h${k}`]!.data as Float32Array), Array.from(plain[`h${k}`]!.data as Float32Array), `tap ${k}`);
-  assert.not.equal(Array.from(injected.h2!.data as Float32Array), Array.from(plain.h2!.data as Float32Array));
+  for (const k of [2, 3]) assert.not.equal(Array.from(injected[`h${k}`]!.data as Float32Array), Array.from(plain[`h${k}`]!.data as Float32Array), `tap ${k}`);
   assert.not.equal(Array.from(injected.logits!.data as Float32Array), Array.from(plain.logits!.data as Float32Array));
 });
 

@@ -1,12 +1,13 @@
 import { nn, type Dim, type Graph, type Value } from '@saetrace/engine';
 import type { LlamaConfig } from './config.ts';
+import { checkSite } from './sites.ts';
 
 export interface ForwardOptions {
   /** Window length T (rotary tables and the causal mask are built for it). */
   readonly seqLen: number;
-  /** 0-based blocks whose residual output (before any later norm) is returned. */
+  /** Sites (sites.ts: 0 = embedding output, l = output of block l-1, before any later norm) to return. */
   readonly taps?: readonly number[];
-  /** An additive input [B, T, d] to the residual stream right after block `layer`. */
+  /** An additive input [B, T, d] to the residual stream at site `layer` (what block `layer` reads). */
   readonly inject?: { readonly layer: number; readonly delta: Value };
   /** Return logits [B, T, V] (default true). */
   readonly logits?: boolean;
@@ -23,10 +24,10 @@ export interface ForwardOptions {
    * 32 KiB down to 4 bytes: a batch of 8 x 64 returns 2 KB instead of 16 MB).
    */
   readonly nextTokenNll?: boolean;
-  /** Stop after this block (split point): the forward returns its residual as `residual`. */
-  readonly stopAfter?: number;
-  /** Start from a residual [B, T, d] given as input, after block `resumeAfter` (the other half of a split). */
-  readonly resume?: { readonly after: number; readonly residual: Value };
+  /** Stop at this site (blocks 0..site-1 run): the forward returns its residual as `residual`. */
+  readonly stopAtSite?: number;
+  /** Start from a residual [B, T, d] given as input standing for site `site` (the other half of a split). */
+  readonly resume?: { readonly site: number; readonly residual: Value };
 }
 
 export interface ForwardResult {
@@ -100,20 +101,32 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
   const rope = (x: Value) => { const t = consts(); return nn.add(g, nn.mul(g, x, t.cosV), nn.mul(g, nn.matmul(g, x, t.rot), t.sinV)); };
   const taps = new Map<number, Value>();
   const tapSet = new Set(o.taps ?? []);
-  for (const l of tapSet) if (!Number.isInteger(l) || l < 0 || l >= c.numLayers) throw new RangeError(`llamaForward: tap ${l} is not a block index in [0, ${c.numLayers})`);
+  for (const l of tapSet) checkSite('llamaForward', l, c.numLayers, 'tap');
+  const endSite = o.stopAtSite ?? c.numLayers;
+  checkSite('llamaForward', endSite, c.numLayers, 'stopAtSite');
+  if (o.inject) checkSite('llamaForward', o.inject.layer, c.numLayers, 'injection site');
 
+  const first = o.resume?.site ?? 0;
+  if (o.resume) checkSite('llamaForward', first, c.numLayers, 'resume site');
+  // A tap or injection outside the sites this graph runs would silently do nothing.
+  for (const s of [...tapSet, ...(o.inject ? [o.inject.layer] : [])]) {
+    if (s < first || s > endSite) throw new RangeError(`llamaForward: site ${s} is outside the sites ${first}..${endSite} this forward runs`);
+  }
   let h: Value;
-  let first = 0;
   if (o.resume) {
     h = o.resume.residual;
-    first = o.resume.after + 1;
   } else {
     if (!tokens) throw new Error('llamaForward: tokens are required unless resuming from a residual');
     h = g.op1('Gather', [P('model.embed_tokens.weight'), tokens], { axis: 0 });
   }
-  const last = o.stopAfter ?? c.numLayers - 1;
+  // Site s is the residual before block s: tap it, then add an injection at it, then run block s.
+  const atSite = (s: number) => {
+    if (tapSet.has(s)) taps.set(s, h);
+    if (o.inject && o.inject.layer === s) h = nn.add(g, h, o.inject.delta);
+  };
   const kv: { k: Value; v: Value }[] = [];
-  for (let l = first; l <= last; l++) {
+  for (let l = first; l < endSite; l++) {
+    atSite(l);
     const pre = `model.layers.${l}`;
     const x = nn.rmsNorm(g, h, P(`${pre}.input_layernorm.weight`), c.rmsNormEps);
     const heads = (v: Value, groups: number, per: number) => nn.transpose(g, nn.reshape(g, v, [0, T, groups, per, hd]), [0, 2, 3, 1, 4]);
@@ -128,9 +141,8 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     const y = nn.rmsNorm(g, h, P(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
     const mlp = linear(nn.mul(g, nn.silu(g, linear(y, `${pre}.mlp.gate_proj.weight`)), linear(y, `${pre}.mlp.up_proj.weight`)), `${pre}.mlp.down_proj.weight`);
     h = nn.add(g, h, mlp);
-    if (tapSet.has(l)) taps.set(l, h);
-    if (o.inject && o.inject.layer === l) h = nn.add(g, h, o.inject.delta);
   }
+  atSite(endSite);
   let logits: Value | null = null;
   let nll: Value | null = null;
   const head = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
@@ -138,13 +150,13 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     if (o.headAt) throw new Error('llamaForward: nextTokenNll and headAt are exclusive');
     if (!tokens) throw new Error('llamaForward: nextTokenNll needs the tokens (its targets)');
     if (T < 2) throw new RangeError(`llamaForward: nextTokenNll needs seqLen >= 2, got ${T}`);
-    if (last !== c.numLayers - 1) throw new Error('llamaForward: nextTokenNll needs the whole forward (no stopAfter)');
+    if (endSite !== c.numLayers) throw new Error('llamaForward: nextTokenNll needs the whole forward (no stopAtSite)');
     const normed = nn.rmsNorm(g, h, P('model.norm.weight'), c.rmsNormEps);
     const upTo = (x: Value, from: number, to: number) => g.op1('Slice', [x, g.ints([from]), g.ints([to]), g.ints([1])]);
     const lsm = g.op1('LogSoftmax', [linear(upTo(normed, 0, T - 1), head)], { axis: -1 });
     const targets = g.op1('Unsqueeze', [upTo(tokens, 1, T), g.ints([-1])]);
     nll = g.op1('Neg', [g.op1('Squeeze', [g.op1('GatherElements', [lsm, targets], { axis: -1 }), g.ints([-1])])]);
-  } else if ((o.logits ?? true) && last === c.numLayers - 1) {
+  } else if ((o.logits ?? true) && endSite === c.numLayers) {
     const normed = nn.rmsNorm(g, h, P('model.norm.weight'), c.rmsNormEps);
     // GatherND with one batch dim picks row b's position headAt[b]: [B, T, d] -> [B, d].
     const hn = o.headAt ? g.op1('GatherND', [normed, g.op1('Unsqueeze', [o.headAt, g.ints([-1])])], { batch_dims: 1 }) : normed;

@@ -163,7 +163,7 @@ test('a tokenizer larger than config.json vocab_size is an error naming both', a
   await LlamaModel.load(dir).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tokenizer\.json has 24 tokens but config\.json vocab_size is 20/));
 });
 
-test('a split at block l: the tapped residual continues to the same logits, and a changed residual equals an injection', async () => {
+test('a split at site l: the tapped residual continues to the same logits, and a changed residual equals an injection', async () => {
   const c = parseLlamaConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 30, max_position_embeddings: 16 });
   const m = new LlamaModel(c, initLlamaWeights(c, runRng('split'), 0.3), null, 'split', { threads: 1 });
   const B = 2, T = 5;
@@ -175,11 +175,11 @@ test('a split at block l: the tapped residual continues to the same logits, and 
   };
   const plain = await m.logitsWithDelta(tokens, B, T, 0, null);
   const delta = Float32Array.from({ length: B * T * c.hiddenSize }, (_, i) => Math.cos(i) * 0.5);
-  for (const layer of [0, 1, 2]) {
+  for (const layer of [0, 1, 2, 3]) {
     const r = (await m.tap(tokens, B, T, [layer])).get(layer)!;
     const resumed = await m.logitsFromResidual(r, B, T, layer);
     assert.is(resumed.length, plain.length);
-    assert.ok(maxRel(resumed, plain) < 1e-5, `block ${layer}: ${maxRel(resumed, plain)}`);
+    assert.ok(maxRel(resumed, plain) < 1e-5, `site ${layer}: ${maxRel(resumed, plain)}`);
     const changed = await m.logitsFromResidual(r.map((x, i) => x + delta[i]!), B, T, layer);
     const injected = await m.logitsWithDelta(tokens, B, T, layer, delta);
     assert.ok(maxRel(changed, injected) < 1e-5);
@@ -191,9 +191,9 @@ test('a split at block l: the tapped residual continues to the same logits, and 
   assert.ok(maxRel(await baked.logitsWithDelta(tokens, B, T, 0, null), plain) < 1e-5);
   assert.ok(maxRel((await baked.tap(tokens, B, T, [1])).get(1)!, (await m.tap(tokens, B, T, [1])).get(1)!) < 1e-5);
   await baked.release();
-  await m.tap(tokens, B, T, [3]).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tap 3 is not a block index in \[0, 3\)/));
+  await m.tap(tokens, B, T, [4]).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /LlamaModel\.tap: layer 4 is not a site in \[0, 3\]/));
   await m.logitsFromResidual(new Float32Array(3), B, T, 1).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /residual has 3 values, expected 160/));
-  await m.logitsFromResidual(delta, B, T, 3).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /split block 3 is not in \[0, 3\)/));
+  await m.logitsFromResidual(delta, B, T, 4).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /split site 4 is not a site in \[0, 3\]/));
   await m.release();
 });
 
@@ -278,9 +278,9 @@ test('generateBatch gives the token ids of one-prompt greedy decoding over full 
 test('generateBatch with an injection callback matches one-prompt decoding with the same per-row injection', async () => {
   const m = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('batch-gen'), 0.5), null, 'batch', { threads: 1 });
   const other = new LlamaModel(randomConfig, initLlamaWeights(randomConfig, runRng('other'), 0.5), null, 'other', { threads: 1 });
-  const layer = 0;
-  // The delta of each row depends only on that row's tokens (another model's block-0 residual), as Eq. 7's does.
-  const injection = async (tokens: Int32Array, rows: number) => (await other.tap(tokens, rows, tokens.length / rows, [0])).get(0)!.map((x) => 0.8 * x);
+  const layer = 1;
+  // The delta of each row depends only on that row's tokens (another model's site-1 residual), as Eq. 7's does.
+  const injection = async (tokens: Int32Array, rows: number) => (await other.tap(tokens, rows, tokens.length / rows, [1])).get(1)!.map((x) => 0.8 * x);
   // Window 16: a context slides; window 32: steps run at width 16, then 32.
   for (const W of [16, 32]) {
     const seen: { lengths: number[]; width: number }[] = [];
@@ -329,6 +329,18 @@ test('cached decoding: a tapper returns the full-window tap at each new position
     const ref = (await other.tap(rowsOf(live), live.length, W, [1])).get(1)!;
     live.forEach((p, j) => close(h, j, ref, j * W + p.length - 1, `step row ${rows[j]}`));
   }
+  // The embedding site (no block runs, the cache is empty) and the last site (every block, no head).
+  for (const site of [0, 3]) {
+    const two = [[1, 7], [1, 3, 9]];
+    const t = other.decodeTapper(site);
+    const p0 = await t.prefill(rowsOf(two), two.map((p) => p.length), W);
+    const want0 = (await other.tap(rowsOf(two), 2, W, [site])).get(site)!;
+    for (const [r, p] of two.entries()) for (let i = 0; i < p.length; i++) close(p0, r * W + i, want0, r * W + i, `site ${site} prefill row ${r}`);
+    const h = await t.step(Int32Array.of(5, 6), [0, 1]);
+    two.forEach((p, j) => p.push(j === 0 ? 5 : 6));
+    const want = (await other.tap(rowsOf(two), 2, W, [site])).get(site)!;
+    two.forEach((p, j) => close(h, j, want, j * W + p.length - 1, `site ${site} step row ${j}`));
+  }
   let err: Error | null = null;
   await tapper.step(Int32Array.of(4), [1]).catch((e: Error) => { err = e; });
   assert.match((err as Error | null)?.message ?? 'no error', /rows 1 are not an ordered subset of the previous rows 0,2/);
@@ -336,16 +348,16 @@ test('cached decoding: a tapper returns the full-window tap at each new position
   // of the uncached loop with the same injection as a per-step window callback.
   const scaled = (x: Float32Array) => x.map((v) => 0.8 * v);
   for (const Wn of [16, 32]) {
-    const t0 = other.decodeTapper(0);
-    const cached = await m.generateBatch(PROMPTS, 10, { window: Wn, injector: { layer: 0, prefill: async (t, l, w) => scaled(await t0.prefill(t, l, w)), step: async (t, rows) => scaled(await t0.step(t, rows)) } });
-    const uncached = await m.generateBatch(PROMPTS, 10, { window: Wn, delta: async (tokens, lengths, width) => ({ layer: 0, delta: scaled((await other.tap(tokens, lengths.length, width, [0])).get(0)!) }) });
+    const t0 = other.decodeTapper(1);
+    const cached = await m.generateBatch(PROMPTS, 10, { window: Wn, injector: { layer: 1, prefill: async (t, l, w) => scaled(await t0.prefill(t, l, w)), step: async (t, rows) => scaled(await t0.step(t, rows)) } });
+    const uncached = await m.generateBatch(PROMPTS, 10, { window: Wn, delta: async (tokens, lengths, width) => ({ layer: 1, delta: scaled((await other.tap(tokens, lengths.length, width, [1])).get(1)!) }) });
     assert.equal(cached, uncached, `window ${Wn}`);
     assert.not.equal(cached, await m.generateBatch(PROMPTS, 10, { window: Wn }));
   }
   err = null;
   await m.generateBatch(PROMPTS, 2, { delta: async () => null, injector: { layer: 0, prefill: async () => new Float32Array(0), step: async () => new Float32Array(0) } }).catch((e: Error) => { err = e; });
   assert.match((err as Error | null)?.message ?? 'no error', /delta and injector are exclusive/);
-  assert.throws(() => other.decodeTapper(3), /layer 3 is not in \[0, 3\)/);
+  assert.throws(() => other.decodeTapper(4), /layer 4 is not a site in \[0, 3\]/);
   await m.release();
   await other.release();
 });
@@ -373,7 +385,7 @@ test('generateBatch and logitsAt reject bad input with a RangeError naming the a
   await rejects(m.logitsAt(tokens, 2, 4, [1], 0, null), /positions has 1 entries for batch 2/);
   await rejects(m.logitsAt(tokens, 2, 4, [1, 4], 0, null), /positions\[1\] = 4 is not in \[0, 4\)/);
   await rejects(m.logitsAt(tokens, 2, 4, [1, 2], 0, new Float32Array(5)), /delta has 5 values, expected batch\*seqLen\*d = 128/);
-  await rejects(m.logitsAt(tokens, 2, 4, [1, 2], 3, new Float32Array(128)), /layer 3 is not in \[0, 3\)/);
+  await rejects(m.logitsAt(tokens, 2, 4, [1, 2], 4, new Float32Array(128)), /layer 4 is not a site in \[0, 3\]/);
   await m.release();
 });
 
@@ -427,9 +439,9 @@ test('nllWithDelta rejects bad input with a RangeError naming the argument', asy
   await rejects(m.nllWithDelta(tokens, 2, 5, 0, null), /tokens has 8 ids, expected batch\*seqLen = 2\*5 = 10/);
   await rejects(m.nllWithDelta(tokens.subarray(1), 2, 4, 0, null), /tokens has 7 ids/);
   await rejects(m.nllWithDelta(tokens, 2, 4, 0, new Float32Array(5)), /delta has 5 values, expected batch\*seqLen\*d = 128/);
-  await rejects(m.nllWithDelta(tokens, 2, 4, 3, new Float32Array(8 * d)), /layer 3 is not in \[0, 3\)/);
-  await rejects(m.nllWithDelta(tokens, 2, 4, -1, null), /layer -1 is not in \[0, 3\)/);
-  await rejects(m.nllWithDelta(tokens, 2, 4, 0.5, null), /layer 0\.5 is not in/);
+  await rejects(m.nllWithDelta(tokens, 2, 4, 4, new Float32Array(8 * d)), /layer 4 is not a site in \[0, 3\]/);
+  await rejects(m.nllWithDelta(tokens, 2, 4, -1, null), /layer -1 is not a site in \[0, 3\]/);
+  await rejects(m.nllWithDelta(tokens, 2, 4, 0.5, null), /layer 0\.5 is not a site/);
   await rejects(m.nllWithDelta(tokens, 8, 1, 0, null), /seqLen must be an integer >= 2/);
   await rejects(m.nllWithDelta(tokens, 0, 4, 0, null), /batch must be a positive integer, got 0/);
   await rejects(m.nllWithDelta(Int32Array.from([1, 2, 30, 4]), 1, 4, 0, null), /token id 30 outside the vocabulary/);
@@ -439,8 +451,8 @@ test('nllWithDelta rejects bad input with a RangeError naming the argument', asy
   for (const [name, shape] of llamaParamShapes(randomConfig)) p[name] = g.input(name, 'float32', shape);
   const tok = g.input('tokens', 'int64', [BATCH, 4]);
   assert.throws(() => llamaForward(g, randomConfig, p, tok, { seqLen: 4, nextTokenNll: true, headAt: g.input('at', 'int64', [BATCH]) }), /nextTokenNll and headAt are exclusive/);
-  assert.throws(() => llamaForward(g, randomConfig, p, null, { seqLen: 4, nextTokenNll: true, resume: { after: 0, residual: g.input('r', 'float32', [BATCH, 4, randomConfig.hiddenSize]) } }), /nextTokenNll needs the tokens/);
-  assert.throws(() => llamaForward(g, randomConfig, p, tok, { seqLen: 4, nextTokenNll: true, stopAfter: 1 }), /needs the whole forward/);
+  assert.throws(() => llamaForward(g, randomConfig, p, null, { seqLen: 4, nextTokenNll: true, resume: { site: 1, residual: g.input('r', 'float32', [BATCH, 4, randomConfig.hiddenSize]) } }), /nextTokenNll needs the tokens/);
+  assert.throws(() => llamaForward(g, randomConfig, p, tok, { seqLen: 4, nextTokenNll: true, stopAtSite: 2 }), /needs the whole forward/);
   await m.release();
 });
 

@@ -8,13 +8,14 @@ import { llamaDecodeStep } from './decode.ts';
 import { BATCH, llamaForward } from './forward.ts';
 import { cacheAfterStep, cacheFromPrefill, keepRows, stepMask, type KvCache } from './kv-cache.ts';
 import { llamaParamShapes } from './params.ts';
+import { checkSite } from './sites.ts';
 import { readLlamaWeights, type LlamaWeights } from './weights.ts';
 
 async function sha256File(path: string, h: ReturnType<typeof createHash>): Promise<void> {
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
 }
 
-/** An injection for one generation step: `delta` [rows*window*d] added after block `layer`. */
+/** An injection for one generation step: `delta` [rows*window*d] added at site `layer` (sites.ts). */
 export interface GenerationDelta {
   readonly layer: number;
   readonly delta: Float32Array;
@@ -43,7 +44,7 @@ export interface GenerateBatchOptions {
  * of each row still decoding. An implementation keeps its own cache in step (e.g. a DecodeTapper).
  */
 export interface DecodeInjector {
-  /** The block after which the injection is added. */
+  /** The site (sites.ts) at which the injection is added. */
   readonly layer: number;
   /** Prompts right-padded to `width`, tokens [rows*width], real lengths per row: the injection [rows*width*d]. */
   prefill(tokens: Int32Array, lengths: readonly number[], width: number): Promise<Float32Array>;
@@ -51,7 +52,7 @@ export interface DecodeInjector {
   step(tokens: Int32Array, rows: readonly number[]): Promise<Float32Array>;
 }
 
-/** Block `layer`'s residual output along a cached decoding (LlamaModel.decodeTapper). */
+/** The residual at site `layer` (sites.ts) along a cached decoding (LlamaModel.decodeTapper). */
 export interface DecodeTapper {
   /** Right-padded prompts: the tap [rows*width*d]; starts a new cache. */
   prefill(tokens: Int32Array, lengths: readonly number[], width: number): Promise<Float32Array>;
@@ -146,20 +147,25 @@ export class LlamaModel {
     return { dtype: 'int64', shape: [batch, seqLen], data: BigInt64Array.from(tokens, (t) => BigInt(t)) };
   }
 
-  /** Residual stream outputs of the requested blocks, all from one pass: float32 [batch*seqLen*d] each. */
+  /**
+   * The residual stream at the requested sites (sites.ts: 0 = embedding output, l = output of block l-1,
+   * as Hugging Face `hidden_states[l]` for l < L; site L is before the final norm), all from one pass:
+   * float32 [batch*seqLen*d] each.
+   */
   async tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>> {
     const sorted = [...new Set(layers)].sort((a, b) => a - b);
     if (sorted.length === 0) return new Map();
+    for (const l of sorted) checkSite('LlamaModel.tap', l, this.numLayers);
     const key = `${seqLen}|taps:${sorted.join(',')}`;
     const s = await this.session(key, (g, p, tok) => {
-      const r = llamaForward(g, this.config, p, tok, { seqLen, taps: sorted, logits: false, stopAfter: Math.max(...sorted) });
+      const r = llamaForward(g, this.config, p, tok, { seqLen, taps: sorted, logits: false, stopAtSite: Math.max(...sorted) });
       for (const l of sorted) g.output(r.taps.get(l) as Value, `h${l}`);
     });
     const out = await s.run({ ...this.weightFeeds, tokens: this.tokenFeed(tokens, batch, seqLen) });
     return new Map(sorted.map((l) => [l, out[`h${l}`]?.data as Float32Array]));
   }
 
-  /** Logits float32 [batch*seqLen*V]; with `delta` [batch*seqLen*d] added after block `layer`. */
+  /** Logits float32 [batch*seqLen*V]; with `delta` [batch*seqLen*d] added at site `layer`. */
   async logitsWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array> {
     const feeds: Record<string, HostTensor> = { ...this.weightFeeds, tokens: this.tokenFeed(tokens, batch, seqLen) };
     if (delta === null) {
@@ -168,6 +174,7 @@ export class LlamaModel {
       });
       return (await s.run(feeds)).logits?.data as Float32Array;
     }
+    checkSite('LlamaModel.logitsWithDelta', layer, this.numLayers);
     if (delta.length !== batch * seqLen * this.dModel) throw new RangeError(`LlamaModel: delta has ${delta.length} values, expected ${batch * seqLen * this.dModel}`);
     const s = await this.session(`${seqLen}|inject:${layer}`, (g, p, tok) => {
       const d = g.input('delta', 'float32', [BATCH, seqLen, this.dModel]);
@@ -180,7 +187,7 @@ export class LlamaModel {
   /**
    * Next-token negative log-likelihood float32 [batch*(seqLen-1)], row-major: entry b*(seqLen-1)+t is
    * -log p(tokens[b*seqLen+t+1] | row b up to t), in nats; the last position of a row has no target and
-   * no entry. With `delta` [batch*seqLen*d] added after block `layer`, as in `logitsWithDelta`. LogSoftmax
+   * no entry. With `delta` [batch*seqLen*d] added at site `layer`, as in `logitsWithDelta`. LogSoftmax
    * and the target's gather run inside onnxruntime, so one float per position comes back instead of V
    * (8 x 64 tokens at V 8192: 2 KB instead of 16 MB) and no log-sum-exp runs in JavaScript.
    */
@@ -190,7 +197,7 @@ export class LlamaModel {
     if (!Number.isInteger(seqLen) || seqLen < 2) throw new RangeError(`${where}: seqLen must be an integer >= 2 (a target needs a token before it), got ${seqLen}`);
     if (tokens.length !== batch * seqLen) throw new RangeError(`${where}: tokens has ${tokens.length} ids, expected batch*seqLen = ${batch}*${seqLen} = ${batch * seqLen}`);
     // Checked even without a delta: a caller's bad layer should not pass silently on its baseline run.
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new RangeError(`${where}: layer ${layer} is not in [0, ${this.numLayers})`);
+    checkSite(where, layer, this.numLayers);
     if (delta !== null && delta.length !== batch * seqLen * this.dModel) throw new RangeError(`${where}: delta has ${delta.length} values, expected batch*seqLen*d = ${batch * seqLen * this.dModel}`);
     const feeds: Record<string, HostTensor> = { ...this.weightFeeds, tokens: this.tokenFeed(tokens, batch, seqLen) };
     if (delta === null) {
@@ -208,15 +215,15 @@ export class LlamaModel {
   }
 
   /**
-   * The second half of a split at block `layer`: logits float32 [batch*seqLen*V] computed from a residual
-   * [batch*seqLen*d] standing for block `layer`'s output (e.g. `tap(...)` of that block, changed by the caller).
+   * The second half of a split at site `layer`: logits float32 [batch*seqLen*V] computed from a residual
+   * [batch*seqLen*d] standing for that site (e.g. `tap(...)` of it, changed by the caller): blocks layer..L-1.
    */
   async logitsFromResidual(residual: Float32Array, batch: number, seqLen: number, layer: number): Promise<Float32Array> {
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new RangeError(`LlamaModel: split block ${layer} is not in [0, ${this.numLayers})`);
+    checkSite('LlamaModel.logitsFromResidual', layer, this.numLayers, 'split site');
     if (residual.length !== batch * seqLen * this.dModel) throw new RangeError(`LlamaModel: residual has ${residual.length} values, expected ${batch * seqLen * this.dModel}`);
     const s = await this.session(`${seqLen}|resume:${layer}`, (g, p) => {
       const r = g.input('residual', 'float32', [BATCH, seqLen, this.dModel]);
-      g.output(llamaForward(g, this.config, p, null, { seqLen, resume: { after: layer, residual: r } }).logits as Value, 'logits');
+      g.output(llamaForward(g, this.config, p, null, { seqLen, resume: { site: layer, residual: r } }).logits as Value, 'logits');
     }, false);
     const out = await s.run({ ...this.weightFeeds, residual: { dtype: 'float32', shape: [batch, seqLen, this.dModel], data: residual } });
     return out.logits?.data as Float32Array;
@@ -224,7 +231,7 @@ export class LlamaModel {
 
   /**
    * Logits float32 [batch*V] at one position per row (`positions[b]` of row b), with `delta`
-   * [batch*seqLen*d] added after block `layer` when given. The head runs on those rows only: greedy
+   * [batch*seqLen*d] added at site `layer` when given. The head runs on those rows only: greedy
    * decoding reads one position per row (see ForwardOptions.headAt for the multiply-adds saved).
    */
   async logitsAt(tokens: Int32Array, batch: number, seqLen: number, positions: ArrayLike<number>, layer: number, delta: Float32Array | null): Promise<Float32Array> {
@@ -243,8 +250,8 @@ export class LlamaModel {
       });
       return (await s.run(feeds)).logits?.data as Float32Array;
     }
-    // An injection after a block that does not exist would silently add nothing.
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new RangeError(`LlamaModel.logitsAt: layer ${layer} is not in [0, ${this.numLayers})`);
+    // An injection at a site that does not exist would silently add nothing.
+    checkSite('LlamaModel.logitsAt', layer, this.numLayers);
     if (delta.length !== batch * seqLen * this.dModel) throw new RangeError(`LlamaModel.logitsAt: delta has ${delta.length} values, expected batch*seqLen*d = ${batch * seqLen * this.dModel}`);
     const s = await this.session(`${seqLen}|head-inject:${layer}`, (g, p, tok) => {
       const at = g.input('positions', 'int64', [BATCH]);
@@ -255,23 +262,23 @@ export class LlamaModel {
     return (await s.run(feeds)).logits?.data as Float32Array;
   }
 
-  /** Names of a cached run's key and value feeds or outputs of block l. */
+  /** Names of a cached run's key and value feeds or outputs of block l (0-based). */
   private static kvNames(l: number): [string, string] { return [`k${l}`, `v${l}`]; }
 
   /**
    * The prompt window of a cached decoding: right-padded `tokens` [rows*width] with real `lengths`, the
-   * head at each row's last real position (or, with `tap`, block tap's output and no later block), an
-   * optional injection [rows*width*d] after `inject.layer`; returns what it computed and the cache.
+   * head at each row's last real position (or, with `tap`, site tap's residual and no later block), an
+   * optional injection [rows*width*d] at site `inject.layer`; returns what it computed and the cache.
    */
   private async prefill(tokens: Int32Array, rows: number, width: number, lengths: readonly number[], o: { tap?: number; inject?: GenerationDelta | null }): Promise<{ logits: Float32Array | null; h: Float32Array | null; cache: KvCache }> {
     const d = this.dModel;
-    const last = o.tap ?? this.numLayers - 1;
+    const endSite = o.tap ?? this.numLayers;
     const inj = o.inject ?? null;
     const key = `${width}|prefill:${o.tap ?? 'head'}:${inj ? inj.layer : '-'}`;
     const s = await this.session(key, (g, p, tok) => {
       const headAt = o.tap === undefined ? g.input('positions', 'int64', [BATCH]) : undefined;
       const delta = inj ? g.input('delta', 'float32', [BATCH, width, d]) : undefined;
-      const r = llamaForward(g, this.config, p, tok, { seqLen: width, headAt, logits: o.tap === undefined, taps: o.tap === undefined ? [] : [o.tap], stopAfter: last, inject: inj && delta ? { layer: inj.layer, delta } : undefined });
+      const r = llamaForward(g, this.config, p, tok, { seqLen: width, headAt, logits: o.tap === undefined, taps: o.tap === undefined ? [] : [o.tap], stopAtSite: endSite, inject: inj && delta ? { layer: inj.layer, delta } : undefined });
       if (r.logits) g.output(r.logits, 'logits');
       if (o.tap !== undefined) g.output(r.taps.get(o.tap) as Value, 'h');
       for (const [l, kv] of r.kv.entries()) { const [kn, vn] = LlamaModel.kvNames(l); g.output(kv.k, kn); g.output(kv.v, vn); }
@@ -285,7 +292,7 @@ export class LlamaModel {
     const out = await s.run(feeds);
     const k: HostTensor[] = [];
     const v: HostTensor[] = [];
-    for (let l = 0; l <= last; l++) { const [kn, vn] = LlamaModel.kvNames(l); k.push(out[kn] as HostTensor); v.push(out[vn] as HostTensor); }
+    for (let l = 0; l < endSite; l++) { const [kn, vn] = LlamaModel.kvNames(l); k.push(out[kn] as HostTensor); v.push(out[vn] as HostTensor); }
     return { logits: (out.logits?.data as Float32Array | undefined) ?? null, h: (out.h?.data as Float32Array | undefined) ?? null, cache: cacheFromPrefill(k, v, lengths, width) };
   }
 
@@ -293,8 +300,8 @@ export class LlamaModel {
   private async decodeStep(cache: KvCache, tokens: Int32Array, o: { tap?: number; inject?: GenerationDelta | null }): Promise<{ logits: Float32Array | null; h: Float32Array | null; cache: KvCache }> {
     const d = this.dModel;
     const rows = cache.rows;
-    const last = o.tap ?? this.numLayers - 1;
-    if (cache.k.length !== last + 1) throw new Error(`LlamaModel: the cache holds ${cache.k.length} blocks, this step runs ${last + 1}`);
+    const endSite = o.tap ?? this.numLayers;
+    if (cache.k.length !== endSite) throw new Error(`LlamaModel: the cache holds ${cache.k.length} blocks, this step runs ${endSite}`);
     for (const p of cache.positions) if (p >= this.config.maxPositionEmbeddings) throw new RangeError(`LlamaModel: cached decoding reached position ${p}, past max_position_embeddings ${this.config.maxPositionEmbeddings}`);
     const inj = o.inject ?? null;
     const key = `1|step:${o.tap ?? 'head'}:${inj ? inj.layer : '-'}`;
@@ -302,9 +309,9 @@ export class LlamaModel {
     const s = await this.session(key, (g, p, tok) => {
       const positions = g.input('positions', 'int64', [BATCH]);
       const mask = g.input('mask', 'float32', [BATCH, 'past1']);
-      const past = Array.from({ length: last + 1 }, (_, l) => { const [kn, vn] = LlamaModel.kvNames(l); return { k: g.input(kn, 'float32', [BATCH, KV, 1, 'past', hd]), v: g.input(vn, 'float32', [BATCH, KV, 1, 'past', hd]) }; });
+      const past = Array.from({ length: endSite }, (_, l) => { const [kn, vn] = LlamaModel.kvNames(l); return { k: g.input(kn, 'float32', [BATCH, KV, 1, 'past', hd]), v: g.input(vn, 'float32', [BATCH, KV, 1, 'past', hd]) }; });
       const delta = inj ? g.input('delta', 'float32', [BATCH, 1, d]) : undefined;
-      const r = llamaDecodeStep(g, this.config, p, tok as Value, { past, positions, mask, taps: o.tap === undefined ? [] : [o.tap], stopAfter: last, inject: inj && delta ? { layer: inj.layer, delta } : undefined });
+      const r = llamaDecodeStep(g, this.config, p, tok as Value, { past, positions, mask, taps: o.tap === undefined ? [] : [o.tap], stopAtSite: endSite, inject: inj && delta ? { layer: inj.layer, delta } : undefined });
       if (r.logits) g.output(r.logits, 'logits');
       if (o.tap !== undefined) g.output(r.taps.get(o.tap) as Value, 'h');
       for (const [l, kv] of r.present.entries()) { const [kn, vn] = LlamaModel.kvNames(l); g.output(kv.k, `present_${kn}`); g.output(kv.v, `present_${vn}`); }
@@ -314,7 +321,7 @@ export class LlamaModel {
       positions: { dtype: 'int64', shape: [rows], data: BigInt64Array.from(cache.positions, (x) => BigInt(x)) },
       mask: { dtype: 'float32', shape: [rows, cache.past + 1], data: stepMask(cache) },
     };
-    for (let l = 0; l <= last; l++) { const [kn, vn] = LlamaModel.kvNames(l); feeds[kn] = cache.k[l] as HostTensor; feeds[vn] = cache.v[l] as HostTensor; }
+    for (let l = 0; l < endSite; l++) { const [kn, vn] = LlamaModel.kvNames(l); feeds[kn] = cache.k[l] as HostTensor; feeds[vn] = cache.v[l] as HostTensor; }
     if (inj) {
       if (inj.delta.length !== rows * d) throw new RangeError(`LlamaModel: step delta has ${inj.delta.length} values, expected rows*d = ${rows * d}`);
       feeds.delta = { dtype: 'float32', shape: [rows, 1, d], data: inj.delta };
@@ -322,16 +329,16 @@ export class LlamaModel {
     const out = await s.run(feeds);
     const k: HostTensor[] = [];
     const v: HostTensor[] = [];
-    for (let l = 0; l <= last; l++) { const [kn, vn] = LlamaModel.kvNames(l); k.push(out[`present_${kn}`] as HostTensor); v.push(out[`present_${vn}`] as HostTensor); }
+    for (let l = 0; l < endSite; l++) { const [kn, vn] = LlamaModel.kvNames(l); k.push(out[`present_${kn}`] as HostTensor); v.push(out[`present_${vn}`] as HostTensor); }
     return { logits: (out.logits?.data as Float32Array | undefined) ?? null, h: (out.h?.data as Float32Array | undefined) ?? null, cache: cacheAfterStep(cache, k, v) };
   }
 
   /**
-   * Block `layer`'s output along a cached decoding driven by another model (the full model of an
+   * The residual at site `layer` along a cached decoding driven by another model (the full model of an
    * intervention, tapped on the tokens the mid model chooses): one prefill, then one token per row and step.
    */
   decodeTapper(layer: number): DecodeTapper {
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new RangeError(`LlamaModel.decodeTapper: layer ${layer} is not in [0, ${this.numLayers})`);
+    checkSite('LlamaModel.decodeTapper', layer, this.numLayers);
     let cache: KvCache | null = null;
     let current: number[] = [];
     return {
@@ -379,7 +386,7 @@ export class LlamaModel {
    * (not emitted), after `maxNew` tokens, or once its decoded continuation, leading whitespace ignored,
    * contains `stop`; finished rows leave the batch. When a context outgrows the window, its last
    * `window` tokens are kept. `delta` gets the step's tokens [rows*width], real lengths per row and the
-   * width, and returns the injection [rows*width*d] after block `layer`, or null.
+   * width, and returns the injection [rows*width*d] at site `layer`, or null.
    */
   async generateBatch(prompts: readonly (readonly number[])[], maxNew: number, options: GenerateBatchOptions = {}): Promise<number[][]> {
     if (!Number.isInteger(maxNew) || maxNew < 0) throw new RangeError(`generateBatch: maxNew must be a non-negative integer, got ${maxNew}`);
