@@ -1,6 +1,6 @@
 export { saeConfig, SAE_ADAM, type SaeConfig } from './config.ts';
 export { geometricMedian, sumOfDistances } from './geometric-median.ts';
-export { initSae, roundToBf16, type SaeParams } from './init.ts';
+export { initSae, roundToBf16, SAE_INIT, type SaeParams } from './init.ts';
 export { buildSaeStep, saeParamShapes, SAE_PARAMS, type SaeParamName, type StepVariant, type SaeGraphOptions } from './step-graph.ts';
 export { trainSae, resolveStepKernel, SaeTrainingError, type StepKernel, type ActivationBatches, type SaeTrainResult, type TrainLog, type Validation, type ValidationLog } from './trainer.ts';
 export { searchLearningRate, chooseRate, PAPER_LR_GRID, type LrSearchRow } from './lr-search.ts';

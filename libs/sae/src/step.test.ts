@@ -113,15 +113,25 @@ test('geometric median: no worse than any data point and than a fine brute-force
   assert.throws(() => geometricMedian(pts, 3, 2), /10 values for 3 rows/);
 });
 
-test('init: unit decoder rows, W_enc equal to W_dec rows, zero b_enc; bf16 rounding', () => {
-  const x = runRng(1).normalArray(20 * 4);
-  const p = initSae(4, 6, 3, x, 20);
-  for (let j = 0; j < 6; j++) {
-    let s = 0; for (let i = 0; i < 4; i++) s += p.W_dec[j * 4 + i]! ** 2;
-    assert.ok(Math.abs(s - 1) < 1e-6);
+test("init: the authors' nn.Linear default encoder (|row|^2 ~ 1/3, entries within 1/sqrt(d)), unit decoder rows along the same directions, zero b_enc; bf16 rounding", () => {
+  const d = 64, n = 512;
+  const x = runRng(1).normalArray(20 * d);
+  const p = initSae(d, n, 3, x, 20);
+  const bound = 1 / Math.sqrt(d);
+  assert.ok(p.W_enc.every((v) => Math.abs(v) <= bound), 'encoder entries within +-1/sqrt(d)');
+  let meanSq = 0;
+  for (let j = 0; j < n; j++) {
+    let se = 0, sd = 0, dot = 0;
+    for (let i = 0; i < d; i++) { const e = p.W_enc[j * d + i]!, w = p.W_dec[j * d + i]!; se += e * e; sd += w * w; dot += e * w; }
+    assert.ok(Math.abs(sd - 1) < 1e-6, `decoder row ${j} norm^2 ${sd}`);
+    assert.ok(Math.abs(dot / Math.sqrt(se * sd) - 1) < 1e-6, `decoder row ${j} is not along encoder row ${j}`);
+    meanSq += se / n;
   }
-  assert.equal(Array.from(p.W_enc), Array.from(p.W_dec));
+  // E|row|^2 = d * (2 bound)^2 / 12 = 1/3; the mean of n rows has sd about sqrt(4 / (45 d n)) ~ 1.5e-3 here.
+  assert.ok(Math.abs(meanSq - 1 / 3) < 0.01, `mean encoder |row|^2 ${meanSq}, expected 1/3`);
   assert.ok(p.b_enc.every((v) => v === 0));
+  assert.equal(Array.from(initSae(d, n, 3, x, 20).W_enc), Array.from(p.W_enc), 'same seed, same init');
+  assert.not.equal(Array.from(initSae(d, n, 4, x, 20).W_enc), Array.from(p.W_enc), 'another seed, another init');
   assert.equal(Array.from(roundToBf16(Float32Array.from([1, 1.00390625, 1.01171875, 3.14159, Infinity]))), [1, 1, 1.015625, 3.140625, Infinity]);
 });
 

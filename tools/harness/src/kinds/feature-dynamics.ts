@@ -5,7 +5,7 @@ import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { LlamaModel, readLlamaWeights } from '@saetrace/lm';
 import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type FeatureStat, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
 import { writeJsonAtomic, type TensorData } from '@saetrace/engine';
-import { evaluateSae, loadSae, resolveStepKernel, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
+import { evaluateSae, loadSae, resolveStepKernel, SAE_INIT, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 
@@ -144,7 +144,7 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
     const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
     // The step kernel is part of the key: native and graph steps agree only to fp32 rounding, not in bytes.
     const kernel = resolveStepKernel('auto', 'sparse', { threads: p.threads });
-    const key = createHash('sha256').update(JSON.stringify({ store: trainStore.manifest.key, cfg, epochs: p.sae.epochs, v: SAETRACE_VERSION, ...(kernel === 'native' ? { kernel } : {}) })).digest('hex').slice(0, 24);
+    const key = createHash('sha256').update(JSON.stringify({ store: trainStore.manifest.key, cfg, init: SAE_INIT, epochs: p.sae.epochs, v: SAETRACE_VERSION, ...(kernel === 'native' ? { kernel } : {}) })).digest('hex').slice(0, 24);
     const saeDir = join('.cache/sae', key);
     t0 = performance.now();
     let params: SaeParams;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { writeJsonAtomic } from '@saetrace/engine';
 import { FAMILY_PROFILES, LlamaModel, type FamilyManifest } from '@saetrace/lm';
-import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
+import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAE_INIT, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -74,12 +74,12 @@ const LR_TIE_RTOL = 0.01;
 /**
  * The cache file of one size's learning-rate search. Table 2, Table 3 and Figure 11 ask for the same 6 SAEs
  * per size, so the first of them trains them and the others read its rows. The key holds everything that
- * changes a row: both stores (model, layer, corpus, budget, seed), the recipe, steps, grid, batch buffering
+ * changes a row: both stores (model, layer, corpus, budget, seed), the recipe and init, steps, grid, batch buffering
  * and the step kernel (the native and graph steps agree to rounding, not bytes). Timings are part of a row:
  * Table 3 reports the seconds of the run that trained it.
  */
 function lrSearchCacheFile(inputs: { train: string; eval: string; cfg: SaeConfig; epochs: number; steps: number; grid: readonly number[]; shardsInMemory: number; kernel: string }): string {
-  const key = createHash('sha256').update(JSON.stringify({ ...inputs, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
+  const key = createHash('sha256').update(JSON.stringify({ ...inputs, init: SAE_INIT, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
   return join('.cache/lr-search', `${key}.json`);
 }
 
