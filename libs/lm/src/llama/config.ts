@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseJsonRecord } from '@saetrace/engine';
 
 /** The Llama hyper-parameters saetrace reads from a Hugging Face config.json. */
 export interface LlamaConfig {
@@ -80,9 +81,9 @@ export async function readLlamaConfig(dir: string): Promise<LlamaConfig> {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonRecord<unknown>(text, path, 'restore the checkpoint\'s config.json from where the checkpoint came from');
   } catch (err) {
-    throw new ConfigError(`${path}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new ConfigError((err as Error).message);
   }
   return parseLlamaConfig(raw, path);
 }

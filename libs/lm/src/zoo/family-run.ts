@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { runRng, writeJsonAtomic } from '@saetrace/engine';
+import { fields, isArray, isString, readJsonRecord, runRng, writeJsonAtomic } from '@saetrace/engine';
 import { LlamaModel } from '../llama/model.ts';
 import { loadTokenizer } from '../tokenizer/index.ts';
 import { readDocuments } from './corpus.ts';
@@ -26,6 +26,14 @@ export interface FamilyManifest {
     readonly evalPerplexity: LanguagePerplexity;
     readonly trainSeconds: number; readonly tokensPerSecond: number; readonly flopsPerSecond: number;
   }[];
+}
+
+/** What to do about a damaged family.json: it is only a record of the members' own checkpoints and training states. */
+export const FAMILY_FIX = (path: string): string => `delete ${path} and run again: it is rewritten from the members' checkpoints and training states (a member whose training completed is not retrained)`;
+
+/** Reads a family.json, naming it (and what to do) when it is damaged. */
+export function readFamilyManifest(path: string): FamilyManifest {
+  return readJsonRecord<FamilyManifest>(path, FAMILY_FIX(path), fields({ profile: isString, pair: isString, members: isArray }));
 }
 
 /**

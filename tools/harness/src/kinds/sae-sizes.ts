@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { writeJsonAtomic } from '@saetrace/engine';
-import { FAMILY_PROFILES, LlamaModel, type FamilyManifest } from '@saetrace/lm';
+import { FAMILY_PROFILES, LlamaModel, readFamilyManifest } from '@saetrace/lm';
 import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
@@ -103,5 +103,5 @@ function readLrSearch(file: string): { rows: LrSearchRow[]; best: LrSearchRow } 
 /** Sizes of a zoo profile in order (for reports). */
 export function zooSizes(pair: string, profile: 'smoke' | 'default'): string[] {
   const f = join('.cache/zoo', pair, profile, 'family.json');
-  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FamilyManifest).members.map((m) => m.size) : FAMILY_PROFILES[profile].members.map((m) => m.size);
+  return existsSync(f) ? readFamilyManifest(f).members.map((m) => m.size) : FAMILY_PROFILES[profile].members.map((m) => m.size);
 }
