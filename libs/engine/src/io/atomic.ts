@@ -1,10 +1,52 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
-function tempName(path: string): string {
+/** A temp file's name: the writer's pid and a random suffix, so each process knows its own (tempOwner). */
+export function tempName(path: string): string {
   return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+const TEMP = /\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/** The pid that wrote a temp file named by tempName, or null for any other name. */
+export function tempOwner(file: string): number | null {
+  const m = TEMP.exec(file);
+  return m ? Number(m[1]) : null;
+}
+
+/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files in `dir` left by writes whose process is gone (killed mid-write); a live process's
+ * temp files, this one's included, are its work in progress and are left alone. Returns the names removed.
+ */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return removed;
+    throw err;
+  }
+  for (const f of names) {
+    const pid = tempOwner(f);
+    if (pid === null || pidAlive(pid)) continue;
+    await rm(join(dir, f), { force: true });
+    removed.push(f);
+  }
+  return removed;
 }
 
 /** Writes a file atomically: a temp file beside it, then a rename, so readers never see half a file. */

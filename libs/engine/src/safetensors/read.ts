@@ -65,7 +65,27 @@ function parseHeader(path: string, text: string, dataStart: number, fileSize: nu
     if (dataStart + e > fileSize) throw new SafetensorsError(path, `file is truncated: tensor ends at byte ${dataStart + e} of ${fileSize}`, name);
     entries.set(name, { name, dtype: r.dtype, shape, begin: dataStart + b, end: dataStart + e });
   }
+  checkLayout(path, entries, dataStart, fileSize);
   return { metadata, entries };
+}
+
+/**
+ * The format's rule for the data region (huggingface/safetensors README, "Format"): tensors' byte ranges may
+ * not overlap and must cover the region from its first byte to the end of the file without holes, so no two
+ * tensors alias one another's bytes and no unindexed bytes ride along.
+ */
+function checkLayout(path: string, entries: ReadonlyMap<string, TensorEntry>, dataStart: number, fileSize: number): void {
+  const sorted = [...entries.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = dataStart;
+  let prev: TensorEntry | null = null;
+  for (const e of sorted) {
+    const rel = (x: number) => x - dataStart;
+    if (e.begin < at) throw new SafetensorsError(path, `byte ranges overlap: '${prev?.name}' [${rel((prev as TensorEntry).begin)}, ${rel((prev as TensorEntry).end)}) and '${e.name}' [${rel(e.begin)}, ${rel(e.end)})`, e.name);
+    if (e.begin > at) throw new SafetensorsError(path, `hole in the data region: bytes [${rel(at)}, ${rel(e.begin)}) ${prev ? `between '${prev.name}' and '${e.name}'` : `before '${e.name}'`} belong to no tensor`, e.name);
+    at = e.end;
+    prev = e;
+  }
+  if (at !== fileSize) throw new SafetensorsError(path, `hole in the data region: the last ${fileSize - at} bytes of the file${prev ? `, after '${prev.name}',` : ''} belong to no tensor`);
 }
 
 /** Opens a safetensors file, reading only its header; tensors are read later, one by one. */
