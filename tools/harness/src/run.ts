@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fields, isNumber, isObject, readJsonRecord, writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
+import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { renderLineChart, renderStackedArea, type Point } from '../../report/charts.ts';
-import { compareGolden, flattenMetrics, goldenTable, type GoldenRow } from './golden.ts';
+import { compareGolden, flattenMetrics, goldenTable, goldenVersionNote, readGolden, type GoldenRow } from './golden.ts';
 import { featureDynamics, type DynamicsResult } from './kinds/feature-dynamics.ts';
 import { interventionExperiment, type InterventionResult } from './kinds/intervention.ts';
 import { saeSizes, type SaeSizesResult } from './kinds/sae-sizes.ts';
@@ -19,13 +19,6 @@ export interface RunOutcome {
   readonly rows: readonly GoldenRow[];
   /** Why the golden failed when no metric row says it (a golden of another spec version). */
   readonly goldenNote?: string;
-}
-
-interface GoldenFile { readonly version: number; readonly metrics: Record<string, number> }
-
-/** The golden file, read (and checked) before the run so a damaged one costs no computation. */
-function readGolden(path: string, name: string, profile: ProfileName): GoldenFile {
-  return readJsonRecord<GoldenFile>(path, `restore it from git (git checkout -- ${path}) or record it anew with \`saetrace run ${name} --profile ${profile} --update-golden\``, fields({ version: isNumber, metrics: isObject }));
 }
 
 /** Every spec file under experiments/, as '<pair>/<id>'. */
@@ -135,7 +128,7 @@ export async function runExperiment(name: string, profile: ProfileName, options:
     status = 'updated';
   } else if (golden) {
     rows = compareGolden(golden.metrics, metrics, spec.golden);
-    if (golden.version !== spec.version) goldenNote = `${goldenPath} holds results of spec version ${golden.version}, but ${file} is at version ${spec.version}, so the golden cannot judge this run; if the spec change is meant, check these results and record them with \`saetrace run ${name} --profile ${profile} --update-golden\`, else restore the spec from git`;
+    goldenNote = goldenVersionNote(goldenPath, golden.version, file, spec.version, name, profile);
     status = goldenNote === undefined && rows.every((r) => r.ok) ? 'passed' : 'failed';
   } else status = 'missing';
   const reportPath = 'settings' in result ? await writeInterventionReport(spec, profile, result, rows, status, prov)

@@ -24,6 +24,56 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   return { line, column: offset - last };
 }
 
+/**
+ * Where JSON text first goes wrong: V8's message gives a position for some errors ("... at position N") and
+ * none for others ("Unexpected token ',', ...\"2,,\" is not valid JSON"), so the text is scanned (RFC 8259
+ * grammar, only run after JSON.parse has failed) for the offset of the first character that cannot continue it.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++; };
+  const fail = (): never => { throw i; };
+  const lit = (w: string) => { if (text.startsWith(w, i)) i += w.length; else fail(); };
+  const str = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const ch = text.charCodeAt(i);
+      if (ch < 0x20) fail();
+      if (text[i] === '\\') { i++; if (text[i] === 'u') { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail(); i += 4; } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail(); }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++; ws();
+      if (text[i] === '}') { i++; return; }
+      for (;;) { ws(); if (text[i] !== '"') fail(); str(); ws(); if (text[i] !== ':') fail(); i++; value(); ws(); if (text[i] === ',') { i++; continue; } if (text[i] === '}') { i++; return; } fail(); }
+    }
+    if (c === '[') {
+      i++; ws();
+      if (text[i] === ']') { i++; return; }
+      for (;;) { value(); ws(); if (text[i] === ',') { i++; continue; } if (text[i] === ']') { i++; return; } fail(); }
+    }
+    if (c === '"') return str();
+    if (c === 't') return lit('true');
+    if (c === 'f') return lit('false');
+    if (c === 'n') return lit('null');
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m || m[0] === '' || m[0] === '-') fail();
+    i += (m as RegExpExecArray)[0].length;
+  };
+  try {
+    value(); ws();
+    return i < text.length ? i : -1;
+  } catch (at) {
+    return at as number;
+  }
+}
+
 /** Parses JSON text read from `file`; syntax errors come back as RecordError with line and column. */
 export function parseJsonRecord<T>(text: string, file: string, fix: string, check?: RecordCheck, reviver?: (key: string, value: unknown) => unknown): T {
   let value: unknown;
@@ -31,9 +81,9 @@ export function parseJsonRecord<T>(text: string, file: string, fix: string, chec
     value = JSON.parse(text, reviver);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    // V8 reports "... in JSON at position N" (older) or "... (line L column C)" (newer); give both forms a place.
     const pos = /at position (\d+)/.exec(msg);
-    const where = pos ? (({ line, column }) => ` at line ${line}, column ${column}`)(lineColumn(text, Number(pos[1]))) : '';
+    const offset = pos ? Number(pos[1]) : jsonErrorOffset(text);
+    const where = offset >= 0 ? (({ line, column }) => ` at line ${line}, column ${column}`)(lineColumn(text, offset)) : '';
     throw new RecordError(file, `is not valid JSON${where} (${msg.split('\n')[0]})`, fix);
   }
   const wrong = check?.(value) ?? null;

@@ -1,6 +1,7 @@
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TensorData } from '../graph/types.ts';
+import { parseJsonRecord, RecordError } from '../io/records.ts';
 import { ST_DTYPES, decodeTensor, isStDType, type StDType } from './dtype.ts';
 
 /** A safetensors file or index that is malformed, truncated or disagrees with itself; names the file (and tensor). */
@@ -34,9 +35,9 @@ const MAX_HEADER = 100 * 2 ** 20;
 function parseHeader(path: string, text: string, dataStart: number, fileSize: number): { metadata: Record<string, string>; entries: Map<string, TensorEntry> } {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonRecord<unknown>(text, path, '');
   } catch (err) {
-    throw new SafetensorsError(path, `header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new SafetensorsError(path, `header ${(err as RecordError).detail}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SafetensorsError(path, 'header is not a JSON object');
   const metadata: Record<string, string> = {};
@@ -158,9 +159,9 @@ export async function readCheckpointTensors(dir: string, filter?: (name: string)
   }
   let index: { weight_map?: Record<string, string> };
   try {
-    index = JSON.parse(await readFile(indexPath, 'utf8')) as typeof index;
+    index = parseJsonRecord<typeof index>(await readFile(indexPath, 'utf8'), indexPath, '');
   } catch (err) {
-    throw new SafetensorsError(indexPath, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new SafetensorsError(indexPath, err instanceof RecordError ? err.detail : String(err));
   }
   if (!index.weight_map || typeof index.weight_map !== 'object') throw new SafetensorsError(indexPath, 'has no weight_map object');
   const byShard = new Map<string, string[]>();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
-import { writeJsonAtomic } from '@saetrace/engine';
+import { fields, isArray, isObject, readJsonRecord, writeJsonAtomic } from '@saetrace/engine';
 import { FAMILY_PROFILES, LlamaModel, readFamilyManifest } from '@saetrace/lm';
 import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
 import { existsSync, readFileSync } from 'node:fs';
@@ -91,12 +91,7 @@ function finiteRow(r: LrSearchRow): Record<string, number | null> {
 function readLrSearch(file: string): { rows: LrSearchRow[]; best: LrSearchRow } | null {
   if (!existsSync(file)) return null;
   const back = (r: Record<string, number | null>): LrSearchRow => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? Infinity])) as unknown as LrSearchRow;
-  let j: { rows: Record<string, number | null>[]; best: Record<string, number | null> };
-  try {
-    j = JSON.parse(readFileSync(file, 'utf8')) as typeof j;
-  } catch (e) {
-    throw new Error(`${file}: unreadable learning-rate search cache (${(e as Error).message}); delete it to search again`);
-  }
+  const j = readJsonRecord<{ rows: Record<string, number | null>[]; best: Record<string, number | null> }>(file, 'delete it to search again (learning-rate search cache)', fields({ rows: isArray, best: isObject }));
   return { rows: j.rows.map(back), best: back(j.best) };
 }
 
