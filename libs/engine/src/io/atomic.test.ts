@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { pidAlive, removeStaleTemps, tempName, tempOwner, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic.ts';
 
 test('writes whole files and leaves no temp files behind', async () => {
@@ -23,6 +23,17 @@ test('a failed write leaves the old file intact', async () => {
   await writeFileAtomic(p, 'old');
   await writeFileAtomic(join(p, 'child'), 'new').then(() => assert.unreachable(), () => {});
   assert.is(readFileSync(p, 'utf8'), 'old');
+});
+
+test('a write that fails leaves no directory it created behind; directories that existed stay', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+  const bad = undefined as unknown as string; // writeFile rejects it after mkdir has run
+  mkdirSync(join(dir, 'keep'));
+  await writeFileAtomic(join(dir, 'n1/n2/f'), bad).then(() => assert.unreachable(), (e: Error) => assert.instance(e, TypeError));
+  assert.throws(() => writeFileAtomicSync(join(dir, 's1/s2/f'), bad), TypeError);
+  await writeFileAtomic(join(dir, 'keep/new/f'), bad).then(() => assert.unreachable(), () => {});
+  assert.equal(readdirSync(dir), ['keep']);
+  assert.equal(readdirSync(join(dir, 'keep')), []);
 });
 
 test('temp files are owned: named by pid, removed only when their process is gone', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -49,28 +49,42 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
   return removed;
 }
 
+/**
+ * After a failed write: removes the directories that mkdir created for it (`made`, its first, down to the
+ * file's own), each only while empty, so a failed write leaves no empty cache directory behind.
+ */
+export function undoMkdir(made: string | undefined, path: string): void {
+  if (made === undefined) return;
+  for (let d = dirname(path); d.length >= made.length; d = dirname(d)) {
+    try { rmdirSync(d); } catch { return; }
+    if (d === made) return;
+  }
+}
+
 /** Writes a file atomically: a temp file beside it, then a rename, so readers never see half a file. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  const made = await mkdir(dirname(path), { recursive: true });
   const tmp = tempName(path);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
+    undoMkdir(made, path);
     throw err;
   }
 }
 
 /** Synchronous twin of writeFileAtomic. */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  const made = mkdirSync(dirname(path), { recursive: true });
   const tmp = tempName(path);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
+    undoMkdir(made, path);
     throw err;
   }
 }
