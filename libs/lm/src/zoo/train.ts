@@ -44,8 +44,9 @@ function toTensors(c: LlamaConfig, table: Readonly<Record<string, Float32Array>>
 
 /**
  * Trains one family member with AdamW (warm-up then cosine) on packed windows, saving Hugging Face
- * checkpoints at log-spaced steps. Resumable: the optimiser state is saved with every checkpoint and an
- * interrupted run continues from the last one, giving the same bytes as an uninterrupted run.
+ * checkpoints at log-spaced steps. Resumable: with every checkpoint the whole training state is written as
+ * one file (train-state.ts), so a run killed at any instant continues from the last one and ends with the
+ * same bytes as an uninterrupted run (train-faults.test.ts kills it at every point between two writes).
  */
 export async function trainMember(options: {
   readonly profile: FamilyProfile; readonly member: FamilyMember; readonly data: TrainingTokens; readonly vocabSize: number;
