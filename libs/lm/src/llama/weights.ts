@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCheckpointTensors, readJsonRecord, writeJsonAtomic, writeSafetensors, writeShardedSafetensors, type Rng, type TensorData } from '@saetrace/engine';
+import { readCheckpointTensors, readJsonRecord, removeStaleTemps, writeJsonAtomic, writeSafetensors, writeShardedSafetensors, type Rng, type TensorData } from '@saetrace/engine';
 import { toHfConfig, type LlamaConfig } from './config.ts';
 import { isNormParam, llamaParamShapes } from './params.ts';
 
@@ -88,6 +88,7 @@ export async function saveLlamaCheckpoint(dir: string, c: LlamaConfig, weights: 
   const floatFormat = FLOAT_FORMATS[dtype];
   if (!floatFormat) throw new RangeError(`saveLlamaCheckpoint: dtype '${String(dtype)}' is not one of ${Object.keys(FLOAT_FORMATS).join(', ')}`);
   await mkdir(dir, { recursive: true });
+  await removeStaleTemps(dir);
   // Drop the other layout's weight files so a reader never mixes a stale one with the new one.
   for (const f of await readdir(dir)) {
     if (f === 'model.safetensors.index.json' || /^model-\d+-of-\d+\.safetensors$/.test(f) || (f === 'model.safetensors' && options.maxShardBytes !== undefined)) await rm(join(dir, f));

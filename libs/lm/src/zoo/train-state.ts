@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseJsonRecord, readJsonRecord, readSafetensors, writeSafetensors, type TensorData } from '@saetrace/engine';
+import { parseJsonRecord, readJsonRecord, readSafetensors, removeStaleTemps, writeSafetensors, type TensorData } from '@saetrace/engine';
 import type { LlamaConfig } from '../llama/config.ts';
 import { llamaParamShapes } from '../llama/params.ts';
 
@@ -71,6 +71,8 @@ const isLosses = (v: unknown): string | null => (Array.isArray(v) && v.every((x)
  * state.json's step (the tensor files were written params first, so unchanged params mean unchanged moments).
  */
 export async function readTrainState(stateDir: string, c: LlamaConfig, e: StateExpectation, checkpointDir: (step: number) => string): Promise<MemberTrainState | null> {
+  // Half-written state files of a killed run (their process is gone) are never read; clear them away.
+  await removeStaleTemps(stateDir);
   const file = join(stateDir, STATE_FILE);
   if (existsSync(file)) {
     const { tensors, metadata } = await readSafetensors(file);
