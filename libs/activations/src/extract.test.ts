@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { extractActivations, type ExtractRequest } from './extract.ts';
 import { ActivationStore } from './store.ts';
 import { FakeTapModel } from './testing/fake-tap-model.ts';
@@ -19,6 +20,11 @@ function request(model: FakeTapModel, over: Partial<ExtractRequest> = {}): Extra
     model, layers: [1, 3], corpusDir, split: 'train', langs: ['en', 'ja'], tokensPerLang: 64 * 10, seed: 5,
     cacheDir: join(root, `cache${n++}`), docsPerShard: 6, batchDocs: 4, ...over,
   };
+}
+
+/** A pid no process has now: a child's, after it exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid as number;
 }
 
 function storeFiles(dir: string): Map<string, Buffer> {
@@ -144,7 +150,9 @@ test('an interrupted extraction resumes from its complete shards and ends byte-i
   // Damage shard 1 of layer 3: it must be recomputed, not trusted.
   const l3 = readdirSync(cacheDir).find((d) => d.startsWith('L3-'))!;
   truncateSync(join(cacheDir, l3, 'shard-00001.bin'), 50);
-  writeFileSync(join(cacheDir, l3, 'shard-00002.bin.123.abcd.tmp'), 'half a shard');
+  // Half a shard left by a process that is gone (pid of a child that has exited): removed; the running
+  // process's own temp names carry its pid (test below: another live process's are left alone).
+  writeFileSync(join(cacheDir, l3, `shard-00002.bin.${deadPid()}.abcd0123.tmp`), 'half a shard');
   const resumed = new FakeTapModel();
   const res = await extractActivations(request(resumed, opts));
   assert.is(res.shardsResumed, 3);
@@ -188,6 +196,45 @@ test('bad requests fail clearly', async () => {
   broken.tap = async () => new Map([[1, new Float32Array(3)]]);
   await extractActivations(request(broken)).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /model\.tap returned 3 values for layer 1/));
   assert.is(m.calls, 0);
+});
+
+test('two extractions into one cache: a live process\'s temp files are its work in progress and are never removed', async () => {
+  const cacheDir = join(root, 'shared');
+  const first = await extractActivations(request(new FakeTapModel(), { cacheDir, layers: [1] }));
+  const dir = first.stores.get(1)!;
+  rmSync(join(dir, 'manifest.json'));
+  // Another extraction (the parent process stands for it: alive, not this one) is writing shard 2.
+  const theirs = `shard-00002.bin.${process.ppid}.0123abcd.tmp`;
+  writeFileSync(join(dir, theirs), 'their half-written shard');
+  const stale = `shard-00003.bin.${deadPid()}.89abcdef.tmp`;
+  writeFileSync(join(dir, stale), 'left by a killed run');
+  await extractActivations(request(new FakeTapModel(), { cacheDir, layers: [1] }));
+  const files = readdirSync(dir);
+  assert.ok(files.includes(theirs), 'another live process\'s temp file was deleted');
+  assert.not.ok(files.includes(stale), 'a dead process\'s temp file was kept');
+});
+
+test('a non-finite activation is an error at extraction naming the checkpoint, layer and document', async () => {
+  const m = new FakeTapModel();
+  const tap = m.tap.bind(m);
+  m.tap = async (tokens, batch, seqLen, layers) => {
+    const out = await tap(tokens, batch, seqLen, layers);
+    if (m.calls === 2) (out.get(3) as Float32Array)[(1 * seqLen + 5) * m.dModel + 2] = NaN;
+    return out;
+  };
+  Object.assign(m, { source: 'ckpt/step-000017' });
+  const cacheDir = join(root, 'nan');
+  const err = await extractActivations(request(m, { cacheDir })).then(() => null, (e: Error) => e);
+  assert.match(err?.message ?? 'no error', /^ckpt\/step-000017: layer 3 gives the non-finite activation NaN on document '[^']+' \((en|ja)\) at token 5 of its window, dimension 2;/);
+});
+
+test('a failed extraction leaves no empty cache directory behind; one with complete shards keeps them', async () => {
+  const cacheDir = join(root, 'fails-early');
+  await extractActivations(request(new FakeTapModel({ failOnCall: 1 }), { cacheDir })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /simulated failure/));
+  assert.not.ok(existsSync(cacheDir), `left behind: ${existsSync(cacheDir) ? readdirSync(cacheDir).join(', ') : ''}`);
+  const later = join(root, 'fails-later');
+  await extractActivations(request(new FakeTapModel({ failOnCall: 3 }), { cacheDir: later, docsPerShard: 4, batchDocs: 4 })).then(() => assert.unreachable(), () => {});
+  assert.is(readdirSync(later).length, 2, 'both layers keep their complete shards for resumption');
 });
 
 test.run();

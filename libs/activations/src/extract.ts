@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
+import { removeStaleTemps, tempOwner, writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { STORE_FORMAT, SAETRACE_VERSION, cacheKey, storeDirName, type KeyInputs } from './cache-key.ts';
 import { corpusFile, readCorpusDocs, sha256File } from './corpus.ts';
 import { DOCS_FILE, MANIFEST_FILE, readDocTable, readManifest, shardFileName, type DocTable, type ShardEntry, type StoreManifest } from './manifest.ts';
@@ -68,6 +69,34 @@ function checkRequest(req: ExtractRequest): void {
  */
 export async function extractActivations(req: ExtractRequest): Promise<ExtractResult> {
   checkRequest(req);
+  const existed = existsSync(req.cacheDir);
+  const before = new Set(existed ? await readdir(req.cacheDir) : []);
+  try {
+    return await extractInto(req);
+  } catch (err) {
+    await dropUnwritten(req.cacheDir, before, existed);
+    throw err;
+  }
+}
+
+/**
+ * After a failed extraction: the store directories it created that hold nothing but their document table
+ * (no shard, no manifest, no other process's write in progress) are removed, and the cache root too when it
+ * created it and it is empty, so a failed run leaves no empty cache entries behind.
+ */
+async function dropUnwritten(root: string, before: ReadonlySet<string>, existed: boolean): Promise<void> {
+  if (!existsSync(root)) return;
+  for (const name of await readdir(root)) {
+    if (before.has(name)) continue;
+    const dir = join(root, name);
+    const files = await readdir(dir).catch(() => null);
+    if (files === null || files.some((f) => f !== DOCS_FILE && !(tempOwner(f) === process.pid))) continue;
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (!existed && (await readdir(root)).length === 0) await rm(root, { recursive: true, force: true });
+}
+
+async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
   const { model } = req;
   const d = model.dModel;
   const dtype = req.dtype ?? 'float32';
@@ -118,8 +147,9 @@ export async function extractActivations(req: ExtractRequest): Promise<ExtractRe
   const done: Map<number, ShardEntry>[] = [];
   for (const t of todo) {
     await mkdir(t.dir, { recursive: true });
-    // Temp files left by a write that was killed mid-way are never complete shards.
-    for (const f of await readdir(t.dir)) if (f.endsWith('.tmp')) await rm(join(t.dir, f), { force: true });
+    // Temp files left by a write that was killed mid-way are never complete shards; those of a live process
+    // (another extraction into this cache) are its work in progress and stay.
+    await removeStaleTemps(t.dir);
     const table: DocTable = { key: t.key, ids: windows.map((w) => w.docId), langs: windows.map((w) => w.lang) };
     const old = await readDocTable(t.dir);
     const stale = old === null || old.key !== t.key;
@@ -169,7 +199,9 @@ export async function extractActivations(req: ExtractRequest): Promise<ExtractRe
         const dst = acts.get(l)!;
         // Drop position 0 (BOS) of every window.
         for (let w = 0; w < batch.length; w++) {
-          dst.set(h.subarray((w * SEQ + 1) * d, (w + 1) * SEQ * d), (b + w) * WINDOW_TOKENS * d);
+          const row = h.subarray((w * SEQ + 1) * d, (w + 1) * SEQ * d);
+          checkFiniteWindow(row, d, model, l, batch[w]!, req.langs);
+          dst.set(row, (b + w) * WINDOW_TOKENS * d);
         }
       }
     }
@@ -199,6 +231,18 @@ export async function extractActivations(req: ExtractRequest): Promise<ExtractRe
     await writeJsonAtomic(join(t.dir, MANIFEST_FILE), manifest);
   }
   return { stores, cachedLayers, forwardCalls, shardsWritten, shardsResumed, docsPerLang: sel.docsPerLang, tokensPerLangStored: sel.docsPerLang * WINDOW_TOKENS };
+}
+
+/**
+ * A non-finite activation is caught here, naming the checkpoint, layer and document, rather than as a NaN
+ * loss somewhere in SAE training (libs/sae/src/trainer.ts checkFinite) with only a batch number to go on.
+ */
+function checkFiniteWindow(x: Float32Array, d: number, model: TapModel, layer: number, doc: DocWindow, langs: readonly string[]): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] as number;
+    if (Number.isFinite(v)) continue;
+    throw new Error(`${model.source ?? `model ${model.fingerprint()}`}: layer ${layer} gives the non-finite activation ${v} on document '${doc.docId}' (${langs[doc.lang] ?? doc.lang}) at token ${Math.floor(i / d) + 1} of its window, dimension ${i % d}; the checkpoint's weights or its forward pass overflow there: check that checkpoint (its weights load only when finite) or leave it out of the spec's checkpoints`);
+  }
 }
 
 function shardDocs(s: number, docsPerShard: number, total: number): number {

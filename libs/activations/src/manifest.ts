@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { parseJsonRecord } from '@saetrace/engine';
 import { STORE_FORMAT, type KeyInputs } from './cache-key.ts';
 import type { StoreDType } from './shard.ts';
 
@@ -47,11 +48,7 @@ async function readJson(path: string): Promise<unknown | null> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${path}: corrupt JSON (${(err as Error).message})`);
-  }
+  return parseJsonRecord<unknown>(text, path, `delete ${dirname(path)} (the activation store is extracted again)`);
 }
 
 /** The store's manifest, or null when the store is absent or incomplete. Malformed manifests throw naming the file. */

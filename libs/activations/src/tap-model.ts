@@ -13,6 +13,8 @@ export interface TapModel {
   tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>>;
   /** Token ids of text, WITHOUT BOS. */
   encode(text: string): number[];
+  /** Where the checkpoint came from (its directory), for messages; optional. */
+  readonly source?: string;
   /** Content hash of the checkpoint (weights + config), for cache keys. */
   fingerprint(): string;
 }

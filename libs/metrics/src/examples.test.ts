@@ -45,7 +45,7 @@ test('peak-token classification with the 0.9 cut, and a directory of demo files'
   writeFileSync(join(dir, 'bad.json'), '{"token_act": [[["x", "high"]]]}');
   assert.throws(() => readExampleFile(join(dir, 'bad.json')), /bad\.json: token_act\[0\]\[0\] is not \[token, activation\]/);
   writeFileSync(join(dir, 'bad.json'), '{oops');
-  assert.throws(() => readExampleFile(join(dir, 'bad.json')), /bad\.json: invalid JSON/);
+  assert.throws(() => readExampleFile(join(dir, 'bad.json')), /bad\.json: is not valid JSON at line \d+, column \d+/);
   writeFileSync(join(dir, 'bad.json'), '{"x": 1}');
   assert.throws(() => readExampleFile(join(dir, 'bad.json')), /no 'token_act' list/);
   writeFileSync(join(dir, 'bad.json'), '{"token_act": [1]}');

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readJsonRecord } from '@saetrace/engine';
 import { join } from 'node:path';
 
 /** One stored example sequence: [token string, activation] per position (the authors' demo format). */
@@ -72,12 +73,7 @@ export function classifyByPeakTokens(examples: readonly ExampleSequence[], detec
 
 /** Reads one demo file `{"token_act": [[[token, act], ...], ...]}`; errors name the file. */
 export function readExampleFile(path: string): ExampleSequence[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: ${err instanceof SyntaxError ? `invalid JSON (${err.message})` : String(err)}`);
-  }
+  const data = readJsonRecord<unknown>(path, 'regenerate the demo file (the authors\' llm-jp-sae writes them) or remove it from the directory');
   const ta = (data as { token_act?: unknown })?.token_act;
   if (!Array.isArray(ta)) throw new Error(`${path}: no 'token_act' list`);
   return ta.map((seq, i) => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSafetensors, writeJsonAtomic, writeSafetensors, type TensorData } from '@saetrace/engine';
+import { fields, isObject, readJsonRecordAsync, readSafetensors, writeJsonAtomic, writeSafetensors, type TensorData } from '@saetrace/engine';
 import type { SaeConfig } from './config.ts';
 import type { SaeParams } from './init.ts';
 
@@ -37,12 +37,7 @@ export async function saveSae(dir: string, params: SaeParams, record: SaeRecord)
 /** Loads an SAE saved by saveSae; a shape that disagrees with cfg.json is an error naming the tensor. */
 export async function loadSae(dir: string): Promise<{ params: SaeParams; record: SaeRecord }> {
   const cfgPath = join(dir, 'cfg.json');
-  let record: SaeRecord;
-  try {
-    record = JSON.parse(await readFile(cfgPath, 'utf8')) as SaeRecord;
-  } catch (e) {
-    throw new Error(`${cfgPath}: ${(e as Error).message}`);
-  }
+  const record = await readJsonRecordAsync<SaeRecord>(cfgPath, `delete ${dir} (a cached SAE is trained again) or restore the file`, fields({ config: isObject }));
   const { d, n } = record.config;
   const { tensors } = await readSafetensors(join(dir, 'sae.safetensors'));
   const get = (name: string, shape: number[]): Float32Array => {

@@ -114,7 +114,7 @@ test('save/load round trip (W_enc stored [d, n]); resume continues to the same w
   await saveSae(wrong, full.params, record);
   writeFileSync(join(wrong, 'cfg.json'), JSON.stringify({ ...record, config: { ...config, n: n + 1 } }));
   await loadSae(wrong).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tensor 'W_enc' has shape \[6,10\], cfg.json implies \[6,11\]/));
-  await loadSae(join(wrong, 'nowhere')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /nowhere\/cfg\.json: ENOENT/));
+  await loadSae(join(wrong, 'nowhere')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /nowhere\/cfg\.json: cannot be read \(ENOENT\); delete .*nowhere \(a cached SAE is trained again\)/));
   const bad = Float32Array.from(batch(B)); bad[5] = NaN;
   await trainSae({ config, batches: stream(() => bad, 1), steps: 1, sourceName: 'shard-00003.bin', session: { threads: 1 } })
     .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /shard-00003\.bin: batch 1: value NaN at element 5/));

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, Session, warmupConstant, writeSafetensors, type HostTensor, type SessionOptions, type TensorData } from '@saetrace/engine';
+import { parseJsonRecord, readSafetensors, Session, warmupConstant, writeSafetensors, type HostTensor, type SessionOptions, type TensorData } from '@saetrace/engine';
 import type { SaeConfig } from './config.ts';
 import { initSae, roundToBf16, type SaeParams } from './init.ts';
 import { SaeEncoder } from './encoder.ts';
@@ -109,7 +109,7 @@ export async function trainSae(options: {
     for (const name of SAE_PARAMS) { params[name] = get(name); m[name] = get(`m.${name}`); v[name] = get(`v.${name}`); }
     sinceFired.set(get('since'));
     step = Number(metadata.step); resumedFrom = step;
-    log.push(...(JSON.parse(metadata.log ?? '[]') as TrainLog[]));
+    log.push(...parseJsonRecord<TrainLog[]>(metadata.log ?? '[]', `${ckptFile} (metadata 'log')`, `delete ${ckptFile} to train the SAE anew`, (v) => (Array.isArray(v) ? null : 'not a list')));
   }
   let savedStep = resumedFrom;
   const save = async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonRecord } from '@saetrace/engine';
 import type { CorpusManifest } from './build.ts';
 
 export type StatsResult =
@@ -13,9 +14,9 @@ export function verifyCorpus(dir: string): StatsResult {
   if (!existsSync(mpath)) return { ok: false, errors: [`${mpath}: no manifest`] };
   let manifest: CorpusManifest;
   try {
-    manifest = JSON.parse(readFileSync(mpath, 'utf8')) as CorpusManifest;
+    manifest = readJsonRecord<CorpusManifest>(mpath, 'restore it from git (git checkout -- data/corpus) or harvest the corpus again');
   } catch (err) {
-    return { ok: false, errors: [`${mpath}: invalid JSON (${err instanceof Error ? err.message : String(err)})`] };
+    return { ok: false, errors: [(err as Error).message] };
   }
   if (!manifest.files || typeof manifest.files !== 'object') return { ok: false, errors: [`${mpath}: no files table`] };
   const errors: string[] = [];

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkedMember, FAMILY_PROFILES, trainFamily, type FamilyManifest } from '@saetrace/lm';
+import { checkedMember, FAMILY_PROFILES, readFamilyManifest, trainFamily, type FamilyManifest } from '@saetrace/lm';
 import type { ProfileSpec } from './spec.ts';
 
 export interface ResolvedCheckpoint { readonly size: string; readonly step: number; readonly tokens: number; readonly dir: string }
@@ -25,7 +25,7 @@ export async function resolveCheckpoints(p: ProfileSpec, pair: string, options: 
   const sizes = profile.members.map((m) => m.size);
   const size = p.size === 'largest' ? (sizes.at(-1) as string) : p.size === 'smallest' ? (sizes[0] as string) : p.size;
   if (!sizes.includes(size)) throw new Error(`profile size '${p.size}' is not a member of the ${profile.name} family (${sizes.join(', ')})`);
-  const have = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as FamilyManifest) : null;
+  const have = existsSync(manifestPath) ? readFamilyManifest(manifestPath) : null;
   if (have && checkedMember(have, manifestPath, profile, size)) manifest = have;
   else {
     options.log?.(`training the ${profile.name} family for ${pair} (cached in ${outDir})`);

@@ -1,4 +1,18 @@
-import type { Tolerance } from './spec.ts';
+import { fields, isNumber, isObject, readJsonRecord } from '@saetrace/engine';
+import type { ProfileName, Tolerance } from './spec.ts';
+
+export interface GoldenFile { readonly version: number; readonly metrics: Record<string, number> }
+
+/** A golden file, read and checked (the harness reads it before the run, so a damaged one costs no computation). */
+export function readGolden(path: string, name: string, profile: ProfileName): GoldenFile {
+  return readJsonRecord<GoldenFile>(path, `restore it from git (git checkout -- ${path}) or record it anew with \`saetrace run ${name} --profile ${profile} --update-golden\``, fields({ version: isNumber, metrics: isObject }));
+}
+
+/** Why a golden of another spec version cannot judge a run (undefined when the versions agree). */
+export function goldenVersionNote(goldenPath: string, goldenVersion: number, specFile: string, specVersion: number, name: string, profile: ProfileName): string | undefined {
+  if (goldenVersion === specVersion) return undefined;
+  return `${goldenPath} holds results of spec version ${goldenVersion}, but ${specFile} is at version ${specVersion}, so the golden cannot judge this run; if the spec change is meant, check these results and record them with \`saetrace run ${name} --profile ${profile} --update-golden\`, else restore the spec from git`;
+}
 
 export interface GoldenRow { readonly metric: string; readonly expected: number | null; readonly got: number | null; readonly tolerance: string; readonly ok: boolean }
 

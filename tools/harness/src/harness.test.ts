@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { selectCheckpoints } from './kinds/feature-dynamics.ts';
 import { writeReportsIndex } from './index-report.ts';
-import { compareGolden, flattenMetrics, goldenTable, proportionAllowance, toleranceFor } from './golden.ts';
+import { compareGolden, flattenMetrics, goldenTable, goldenVersionNote, proportionAllowance, readGolden, toleranceFor } from './golden.ts';
 import { knownSpecs, specPath } from './run.ts';
 import { formatIssue, parseSpec, readSpec } from './spec.ts';
 
@@ -120,6 +120,64 @@ test('the Nx plugin makes one target per spec (en-ja unprefixed) and an all targ
   const all = fn(['experiments/en-ko/table1.yaml', 'experiments/en-ja/figure3.yaml', 'experiments/en-ja/table2.yaml', 'experiments/en-ja/figure5.yaml', 'experiments/en-ja/zz.yaml'])[0]![1].projects.experiments!.targets.all!.options.commands;
   assert.equal(all, ['figure5', 'figure3', 'table2', 'zz', 'en-ko-table1'].map((n) => `npx nx run experiments:${n}`));
   assert.is(plugin.targetName('en-ko', 'table1'), 'en-ko-table1');
+});
+
+test('a spec whose pair or id is not its path is refused at load, naming both', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spec-path-'));
+  mkdirSync(join(dir, 'en-ja'));
+  mkdirSync(join(dir, 'en-ko'));
+  // figure3's text saved as figure4: it would overwrite figure3's results, report and figures.
+  writeFileSync(join(dir, 'en-ja', 'figure4.yaml'), good);
+  const r = readSpec(join(dir, 'en-ja', 'figure4.yaml'));
+  assert.not.ok(r.ok);
+  const msg = r.ok ? '' : r.issues.map(formatIssue).join('\n');
+  assert.match(msg, /en-ja\/figure4\.yaml:3:1: id: 'figure3' does not match the file's path, which says id 'figure4'; a spec's id must equal its path \(experiments\/<pair>\/<id>\.yaml\): rename the file or correct the id/);
+  writeFileSync(join(dir, 'en-ko', 'figure3.yaml'), good);
+  const p = readSpec(join(dir, 'en-ko', 'figure3.yaml'));
+  assert.match(p.ok ? '' : p.issues.map(formatIssue).join('\n'), /en-ko\/figure3\.yaml:\d+:1: pair: 'en-ja' does not match the file's path, which says pair 'en-ko'/);
+  rmSync(dir, { recursive: true });
+});
+
+test('size-like fields are bounded: the message names the key and the limit and estimates the memory; k <= n', () => {
+  const huge = parseSpec(good.replace(/sae: \{ n: (\d+), k: (\d+)/, 'sae: { n: 50000000, k: $2').replace(/trainTokensPerLang: (\d+)/, 'trainTokensPerLang: 90000000000'), 'experiments/en-ja/figure3.yaml');
+  const msg = huge.ok ? '' : huge.issues.map(formatIssue).join('\n');
+  assert.match(msg, /profiles\.smoke\.sae\.n: 50000000 exceeds the limit 1048576; an SAE of n = 50000000 at width d = 3072 needs 3\.43e\+3 GiB/);
+  assert.match(msg, /profiles\.smoke\.activations\.trainTokensPerLang: 90000000000 exceeds the limit 8589934592; 90000000000 tokens of width 3072 are .* GiB of float16 activations/);
+  const batch = parseSpec(good.replace(/batchSize: (\d+), epochs/, 'batchSize: 2000000, epochs'), 'x.yaml');
+  assert.match(batch.ok ? '' : formatIssue(batch.issues[0]!), /sae\.batchSize: 2000000 exceeds the limit 1048576; one step's dense encoder output of 2000000 x n = \d+ needs [\d.]+ GiB/);
+  const threads = parseSpec(good.replace('threads: 2', 'threads: 100000'), 'x.yaml');
+  assert.match(threads.ok ? '' : formatIssue(threads.issues[0]!), /threads: 100000 exceeds the limit 1024$/);
+  const k = parseSpec(good.replace(/sae: \{ n: (\d+), k: (\d+)/, 'sae: { n: 16, k: 32'), 'x.yaml');
+  assert.match(k.ok ? '' : formatIssue(k.issues[0]!), /x\.yaml:\d+:\d+: profiles\.smoke\.sae\.k: k = 32 exceeds n = 16: TopK cannot keep more latents than the SAE has/);
+});
+
+test('a damaged golden names the file and how to restore it; a golden of another spec version says which', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'golden-'));
+  const p = join(dir, 'figure3.smoke.json');
+  writeFileSync(p, '{"id": "figure3", "version": 3, "metrics": {"a": 1,');
+  assert.throws(() => readGolden(p, 'en-ja/figure3', 'smoke'), /figure3\.smoke\.json: is not valid JSON at line 1, column 52 .*; restore it from git \(git checkout -- .*figure3\.smoke\.json\) or record it anew with `saetrace run en-ja\/figure3 --profile smoke --update-golden`/);
+  writeFileSync(p, '{"id": "figure3", "metrics": {}}');
+  assert.throws(() => readGolden(p, 'en-ja/figure3', 'smoke'), /has the wrong shape: field 'version' is missing/);
+  assert.is(goldenVersionNote(p, 4, 'experiments/en-ja/figure3.yaml', 4, 'en-ja/figure3', 'smoke'), undefined);
+  assert.is(goldenVersionNote('golden/en-ja/figure3.smoke.json', 3, 'experiments/en-ja/figure3.yaml', 4, 'en-ja/figure3', 'smoke'),
+    'golden/en-ja/figure3.smoke.json holds results of spec version 3, but experiments/en-ja/figure3.yaml is at version 4, so the golden cannot judge this run; if the spec change is meant, check these results and record them with `saetrace run en-ja/figure3 --profile smoke --update-golden`, else restore the spec from git');
+  rmSync(dir, { recursive: true });
+});
+
+test('the reports index skips another spec\'s damaged provenance with a warning naming it, and is still written', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'reports-bad-'));
+  mkdirSync(join(root, 'en-ja'));
+  writeFileSync(join(root, 'en-ja', 'figure5.md'), '# Figure 5\n');
+  writeFileSync(join(root, 'en-ja', 'figure5.default.provenance.json'), '{"wallSeconds": 9');
+  writeFileSync(join(root, 'en-ja', 'figure3.md'), '# Figure 3\n');
+  writeFileSync(join(root, 'en-ja', 'figure3.default.provenance.json'), JSON.stringify({ wallSeconds: 60, specVersion: 1 }));
+  const warnings: string[] = [];
+  const md = readFileSync(await writeReportsIndex(root, (s) => warnings.push(s)), 'utf8');
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0]!, /^warning: reports index: skipped .*en-ja\/figure5\.default\.provenance\.json: is not valid JSON at line 1, column 18 .*; run `saetrace run en-ja\/figure5 --profile default` again to rewrite it, or delete it$/);
+  assert.match(md, /\| \[Figure 5\]\(en-ja\/figure5\.md\) \| default \| - \| - \| - \|/);
+  assert.match(md, /\| \[Figure 3\]\(en-ja\/figure3\.md\) \| default \| 1\.0 min \|/);
+  rmSync(root, { recursive: true });
 });
 
 test.run();

@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { renderLineChart, renderStackedArea, type Point } from '../../report/charts.ts';
-import { compareGolden, flattenMetrics, goldenTable, type GoldenRow } from './golden.ts';
+import { compareGolden, flattenMetrics, goldenTable, goldenVersionNote, readGolden, type GoldenRow } from './golden.ts';
 import { featureDynamics, type DynamicsResult } from './kinds/feature-dynamics.ts';
 import { interventionExperiment, type InterventionResult } from './kinds/intervention.ts';
 import { saeSizes, type SaeSizesResult } from './kinds/sae-sizes.ts';
@@ -17,6 +17,8 @@ export interface RunOutcome {
   readonly reportPath: string;
   readonly golden: 'passed' | 'failed' | 'updated' | 'missing';
   readonly rows: readonly GoldenRow[];
+  /** Why the golden failed when no metric row says it (a golden of another spec version). */
+  readonly goldenNote?: string;
 }
 
 /** Every spec file under experiments/, as '<pair>/<id>'. */
@@ -109,6 +111,8 @@ export async function runExperiment(name: string, profile: ProfileName, options:
   if (options.updateGolden && process.env.CI === 'true') throw new Error('refusing to write goldens under CI=true; run --update-golden locally and commit the result');
   const p = spec.profiles[profile];
   const log = options.log ?? (() => {});
+  const goldenPath = join('golden', spec.pair, `${spec.id}.${profile}.json`);
+  const golden = !options.updateGolden && existsSync(goldenPath) ? readGolden(goldenPath, name, profile) : null;
   const t0 = Date.now();
   const result = spec.kind === 'intervention' ? await interventionExperiment(spec, p, { log }) : spec.kind === 'sae-sizes' ? await saeSizes(spec, p, { log }) : await featureDynamics(spec, p, { log });
   const metrics = 'settings' in result ? interventionMetrics(result) : 'grid' in result ? sizesMetrics(result) : metricsOf(result);
@@ -116,21 +120,21 @@ export async function runExperiment(name: string, profile: ProfileName, options:
   await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, metrics });
   const prov = provenance({ spec: file, specVersion: spec.version, profile, seeds: { run: p.seed }, threads: p.threads ?? null, wallSeconds: Math.round((Date.now() - t0) / 1000), timings: 'timings' in result ? result.timings : null });
   await writeJsonAtomic(join('reports', spec.pair, `${spec.id}.${profile}.provenance.json`), prov);
-  const goldenPath = join('golden', spec.pair, `${spec.id}.${profile}.json`);
   let status: RunOutcome['golden'];
   let rows: GoldenRow[] = [];
+  let goldenNote: string | undefined;
   if (options.updateGolden) {
     await writeJsonAtomic(goldenPath, { id: spec.id, version: spec.version, profile, metrics });
     status = 'updated';
-  } else if (existsSync(goldenPath)) {
-    const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as { version: number; metrics: Record<string, number> };
+  } else if (golden) {
     rows = compareGolden(golden.metrics, metrics, spec.golden);
-    status = golden.version === spec.version && rows.every((r) => r.ok) ? 'passed' : 'failed';
+    goldenNote = goldenVersionNote(goldenPath, golden.version, file, spec.version, name, profile);
+    status = goldenNote === undefined && rows.every((r) => r.ok) ? 'passed' : 'failed';
   } else status = 'missing';
   const reportPath = 'settings' in result ? await writeInterventionReport(spec, profile, result, rows, status, prov)
     : 'grid' in result ? await writeSizesReport(spec, profile, result, rows, status, prov) : await writeReport(spec, profile, result, rows, status, prov);
   await writeReportsIndex();
-  return { spec, profile, resultsPath, reportPath, golden: status, rows };
+  return { spec, profile, resultsPath, reportPath, golden: status, rows, ...(goldenNote ? { goldenNote } : {}) };
 }
 
 function interventionMetrics(r: InterventionResult): Record<string, number> {

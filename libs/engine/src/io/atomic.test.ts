@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { pidAlive, removeStaleTemps, tempName, tempOwner, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic.ts';
 
 test('writes whole files and leaves no temp files behind', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
@@ -21,6 +23,32 @@ test('a failed write leaves the old file intact', async () => {
   await writeFileAtomic(p, 'old');
   await writeFileAtomic(join(p, 'child'), 'new').then(() => assert.unreachable(), () => {});
   assert.is(readFileSync(p, 'utf8'), 'old');
+});
+
+test('a write that fails leaves no directory it created behind; directories that existed stay', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+  const bad = undefined as unknown as string; // writeFile rejects it after mkdir has run
+  mkdirSync(join(dir, 'keep'));
+  await writeFileAtomic(join(dir, 'n1/n2/f'), bad).then(() => assert.unreachable(), (e: Error) => assert.instance(e, TypeError));
+  assert.throws(() => writeFileAtomicSync(join(dir, 's1/s2/f'), bad), TypeError);
+  await writeFileAtomic(join(dir, 'keep/new/f'), bad).then(() => assert.unreachable(), () => {});
+  assert.equal(readdirSync(dir), ['keep']);
+  assert.equal(readdirSync(join(dir, 'keep')), []);
+});
+
+test('temp files are owned: named by pid, removed only when their process is gone', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+  const mine = tempName(join(dir, 'a.bin'));
+  assert.is(tempOwner(mine), process.pid);
+  assert.is(tempOwner(join(dir, 'a.bin.tmp')), null);
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  assert.not.ok(pidAlive(dead));
+  assert.ok(pidAlive(process.ppid));
+  const names = { mine: mine.split('/').pop()!, live: `b.bin.${process.ppid}.0011aabb.tmp`, dead: `c.bin.${dead}.0011aabb.tmp`, other: 'notes.tmp' };
+  for (const n of Object.values(names)) writeFileSync(join(dir, n), 'x');
+  assert.equal(await removeStaleTemps(dir), [names.dead]);
+  assert.equal(readdirSync(dir).sort(), [names.mine, names.live, names.other].sort());
+  assert.equal(await removeStaleTemps(join(dir, 'absent')), []);
 });
 
 test.run();

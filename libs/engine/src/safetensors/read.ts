@@ -1,6 +1,7 @@
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TensorData } from '../graph/types.ts';
+import { parseJsonRecord, RecordError } from '../io/records.ts';
 import { ST_DTYPES, decodeTensor, isStDType, type StDType } from './dtype.ts';
 
 /** A safetensors file or index that is malformed, truncated or disagrees with itself; names the file (and tensor). */
@@ -34,9 +35,9 @@ const MAX_HEADER = 100 * 2 ** 20;
 function parseHeader(path: string, text: string, dataStart: number, fileSize: number): { metadata: Record<string, string>; entries: Map<string, TensorEntry> } {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonRecord<unknown>(text, path, '');
   } catch (err) {
-    throw new SafetensorsError(path, `header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new SafetensorsError(path, `header ${(err as RecordError).detail}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SafetensorsError(path, 'header is not a JSON object');
   const metadata: Record<string, string> = {};
@@ -65,7 +66,27 @@ function parseHeader(path: string, text: string, dataStart: number, fileSize: nu
     if (dataStart + e > fileSize) throw new SafetensorsError(path, `file is truncated: tensor ends at byte ${dataStart + e} of ${fileSize}`, name);
     entries.set(name, { name, dtype: r.dtype, shape, begin: dataStart + b, end: dataStart + e });
   }
+  checkLayout(path, entries, dataStart, fileSize);
   return { metadata, entries };
+}
+
+/**
+ * The format's rule for the data region (huggingface/safetensors README, "Format"): tensors' byte ranges may
+ * not overlap and must cover the region from its first byte to the end of the file without holes, so no two
+ * tensors alias one another's bytes and no unindexed bytes ride along.
+ */
+function checkLayout(path: string, entries: ReadonlyMap<string, TensorEntry>, dataStart: number, fileSize: number): void {
+  const sorted = [...entries.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = dataStart;
+  let prev: TensorEntry | null = null;
+  for (const e of sorted) {
+    const rel = (x: number) => x - dataStart;
+    if (e.begin < at) throw new SafetensorsError(path, `byte ranges overlap: '${prev?.name}' [${rel((prev as TensorEntry).begin)}, ${rel((prev as TensorEntry).end)}) and '${e.name}' [${rel(e.begin)}, ${rel(e.end)})`, e.name);
+    if (e.begin > at) throw new SafetensorsError(path, `hole in the data region: bytes [${rel(at)}, ${rel(e.begin)}) ${prev ? `between '${prev.name}' and '${e.name}'` : `before '${e.name}'`} belong to no tensor`, e.name);
+    at = e.end;
+    prev = e;
+  }
+  if (at !== fileSize) throw new SafetensorsError(path, `hole in the data region: the last ${fileSize - at} bytes of the file${prev ? `, after '${prev.name}',` : ''} belong to no tensor`);
 }
 
 /** Opens a safetensors file, reading only its header; tensors are read later, one by one. */
@@ -138,9 +159,9 @@ export async function readCheckpointTensors(dir: string, filter?: (name: string)
   }
   let index: { weight_map?: Record<string, string> };
   try {
-    index = JSON.parse(await readFile(indexPath, 'utf8')) as typeof index;
+    index = parseJsonRecord<typeof index>(await readFile(indexPath, 'utf8'), indexPath, '');
   } catch (err) {
-    throw new SafetensorsError(indexPath, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new SafetensorsError(indexPath, err instanceof RecordError ? err.detail : String(err));
   }
   if (!index.weight_map || typeof index.weight_map !== 'object') throw new SafetensorsError(indexPath, 'has no weight_map object');
   const byShard = new Map<string, string[]>();

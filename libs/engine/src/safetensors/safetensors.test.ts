@@ -165,4 +165,28 @@ test('writing float32 tensors as BF16 or F16 (sharded too) halves the data and r
   assert.is(((await readCheckpointTensors(join(dir, 'sh'))).get('c')!.data as Float32Array)[3], 3);
 });
 
+test('byte ranges must tile the data region: overlaps, holes and trailing bytes name the file and tensors', async () => {
+  const dir = tmp();
+  const f = (n: string) => join(dir, n);
+  // a [0,8) and b [4,12): b aliases half of a's bytes.
+  rawFile(f('overlap.safetensors'), { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12));
+  await openSafetensors(f('overlap.safetensors')).then(() => assert.unreachable(), (e: Error) => {
+    assert.instance(e, SafetensorsError);
+    assert.match(e.message, /overlap\.safetensors \(tensor 'b'\): byte ranges overlap: 'a' \[0, 8\) and 'b' \[4, 12\)/);
+  });
+  // Two tensors on the very same bytes.
+  rawFile(f('alias.safetensors'), { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8));
+  await openSafetensors(f('alias.safetensors')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /byte ranges overlap: 'a' \[0, 8\) and 'b' \[0, 8\)/));
+  // A hole between tensors, one before the first, and bytes after the last.
+  rawFile(f('hole.safetensors'), { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, new Uint8Array(12));
+  await openSafetensors(f('hole.safetensors')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /hole\.safetensors \(tensor 'b'\): hole in the data region: bytes \[4, 8\) between 'a' and 'b' belong to no tensor/));
+  rawFile(f('lead.safetensors'), { a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8));
+  await openSafetensors(f('lead.safetensors')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /bytes \[0, 4\) before 'a' belong to no tensor/));
+  rawFile(f('tail.safetensors'), { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(9));
+  await openSafetensors(f('tail.safetensors')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tail\.safetensors: hole in the data region: the last 5 bytes of the file, after 'a', belong to no tensor/));
+  // Empty tensors take no bytes and may sit anywhere in the order.
+  rawFile(f('empty.safetensors'), { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, z: { dtype: 'F32', shape: [0], data_offsets: [4, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8));
+  assert.is((await readSafetensors(f('empty.safetensors'))).tensors.size, 3);
+});
+
 test.run();

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { TensorData } from '../graph/types.ts';
-import { writeJsonAtomic } from '../io/atomic.ts';
+import { tempName, undoMkdir, writeJsonAtomic } from '../io/atomic.ts';
 import { ST_DTYPES, encodeHalfs, stDTypeOf, type StDType } from './dtype.ts';
 
 /** How float32 tensors are stored: as is, or narrowed to half precision (HF checkpoints are often BF16). */
@@ -41,8 +40,8 @@ export async function writeSafetensors(path: string, tensors: Readonly<Record<st
   const hbytes = Buffer.from(json, 'utf8');
   const lenBuf = Buffer.alloc(8);
   lenBuf.writeBigUInt64LE(BigInt(hbytes.length));
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const made = await mkdir(dirname(path), { recursive: true });
+  const tmp = tempName(path);
   const fh = await open(tmp, 'w');
   try {
     await fh.write(lenBuf);
@@ -57,6 +56,7 @@ export async function writeSafetensors(path: string, tensors: Readonly<Record<st
   } catch (err) {
     await fh.close().catch(() => {});
     await rm(tmp, { force: true });
+    undoMkdir(made, path);
     throw err;
   }
 }

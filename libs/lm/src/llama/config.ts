@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseJsonRecord } from '@saetrace/engine';
 
 /** The Llama hyper-parameters saetrace reads from a Hugging Face config.json. */
 export interface LlamaConfig {
@@ -37,6 +38,9 @@ function num(path: string, raw: Record<string, unknown>, key: string, dflt: numb
   return v;
 }
 
+/** Float32 elements in one array: 4 GiB, Node's cap on one buffer. */
+export const MAX_ARRAY_ELEMENTS = 2 ** 30;
+
 /** Validates a parsed config.json object (path is used in messages). */
 export function parseLlamaConfig(raw: unknown, path = 'config.json'): LlamaConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path}: expected a JSON object`);
@@ -55,14 +59,21 @@ export function parseLlamaConfig(raw: unknown, path = 'config.json'): LlamaConfi
   if (act !== 'silu') throw new ConfigError(`${path}: hidden_act ${JSON.stringify(act)} is not supported (supported: silu)`);
   const scaling = r.rope_scaling;
   if (scaling !== undefined && scaling !== null) throw new ConfigError(`${path}: rope_scaling is not supported`);
+  const intermediateSize = int(path, r, 'intermediate_size');
+  const vocab = int(path, r, 'vocab_size');
+  // One weight matrix is one Float32Array, whose bytes Node caps at 4 GiB (buffer.constants.MAX_LENGTH):
+  // past that the load fails as a bare RangeError, so say which keys and how much memory instead.
+  for (const [a, b, x, y] of [['vocab_size', 'hidden_size', vocab, hiddenSize], ['intermediate_size', 'hidden_size', intermediateSize, hiddenSize], ['num_attention_heads x head_dim', 'hidden_size', numHeads * headDim, hiddenSize]] as const) {
+    if (x * y > MAX_ARRAY_ELEMENTS) throw new ConfigError(`${path}: ${a} x ${b} = ${x} x ${y} = ${x * y} weights in one matrix, ${((x * y * 4) / 2 ** 30).toFixed(1)} GiB of float32, over the limit of ${MAX_ARRAY_ELEMENTS} (4 GiB) one array can hold here`);
+  }
   return {
     hiddenSize, numHeads, numKvHeads, headDim,
-    intermediateSize: int(path, r, 'intermediate_size'),
+    intermediateSize,
     numLayers: int(path, r, 'num_hidden_layers'),
     rmsNormEps: num(path, r, 'rms_norm_eps', 1e-6),
     ropeTheta: num(path, r, 'rope_theta', 10000),
     tieWordEmbeddings: r.tie_word_embeddings === true,
-    vocabSize: int(path, r, 'vocab_size'),
+    vocabSize: vocab,
     bosTokenId: typeof r.bos_token_id === 'number' ? r.bos_token_id : 1,
     eosTokenId: typeof r.eos_token_id === 'number' ? r.eos_token_id : 2,
     maxPositionEmbeddings: int(path, r, 'max_position_embeddings', 2048),
@@ -80,9 +91,9 @@ export async function readLlamaConfig(dir: string): Promise<LlamaConfig> {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonRecord<unknown>(text, path, 'restore the checkpoint\'s config.json from where the checkpoint came from');
   } catch (err) {
-    throw new ConfigError(`${path}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new ConfigError((err as Error).message);
   }
   return parseLlamaConfig(raw, path);
 }

@@ -66,6 +66,8 @@ const WIDTH_STEP = 16;
 export interface LlamaModelOptions extends SessionOptions {
   /** 'inputs' (default): weights fed on every run; 'initializers': weights baked into each graph. */
   readonly weightsAs?: 'inputs' | 'initializers';
+  /** Load weights that hold NaN or infinity (refused by default, naming the file and tensor). */
+  readonly allowNonFinite?: boolean;
 }
 
 /**
@@ -78,6 +80,8 @@ export class LlamaModel {
   private readonly sessions = new Map<string, Promise<Session>>();
   private readonly weights: Readonly<Record<string, HostTensor>>;
   private readonly weightFeeds: Readonly<Record<string, HostTensor>>;
+  /** The directory it was loaded from (for messages), when loaded by LlamaModel.load. */
+  source?: string;
 
   constructor(readonly config: LlamaConfig, weights: LlamaWeights, readonly tokenizer: LoadedTokenizer | null, private readonly hash: string, private readonly sessionOptions: LlamaModelOptions = {}) {
     const ws: Record<string, HostTensor> = {};
@@ -93,7 +97,7 @@ export class LlamaModel {
   /** Loads config.json, the weights (single or sharded safetensors) and tokenizer.json of a model directory. */
   static async load(dir: string, options: LlamaModelOptions = {}): Promise<LlamaModel> {
     const config = await readLlamaConfig(dir);
-    const weights = await readLlamaWeights(dir, config);
+    const weights = await readLlamaWeights(dir, config, { allowNonFinite: options.allowNonFinite });
     const tokenizer = existsSync(join(dir, 'tokenizer.json')) ? await loadTokenizer(dir) : null;
     if (tokenizer && tokenizer.vocabSize > config.vocabSize) {
       throw new Error(`${dir}: tokenizer.json has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`);
@@ -108,7 +112,9 @@ export class LlamaModel {
       const { readdirSync } = await import('node:fs');
       for (const f of readdirSync(dir).filter((x) => x.endsWith('.safetensors')).sort()) { h.update(f); await sha256File(join(dir, f), h); }
     }
-    return new LlamaModel(config, weights, tokenizer, h.digest('hex'), options);
+    const model = new LlamaModel(config, weights, tokenizer, h.digest('hex'), options);
+    model.source = dir;
+    return model;
   }
 
   get dModel(): number { return this.config.hiddenSize; }

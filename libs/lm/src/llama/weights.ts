@@ -1,14 +1,41 @@
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCheckpointTensors, writeJsonAtomic, writeSafetensors, writeShardedSafetensors, type Rng, type TensorData } from '@saetrace/engine';
+import { readCheckpointTensors, readJsonRecord, removeStaleTemps, writeJsonAtomic, writeSafetensors, writeShardedSafetensors, type Rng, type TensorData } from '@saetrace/engine';
 import { toHfConfig, type LlamaConfig } from './config.ts';
 import { isNormParam, llamaParamShapes } from './params.ts';
 
 export type LlamaWeights = Record<string, TensorData>;
 
-/** Reads a checkpoint's tensors and checks every name and shape against config.json. */
-export async function readLlamaWeights(dir: string, c: LlamaConfig): Promise<LlamaWeights> {
+/** The file of a checkpoint that holds tensor `name` (the single file, or the shard the index names). */
+function weightFile(dir: string, name: string): string {
+  const index = join(dir, 'model.safetensors.index.json');
+  if (!existsSync(index)) return join(dir, 'model.safetensors');
+  const map = readJsonRecord<{ weight_map?: Record<string, string> }>(index, 'restore the checkpoint from where it came from').weight_map;
+  return join(dir, map?.[name] ?? 'model.safetensors.index.json');
+}
+
+/** Set to 1 to load checkpoints whose weights hold NaN or infinity (e.g. to inspect a diverged run). */
+export const ALLOW_NONFINITE_ENV = 'SAETRACE_ALLOW_NONFINITE_WEIGHTS';
+
+/**
+ * The first non-finite element of a checkpoint's weights, as an error naming the file and tensor: a NaN in
+ * the weights otherwise surfaces far later, as NaN activations, a NaN SAE loss or an all-NaN figure.
+ */
+export function checkFiniteWeights(dir: string, weights: LlamaWeights): void {
+  for (const [name, t] of Object.entries(weights)) {
+    const x = t.data as Float32Array;
+    for (let i = 0; i < x.length; i++) {
+      if (Number.isFinite(x[i] as number)) continue;
+      let bad = 0;
+      for (let j = i; j < x.length; j++) if (!Number.isFinite(x[j] as number)) bad++;
+      throw new Error(`${weightFile(dir, name)}: tensor '${name}' holds ${bad} non-finite value${bad > 1 ? 's' : ''} (first: ${x[i]} at element ${i}); the checkpoint is damaged or its training diverged: use another checkpoint, or set ${ALLOW_NONFINITE_ENV}=1 to load it anyway`);
+    }
+  }
+}
+
+/** Reads a checkpoint's tensors and checks every name and shape against config.json, and that every weight is finite. */
+export async function readLlamaWeights(dir: string, c: LlamaConfig, options: { readonly allowNonFinite?: boolean } = {}): Promise<LlamaWeights> {
   const expected = llamaParamShapes(c);
   const tensors = await readCheckpointTensors(dir, (name) => expected.has(name) || name === 'lm_head.weight');
   const out: LlamaWeights = {};
@@ -21,6 +48,7 @@ export async function readLlamaWeights(dir: string, c: LlamaConfig): Promise<Lla
     }
     out[name] = t;
   }
+  if (!(options.allowNonFinite ?? process.env[ALLOW_NONFINITE_ENV] === '1')) checkFiniteWeights(dir, out);
   return out;
 }
 
@@ -47,6 +75,8 @@ export interface SaveCheckpointOptions {
   readonly dtype?: keyof typeof FLOAT_FORMATS;
   /** Shard into model-0000i-of-0000n.safetensors files of at most this many bytes, with an index. */
   readonly maxShardBytes?: number;
+  /** Called after each file is in place (a fault-injection point for tests of resumption). */
+  readonly onWrite?: (file: string) => void;
 }
 
 /**
@@ -58,19 +88,23 @@ export async function saveLlamaCheckpoint(dir: string, c: LlamaConfig, weights: 
   const floatFormat = FLOAT_FORMATS[dtype];
   if (!floatFormat) throw new RangeError(`saveLlamaCheckpoint: dtype '${String(dtype)}' is not one of ${Object.keys(FLOAT_FORMATS).join(', ')}`);
   await mkdir(dir, { recursive: true });
+  await removeStaleTemps(dir);
   // Drop the other layout's weight files so a reader never mixes a stale one with the new one.
   for (const f of await readdir(dir)) {
     if (f === 'model.safetensors.index.json' || /^model-\d+-of-\d+\.safetensors$/.test(f) || (f === 'model.safetensors' && options.maxShardBytes !== undefined)) await rm(join(dir, f));
   }
+  const wrote = options.onWrite ?? (() => {});
   if (options.maxShardBytes !== undefined) await writeShardedSafetensors(dir, weights, options.maxShardBytes, { format: 'pt' }, { floatFormat });
   else await writeSafetensors(join(dir, 'model.safetensors'), weights, { format: 'pt' }, { floatFormat });
+  wrote('model.safetensors');
   if (options.tokenizerDir) {
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
       const src = join(options.tokenizerDir, f);
-      if (existsSync(src)) await copyFile(src, join(dir, f));
+      if (existsSync(src)) { await copyFile(src, join(dir, f)); wrote(f); }
     }
   }
-  if (options.info) await writeJsonAtomic(join(dir, 'saetrace.json'), options.info);
+  if (options.info) { await writeJsonAtomic(join(dir, 'saetrace.json'), options.info); wrote('saetrace.json'); }
   // config.json last: a directory with it is a complete checkpoint.
   await writeJsonAtomic(join(dir, 'config.json'), { ...toHfConfig(c), torch_dtype: dtype });
+  wrote('config.json');
 }

@@ -42,9 +42,9 @@ test('clear errors: missing file, bad JSON, not an object, not a tokenizer, miss
   const dir = tmp();
   await rejects(loadTokenizer(dir), /tokenizer file not found: .*tokenizer\.json/);
   writeFileSync(join(dir, 'tokenizer.json'), '{ nope');
-  await rejects(loadTokenizer(dir), /tokenizer\.json: invalid JSON/);
+  await rejects(loadTokenizer(dir), /tokenizer\.json: is not valid JSON at line \d+, column \d+/);
   writeFileSync(join(dir, 'tokenizer.json'), '[1, 2]');
-  await rejects(loadTokenizer(dir), /tokenizer\.json: expected a JSON object/);
+  await rejects(loadTokenizer(dir), /tokenizer\.json: has the wrong shape: not a JSON object/);
   writeFileSync(join(dir, 'tokenizer.json'), '{"model": {}}');
   await rejects(loadTokenizer(dir), /tokenizer\.json: not a loadable tokenizer/);
   const tj = buildTokenizerJson([...SPECIAL_TOKENS, ...BYTE_TOKENS, 'a'], []);

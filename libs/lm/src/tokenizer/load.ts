@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { writeFileAtomic } from '@saetrace/engine';
+import { parseJsonRecord, writeFileAtomic } from '@saetrace/engine';
 import { SPECIALS, buildTokenizerConfig, type TokenizerConfigJson, type TokenizerJson } from './format.ts';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
@@ -46,14 +46,7 @@ async function readJsonObject(path: string, optional: boolean): Promise<Record<s
     }
     throw err;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${path}: invalid JSON (${(err as Error).message})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path}: expected a JSON object`);
-  return value as Record<string, unknown>;
+  return parseJsonRecord<Record<string, unknown>>(text, path, 'restore it from where the tokenizer came from (for the committed ones: git checkout -- data/tokenizer)', (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'not a JSON object'));
 }
 
 /** Loads dir/tokenizer.json (+ tokenizer_config.json when present); errors name the file at fault. */

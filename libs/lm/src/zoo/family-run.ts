@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { runRng, writeJsonAtomic } from '@saetrace/engine';
+import { fields, isArray, isString, pidAlive, readJsonRecord, runRng, writeJsonAtomic } from '@saetrace/engine';
 import { LlamaModel } from '../llama/model.ts';
 import { loadTokenizer } from '../tokenizer/index.ts';
 import { readDocuments } from './corpus.ts';
@@ -28,6 +28,14 @@ export interface FamilyManifest {
   }[];
 }
 
+/** What to do about a damaged family.json: it is only a record of the members' own checkpoints and training states. */
+export const FAMILY_FIX = (path: string): string => `delete ${path} and run again: it is rewritten from the members' checkpoints and training states (a member whose training completed is not retrained)`;
+
+/** Reads a family.json, naming it (and what to do) when it is damaged. */
+export function readFamilyManifest(path: string): FamilyManifest {
+  return readJsonRecord<FamilyManifest>(path, FAMILY_FIX(path), fields({ profile: isString, pair: isString, members: isArray }));
+}
+
 /**
  * The manifest's member `size`, checked against this code's definition of it: a family trained under another
  * definition of the profile (other steps, sizes or settings) is refused, naming the file, rather than used.
@@ -51,6 +59,9 @@ export const FAMILY_LOCK = 'train.lock';
  * writing the same files). A lock whose process is gone is taken over. Returns the release function.
  */
 export function lockFamilyDir(outDir: string): () => void {
+  // A directory this lock created is removed again on release when nothing else was written into it (a
+  // training that failed before its first file), so no empty cache entry is left behind.
+  const created = !existsSync(outDir);
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, FAMILY_LOCK);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -58,15 +69,14 @@ export function lockFamilyDir(outDir: string): () => void {
       const fd = openSync(path, 'wx');
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
-      return () => rmSync(path, { force: true });
+      return () => {
+        rmSync(path, { force: true });
+        if (created && readdirSync(outDir).length === 0) rmSync(outDir, { recursive: true, force: true });
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      let alive = false;
-      if (Number.isInteger(pid) && pid > 0) {
-        try { process.kill(pid, 0); alive = true; } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM'; }
-      }
-      if (alive) throw new Error(`${path}: process ${pid} is training this family now; wait for it to finish (its checkpoints are then reused), or delete the file if that process is not a training`);
+      if (pidAlive(pid)) throw new Error(`${path}: process ${pid} is training this family now; wait for it to finish (its checkpoints are then reused), or delete the file if that process is not a training`);
       rmSync(path, { force: true });
     }
   }

@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAMILY_PROFILES, flopParams, logSpacedSteps, memberFingerprint } from './family.ts';
-import { checkedMember, FAMILY_LOCK, lockFamilyDir, type FamilyManifest } from './family-run.ts';
+import { checkedMember, FAMILY_LOCK, lockFamilyDir, readFamilyManifest, type FamilyManifest } from './family-run.ts';
 
 test('log-spaced steps start at 1, end at the last step, and are distinct and increasing', () => {
   const s = logSpacedSteps(1500, 10);
@@ -70,6 +70,27 @@ test('checkedMember: a member of this definition is used, a missing one is null,
   assert.throws(() => checkedMember(manifest('0123456789abcdef'), 'cache/zoo/en-ja/default/family.json', p, m.size), /cache\/zoo\/en-ja\/default\/family\.json: member 's' was trained under another definition of the default profile \(fingerprint 0123456789abcdef, this code's [0-9a-f]{16}\); move cache\/zoo\/en-ja\/default away/);
   // A manifest from before fingerprints (none recorded) is refused too.
   assert.throws(() => checkedMember(manifest(undefined as unknown as string), 'f.json', p, m.size), /fingerprint none/);
+});
+
+test('a family training that fails before writing anything leaves no empty directory; an existing one stays', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'fam-empty-'));
+  const fresh = join(parent, 'default');
+  lockFamilyDir(fresh)();
+  assert.not.ok(existsSync(fresh));
+  const kept = lockFamilyDir(parent);
+  kept();
+  assert.ok(existsSync(parent));
+  rmSync(parent, { recursive: true });
+});
+
+test('a damaged family.json names the file and says it is rewritten from the members', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fam-bad-'));
+  const p = join(dir, 'family.json');
+  writeFileSync(p, '{"profile": "default", "members": [');
+  assert.throws(() => readFamilyManifest(p), /family\.json: is not valid JSON at line 1, column 36 .*; delete .*family\.json and run again: it is rewritten from the members' checkpoints and training states \(a member whose training completed is not retrained\)/);
+  writeFileSync(p, '{"profile": "default", "pair": "en-ja", "members": {}}');
+  assert.throws(() => readFamilyManifest(p), /has the wrong shape: field 'members' is missing or of the wrong type/);
+  rmSync(dir, { recursive: true });
 });
 
 test.run();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, type Rng } from '@saetrace/engine';
+import { DELETE_CACHE, fields, isNumber, readJsonRecord, writeFileAtomic, type Rng } from '@saetrace/engine';
 import type { LoadedTokenizer } from '../tokenizer/index.ts';
 import { readDocuments, readParallel } from './corpus.ts';
 import { bilingualDocument, packWindows } from './packing.ts';
@@ -31,7 +31,7 @@ export async function trainingTokens(options: {
   const file = join(options.cacheDir, `tokens-${key}.bin`);
   const meta = join(options.cacheDir, `tokens-${key}.json`);
   if (existsSync(file) && existsSync(meta)) {
-    const m = JSON.parse(readFileSync(meta, 'utf8')) as { count: number; documents: number; bilingualDocuments: number };
+    const m = readJsonRecord<{ count: number; documents: number; bilingualDocuments: number }>(meta, DELETE_CACHE(`${meta} and ${file}`), fields({ count: isNumber, documents: isNumber, bilingualDocuments: isNumber }));
     const buf = readFileSync(file);
     const windows = new Int32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
     if (windows.length === m.count * options.seqLen) return { windows: Int32Array.from(windows), count: m.count, seqLen: options.seqLen, documents: m.documents, bilingualDocuments: m.bilingualDocuments, key };

@@ -49,7 +49,7 @@ test('an interrupted run resumes from its last checkpoint and ends with the same
   const b = readFileSync(join(part, 'tiny/step-000012/model.safetensors'));
   assert.ok(a.equals(b), 'resumed weights differ from an uninterrupted run');
   rmSync(join(part, 'tiny/train-state'), { recursive: true });
-  assert.not.ok(existsSync(join(part, 'tiny/train-state/state.json')));
+  assert.not.ok(existsSync(join(part, 'tiny/train-state/state.safetensors')));
 });
 
 test('a training state of another member definition (here other steps) is refused, naming the state file, not resumed', async () => {
@@ -58,7 +58,7 @@ test('a training state of another member definition (here other steps) is refuse
   const longer = { ...profile.members[0]!, steps: 20 };
   let err: Error | null = null;
   await trainMember({ profile: { ...profile, members: [longer] }, member: longer, data: data(), vocabSize: 32, outDir: dir, threads: 1 }).catch((e: Error) => { err = e; });
-  assert.match((err as Error | null)?.message ?? 'no error', /tiny\/train-state\/state\.json: this training state is of another definition of member 'tiny'/);
+  assert.match((err as Error | null)?.message ?? 'no error', /tiny\/train-state\/state\.safetensors: this training state is of another definition of member 'tiny'/);
   // The same definition still resumes.
   const again = await trainMember({ profile, member: profile.members[0]!, data: data(), vocabSize: 32, outDir: dir, threads: 1 });
   assert.is(again.resumedFrom, 2);

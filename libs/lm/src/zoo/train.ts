@@ -1,12 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crossEntropy, readSafetensors, runRng, TrainStep, warmupCosine, writeJsonAtomic, writeSafetensors, type ParamSpec, type TensorData, type Value } from '@saetrace/engine';
+import { crossEntropy, runRng, TrainStep, warmupCosine, type ParamSpec, type Value } from '@saetrace/engine';
 import { parseLlamaConfig, type LlamaConfig } from '../llama/config.ts';
 import { llamaForward } from '../llama/forward.ts';
 import { isNormParam, llamaParamShapes } from '../llama/params.ts';
 import { initLlamaWeights, saveLlamaCheckpoint, type LlamaWeights } from '../llama/weights.ts';
 import { flopParams, logSpacedSteps, memberFingerprint, type FamilyMember, type FamilyProfile } from './family.ts';
 import type { TrainingTokens } from './tokens.ts';
+import { readTrainState, writeTrainState } from './train-state.ts';
 
 export interface MemberCheckpoint { readonly step: number; readonly tokens: number; readonly dir: string }
 export interface MemberResult {
@@ -44,14 +44,20 @@ function toTensors(c: LlamaConfig, table: Readonly<Record<string, Float32Array>>
 
 /**
  * Trains one family member with AdamW (warm-up then cosine) on packed windows, saving Hugging Face
- * checkpoints at log-spaced steps. Resumable: the optimiser state is saved with every checkpoint and an
- * interrupted run continues from the last one, giving the same bytes as an uninterrupted run.
+ * checkpoints at log-spaced steps. Resumable: with every checkpoint the whole training state is written as
+ * one file (train-state.ts), so a run killed at any instant continues from the last one and ends with the
+ * same bytes as an uninterrupted run (train-faults.test.ts kills it at every point between two writes).
  */
 export async function trainMember(options: {
   readonly profile: FamilyProfile; readonly member: FamilyMember; readonly data: TrainingTokens; readonly vocabSize: number;
   readonly outDir: string; readonly tokenizerDir?: string; readonly threads?: number; readonly onProgress?: (step: number, loss: number) => void;
   /** Stop after this many steps in this call (to test resumption). */
   readonly stopAfter?: number;
+  /**
+   * Fault injection for tests: called at every point where a kill could fall between two writes (after each
+   * step, after each file of a checkpoint, after the state file); throwing there stands for the kill.
+   */
+  readonly faultPoint?: (label: string) => void;
 }): Promise<MemberResult> {
   const { profile, member: m, data } = options;
   const c = memberConfig(profile, m, options.vocabSize);
@@ -75,17 +81,16 @@ export async function trainMember(options: {
   const ckptSteps = new Set(logSpacedSteps(m.steps, profile.checkpoints));
   const losses: { step: number; loss: number }[] = [];
   let resumedFrom = 0;
-  const statePath = join(stateDir, 'state.json');
   const fingerprint = memberFingerprint(profile, m);
-  if (existsSync(statePath)) {
-    const st = JSON.parse(readFileSync(statePath, 'utf8')) as { step: number; losses: { step: number; loss: number }[]; fingerprint?: string };
-    if (st.fingerprint !== fingerprint) throw new Error(`${statePath}: this training state is of another definition of member '${m.size}' of the ${profile.name} profile (fingerprint ${st.fingerprint ?? 'none'}, this code's ${fingerprint}); move ${memberDir} away to train it anew`);
-    const read = async (f: string) => Object.fromEntries([...(await readSafetensors(join(stateDir, f))).tensors].map(([k, t]) => [k, t.data as Float32Array]));
-    ts.restore({ step: st.step, params: await read('params.safetensors'), m: await read('m.safetensors'), v: await read('v.safetensors') });
+  const order = rng.stream('order');
+  const ckptDir = (step: number) => join(memberDir, `step-${String(step).padStart(6, '0')}`);
+  const fault = options.faultPoint ?? (() => {});
+  const st = await readTrainState(stateDir, c, { fingerprint, rng: order.seed, size: m.size, profile: profile.name, memberDir }, ckptDir).catch(async (e: unknown) => { await ts.release(); throw e; });
+  if (st) {
+    ts.restore(st);
     losses.push(...st.losses);
     resumedFrom = st.step;
   }
-  const order = rng.stream('order');
   // The window order is a pure function of (seed, epoch), so a resumed run sees the same batches.
   const perm = (epoch: number) => order.stream(`epoch-${epoch}`).shuffle(Array.from({ length: data.count }, (_, i) => i));
   let epoch = -1;
@@ -94,35 +99,39 @@ export async function trainMember(options: {
   const targets = new BigInt64Array(B * T);
   const t0 = performance.now();
   let stepsRun = 0;
-  for (let step = ts.step + 1; step <= m.steps; step++) {
-    for (let b = 0; b < B; b++) {
-      const flat = (step - 1) * B + b;
-      const e = Math.floor(flat / data.count);
-      if (e !== epoch) { epoch = e; permutation = perm(e); }
-      const w = permutation[flat % data.count] as number;
-      for (let t = 0; t < T; t++) {
-        tokens[b * T + t] = BigInt(data.windows[w * data.seqLen + t] as number);
-        targets[b * T + t] = BigInt(data.windows[w * data.seqLen + t + 1] as number);
+  // Released also when a step or a write throws (an injected fault in tests), so nothing leaks.
+  try {
+    for (let step = ts.step + 1; step <= m.steps; step++) {
+      for (let b = 0; b < B; b++) {
+        const flat = (step - 1) * B + b;
+        const e = Math.floor(flat / data.count);
+        if (e !== epoch) { epoch = e; permutation = perm(e); }
+        const w = permutation[flat % data.count] as number;
+        for (let t = 0; t < T; t++) {
+          tokens[b * T + t] = BigInt(data.windows[w * data.seqLen + t] as number);
+          targets[b * T + t] = BigInt(data.windows[w * data.seqLen + t + 1] as number);
+        }
       }
+      const lr = warmupCosine(step, m.peakLr, profile.warmupSteps, m.steps);
+      const { loss } = await ts.run({ tokens: { dtype: 'int64', shape: [B, T], data: tokens }, targets: { dtype: 'int64', shape: [B * T], data: targets } }, lr);
+      losses.push({ step, loss });
+      stepsRun++;
+      options.onProgress?.(step, loss);
+      fault(`step ${step}`);
+      if (ckptSteps.has(step)) {
+        const s = ts.state();
+        // The checkpoint first, the state last: a kill in between resumes from the previous state and writes
+        // this checkpoint again, with the same bytes.
+        await saveLlamaCheckpoint(ckptDir(step), c, toTensors(c, s.params), { tokenizerDir: options.tokenizerDir, info: { step, tokens: step * B * T, loss, size: m.size, seed: profile.seed }, onWrite: (f) => fault(`step ${step} checkpoint ${f}`) });
+        await writeTrainState(stateDir, c, { ...s, losses, fingerprint, rng: order.seed });
+        fault(`step ${step} state`);
+      }
+      if (options.stopAfter !== undefined && stepsRun >= options.stopAfter) break;
     }
-    const lr = warmupCosine(step, m.peakLr, profile.warmupSteps, m.steps);
-    const { loss } = await ts.run({ tokens: { dtype: 'int64', shape: [B, T], data: tokens }, targets: { dtype: 'int64', shape: [B * T], data: targets } }, lr);
-    losses.push({ step, loss });
-    stepsRun++;
-    options.onProgress?.(step, loss);
-    if (ckptSteps.has(step)) {
-      const s = ts.state();
-      await saveLlamaCheckpoint(join(memberDir, `step-${String(step).padStart(6, '0')}`), c, toTensors(c, s.params), { tokenizerDir: options.tokenizerDir, info: { step, tokens: step * B * T, loss, size: m.size, seed: profile.seed } });
-      const asTensors = (tab: Readonly<Record<string, Float32Array>>): Record<string, TensorData> => toTensors(c, tab);
-      await writeSafetensors(join(stateDir, 'params.safetensors'), asTensors(s.params));
-      await writeSafetensors(join(stateDir, 'm.safetensors'), asTensors(s.m));
-      await writeSafetensors(join(stateDir, 'v.safetensors'), asTensors(s.v));
-      await writeJsonAtomic(statePath, { step, losses, fingerprint });
-    }
-    if (options.stopAfter !== undefined && stepsRun >= options.stopAfter) break;
+  } finally {
+    await ts.release();
   }
   const seconds = (performance.now() - t0) / 1000;
-  await ts.release();
   const tokensRun = stepsRun * B * T;
   const checkpoints = [...ckptSteps].sort((a, b) => a - b).filter((s) => s <= ts.step).map((step) => ({ step, tokens: step * B * T, dir: join(memberDir, `step-${String(step).padStart(6, '0')}`) }));
   return {

@@ -22,7 +22,7 @@ export const benchCommand: Command = {
     const names = name === 'all' ? Object.keys(benches) : [name];
     for (const n of names) if (!benches[n]) throw new UsageError(`unknown benchmark '${n}' (known: ${Object.keys(benches).join(', ')})`);
     const threads = values.threads !== undefined ? Number(values.threads) : defaultThreads();
-    if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer, got '${values.threads}'`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new UsageError(`--threads must be an integer in [1, 1024], got '${values.threads}'`);
     const outcomes: BenchOutcome[] = [];
     for (const n of names) outcomes.push(await benches[n]!.run({ threads, quick: values.quick ?? false }));
     if (values.json) console.log(JSON.stringify(names.length === 1 ? outcomes[0]?.json : Object.fromEntries(outcomes.map((o) => [o.name, o.json])), null, 2));

@@ -29,7 +29,8 @@ export const runCommand: Command = {
     const out = await runExperiment(name, profile, { updateGolden: parsed.values['update-golden'], log: (s) => { if (!quiet) console.error(s); } });
     console.log(`${name} (${profile}): report ${out.reportPath}; results ${out.resultsPath}; golden ${out.golden}`);
     if (out.golden === 'failed') {
-      console.log(goldenTable(out.rows));
+      if (out.goldenNote) console.log(out.goldenNote);
+      if (!out.goldenNote || out.rows.some((r) => !r.ok)) console.log(goldenTable(out.rows));
       return 1;
     }
     return 0;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
+import { readJsonRecordAsync, writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 // libs/lm has no index.ts yet; the tokenizer module is imported directly until it does.
 import {
   loadTokenizer, measureTokenizer, pairDocuments, pairLanguages, renderPairReport, saveTokenizer, trainTokenizerDetailed,
@@ -113,12 +113,9 @@ async function report(argv: string[], deps: TokenizerDeps): Promise<number> {
   const maxDocs = intOpt('max-docs', values['max-docs'], Number.MAX_SAFE_INTEGER, 1);
   const dir = values.tokenizer ?? join('data/tokenizer', pair);
   const tok = await loadTokenizer(dir);
-  let training: TrainingRecord | null = null;
-  try {
-    training = JSON.parse(await readFile(join(dir, 'training.json'), 'utf8')) as TrainingRecord;
-  } catch {
-    training = null;
-  }
+  // Absent: a tokenizer from elsewhere, nothing to check; damaged: an error naming it.
+  const trainingPath = join(dir, 'training.json');
+  const training = existsSync(trainingPath) ? await readJsonRecordAsync<TrainingRecord>(trainingPath, `restore it from git (git checkout -- ${trainingPath}) or train the tokenizer again`) : null;
   // training.json records the sha256 of its inputs: a corpus regenerated since then makes the tokenizer stale.
   const stale: string[] = [];
   for (const [file, sha] of Object.entries(training?.inputs ?? {})) {

@@ -36,7 +36,7 @@ export const zooCommand: Command = {
     const tokenizerDir = values.tokenizer ?? join('data/tokenizer', pair);
     if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) throw new UsageError(`no tokenizer at ${tokenizerDir}: run 'saetrace tokenizer train --pair ${pair}' first`);
     const threads = values.threads ? Number(values.threads) : defaultThreads();
-    if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer, got '${values.threads}'`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new UsageError(`--threads must be an integer in [1, 1024], got '${values.threads}'`);
     const outDir = values.out ?? join('.cache/zoo', pair, profile.name);
     const tty = process.stderr.isTTY && process.env.CI !== 'true';
     let last = 0;

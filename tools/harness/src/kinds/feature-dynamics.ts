@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { LlamaModel, readLlamaWeights } from '@saetrace/lm';
 import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type FeatureStat, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
-import { writeJsonAtomic, type TensorData } from '@saetrace/engine';
+import { readJsonRecord, writeJsonAtomic, type TensorData } from '@saetrace/engine';
 import { evaluateSae, loadSae, resolveStepKernel, SAE_INIT, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -198,9 +198,5 @@ function measurementKey(evalStoreKey: string, metrics: ProfileSpec['metrics'], e
 
 function readMeasured(file: string): Measured | null {
   if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'), (_k, v: unknown) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v)) as Measured;
-  } catch (e) {
-    throw new Error(`${file}: unreadable cached measurements (${(e as Error).message}); delete it to measure again`);
-  }
+  return readJsonRecord<Measured>(file, 'delete it to measure again (cached measurements)', undefined, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v));
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
-import { writeJsonAtomic } from '@saetrace/engine';
-import { FAMILY_PROFILES, LlamaModel, type FamilyManifest } from '@saetrace/lm';
+import { fields, isArray, isObject, readJsonRecord, writeJsonAtomic } from '@saetrace/engine';
+import { FAMILY_PROFILES, LlamaModel, readFamilyManifest } from '@saetrace/lm';
 import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAE_INIT, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
@@ -91,17 +91,12 @@ function finiteRow(r: LrSearchRow): Record<string, number | null> {
 function readLrSearch(file: string): { rows: LrSearchRow[]; best: LrSearchRow } | null {
   if (!existsSync(file)) return null;
   const back = (r: Record<string, number | null>): LrSearchRow => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? Infinity])) as unknown as LrSearchRow;
-  let j: { rows: Record<string, number | null>[]; best: Record<string, number | null> };
-  try {
-    j = JSON.parse(readFileSync(file, 'utf8')) as typeof j;
-  } catch (e) {
-    throw new Error(`${file}: unreadable learning-rate search cache (${(e as Error).message}); delete it to search again`);
-  }
+  const j = readJsonRecord<{ rows: Record<string, number | null>[]; best: Record<string, number | null> }>(file, 'delete it to search again (learning-rate search cache)', fields({ rows: isArray, best: isObject }));
   return { rows: j.rows.map(back), best: back(j.best) };
 }
 
 /** Sizes of a zoo profile in order (for reports). */
 export function zooSizes(pair: string, profile: 'smoke' | 'default'): string[] {
   const f = join('.cache/zoo', pair, profile, 'family.json');
-  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FamilyManifest).members.map((m) => m.size) : FAMILY_PROFILES[profile].members.map((m) => m.size);
+  return existsSync(f) ? readFamilyManifest(f).members.map((m) => m.size) : FAMILY_PROFILES[profile].members.map((m) => m.size);
 }
