@@ -3,7 +3,7 @@ export { Graph, type OpOptions } from './graph/graph.ts';
 export { ShapeError } from './graph/shape-error.ts';
 export { broadcastShapes, constInts, inferShapes, knownShapeOps } from './graph/shape-rules.ts';
 export { toOnnx, OPSET, onnxElemType } from './graph/to-onnx.ts';
-export { Session, ProviderUnavailableError, availableProviders, defaultThreads, type SessionOptions, type Provider, type HostTensor } from './runtime/session.ts';
+export { Session, ProviderUnavailableError, availableProviders, defaultThreads, ortLogSeverity, type SessionOptions, type Provider, type HostTensor } from './runtime/session.ts';
 export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './io/atomic.ts';
 export { Rng, runRng } from './rng/rng.ts';
 export { engineBench, engineGemm, GEMM_SHAPES, ENGINE_TARGET_RATIO, type EngineBenchResult, type GemmRow } from './bench/engine-bench.ts';
