@@ -18,3 +18,4 @@ export { crossEntropy, rmsNorm, silu } from './ops/nn.ts';
 export { adamUpdate, ADAM_DEFAULTS, type AdamConfig, type AdamUpdate } from './optim/adam.ts';
 export { warmupConstant, warmupCosine } from './optim/schedule.ts';
 export { TrainStep, type ParamSpec, type DataInput, type LossBuilder, type TrainState } from './train/train-step.ts';
+export { noProgress, type Progress, type ProgressStage, type StageOptions } from './progress.ts';
