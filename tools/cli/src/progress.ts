@@ -92,7 +92,8 @@ export function createProgress(o: RendererOptions): Progress & { close(): void }
           const t = now();
           // plain and json: the first line after one interval, not at once, so short stages print only their summary.
           if (o.mode !== 'tty' && last === -Infinity) last = t0;
-          if (t - last < interval && done < total) return;
+          // A finished stage is redrawn on a TTY; elsewhere its summary line says it.
+          if (t - last < interval && (o.mode !== 'tty' || done < total)) return;
           last = t;
           if (o.mode === 'json') { json({ event: 'update', name, ...latest, eta: Number.isFinite(latest.eta) ? latest.eta : null }); return; }
           if (o.mode === 'plain') { line(`[${name}] ${describe(latest)}`); return; }

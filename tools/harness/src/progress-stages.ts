@@ -24,7 +24,7 @@ export function familyStages(progress: Progress, profile: { readonly batch: numb
     onProgress(size, step, steps, loss) {
       if (bar?.size !== size) {
         close();
-        bar = { size, stage: progress.stage(`family ${size}`, steps, 'steps', { startAt: step - 1, tokensPerUnit: profile.batch * (profile.seqLen - 1) }), loss, step };
+        bar = { size, stage: progress.stage(`family ${size}`, steps, 'steps', { startAt: step, tokensPerUnit: profile.batch * (profile.seqLen - 1) }), loss, step };
       }
       bar.loss = loss; bar.step = step;
       bar.stage.update(step, { loss });

@@ -9,6 +9,7 @@ import { validateCommand } from './validate.ts';
 import { activationsCommand } from './activations.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { saeCommand } from './sae.ts';
+import { doctorCommand } from './doctor.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -20,4 +21,5 @@ export const commands: readonly Command[] = [
   activationsCommand,
   tokenizerCommand,
   saeCommand,
+  doctorCommand,
 ];
