@@ -27,6 +27,8 @@ export interface ExtractRequest {
   readonly docsPerShard?: number;
   /** Documents per forward call (default 32). Does not change the stored bytes. */
   readonly batchDocs?: number;
+  /** Called after each forward batch with documents done and to do in this call (for a progress bar). */
+  readonly onProgress?: (docsDone: number, docsTotal: number) => void;
 }
 
 export interface ExtractResult {
@@ -191,6 +193,7 @@ async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
       const batch = docs.slice(b, b + batchDocs);
       const out = await model.tap(packTokens(batch), batch.length, SEQ, need);
       forwardCalls++;
+      req.onProgress?.(first + b + batch.length, windows.length);
       for (const l of need) {
         const h = out.get(l);
         if (h === undefined || h.length !== batch.length * SEQ * d) {

@@ -11,3 +11,4 @@ export { saveSae, loadSae, SAETRACE_VERSION, type SaeRecord } from './io.ts';
 export { saeBench, type SaeBenchRow } from './bench.ts';
 export { FusedSaeStep, type FusedStepOptions, type FusedStepResult } from './fused-step.ts';
 export { nativeSparseStep, nativeStepAvailable, type NativeStepInput, type NativeStepResult } from './native-kernel.ts';
+export { exportSae, importSae, detectSaeFormat, writeSaeFormat, isSaeFormat, FORMAT_TARGET, SAE_FORMATS, SaeFormatError, transformerLensHook, sparsifyHookpoint, layerFromHook, type SaeFormat, type PortableSae, type SaeOrigin, type ImportOptions } from './interop/index.ts';

@@ -16,6 +16,8 @@ export interface SaeRecord {
   readonly layer: number;
   readonly saetraceVersion: string;
   readonly training?: Readonly<Record<string, number | string>>;
+  /** Set by importSae: the recipe fields of config are defaults, the weights came from this file and reader. */
+  readonly imported?: { readonly format: string; readonly from: string; readonly reader: string };
 }
 
 function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
@@ -24,7 +26,11 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-/** Saves W_enc [d, n], b_enc [n], W_dec [n, d], b_dec [d] (the SAELens layout) plus cfg.json. */
+/**
+ * Saves saetrace's own layout: sae.safetensors with W_enc [d, n], b_enc [n], W_dec [n, d], b_dec [d] beside
+ * cfg.json holding the SaeRecord. No other library reads this; interop/ writes SAELens, sparsify and
+ * llm-jp-sae layouts (`saetrace sae export`).
+ */
 export async function saveSae(dir: string, params: SaeParams, record: SaeRecord): Promise<void> {
   const { d, n } = record.config;
   const t = (data: Float32Array, shape: number[]): TensorData => ({ dtype: 'float32', shape, data });

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { runRng, Session } from '@saetrace/engine';
 import { SAE_ADAM } from './config.ts';
 import { buildSaeStep, SAE_PARAMS, saeParamShapes, type SaeParamName } from './step-graph.ts';
+tf.env().set('PROD', true); // no "install our node backend" banner: tfjs-core log.js warn() is silent under PROD
 
 await tf.setBackend('cpu');
 const d = 6, n = 10, k = 3, B = 8;

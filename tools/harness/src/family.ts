@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Progress } from '@saetrace/engine';
 import { checkedMember, FAMILY_PROFILES, readFamilyManifest, trainFamily, type FamilyManifest } from '@saetrace/lm';
+import { familyStages } from './progress-stages.ts';
 import type { ProfileSpec } from './spec.ts';
 
 export interface ResolvedCheckpoint { readonly size: string; readonly step: number; readonly tokens: number; readonly dir: string }
@@ -9,7 +11,7 @@ export interface ResolvedCheckpoint { readonly size: string; readonly step: numb
  * The checkpoints a profile names: from the self-trained family (trained first if missing, via its own
  * resumable cache) or from user paths to real checkpoints.
  */
-export async function resolveCheckpoints(p: ProfileSpec, pair: string, options: { threads?: number; log?: (s: string) => void } = {}): Promise<{ size: string; checkpoints: ResolvedCheckpoint[]; sizes: string[] }> {
+export async function resolveCheckpoints(p: ProfileSpec, pair: string, options: { threads?: number; log?: (s: string) => void; progress?: Progress } = {}): Promise<{ size: string; checkpoints: ResolvedCheckpoint[]; sizes: string[] }> {
   if ('paths' in p.family) {
     const sizes = Object.keys(p.family.paths);
     const size = p.size === 'largest' ? (sizes.at(-1) as string) : p.size === 'smallest' ? (sizes[0] as string) : p.size;
@@ -29,7 +31,9 @@ export async function resolveCheckpoints(p: ProfileSpec, pair: string, options: 
   if (have && checkedMember(have, manifestPath, profile, size)) manifest = have;
   else {
     options.log?.(`training the ${profile.name} family for ${pair} (cached in ${outDir})`);
-    manifest = await trainFamily({ profile, pair, corpusRoot: 'data/corpus', tokenizerDir: join('data/tokenizer', pair), outDir, threads: options.threads });
+    const stages = options.progress && familyStages(options.progress, profile);
+    manifest = await trainFamily({ profile, pair, corpusRoot: 'data/corpus', tokenizerDir: join('data/tokenizer', pair), outDir, threads: options.threads, ...(stages && { onProgress: stages.onProgress }) });
+    stages?.end();
   }
   const member = manifest.members.find((m) => m.size === size);
   if (!member) throw new Error(`${manifestPath}: member '${size}' missing`);

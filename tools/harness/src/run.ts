@@ -9,6 +9,9 @@ import { saeSizes, type SaeSizesResult } from './kinds/sae-sizes.ts';
 import { provenance } from './provenance.ts';
 import { writeReportsIndex } from './index-report.ts';
 import { formatIssue, readSpec, type ExperimentSpec, type ProfileName } from './spec.ts';
+import type { Progress } from '@saetrace/engine';
+import { planLine } from './plan.ts';
+import { tidyCsv, tidyRows } from './tidy.ts';
 
 export interface RunOutcome {
   readonly spec: ExperimentSpec;
@@ -103,7 +106,7 @@ async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: Dynami
 }
 
 /** Runs one spec at one profile: builds what is missing, writes results, compares with (or updates) the golden, writes the report. */
-export async function runExperiment(name: string, profile: ProfileName, options: { updateGolden?: boolean; log?: (s: string) => void } = {}): Promise<RunOutcome> {
+export async function runExperiment(name: string, profile: ProfileName, options: { updateGolden?: boolean; log?: (s: string) => void; progress?: Progress } = {}): Promise<RunOutcome> {
   const file = specPath(name);
   const parsed = readSpec(file);
   if (!parsed.ok) throw new Error(`invalid spec:\n${parsed.issues.map(formatIssue).join('\n')}`);
@@ -114,10 +117,14 @@ export async function runExperiment(name: string, profile: ProfileName, options:
   const goldenPath = join('golden', spec.pair, `${spec.id}.${profile}.json`);
   const golden = !options.updateGolden && existsSync(goldenPath) ? readGolden(goldenPath, name, profile) : null;
   const t0 = Date.now();
-  const result = spec.kind === 'intervention' ? await interventionExperiment(spec, p, { log }) : spec.kind === 'sae-sizes' ? await saeSizes(spec, p, { log }) : await featureDynamics(spec, p, { log });
+  const progress = options.progress;
+  progress?.plan(planLine(spec, p));
+  const result = spec.kind === 'intervention' ? await interventionExperiment(spec, p, { log, progress }) : spec.kind === 'sae-sizes' ? await saeSizes(spec, p, { log, progress }) : await featureDynamics(spec, p, { log, progress });
   const metrics = 'settings' in result ? interventionMetrics(result) : 'grid' in result ? sizesMetrics(result) : metricsOf(result);
   const resultsPath = join('reports', spec.pair, `${spec.id}.${profile}.results.json`);
   await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, metrics });
+  const where = 'settings' in result ? { size: result.size, checkpoint: result.midStep, layer: result.layer } : 'grid' in result ? {} : { size: result.size };
+  await writeFileAtomic(resultsPath.replace(/\.json$/, '.csv'), tidyCsv(tidyRows(metrics, { pair: spec.pair, spec: spec.id, profile, ...where })));
   const prov = provenance({ spec: file, specVersion: spec.version, profile, seeds: { run: p.seed }, threads: p.threads ?? null, wallSeconds: Math.round((Date.now() - t0) / 1000), timings: 'timings' in result ? result.timings : null });
   await writeJsonAtomic(join('reports', spec.pair, `${spec.id}.${profile}.provenance.json`), prov);
   let status: RunOutcome['golden'];

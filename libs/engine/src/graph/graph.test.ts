@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { availableProviders, Graph, ShapeError, Session } from '../index.ts';
+import onnxProto from 'onnx-proto';
+import { availableProviders, Graph, ortLogSeverity, ShapeError, Session, toOnnx } from '../index.ts';
 
 test('builds, infers shapes and runs a small graph through onnxruntime', async () => {
   const g = new Graph('t');
@@ -51,6 +52,28 @@ test('asking for CUDA where it is absent is a clear error (and works where prese
     return;
   }
   await Session.create(g, { provider: 'cuda' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /CUDA execution provider requested but not available/));
+});
+
+test('toOnnx leaves out initializers that no node or output reads; the model still runs', async () => {
+  const g = new Graph('prune');
+  const x = g.input('x', 'float32', [2]);
+  const w = g.initializer('w', { dtype: 'float32', shape: [2], data: Float32Array.from([2, 3]) });
+  g.initializer('unused', { dtype: 'float32', shape: [1000], data: new Float32Array(1000) });
+  const kept = g.initializer('passthrough', { dtype: 'float32', shape: [1], data: Float32Array.from([7]) });
+  g.output(g.op1('Mul', [x, w]), 'y');
+  g.output(kept, 'c');
+  const names = onnxProto.onnx.ModelProto.decode(toOnnx(g)).graph?.initializer?.map((t) => t.name);
+  assert.equal(names, ['w', 'passthrough']);
+  const s = await Session.create(g, { threads: 1 });
+  const out = await s.run({ x: { dtype: 'float32', shape: [2], data: Float32Array.from([1, 1]) } });
+  assert.equal(Array.from(out.y?.data as Float32Array), [2, 3]);
+  await s.release();
+});
+
+test('ortLogSeverity is errors-only by default and names a bad SAETRACE_ORT_LOG', () => {
+  assert.is(ortLogSeverity({}), 3);
+  assert.is(ortLogSeverity({ SAETRACE_ORT_LOG: '1' }), 1);
+  assert.throws(() => ortLogSeverity({ SAETRACE_ORT_LOG: 'loud' }), /SAETRACE_ORT_LOG must be 0 \(verbose\) to 4 \(fatal\), got 'loud'/);
 });
 
 test.run();

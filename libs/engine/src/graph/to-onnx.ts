@@ -49,8 +49,14 @@ function attribute(name: string, v: AttrValue): OnnxTypes.IAttributeProto {
   return { name, type: T.TENSOR, t: tensorProto(name, (v as { tensor: TensorData }).tensor) };
 }
 
-/** Serialises a graph to ONNX ModelProto bytes that onnxruntime loads. */
+/**
+ * Serialises a graph to ONNX ModelProto bytes that onnxruntime loads. Initializers no node or output reads
+ * (a checkpoint's weights above a tap, an unused constant) are left out: they would only be copied, and
+ * onnxruntime warns "Removing initializer ..." for each one (graph.cc CleanUnusedInitializersAndNodeArgs).
+ */
 export function toOnnx(g: Graph): Uint8Array {
+  const used = new Set<string>(g.outputs.map((v) => v.name));
+  for (const n of g.nodes) for (const i of n.inputs) used.add(i);
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'saetrace',
@@ -63,7 +69,7 @@ export function toOnnx(g: Graph): Uint8Array {
       })),
       input: g.inputs.map(valueInfo),
       output: g.outputs.map((v) => valueInfo(v)),
-      initializer: [...g.initializers].map(([name, t]) => tensorProto(name, t)),
+      initializer: [...g.initializers].filter(([name]) => used.has(name)).map(([name, t]) => tensorProto(name, t)),
     },
   });
   return onnx.ModelProto.encode(model).finish();

@@ -46,6 +46,18 @@ function fromOrt(t: ort.Tensor): HostTensor {
   return { dtype, shape: [...t.dims], data };
 }
 
+/**
+ * onnxruntime's session log level: errors only (3) unless SAETRACE_ORT_LOG is 0 (verbose) to 4 (fatal), so a
+ * normal run prints no onnxruntime warnings; graph problems that matter surface as thrown errors.
+ */
+export function ortLogSeverity(env: NodeJS.ProcessEnv = process.env): 0 | 1 | 2 | 3 | 4 {
+  const v = env.SAETRACE_ORT_LOG;
+  if (v === undefined || v === '') return 3;
+  const n = Number(v);
+  if (n === 0 || n === 1 || n === 2 || n === 3 || n === 4) return n;
+  throw new RangeError(`SAETRACE_ORT_LOG must be 0 (verbose) to 4 (fatal), got '${v}'`);
+}
+
 /** A compiled graph ready to run: feeds by input name, outputs by output name. */
 export class Session {
   private constructor(private readonly inner: ort.InferenceSession, readonly inputNames: readonly string[], readonly outputNames: readonly string[]) {}
@@ -62,6 +74,7 @@ export class Session {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      logSeverityLevel: ortLogSeverity(),
     });
     return new Session(inner, inner.inputNames, inner.outputNames);
   }

@@ -6,6 +6,7 @@ import type { Value } from '../graph/types.ts';
 import { add, crossEntropy, matmul, mul, reshape, rmsNorm, scale, silu, transpose } from '../ops/nn.ts';
 import { runRng } from '../rng/rng.ts';
 import { TrainStep, type ParamSpec } from './train-step.ts';
+tf.env().set('PROD', true); // no "install our node backend" banner: tfjs-core log.js warn() is silent under PROD
 
 await tf.setBackend('cpu');
 

@@ -10,6 +10,7 @@ import { llamaParamShapes } from './params.ts';
 import { parseLlamaConfig, readLlamaConfig, toHfConfig, type LlamaConfig } from './config.ts';
 import { LlamaModel } from './model.ts';
 import { initLlamaWeights, readLlamaWeights, saveLlamaCheckpoint, type LlamaWeights } from './weights.ts';
+tf.env().set('PROD', true); // no "install our node backend" banner: tfjs-core log.js warn() is silent under PROD
 
 await tf.setBackend('cpu');
 

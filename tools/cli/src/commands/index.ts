@@ -8,6 +8,8 @@ import { metricsCommand } from './metrics.ts';
 import { validateCommand } from './validate.ts';
 import { activationsCommand } from './activations.ts';
 import { tokenizerCommand } from './tokenizer.ts';
+import { saeCommand } from './sae.ts';
+import { doctorCommand } from './doctor.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -18,4 +20,6 @@ export const commands: readonly Command[] = [
   validateCommand,
   activationsCommand,
   tokenizerCommand,
+  saeCommand,
+  doctorCommand,
 ];

@@ -3,21 +3,27 @@ import { goldenTable } from '../../../harness/src/golden.ts';
 import { runExperiment } from '../../../harness/src/run.ts';
 import type { ProfileName } from '../../../harness/src/spec.ts';
 import { UsageError, type Command } from '../command.ts';
+import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'run one experiment spec (table or figure) at a profile, compare with its golden, write the report',
   usage: [
-    'Usage: saetrace run <pair>/<id> [--profile smoke|default|paper] [--update-golden]',
+    'Usage: saetrace run <pair>/<id> [--profile smoke|default|paper] [--update-golden] [--quiet | --json]',
     '',
     'Builds what is missing (family, activations, SAEs; all cached by content), writes',
     'reports/<pair>/<id>[.<profile>].md with figures, results and provenance JSON, and compares the results',
     'with golden/<pair>/<id>.<profile>.json (exit 1 on drift). --update-golden rewrites it (never under CI=true).',
+    '',
+    'Progress goes to stderr: a plan line first, then per stage (family training, extraction, SAE training,',
+    'metric passes, intervention settings) a live bar with rate and ETA on a terminal, or one plain line at most',
+    'every 30 s per stage otherwise (CI, a log file), and a one-line summary when it ends.',
+    '--quiet prints only the final line; --json prints progress as JSON lines on stderr and the outcome as JSON on stdout.',
   ].join('\n'),
   async run(argv) {
     let parsed;
     try {
-      parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string', default: 'default' }, 'update-golden': { type: 'boolean', default: false } } });
+      parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string', default: 'default' }, 'update-golden': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -25,8 +31,20 @@ export const runCommand: Command = {
     if (!name) throw new UsageError('name a spec, e.g. en-ja/figure3');
     const profile = parsed.values.profile as ProfileName;
     if (!['smoke', 'default', 'paper'].includes(profile)) throw new UsageError(`--profile must be smoke, default or paper, got '${profile}'`);
-    const quiet = process.env.CI === 'true' || !process.stderr.isTTY;
-    const out = await runExperiment(name, profile, { updateGolden: parsed.values['update-golden'], log: (s) => { if (!quiet) console.error(s); } });
+    if (parsed.values.quiet && parsed.values.json) throw new UsageError('--quiet and --json exclude each other');
+    const mode = progressMode(parsed.values, process.stderr.isTTY === true);
+    const intervalMs = mode === 'tty' ? undefined : intervalFromEnv();
+    const progress = createProgress({ mode, write: (t) => process.stderr.write(t), ...(intervalMs !== undefined && { intervalMs }) });
+    let out;
+    try {
+      out = await runExperiment(name, profile, { updateGolden: parsed.values['update-golden'], log: (t) => progress.note(t), progress });
+    } finally {
+      progress.close();
+    }
+    if (parsed.values.json) {
+      console.log(JSON.stringify({ spec: name, profile, report: out.reportPath, results: out.resultsPath, golden: out.golden, drift: out.golden === 'failed' ? out.rows : [] }));
+      return out.golden === 'failed' ? 1 : 0;
+    }
     console.log(`${name} (${profile}): report ${out.reportPath}; results ${out.resultsPath}; golden ${out.golden}`);
     if (out.golden === 'failed') {
       if (out.goldenNote) console.log(out.goldenNote);

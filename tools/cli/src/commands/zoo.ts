@@ -5,16 +5,19 @@ import { defaultThreads } from '@saetrace/engine';
 import { FAMILY_PROFILES, trainFamily } from '@saetrace/lm';
 import { UsageError, type Command } from '../command.ts';
 import { writeZooReport } from '../zoo-report.ts';
+import { familyStages } from '../../../harness/src/progress-stages.ts';
+import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
 export const zooCommand: Command = {
   name: 'zoo',
   summary: 'train the self-trained bilingual model family (checkpoints in Hugging Face layout)',
   usage: [
-    'Usage: saetrace zoo train --profile smoke|default [--pair en-ja] [--size S ...] [--out DIR] [--threads N] [--report-dir reports]',
+    'Usage: saetrace zoo train --profile smoke|default [--pair en-ja] [--size S ...] [--out DIR] [--threads N] [--report-dir reports] [--quiet]',
     '',
     'Trains every member of the profile (or the sizes named) with AdamW on data/corpus/<pair>, writing',
     'checkpoints at log-spaced steps to DIR/<size>/step-N (default .cache/zoo/<pair>/<profile>), DIR/family.json',
     'and reports/zoo.md. An interrupted run resumes from its last checkpoint. Needs data/tokenizer/<pair>.',
+    'Progress per member (step/total, tokens/s, loss, ETA) goes to stderr: a live bar on a terminal, a line every 30 s otherwise.',
     `Profiles: ${Object.values(FAMILY_PROFILES).map((p) => `${p.name} (${p.members.map((m) => m.size).join(', ')})`).join('; ')}`,
   ].join('\n'),
   async run(argv) {
@@ -25,7 +28,7 @@ export const zooCommand: Command = {
       values = parseArgs({ args: rest, options: {
         profile: { type: 'string' }, pair: { type: 'string', default: 'en-ja' }, size: { type: 'string', multiple: true },
         out: { type: 'string' }, threads: { type: 'string' }, 'report-dir': { type: 'string', default: 'reports' },
-        corpus: { type: 'string', default: 'data/corpus' }, tokenizer: { type: 'string' },
+        corpus: { type: 'string', default: 'data/corpus' }, tokenizer: { type: 'string' }, quiet: { type: 'boolean', default: false },
       } }).values;
     } catch (err) {
       throw new UsageError((err as Error).message);
@@ -38,16 +41,19 @@ export const zooCommand: Command = {
     const threads = values.threads ? Number(values.threads) : defaultThreads();
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new UsageError(`--threads must be an integer in [1, 1024], got '${values.threads}'`);
     const outDir = values.out ?? join('.cache/zoo', pair, profile.name);
-    const tty = process.stderr.isTTY && process.env.CI !== 'true';
-    let last = 0;
-    const manifest = await trainFamily({
-      profile, pair, corpusRoot: values.corpus ?? 'data/corpus', tokenizerDir, outDir, sizes: values.size, threads,
-      onProgress: (size, step, steps, loss) => {
-        const now = Date.now();
-        if (tty && (now - last > 500 || step === steps)) { last = now; process.stderr.write(`\r${size}: step ${step}/${steps} loss ${loss.toFixed(3)}   `); }
-      },
-    });
-    if (tty) process.stderr.write('\n');
+    const mode = progressMode({ quiet: values.quiet }, process.stderr.isTTY === true);
+    const intervalMs = mode === 'tty' ? undefined : intervalFromEnv();
+    const progress = createProgress({ mode, write: (t) => process.stderr.write(t), ...(intervalMs !== undefined && { intervalMs }) });
+    const stages = familyStages(progress, profile);
+    const members = profile.members.filter((m) => !values.size?.length || values.size.includes(m.size));
+    progress.plan(`train ${members.length} model${members.length > 1 ? 's' : ''} of the ${profile.name} family for ${pair} (${members.map((m) => `${m.size} ${m.steps} steps`).join(', ')}) into ${outDir}`);
+    let manifest;
+    try {
+      manifest = await trainFamily({ profile, pair, corpusRoot: values.corpus ?? 'data/corpus', tokenizerDir, outDir, sizes: values.size, threads, onProgress: stages.onProgress });
+      stages.end();
+    } finally {
+      progress.close();
+    }
     const report = await writeZooReport(manifest, values['report-dir'] ?? 'reports');
     console.log(`trained ${manifest.members.map((m) => m.size).join(', ')} -> ${outDir}/family.json; report ${report}`);
     return 0;

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { LlamaModel, readLlamaWeights } from '@saetrace/lm';
 import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type FeatureStat, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
-import { readJsonRecord, writeJsonAtomic, type TensorData } from '@saetrace/engine';
+import { noProgress, readJsonRecord, writeJsonAtomic, type Progress, type TensorData } from '@saetrace/engine';
 import { evaluateSae, loadSae, resolveStepKernel, SAE_INIT, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
+import { extractStage } from '../progress-stages.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 
 export interface DynamicsPoint {
@@ -60,8 +61,8 @@ async function* trainBatches(store: ActivationStore, batch: number, epochs: numb
  * its features classified and measured on held-out activations (SPEC sections 2-4). Every stage is cached
  * by content: activations by the activation store's key, SAEs by the store key plus the SAE recipe.
  */
-export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void }): Promise<DynamicsResult> {
-  const { size, checkpoints: all } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log });
+export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void; progress?: Progress }): Promise<DynamicsResult> {
+  const { size, checkpoints: all } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log, progress: options.progress });
   const checkpoints = selectCheckpoints(all, p.checkpoints, `spec ${spec.id}`, size);
   const final = all.at(-1) as (typeof all)[number];
   const finalModel = await LlamaModel.load(final.dir, { threads: p.threads });
@@ -75,7 +76,7 @@ export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, opti
   const timings = { extract: 0, sae: 0, metrics: 0 };
   const decode = (ids: readonly number[]) => (tokenizer ? tokenizer.decode([...ids]) : ids.join(' '));
   for (const ck of checkpoints) {
-    for (const a of await analyseCheckpoint(spec, p, ck.dir, layers, embeddings, timings)) {
+    for (const a of await analyseCheckpoint(spec, p, ck.dir, layers, embeddings, timings, options.progress)) {
       const chosen = (['first', 'second', 'mixed'] as const).flatMap((cls) => a.stats.filter((s) => s.cls === cls).sort((x, y) => y.occurrences - x.occurrences || x.feature - y.feature).slice(0, 2).map((s) => ({ s, cls })));
       // Example contexts: a few tokens either side of each stored occurrence, the activating token in [[ ]].
       const docs = await documentTokens(a.evalStoreDir, new Set(chosen.flatMap((c) => c.s.examples.slice(0, 2).map((e) => e.doc))));
@@ -127,12 +128,13 @@ export interface CheckpointAnalysis {
  * One checkpoint: activations (train and eval splits, all layers in one pass), an SAE per layer trained on
  * the train activations, and its features measured on the eval activations. Every stage is cached by content.
  */
-export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, dir: string, layers: readonly number[], embeddings: TensorData, timings: { extract: number; sae: number; metrics: number }): Promise<CheckpointAnalysis[]> {
+export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, dir: string, layers: readonly number[], embeddings: TensorData, timings: { extract: number; sae: number; metrics: number }, progress: Progress = noProgress): Promise<CheckpointAnalysis[]> {
+  const where = `${basename(dir)} layer${layers.length > 1 ? 's' : ''} ${layers.join(',')}`;
   const corpusDir = join('data/corpus', spec.pair);
   const model = await LlamaModel.load(dir, { threads: p.threads });
   let t0 = performance.now();
-  const train = await extractActivations({ model, layers, corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
-  const evalSet = await extractActivations({ model, layers, corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
+  const train = await extractActivations({ model, layers, corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations', onProgress: extractStage(progress, `extract train ${where}`) });
+  const evalSet = await extractActivations({ model, layers, corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations', onProgress: extractStage(progress, `extract eval ${where}`) });
   timings.extract += (performance.now() - t0) / 1000;
   await model.release();
   const out: CheckpointAnalysis[] = [];
@@ -150,7 +152,9 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
     let params: SaeParams;
     if (existsSync(join(saeDir, 'cfg.json'))) params = (await loadSae(saeDir)).params;
     else {
-      const r = await trainSae({ config: cfg, batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed), steps, session: { threads: p.threads }, checkpointDir: join(saeDir, 'state'), checkpointEvery: 100, sourceName: trainStore.dir });
+      const bar = progress.stage(`sae ${basename(dir)} layer ${layer}`, steps, 'steps', { tokensPerUnit: cfg.batchSize });
+      const r = await trainSae({ config: cfg, batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed), steps, session: { threads: p.threads }, checkpointDir: join(saeDir, 'state'), checkpointEvery: 100, sourceName: trainStore.dir, onStep: (l) => bar.update(l.step, { fvu: l.fvu }) });
+      bar.end(`${r.steps} steps, train FVU ${(r.log.at(-1)?.fvu ?? NaN).toFixed(3)}, dead ${(100 * r.deadFraction).toFixed(1)}%`);
       params = r.params;
       await saveSae(saeDir, params, { config: cfg, normalisation: 'unit-l2', hookSite: 'resid_post', model: spec.pair, checkpoint: dir, layer, saetraceVersion: SAETRACE_VERSION, training: { steps: r.steps, tokens: r.tokens, seconds: r.seconds, deadFraction: r.deadFraction, kernel: r.kernel } });
     }
@@ -162,15 +166,19 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
     let measured = readMeasured(measuredFile);
     if (measured === null) {
       const enc = await SaeEncoder.create(params, cfg.d, cfg.n, cfg.k, { threads: p.threads });
+      // Three passes over the eval store (maxima, occurrences, quality): one stage of 3x its rows.
+      const bar = progress.stage(`metrics ${basename(dir)} layer ${layer}`, 3 * evalStore.rows, 'rows');
+      let seen = 0;
       const evalBatches = async function* (): AsyncGenerator<TokenBatch> {
-        for await (const b of evalStore.batches({ batchRows: 4096 })) yield b;
+        for await (const b of evalStore.batches({ batchRows: 4096 })) { yield b; bar.update(seen += b.rows); }
       };
       const maxima = await featureMaxima(enc, evalBatches);
       const occ = await collectOccurrences(enc, evalBatches, maxima, { numLangs: 2 });
       const stats = featureStats(occ, { embeddings: embeddings.data as Float32Array, embeddingDim: embeddings.shape[1] as number, cut: p.metrics.languageCut, cosineCut: p.metrics.cosineCut, clusterRule: p.metrics.clusterRule });
       // Per-feature columns and the summary beside the SAE, keyed by the evaluation store.
       await saveFeatureMetrics(join(saeDir, `metrics-${evalStore.manifest.key.slice(0, 16)}`), stats, summarise(stats), spec.languages);
-      const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })());
+      const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) { yield b.x; bar.update(seen += b.rows); } })());
+      bar.end(`${stats.length} features, FVU ${quality.fvu.toFixed(3)}`);
       await enc.release();
       measured = { stats, fvu: quality.fvu, l0: quality.l0 };
       await writeJsonAtomic(measuredFile, JSON.parse(JSON.stringify(measured, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `${NON_FINITE}${v}` : v))));

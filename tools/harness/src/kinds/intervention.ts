@@ -6,6 +6,7 @@ import { SaeEncoder } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 import { analyseCheckpoint } from './feature-dynamics.ts';
+import { noProgress, type Progress } from '@saetrace/engine';
 
 export interface InterventionResult {
   readonly size: string;
@@ -25,10 +26,10 @@ const SCRIPT_TARGETS = new Set(['ja', 'ko', 'zh', 'zh_CN', 'zh_TW']);
  * in both directions (few-shot prompt, greedy decoding, chrF and BLEU; COMET is not available offline: the
  * scorer is a hook a model-based metric can fill).
  */
-export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void }): Promise<InterventionResult> {
+export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void; progress?: Progress }): Promise<InterventionResult> {
   const iv = p.intervention;
   if (!iv) throw new Error(`spec ${spec.id}: kind 'intervention' needs an 'intervention' block in the profile`);
-  const { size, checkpoints } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log });
+  const { size, checkpoints } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log, progress: options.progress });
   const fullCk = checkpoints.at(-1) as (typeof checkpoints)[number];
   const midCk = checkpoints[iv.midCheckpoint - 1];
   if (!midCk || midCk === fullCk) throw new Error(`intervention.midCheckpoint ${iv.midCheckpoint} must name a checkpoint before the last (1..${checkpoints.length - 1})`);
@@ -40,7 +41,7 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
   const embeddings = (await readLlamaWeights(fullCk.dir, full.config))['model.embed_tokens.weight'];
   if (!embeddings) throw new Error(`${fullCk.dir}: no input embedding matrix`);
   const timings = { extract: 0, sae: 0, metrics: 0, evaluation: 0 };
-  const [analysis] = await analyseCheckpoint(spec, p, fullCk.dir, [layer], embeddings, timings);
+  const [analysis] = await analyseCheckpoint(spec, p, fullCk.dir, [layer], embeddings, timings, options.progress);
   if (!analysis) throw new Error('no SAE analysis for the injection layer');
   const classes = analysis.stats.map((s) => s.cls) as FeatureClass[];
   const classCounts = { first: 0, second: 0, mixed: 0, dead: 0 };
@@ -97,14 +98,17 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
   const setting = { mid, full, sae, layer, classes, languages: [l1, l2] as const, windows, seed: p.seed, translate, codes, variant: { includeBias: iv.includeBias ?? false, rescale: iv.rescale ?? true } };
   // The 'none' row depends on no alpha or n: once for all of Table 4's settings.
   const baseline = await baselineRow(setting);
+  const bar = (options.progress ?? noProgress).stage('intervention settings', iv.alphas.length * iv.features.length, 'settings');
   for (const alpha of iv.alphas) {
     for (const count of iv.features) {
       const r = await interventionRows({ ...setting, baseline }, alpha, count, iv.draws);
       settings.push({ alpha, features: count, rows: r });
+      bar.update(settings.length, { alpha, n: count });
       options.log(`alpha ${alpha}, n ${count}: ${r.map((x) => `${x.added} ppl ${x.perplexity.all?.mean.toFixed(2)}`).join('; ')}`);
     }
   }
   timings.evaluation = (performance.now() - t0) / 1000;
+  bar.end(`${settings.length} settings x ${iv.draws} draws`);
   await sae.release(); await full.release(); await mid.release();
   return { size, layer, midStep: midCk.step, fullStep: fullCk.step, classCounts, settings, timings };
 }

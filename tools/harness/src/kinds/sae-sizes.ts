@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
-import { fields, isArray, isObject, readJsonRecord, writeJsonAtomic } from '@saetrace/engine';
-import { FAMILY_PROFILES, LlamaModel, readFamilyManifest } from '@saetrace/lm';
+import { fields, isArray, isObject, readJsonRecord, writeJsonAtomic, type Progress } from '@saetrace/engine';
+import { FAMILY_PROFILES, LlamaModel, readFamilyManifest, type FamilyManifest } from '@saetrace/lm';
 import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAE_INIT, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
@@ -27,8 +27,8 @@ export interface SaeSizesResult { readonly sizes: readonly SizeResult[]; readonl
  * SAEs trained at each rate of the paper's grid; the rate with the lowest validation MSE is chosen, and its
  * training time and the activations it used are recorded.
  */
-export async function saeSizes(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void }): Promise<SaeSizesResult> {
-  const { sizes } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log });
+export async function saeSizes(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void; progress?: Progress }): Promise<SaeSizesResult> {
+  const { sizes } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log, progress: options.progress });
   const corpusDir = join('data/corpus', spec.pair);
   const out: SizeResult[] = [];
   const shardsInMemory = 4;
