@@ -8,6 +8,7 @@ import { metricsCommand } from './metrics.ts';
 import { validateCommand } from './validate.ts';
 import { activationsCommand } from './activations.ts';
 import { tokenizerCommand } from './tokenizer.ts';
+import { browseCommand } from './browse.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -18,4 +19,5 @@ export const commands: readonly Command[] = [
   validateCommand,
   activationsCommand,
   tokenizerCommand,
+  browseCommand,
 ];
