@@ -223,7 +223,7 @@ async function indexPage(idx: SiteIndex): Promise<HTMLElement> {
         h('td', { class: 'num' }, fmt(s.fvu)), h('td', { class: 'num' }, fmt(s.l0, 1)), h('td', { class: 'num' }, pct(s.dead)),
         h('td', { class: 'num' }, pct(s.shares.first)), h('td', { class: 'num' }, pct(s.shares.second)), h('td', { class: 'num' }, pct(s.shares.mixed))))))),
     h('h2', {}, 'Lineage between consecutive checkpoints'),
-    h('p', { class: 'muted' }, 'persist: matched pairs; split: earlier features with two or more successors; merge: later features with two or more predecessors; Mixed from mono.: Mixed features of the later SAE with a monolingual parent / all its Mixed features.'),
+    h('p', { class: 'muted' }, 'persist: matched pairs; split: earlier features with two or more successors; merge: later features with two or more predecessors; Mixed from mono.: Mixed features of the later SAE with a monolingual parent / all its Mixed features. The SAEs of one chain start from the same seeded initialisation, so a feature that keeps its index may partly keep its starting direction.'),
     h('div', { class: 'scroll' }, h('table', { class: 'small', id: 'lineage-table' }, edgeHead(), h('tbody', {}, ...chk.map((e) => edgeRow(idx, e))))));
 }
 
