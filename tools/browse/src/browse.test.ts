@@ -6,6 +6,9 @@ import * as assert from 'uvu/assert';
 import type { FeatureClass } from '@saetrace/metrics';
 import { lineageEdges, mixedDescent, type LineageNode } from './chains.ts';
 import { parseCheckpointDir, scanCache } from './scan.ts';
+import { serveSite } from './serve.ts';
+import { browseCommand } from '../../cli/src/commands/browse.ts';
+import { UsageError } from '../../cli/src/command.ts';
 
 const d = 3;
 const e = (i: number) => [0, 1, 2].map((c) => (c === i ? 1 : 0));
@@ -55,6 +58,38 @@ test('a cache without SAEs is an error naming the run that makes them; a measure
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('serve answers the site files on 127.0.0.1 and 404 outside it; a folder without index.html is an error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'saetrace-serve-'));
+  try {
+    assert.throws(() => serveSite(dir, 0), /no index.html/);
+    writeFileSync(join(dir, 'index.html'), '<p>hi</p>');
+    const server = await serveSite(dir, 0);
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const ok = await fetch(`http://127.0.0.1:${port}/`);
+    assert.is(ok.status, 200);
+    assert.is(ok.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.is(await ok.text(), '<p>hi</p>');
+    assert.is((await fetch(`http://127.0.0.1:${port}/%2e%2e/%2e%2e/etc/passwd`)).status, 404);
+    assert.is((await fetch(`http://127.0.0.1:${port}/missing.js`)).status, 404);
+    await new Promise((r) => server.close(r));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('browse rejects a bad subcommand, profile, threshold and port with usage errors naming them', async () => {
+  const err = async (argv: string[], re: RegExp) => {
+    try { await browseCommand.run(argv); assert.unreachable(`${argv.join(' ')} was accepted`); } catch (e) { assert.instance(e, UsageError); assert.match((e as Error).message, re); }
+  };
+  await err(['show'], /unknown subcommand 'show'/);
+  await err([], /name a subcommand/);
+  await err(['build', '--profile', 'paper'], /--profile must be smoke or default, got 'paper'/);
+  await err(['lineage', '--threshold', '2'], /--threshold must be in \(0, 1\], got '2'/);
+  await err(['serve', '--port', 'x'], /--port must be an integer/);
+  await err(['build', '--bogus'], /bogus/);
 });
 
 test.run();

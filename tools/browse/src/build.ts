@@ -24,6 +24,8 @@ export interface BuildOptions {
   readonly contexts?: number;
   readonly peakExamples?: number;
   readonly threads?: number;
+  /** Narrows the cached SAEs (e.g. to those one spec made); all of them by default. */
+  readonly select?: (saes: CachedSae[]) => CachedSae[];
   readonly log?: (s: string) => void;
 }
 
@@ -58,7 +60,8 @@ export async function buildSite(o: BuildOptions): Promise<BuildResult> {
   const t0 = performance.now();
   const log = o.log ?? (() => {});
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
-  const saes = scanCache(o.cacheDir ?? '.cache', o.pair, o.profile);
+  const scanned = scanCache(o.cacheDir ?? '.cache', o.pair, o.profile);
+  const saes = o.select ? o.select(scanned) : scanned;
   if (saes.length === 0) throw new Error(`no cached SAEs with measurements for pair ${o.pair}, profile ${o.profile} under ${o.cacheDir ?? '.cache'} (run npx saetrace run ${o.pair}/figure5 --profile ${o.profile} first)`);
   rmSync(o.out, { recursive: true, force: true });
   mkdirSync(join(o.out, 'data'), { recursive: true });

@@ -47,8 +47,11 @@ try {
   await page.screenshot({ path: `${shots}/feature-table.png` });
 
   // Open the Mixed feature with the most parents shown, else the first.
+  const t0 = Date.now();
   await page.locator('table.features a.feature-link').first().click();
   await page.waitForSelector('.ctx');
+  const openMs = Date.now() - t0;
+  check(openMs < 1000, `the feature page opens from disk in under 1 s (${openMs} ms)`);
   const shaded = page.locator('.ctx .tok.on');
   check((await shaded.count()) > 0, 'the contexts have shaded tokens');
   const title = (await shaded.first().getAttribute('title')) ?? '';

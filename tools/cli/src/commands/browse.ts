@@ -3,9 +3,16 @@ import { existsSync } from 'node:fs';
 import { buildSite, DEFAULT_THRESHOLD } from '../../../browse/src/build.ts';
 import { formatLineageReport, lineageReport, scanCache, selectForSpec } from '../../../browse/src/lineage-report.ts';
 import { serveSite } from '../../../browse/src/serve.ts';
+import type { CachedSae } from '../../../browse/src/scan.ts';
 import { UsageError, type Command } from '../command.ts';
 
 const PROFILES = ['smoke', 'default'] as const;
+
+function specFile(pair: string, spec: string): string {
+  const file = `experiments/${pair}/${spec}.yaml`;
+  if (!existsSync(file)) throw new UsageError(`no spec ${file}`);
+  return file;
+}
 
 function parse(rest: readonly string[], extra: Record<string, { type: 'string'; default?: string }>) {
   try {
@@ -30,20 +37,26 @@ export const browseCommand: Command = {
   name: 'browse',
   summary: 'a static feature browser of the cached SAEs (build, serve) and feature lineage across checkpoints',
   usage: [
-    'Usage: saetrace browse build [--pair en-ja] [--profile default|smoke] [--out site] [--threshold 0.7]',
+    'Usage: saetrace browse build [--pair en-ja] [--profile default|smoke] [--out site] [--threshold 0.7] [--spec figure3,figure5] [--contexts 6]',
     '       saetrace browse serve [--out site] [--port 8080]',
     '       saetrace browse lineage [--pair en-ja] [--profile default|smoke] [--spec figure3] [--threshold 0.7]',
     '',
     'build reads the SAEs and measurements the runs cached under .cache (it trains and measures nothing; a',
-    'feature-dynamics spec such as figure5 makes them) and writes a site that opens from file:// or serve.',
+    'feature-dynamics spec such as figure5 makes them) and writes a site that opens from file:// or serve;',
+    '--spec keeps only the SAEs those specs made, --contexts sets the top contexts kept per feature.',
     'lineage prints, per checkpoint pair, the persisting / merged / split / new features (decoder cosine at',
     'or above the threshold, optimal one-to-one matching) and where the last checkpoint\'s Mixed features came from.',
   ].join('\n'),
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'build') {
-      const v = parse(rest, {});
-      const r = await buildSite({ pair: v.pair as string, profile: profile(v.profile), out: v.out as string, threshold: threshold(v.threshold), log: (s) => console.error(s) });
+      const v = parse(rest, { spec: { type: 'string' }, contexts: { type: 'string', default: '6' } });
+      const prof = profile(v.profile);
+      const contexts = Number(v.contexts);
+      if (!Number.isInteger(contexts) || contexts < 1) throw new UsageError(`--contexts must be a positive integer, got '${v.contexts}'`);
+      const files = (v.spec ?? '').split(',').filter(Boolean).map((s) => specFile(v.pair as string, s));
+      const select = files.length === 0 ? undefined : (saes: CachedSae[]) => { const keep = new Set(files.flatMap((f) => selectForSpec(saes, f, prof).map((s) => s.key))); return saes.filter((s) => keep.has(s.key)); };
+      const r = await buildSite({ pair: v.pair as string, profile: prof, out: v.out as string, threshold: threshold(v.threshold), contexts, ...(select ? { select } : {}), log: (s) => console.error(s) });
       console.log(`wrote ${r.out}: ${r.saes} SAEs, ${(r.bytes / 1e6).toFixed(2)} MB, in ${r.seconds.toFixed(1)} s`);
       return 0;
     }
@@ -63,9 +76,7 @@ export const browseCommand: Command = {
       const t = threshold(v.threshold);
       let saes = scanCache('.cache', v.pair as string, prof);
       if (v.spec) {
-        const file = `experiments/${v.pair}/${v.spec}.yaml`;
-        if (!existsSync(file)) throw new UsageError(`no spec ${file}`);
-        saes = selectForSpec(saes, file, prof);
+        saes = selectForSpec(saes, specFile(v.pair as string, v.spec), prof);
       }
       const reports = await lineageReport(saes, t);
       if (reports.length === 0) throw new Error(`no two cached checkpoints of one SAE recipe and layer for ${v.pair} ${prof}${v.spec ? ` ${v.spec}` : ''} (run the spec first)`);
