@@ -103,7 +103,9 @@ function context(sae: SaeData, f: AliveFeature, ex: readonly number[]): HTMLElem
     const alpha = f.histMax > 0 ? Math.min(1, a / f.histMax) : 0;
     const text = sae.tokens[String(t)] ?? `#${t}`;
     const attrs: Record<string, string> = { class: `tok${i === peak ? ' peak' : ''}${a > 0 ? ' on' : ''}`, title: `${JSON.stringify(text)} activation ${fmt(a)}` };
-    if (a > 0) { attrs.style = `background:rgba(230,97,1,${(0.12 + 0.78 * alpha).toFixed(3)})`; attrs['data-act'] = String(a); attrs.tabindex = '0'; }
+    if (a > 0) { attrs.style = `background:rgba(230,97,1,${(0.12 + 0.78 * alpha).toFixed(3)})`; attrs['data-act'] = String(a); }
+    // Only the peak is a tab stop (one per context); every shaded token has its value in its title.
+    if (i === peak) attrs.tabindex = '0';
     if (i === peak) attrs['aria-label'] = `peak token ${JSON.stringify(text)}, activation ${fmt(a)}`;
     return h('span', attrs, shownToken(text));
   });
@@ -138,7 +140,7 @@ async function featurePage(idx: SiteIndex, id: string, fi: number): Promise<HTML
     h('h1', {}, `Feature ${fi} `, badge(f.cls, L)),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Class (occurrence share > 0.9)'), h('dd', { id: 'class-share' }, classLabel(f.cls, L)),
-      h('dt', {}, "Class (authors' peak-token rule)"), h('dd', { id: 'class-peak' }, f.peakRule === 'none' ? 'no examples' : f.peakRule === 'mixed' ? 'Mixed' : f.peakRule),
+      h('dt', {}, "Class (authors' peak-token rule, top 50 contexts)"), h('dd', { id: 'class-peak' }, f.peakRule === 'none' ? 'no examples' : f.peakRule === 'mixed' ? 'Mixed' : f.peakRule),
       h('dt', {}, 'Occurrences'), h('dd', {}, String(f.occ)),
       h('dt', {}, 'Activation frequency'), h('dd', {}, pct(f.freq)),
       h('dt', {}, 'Token / semantic entropy'), h('dd', {}, `${fmt(f.te)} / ${fmt(f.se)}`),
