@@ -9,3 +9,4 @@ export { classifyByPeakTokens, classifyExampleDir, peakLanguage, peakPosition, r
 export { metricsBench } from './bench.ts';
 export { saveFeatureMetrics, readFeatureColumns, type FeatureColumns } from './save.ts';
 export { describeFeature, type Decode, type FeatureDescription } from './describe.ts';
+export { minCostAssignment, maxSimilarityMatching, cosineMatrix, featureLineage, type Lineage, type LineageLink, type LineageCounts } from './lineage.ts';

@@ -10,6 +10,7 @@ import { activationsCommand } from './activations.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { saeCommand } from './sae.ts';
 import { doctorCommand } from './doctor.ts';
+import { browseCommand } from './browse.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -22,4 +23,5 @@ export const commands: readonly Command[] = [
   tokenizerCommand,
   saeCommand,
   doctorCommand,
+  browseCommand,
 ];

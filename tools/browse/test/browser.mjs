@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Browser test of the feature browser (issue 21): builds the site for the smoke profile from the caches a
+// smoke run of en-ja/figure5 and en-ja/figure3 leaves, opens it from file:// in Debian's headless Chromium
+// through playwright-core (nothing downloads a browser), filters the feature table to Mixed, opens a
+// feature, checks the shaded context and the lineage links, and keeps screenshots under reports/browser/.
+// Exit 0 passed, 1 failed, 3 skipped (the reason printed).
+import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const CHROMIUM = process.env.SAETRACE_CHROMIUM ?? '/usr/bin/chromium';
+const skip = (why) => { console.log(`browser test skipped: ${why}`); process.exit(3); };
+if (!existsSync(CHROMIUM)) skip(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+let chromium;
+try { ({ chromium } = await import('playwright-core')); } catch { skip('playwright-core is not installed (npm ci)'); }
+if (!existsSync('.cache/sae')) skip('no cached SAEs (run npx saetrace run en-ja/figure5 --profile smoke first)');
+
+const out = resolve('.cache/browse-test-site');
+const shots = resolve('reports/browser');
+mkdirSync(shots, { recursive: true });
+execFileSync(process.execPath, ['tools/cli/bin/saetrace.mjs', 'browse', 'build', '--pair', 'en-ja', '--profile', 'smoke', '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+
+const failures = [];
+const check = (ok, what) => { console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); if (!ok) failures.push(what); };
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+  const url = pathToFileURL(`${out}/index.html`).href;
+  await page.goto(url);
+  await page.waitForSelector('table.index tbody tr');
+  check((await page.locator('table.index tbody tr').count()) > 0, 'the index lists SAEs');
+  check((await page.locator('#lineage-table tbody tr').count()) > 0, 'the index has a lineage table');
+  await page.screenshot({ path: `${shots}/index.png`, fullPage: true });
+
+  // The last checkpoint of the largest layer chain: keyboard to its link and open it.
+  const last = page.locator('a.sae-link').last();
+  await last.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('table.features tbody tr');
+  await page.selectOption('#filter-cls', 'mixed');
+  const badges = await page.locator('table.features tbody tr td:nth-child(2)').allTextContents();
+  check(badges.length > 0 && badges.every((b) => b === 'Mixed'), `the class filter keeps only Mixed features (${badges.length} rows)`);
+  await page.screenshot({ path: `${shots}/feature-table.png` });
+
+  // Open the Mixed feature with the most parents shown, else the first.
+  const t0 = Date.now();
+  await page.locator('table.features a.feature-link').first().click();
+  await page.waitForSelector('.ctx');
+  const openMs = Date.now() - t0;
+  check(openMs < 1000, `the feature page opens from disk in under 1 s (${openMs} ms)`);
+  const shaded = page.locator('.ctx .tok.on');
+  check((await shaded.count()) > 0, 'the contexts have shaded tokens');
+  const title = (await shaded.first().getAttribute('title')) ?? '';
+  check(/activation \d/.test(title), `a shaded token carries its activation in its title (${title})`);
+  check((await page.locator('.ctx .tok.peak').count()) === (await page.locator('.ctx').count()), 'every context marks its peak token');
+  check((await page.locator('#class-share').textContent()) === 'Mixed' && ((await page.locator('#class-peak').textContent()) ?? '') !== '', 'both class rules are shown');
+  await page.screenshot({ path: `${shots}/feature.png`, fullPage: true });
+
+  const links = page.locator('a.lineage-link');
+  check((await links.count()) > 0, 'the feature page has lineage links');
+  if ((await links.count()) > 0) {
+    const href = await links.first().getAttribute('href');
+    await links.first().click();
+    await page.waitForFunction((h) => location.hash === h, href);
+    await page.waitForSelector('h1');
+    check(/Feature \d+/.test((await page.locator('h1').textContent()) ?? ''), `a lineage link opens the linked feature (${href})`);
+    await page.locator('#lineage').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}/lineage.png`, fullPage: true });
+  }
+  // Phone width: the same feature page without horizontal overflow of the page body.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `no horizontal page overflow at 390 px (${overflow} px)`);
+  await page.screenshot({ path: `${shots}/feature-phone.png` });
+  check(errors.length === 0, `no page errors or failed requests${errors.length ? `: ${errors.join('; ')}` : ''}`);
+} finally {
+  await browser.close();
+}
+console.log(failures.length ? `browser test failed: ${failures.length} checks` : 'browser test passed');
+process.exit(failures.length ? 1 : 0);
