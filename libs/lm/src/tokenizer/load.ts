@@ -64,15 +64,19 @@ async function readJsonObject(path: string, optional: boolean): Promise<Record<s
   return value as Record<string, unknown>;
 }
 
-/** The tokenizer.json component a binding error is about, from serde's message (null when unknown). */
+// serde names the enum it failed on (e.g. "untagged enum NormalizerUntagged"); map it to the JSON key.
+const SERDE_COMPONENT: readonly (readonly [RegExp, string])[] = [
+  [/Normalizer/, 'normalizer'], [/PreTokenizer/, 'pre_tokenizer'], [/PostProcessor|Processor/, 'post_processor'],
+  [/Decoder/, 'decoder'], [/Model/, 'model'], [/AddedToken/, 'added_tokens'],
+];
+
+/** The tokenizer.json component a binding error is about, with its `type` when it has one. */
 function componentOf(json: Record<string, unknown>, message: string): string {
-  for (const key of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'model', 'added_tokens']) {
-    const v = json[key];
-    const type = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).type : undefined;
-    if (message.includes(key) || (typeof type === 'string' && message.includes(type))) return `${key}${typeof type === 'string' ? ` (${type})` : ''}`;
-  }
-  if (/ModelUntagged|ModelWrapper/.test(message)) return 'model';
-  return 'unknown component';
+  const key = SERDE_COMPONENT.find(([re]) => re.test(message))?.[1];
+  if (key === undefined) return 'a component';
+  const v = json[key];
+  const type = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).type : undefined;
+  return typeof type === 'string' ? `${key} (${type})` : key;
 }
 
 /** Loads dir/tokenizer.json (+ tokenizer_config.json when present); errors name the file at fault. */
