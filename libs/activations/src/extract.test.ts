@@ -76,7 +76,7 @@ test('stored rows equal the model output after BOS, normalised', async () => {
   const text = (await import('./corpus.ts')).readCorpusDocs;
   const lang = store.langs[store.docs.langs[doc]!]!;
   const docs = await text(join(corpusDir, `train.${lang}.jsonl.gz`), lang);
-  const toks = model.encode(docs.find((d) => d.id === store.docs.ids[doc])!.text).slice(0, 64);
+  const toks = (await model.encode(docs.find((d) => d.id === store.docs.ids[doc])!.text)).slice(0, 64);
   assert.equal(Array.from(sh.tokenIds.subarray(0, 64)), toks);
   const h = (await model.tap(Int32Array.from([1, ...toks]), 1, 65, [2])).get(2)!;
   const d = model.dModel;

@@ -139,7 +139,7 @@ async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
 
   const docsByLang = [];
   for (let i = 0; i < files.length; i++) docsByLang.push(await readCorpusDocs(files[i]!, req.langs[i]!));
-  const sel = selectWindows(docsByLang, { langs: req.langs, tokensPerLang: req.tokensPerLang, seed: req.seed, bosId: model.bosId, encode: (t) => model.encode(t) });
+  const sel = await selectWindows(docsByLang, { langs: req.langs, tokensPerLang: req.tokensPerLang, seed: req.seed, bosId: model.bosId, encodeBatch: (t) => model.encodeBatch(t) });
   if (sel.windows.length === 0) throw new Error(`no document of at least ${WINDOW_TOKENS} tokens in every language of ${files.join(', ')}`);
   const windows = sel.windows;
   const numShards = Math.ceil(windows.length / docsPerShard);

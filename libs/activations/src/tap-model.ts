@@ -12,7 +12,8 @@ export interface TapModel {
    */
   tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>>;
   /** Token ids of text, WITHOUT BOS. */
-  encode(text: string): number[];
+  encode(text: string): Promise<number[]>;
+  encodeBatch(texts: readonly string[]): Promise<number[][]>;
   /** Where the checkpoint came from (its directory), for messages; optional. */
   readonly source?: string;
   /** Content hash of the checkpoint (weights + config), for cache keys. */

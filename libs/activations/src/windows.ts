@@ -3,6 +3,8 @@ import type { CorpusDoc } from './corpus.ts';
 
 /** Positions kept per document after BOS (SPEC section 2). */
 export const WINDOW_TOKENS = 64;
+/** Documents per tokenizer call at least (the binding's batch call runs them in parallel). */
+const SELECT_BATCH = 64;
 
 /** One document's model input: BOS followed by its first WINDOW_TOKENS tokens. */
 export interface DocWindow {
@@ -20,7 +22,8 @@ export interface SelectOptions {
   readonly tokensPerLang: number;
   readonly seed: number | string;
   readonly bosId: number;
-  readonly encode: (text: string) => number[];
+  /** Token ids of each text (no BOS), in order; called on batches of documents. */
+  readonly encodeBatch: (texts: readonly string[]) => Promise<number[][]>;
 }
 
 export interface Selection {
@@ -44,7 +47,7 @@ export function windowOf(tokens: readonly number[], bosId: number): Int32Array |
  * Picks documents per language in a seeded order, dropping short ones, and balances the languages
  * 50/50: every language gets the same count, min(budget in documents, eligible documents of any language).
  */
-export function selectWindows(docsByLang: readonly (readonly CorpusDoc[])[], opts: SelectOptions): Selection {
+export async function selectWindows(docsByLang: readonly (readonly CorpusDoc[])[], opts: SelectOptions): Promise<Selection> {
   if (docsByLang.length !== opts.langs.length) throw new RangeError(`selectWindows: ${docsByLang.length} document lists for ${opts.langs.length} languages`);
   if (!Number.isInteger(opts.tokensPerLang) || opts.tokensPerLang < WINDOW_TOKENS) {
     throw new RangeError(`selectWindows: tokensPerLang must be an integer >= ${WINDOW_TOKENS}, got ${opts.tokensPerLang}`);
@@ -53,22 +56,26 @@ export function selectWindows(docsByLang: readonly (readonly CorpusDoc[])[], opt
   const rng = runRng(opts.seed);
   const perLang: DocWindow[][] = [];
   const dropped: number[] = [];
-  opts.langs.forEach((lang, li) => {
+  for (const [li, lang] of opts.langs.entries()) {
     const docs = docsByLang[li]!;
     const order = rng.stream(`activations/select/${lang}`).shuffle(Array.from({ length: docs.length }, (_, i) => i));
     const picked: DocWindow[] = [];
     let drop = 0;
-    // Encode lazily in the seeded order: only as many documents as the budget needs.
-    for (const i of order) {
-      if (picked.length >= want) break;
-      const doc = docs[i]!;
-      const tokens = windowOf(opts.encode(doc.text), opts.bosId);
-      if (tokens === null) { drop++; continue; }
-      picked.push({ docId: doc.id, lang: li, tokens });
+    // Encode lazily in the seeded order, a batch at a time: about as many documents as the budget needs.
+    for (let at = 0; at < order.length && picked.length < want; ) {
+      const batch = order.slice(at, at + Math.max(SELECT_BATCH, want - picked.length));
+      at += batch.length;
+      const encoded = await opts.encodeBatch(batch.map((i) => docs[i]!.text));
+      for (const [j, i] of batch.entries()) {
+        if (picked.length >= want) break;
+        const tokens = windowOf(encoded[j]!, opts.bosId);
+        if (tokens === null) { drop++; continue; }
+        picked.push({ docId: docs[i]!.id, lang: li, tokens });
+      }
     }
     perLang.push(picked);
     dropped.push(drop);
-  });
+  }
   const n = Math.min(...perLang.map((p) => p.length));
   const windows: DocWindow[] = [];
   for (let i = 0; i < n; i++) for (const p of perLang) windows.push(p[i]!);

@@ -19,7 +19,8 @@ class ReplayModel implements TapModel {
   constructor(readonly dModel: number, maxRows: number) {
     this.pool = runRng('bench').stream('activations/replay').normalArray(maxRows * dModel);
   }
-  encode(text: string): number[] { return Array.from(text, (c) => (c.codePointAt(0)! % 997) + 4); }
+  async encode(text: string): Promise<number[]> { return Array.from(text, (c) => (c.codePointAt(0)! % 997) + 4); }
+  async encodeBatch(texts: readonly string[]): Promise<number[][]> { return Promise.all(texts.map((t) => this.encode(t))); }
   fingerprint(): string { return `replay-${this.dModel}`; }
   async tap(_t: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>> {
     const n = batch * seqLen * this.dModel;

@@ -33,8 +33,16 @@ export class FakeTapModel implements TapModel {
     this.failOnCall = opts.failOnCall;
   }
 
-  encode(text: string): number[] {
+  encodeSync(text: string): number[] {
     return Array.from(text, (c) => (c.codePointAt(0)! % 997) + 4);
+  }
+
+  async encode(text: string): Promise<number[]> {
+    return this.encodeSync(text);
+  }
+
+  async encodeBatch(texts: readonly string[]): Promise<number[][]> {
+    return texts.map((t) => this.encodeSync(t));
   }
 
   fingerprint(): string {

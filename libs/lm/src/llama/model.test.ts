@@ -74,7 +74,7 @@ test('a checkpoint with a hand-made tokenizer: encode without BOS, greedy genera
   assert.is(m.bosId, 1);
   assert.is(m.dModel, D);
   assert.is(m.numLayers, 2);
-  assert.equal(m.encode('hello world.'), [id('hello'), id(' '), id('world'), id('.')]);
+  assert.equal(await m.encode('hello world.'), [id('hello'), id(' '), id('world'), id('.')]);
   // hello -> ' ' -> world -> '.' -> EOS (not emitted).
   assert.equal(await m.generate([1, id('hello')], 10), [id(' '), id('world'), id('.')]);
   assert.equal(await m.generate([1, id('hello')], 2), [id(' '), id('world')]);

@@ -126,9 +126,17 @@ export class LlamaModel {
     return this.hash;
   }
 
-  encode(text: string): number[] {
+  encode(text: string): Promise<number[]> {
+    return this.requireTokenizer().encode(text, { addBos: false });
+  }
+
+  encodeBatch(texts: readonly string[]): Promise<number[][]> {
+    return this.requireTokenizer().encodeBatch(texts, { addBos: false });
+  }
+
+  private requireTokenizer(): LoadedTokenizer {
     if (!this.tokenizer) throw new Error('LlamaModel: this model directory has no tokenizer.json');
-    return this.tokenizer.encode(text, { addBos: false });
+    return this.tokenizer;
   }
 
   private session(key: string, build: (g: Graph, p: Record<string, Value>, tokens: Value | null) => void, withTokens = true): Promise<Session> {

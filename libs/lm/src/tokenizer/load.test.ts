@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTokenizerJson, BYTE_TOKENS, SPECIAL_TOKENS } from './format.ts';
+import { Tokenizer } from 'tokenizers';
 import { loadTokenizer, saveTokenizer } from './load.ts';
 import { trainTokenizer } from './train.ts';
 import { corpus } from './fixtures.test-util.ts';
@@ -35,7 +36,7 @@ test('loads without tokenizer_config.json using the default specials', async () 
   rmSync(join(dir, 'tokenizer_config.json'));
   const tok = await loadTokenizer(dir);
   assert.equal([tok.bosId, tok.eosId, tok.padId], [1, 2, 0]);
-  assert.is(tok.decode(tok.encode('The dog. 今日は')), 'The dog. 今日は');
+  assert.is(tok.decode((await tok.encode('The dog. 今日は'))), 'The dog. 今日は');
 });
 
 test('clear errors: missing file, bad JSON, not an object, not a tokenizer, missing special', async () => {
@@ -66,12 +67,34 @@ test('decode and token reject ids outside the vocabulary', async () => {
   assert.is(tok.idOf('zz'), undefined);
   assert.ok(tok.isByte(4)); assert.not.ok(tok.isByte(260));
   // 'b' is not a character token: it is spelled as its byte.
-  assert.equal(tok.encode('ab'), [260, 4 + 0x62]);
+  assert.equal((await tok.encode('ab')), [260, 4 + 0x62]);
 });
 
 test('buildTokenizerJson checks the specials and duplicates', () => {
   assert.throws(() => buildTokenizerJson(['<s>', '<pad>', '</s>', '<unk>'], []), /vocab\[0\] must be <pad>/);
   assert.throws(() => buildTokenizerJson([...SPECIAL_TOKENS, 'x', 'x'], []), /duplicate vocabulary entry "x" at ids 4 and 5/);
+});
+
+test('sync decode equals the binding\'s own async Tokenizer.decode, with and without specials', async () => {
+  const dir = tmp();
+  await saveTokenizer(dir, await trainTokenizer(corpus(4), { vocabSize: 320 }));
+  const tok = await loadTokenizer(dir);
+  const ref = Tokenizer.fromFile(join(dir, 'tokenizer.json'));
+  for (const s of ['The dog. 今日は', '𠮷野家 🙂\r\n\tx', '<s> literal', '']) {
+    const ids = await tok.encode(s, { addBos: true });
+    assert.is(tok.decode(ids), await ref.decode(ids, true), s);
+    assert.is(tok.decode(ids, { keepSpecial: true }), await ref.decode(ids, false), s);
+  }
+  assert.equal(await tok.encodeBatch(['a b', '今日']), [await tok.encode('a b'), await tok.encode('今日')]);
+  assert.equal(await tok.encodeBatch([]), []);
+});
+
+test('a component the binding rejects is named with the file', async () => {
+  const dir = tmp();
+  const tj = JSON.parse(JSON.stringify(buildTokenizerJson([...SPECIAL_TOKENS, ...BYTE_TOKENS, 'a'], []))) as Record<string, unknown>;
+  tj.normalizer = { type: 'NoSuchNormalizer' };
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tj));
+  await rejects(loadTokenizer(dir), /tokenizer\.json: not a loadable tokenizer, normalizer \(NoSuchNormalizer\) rejected by the tokenizers binding/);
 });
 
 test.run();

@@ -1,13 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import { Tokenizer } from 'tokenizers';
 import { parseJsonRecord, writeFileAtomic } from '@saetrace/engine';
 import { SPECIALS, buildTokenizerConfig, type TokenizerConfigJson, type TokenizerJson } from './format.ts';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const CONFIG_FILE = 'tokenizer_config.json';
 
-/** A trained tokenizer loaded through @huggingface/tokenizers. */
+/**
+ * A tokenizer.json loaded through `tokenizers`, Hugging Face's Node binding of its Rust core, so ids equal
+ * Python `tokenizers`' by construction. The binding encodes only asynchronously (its index.d.ts has no
+ * sync encode), hence the promises; corpora go through encodeBatch in one native call. Decoding stays
+ * synchronous: it is the Rust Tokenizer::decode steps (drop specials, ids to tokens, the decoder) on the
+ * binding's synchronous Decoder, checked against the binding's async decode in load.test.ts.
+ */
 export interface LoadedTokenizer {
   readonly vocabSize: number;
   readonly bosId: number;
@@ -15,7 +21,9 @@ export interface LoadedTokenizer {
   readonly padId: number;
   readonly unkId: number;
   /** Token ids of text; BOS first only when `addBos` is true (default false). */
-  encode(text: string, opts?: { readonly addBos?: boolean }): number[];
+  encode(text: string, opts?: { readonly addBos?: boolean }): Promise<number[]>;
+  /** Token ids of each text, in order (one batched native call). */
+  encodeBatch(texts: readonly string[], opts?: { readonly addBos?: boolean }): Promise<number[][]>;
   /** Text of ids; specials are dropped unless `keepSpecial` is true. */
   decode(ids: readonly number[], opts?: { readonly keepSpecial?: boolean }): string;
   /** The token string of an id (throws for an id outside the vocabulary). */
@@ -49,47 +57,78 @@ async function readJsonObject(path: string, optional: boolean): Promise<Record<s
   return parseJsonRecord<Record<string, unknown>>(text, path, 'restore it from where the tokenizer came from (for the committed ones: git checkout -- data/tokenizer)', (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'not a JSON object'));
 }
 
+// serde names the enum it failed on (e.g. "untagged enum NormalizerUntagged"); map it to the JSON key.
+const SERDE_COMPONENT: readonly (readonly [RegExp, string])[] = [
+  [/Normalizer/, 'normalizer'], [/PreTokenizer/, 'pre_tokenizer'], [/PostProcessor|Processor/, 'post_processor'],
+  [/Decoder/, 'decoder'], [/Model/, 'model'], [/AddedToken/, 'added_tokens'],
+];
+
+/** The tokenizer.json component a binding error is about, with its `type` when it has one. */
+function componentOf(json: Record<string, unknown>, message: string): string {
+  const key = SERDE_COMPONENT.find(([re]) => re.test(message))?.[1];
+  if (key === undefined) return 'a component';
+  const v = json[key];
+  const type = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).type : undefined;
+  return typeof type === 'string' ? `${key} (${type})` : key;
+}
+
 /** Loads dir/tokenizer.json (+ tokenizer_config.json when present); errors name the file at fault. */
 export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
   const jsonPath = join(dir, TOKENIZER_FILE);
-  const json = await readJsonObject(jsonPath, false);
+  const json = (await readJsonObject(jsonPath, false))!;
   const config = (await readJsonObject(join(dir, CONFIG_FILE), true)) ?? {};
   let tok: Tokenizer;
   try {
-    tok = new Tokenizer(json!, config);
+    tok = Tokenizer.fromString(JSON.stringify(json));
   } catch (err) {
-    throw new Error(`${jsonPath}: not a loadable tokenizer (${(err as Error).message})`);
+    const message = (err as Error).message;
+    throw new Error(`${jsonPath}: not a loadable tokenizer, ${componentOf(json, message)} rejected by the tokenizers binding (${message})`);
   }
   const idOf = (key: string, fallback: string): number => {
     const v = config[key];
     const name = typeof v === 'string' ? v : fallback;
-    const id = tok.token_to_id(name);
-    if (id === undefined) throw new Error(`${jsonPath}: special token ${JSON.stringify(name)} (${key}) is not in the vocabulary`);
+    const id = tok.tokenToId(name);
+    if (id === null) throw new Error(`${jsonPath}: special token ${JSON.stringify(name)} (${key}) is not in the vocabulary`);
     return id;
   };
   const bosId = idOf('bos_token', SPECIALS.bos);
   const eosId = idOf('eos_token', SPECIALS.eos);
   const padId = idOf('pad_token', SPECIALS.pad);
   const unkId = idOf('unk_token', SPECIALS.unk);
-  const vocabSize = tok.get_vocab(true).size;
+  const vocabSize = tok.getVocabSize(true);
+  const decoder = tok.getDecoder();
+  const specials = new Set<string>();
+  for (const a of Array.isArray(json.added_tokens) ? (json.added_tokens as unknown[]) : []) {
+    const o = a as { content?: unknown; special?: unknown };
+    if (o.special === true && typeof o.content === 'string') specials.add(o.content);
+  }
   const token = (id: number): string => {
-    const t = Number.isInteger(id) && id >= 0 && id < vocabSize ? tok.id_to_token(id) : undefined;
-    if (t === undefined) throw new RangeError(`token id ${id} is outside the vocabulary (size ${vocabSize})`);
+    const t = Number.isInteger(id) && id >= 0 && id < vocabSize ? tok.idToToken(id) : null;
+    if (t === null) throw new RangeError(`token id ${id} is outside the vocabulary (size ${vocabSize})`);
     return t;
   };
   return {
     vocabSize, bosId, eosId, padId, unkId,
-    encode(text, opts = {}) {
-      return tok.encode(text, { add_special_tokens: opts.addBos === true }).ids;
+    async encode(text, opts = {}) {
+      return (await tok.encode(text, null, { addSpecialTokens: opts.addBos === true })).getIds();
+    },
+    async encodeBatch(texts, opts = {}) {
+      if (texts.length === 0) return [];
+      const encs = await tok.encodeBatch([...texts], { addSpecialTokens: opts.addBos === true });
+      return encs.map((e) => e.getIds());
     },
     decode(ids, opts = {}) {
       if (ids.length === 0) return '';
-      for (const id of ids) token(id);
-      return tok.decode([...ids], { skip_special_tokens: opts.keepSpecial !== true, clean_up_tokenization_spaces: false });
+      const tokens: string[] = [];
+      for (const id of ids) {
+        const t = token(id);
+        if (opts.keepSpecial === true || !specials.has(t)) tokens.push(t);
+      }
+      return decoder ? decoder.decode(tokens) : tokens.join(' ');
     },
     token,
     idOf(t) {
-      return tok.token_to_id(t);
+      return tok.tokenToId(t) ?? undefined;
     },
     isByte(id) {
       return /^<0x[0-9A-F]{2}>$/.test(token(id));

@@ -51,7 +51,7 @@ export async function measureTokenizer(
       accs.set(lang, a);
     }
     a.documents++;
-    const ids = tok.encode(text);
+    const ids = await tok.encode(text);
     a.tokens += ids.length;
     for (const id of ids) if (tok.isByte(id)) a.byteTokens++;
     if (tok.decode(ids, { keepSpecial: true }) !== text) a.roundTripFailures++;

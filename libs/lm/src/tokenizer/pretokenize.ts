@@ -1,11 +1,6 @@
-import * as hf from '@huggingface/tokenizers';
+import { Tokenizer } from 'tokenizers';
 
-// The package exports SplitPreTokenizer at run time, but its bundled typings re-export it through an
-// extensionless path that NodeNext resolution drops, so the constructor is typed here.
-type SplitCtor = new (config: SplitPreTokenizerJson) => { pre_tokenize_text(text: string): string[] };
-
-// Script ranges in Oniguruma `\x{...}` syntax, which both the Rust tokenizers crate and
-// @huggingface/tokenizers (translating to JS `u` mode) accept.
+// Script ranges in Oniguruma `\x{...}` syntax, which the Rust tokenizers crate accepts.
 const HAN = '\\x{3005}\\x{3007}\\x{303B}\\x{3400}-\\x{4DBF}\\x{4E00}-\\x{9FFF}\\x{F900}-\\x{FAFF}\\x{20000}-\\x{2FA1F}';
 const HIRAGANA = '\\x{3041}-\\x{309F}';
 const KATAKANA = '\\x{30A0}-\\x{30FF}\\x{31F0}-\\x{31FF}\\x{FF66}-\\x{FF9F}';
@@ -43,12 +38,17 @@ export function preTokenizerJson(): SplitPreTokenizerJson {
 }
 
 /**
- * Splits text into pre-tokens with the very pre-tokenizer class that loads tokenizer.json, so training
- * sees exactly the words that encoding will see.
+ * Splits text into pre-tokens with the very pre-tokenizer that loads tokenizer.json (the `tokenizers`
+ * binding's Rust Split, built from a tokenizer.json that holds only it), so training sees exactly the
+ * words that encoding will see.
  */
 export function createPreTokenizer(): (text: string) => string[] {
-  const Split = (hf as unknown as { SplitPreTokenizer?: SplitCtor }).SplitPreTokenizer;
-  if (Split === undefined) throw new Error('@huggingface/tokenizers does not export SplitPreTokenizer');
-  const split = new Split(preTokenizerJson());
-  return (text: string) => split.pre_tokenize_text(text);
+  const json = {
+    version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: preTokenizerJson(),
+    post_processor: null, decoder: null,
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab: {}, merges: [] },
+  };
+  const split = Tokenizer.fromString(JSON.stringify(json)).getPreTokenizer();
+  if (split === null) throw new Error('createPreTokenizer: the tokenizers binding dropped the Split pre-tokenizer');
+  return (text: string) => split.preTokenizeString(text).map(([piece]) => piece);
 }

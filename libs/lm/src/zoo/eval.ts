@@ -31,7 +31,7 @@ export async function documentPerplexity(model: LlamaModel, tok: LoadedTokenizer
     let n = 0;
     for (let start = 0; start < texts.length; start += batch) {
       const chunk = texts.slice(start, start + batch);
-      const ids = chunk.map((t) => [tok.bosId, ...tok.encode(t)].slice(0, seqLen));
+      const ids = (await tok.encodeBatch(chunk)).map((t) => [tok.bosId, ...t].slice(0, seqLen));
       const flat = new Int32Array(chunk.length * seqLen).fill(tok.padId);
       ids.forEach((d, b) => d.forEach((t, i) => { flat[b * seqLen + i] = t; }));
       const logits = await model.logitsWithDelta(flat, chunk.length, seqLen, 0, null);

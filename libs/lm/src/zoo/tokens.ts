@@ -57,7 +57,7 @@ export async function trainingTokens(options: {
     bilingual++;
   }
   options.rng.stream('docs').shuffle(docs);
-  const packed = packWindows(docs.map((t) => options.tokenizer.encode(t)), options.seqLen, options.tokenizer.bosId, options.tokenizer.eosId);
+  const packed = packWindows(await options.tokenizer.encodeBatch(docs), options.seqLen, options.tokenizer.bosId, options.tokenizer.eosId);
   await writeFileAtomic(file, new Uint8Array(packed.windows.buffer, packed.windows.byteOffset, packed.windows.byteLength));
   await writeFileAtomic(meta, JSON.stringify({ count: packed.count, documents: docs.length, bilingualDocuments: bilingual, tokens: packed.tokens }));
   return { windows: packed.windows, count: packed.count, seqLen: options.seqLen, documents: docs.length, bilingualDocuments: bilingual, key };

@@ -56,7 +56,7 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
   for (const [li, lang] of spec.languages.entries()) {
     let taken = 0;
     for await (const d of readDocuments(corpusDir, 'eval', lang)) {
-      const ids = tok.encode(d.text);
+      const ids = await tok.encode(d.text);
       if (ids.length < T - 1) continue;
       rows.push(tok.bosId, ...ids.slice(0, T - 1));
       langs.push(li);
@@ -76,7 +76,7 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
       const prompt = (x: string) => `${shots.map((s) => `${languageName(src)}: ${s[src]}\n${languageName(tgt)}: ${s[tgt]}\n`).join('')}${languageName(src)}: ${x}\n${languageName(tgt)}:`;
       // One batched generation per direction; a prompt longer than the window keeps its last `window`
       // tokens, as one-prompt generation did.
-      const prompts = tests.map((t) => [tok.bosId, ...tok.encode(prompt(t[src] as string))].slice(-window));
+      const prompts = (await tok.encodeBatch(tests.map((t) => prompt(t[src] as string)))).map((ids) => [tok.bosId, ...ids].slice(-window));
       const gens = await mid.generateBatch(prompts, iv.maxNewTokens, {
         stop: '\n', window,
         // Cached decoding: the full model is tapped along through its own cache, the prompt window once and
