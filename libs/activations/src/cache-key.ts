@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /** Bumped whenever the shard or manifest layout, or the meaning of a stored value, changes. */
-export const STORE_FORMAT = 'saetrace-activations/1';
+// 2: layer l is site l (HF hidden_states[l], libs/lm/src/llama/sites.ts); in 1 it was block l's output.
+export const STORE_FORMAT = 'saetrace-activations/2';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };

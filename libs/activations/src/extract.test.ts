@@ -183,7 +183,7 @@ test('bad requests fail clearly', async () => {
     await extractActivations(request(m, over)).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, re));
   };
   await rej({ layers: [] }, /layers is empty/);
-  await rej({ layers: [4] }, /layer 4 is not a block index in \[0, 4\)/);
+  await rej({ layers: [5] }, /layer 5 is not a site in \[0, 4\]/);
   await rej({ layers: [1, 1] }, /layers repeat/);
   await rej({ langs: [] }, /langs must name/);
   await rej({ batchDocs: 0 }, /batchDocs must be a positive integer/);

@@ -12,7 +12,7 @@ import { WINDOW_TOKENS, selectWindows, type DocWindow } from './windows.ts';
 
 export interface ExtractRequest {
   readonly model: TapModel;
-  /** 0-based block indices; all are taken from the same forward passes. */
+  /** Sites 0..L (libs/lm/src/llama/sites.ts: 0 = embedding output, l = output of block l-1); all from the same forward passes. */
   readonly layers: readonly number[];
   /** A pair's corpus directory, e.g. data/corpus/en-ja. */
   readonly corpusDir: string;
@@ -55,7 +55,7 @@ function checkRequest(req: ExtractRequest): void {
   const { model } = req;
   if (req.layers.length === 0) throw new RangeError('extractActivations: layers is empty');
   for (const l of req.layers) {
-    if (!Number.isInteger(l) || l < 0 || l >= model.numLayers) throw new RangeError(`extractActivations: layer ${l} is not a block index in [0, ${model.numLayers})`);
+    if (!Number.isInteger(l) || l < 0 || l > model.numLayers) throw new RangeError(`extractActivations: layer ${l} is not a site in [0, ${model.numLayers}] (0 = embedding output, l = output of block l-1)`);
   }
   if (new Set(req.layers).size !== req.layers.length) throw new RangeError(`extractActivations: layers repeat (${req.layers.join(',')})`);
   if (req.langs.length < 1 || req.langs.length > 255) throw new RangeError('extractActivations: langs must name 1..255 languages');

@@ -120,7 +120,7 @@ test('reader errors: corrupt or truncated shard names it; bad options; incomplet
   await store.readShard(9).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /shard 9 outside \[0, 4\)/));
   await collect(store.batches({ batchRows: 0 })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /batchRows must be a positive integer/));
   await collect(store.batches({ batchRows: 1, docMask: new Uint8Array(3) })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /docMask has 3 entries/));
-  writeFileSync(join(copy, 'manifest.json'), '{"format": "saetrace-activations/1"}');
+  writeFileSync(join(copy, 'manifest.json'), '{"format": "saetrace-activations/2"}');
   await ActivationStore.open(copy).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /manifest\.json: malformed manifest/));
   writeFileSync(join(copy, 'manifest.json'), '{"format": "other"}');
   await ActivationStore.open(copy).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /format 'other'/));

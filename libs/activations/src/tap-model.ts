@@ -7,8 +7,9 @@ export interface TapModel {
   readonly numLayers: number;
   readonly bosId: number;
   /**
-   * tokens: int32 [batch*seqLen] row-major; returns, per requested 0-based block index l, the residual
-   * stream output of block l as float32 [batch*seqLen*dModel] (HF hidden_states[l+1]; last block before final norm).
+   * tokens: int32 [batch*seqLen] row-major; returns, per requested site l in 0..numLayers, the residual
+   * stream there as float32 [batch*seqLen*dModel]: HF hidden_states[l] (0 = embedding output, l = output of
+   * block l-1), site numLayers before the final norm (libs/lm/src/llama/sites.ts).
    */
   tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>>;
   /** Token ids of text, WITHOUT BOS. */

@@ -1,5 +1,5 @@
 import { runRng } from '@saetrace/engine';
-import { FAMILY_PROFILES, initLlamaWeights, LlamaModel, memberConfig, type LlamaConfig } from '@saetrace/lm';
+import { FAMILY_PROFILES, initLlamaWeights, LlamaModel, memberConfig, midSite, type LlamaConfig } from '@saetrace/lm';
 import { SaeEncoder } from '@saetrace/sae';
 
 /** What the intervention micro-benchmarks run on: two random models of one config, an SAE and a mask. */
@@ -26,5 +26,5 @@ export async function largestMemberSetup(threads: number): Promise<InterventionB
   const n = 1536; const k = 16;
   const srng = runRng(0).stream('sae');
   const sae = await SaeEncoder.create({ W_enc: srng.normalArray(n * d, 1 / Math.sqrt(d)), b_enc: new Float32Array(n), b_dec: new Float32Array(d), W_dec: srng.normalArray(n * d, 1 / Math.sqrt(d)) }, d, n, k, { threads });
-  return { config, mid, full, layer: Math.floor(config.numLayers / 2), d, n, k, sae, mask: new Set(Array.from({ length: 250 }, (_, i) => (i * 7) % n)) };
+  return { config, mid, full, layer: midSite(config.numLayers), d, n, k, sae, mask: new Set(Array.from({ length: 250 }, (_, i) => (i * 7) % n)) };
 }

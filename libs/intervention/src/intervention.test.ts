@@ -106,7 +106,7 @@ test('alpha = 0 and an empty mask reproduce the baseline exactly; an injection c
   // Token-weighted overall lies between the languages.
   assert.ok(base.overall >= Math.min(...base.perLang) - 1e-9 && base.overall <= Math.max(...base.perLang) + 1e-9);
   await perplexity(mid, { ...windows, count: 7 }, 2, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /30 tokens for 7 windows/));
-  await perplexity(mid, windows, 2, { full, sae, layer: 9, mask: all, alpha: 1 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 9 is not a block/));
+  await perplexity(mid, windows, 2, { full, sae, layer: 9, mask: all, alpha: 1 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 9 is not a site of the model \(0\.\.4\)/));
   await perplexity(mid, windows, 1, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /language index 1 of 1/));
 });
 
@@ -193,7 +193,7 @@ test('nllWithDelta of the toy model is rowNll of its logits and rejects bad inpu
   const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
   await rejects(mid.nllWithDelta(toks, 3, T, 1, null), /tokens has 10 ids, expected batch\*seqLen = 15/);
   await rejects(mid.nllWithDelta(toks, 2, T, 1, new Float32Array(4)), /delta has 4 values/);
-  await rejects(mid.nllWithDelta(toks, 2, T, L, null), /layer 4 is not in \[0, 4\)/);
+  await rejects(mid.nllWithDelta(toks, 2, T, L + 1, null), /layer 5 is not a site in \[0, 4\]/);
   await rejects(mid.nllWithDelta(toks, 10, 1, 0, null), /seqLen must be an integer >= 2/);
   // A model that returns the wrong number of NLLs is caught, not silently mis-summed.
   const short: ToyModel = Object.assign(Object.create(mid) as ToyModel, { nllWithDelta: async () => new Float32Array(3) });
@@ -286,7 +286,7 @@ test('codes encoded for other windows, batch size, layer, SAE or full model are 
   const mine = await encodeWindows(full, sae, 2, mutable, 4);
   mutable.tokens[3] = mutable.tokens[3] === 2 ? 3 : 2;
   await rejects(perplexity(mid, mutable, 2, inj, 4, mine), /windows with other tokens/);
-  await rejects(encodeWindows(full, sae, 4, windows), /encodeWindows: layer 4 is not a block of the model \(0\.\.3\)/);
+  await rejects(encodeWindows(full, sae, 5, windows), /encodeWindows: layer 5 is not a site of the model \(0\.\.4\)/);
   await rejects(encodeWindows(full, sae, 2, windows, 0), /encodeWindows: batch must be a positive integer, got 0/);
   await rejects(encodeWindows(full, sae, 2, { ...windows, count: 5 }), /encodeWindows: 30 tokens for 5 windows of 5/);
 });

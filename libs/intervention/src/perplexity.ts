@@ -55,7 +55,7 @@ function checkWindows(fn: string, windows: EvalWindows): void {
 export async function encodeWindows(full: InjectableModel, sae: SaeCodec, layer: number, windows: EvalWindows, batch = 8): Promise<WindowCodes> {
   const { seqLen: T, count } = windows;
   checkWindows('encodeWindows', windows);
-  if (!Number.isInteger(layer) || layer < 0 || layer >= full.numLayers) throw new RangeError(`encodeWindows: layer ${layer} is not a block of the model (0..${full.numLayers - 1})`);
+  if (!Number.isInteger(layer) || layer < 0 || layer > full.numLayers) throw new RangeError(`encodeWindows: layer ${layer} is not a site of the model (0..${full.numLayers})`);
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`encodeWindows: batch must be a positive integer, got ${batch}`);
   const batches: EncodedRows[] = [];
   // As in perplexity(): one-token windows are never forwarded, so they need no codes.
@@ -87,7 +87,7 @@ export const nll = rowNll;
 
 /**
  * Token-weighted perplexity of `mid` on the windows, per language and overall, with the injection of
- * Eq. 7 at one block when `injection` is given. BOS is never a target: position t predicts token t+1.
+ * Eq. 7 at one site when `injection` is given. BOS is never a target: position t predicts token t+1.
  * With no injection (or alpha 0, or an empty mask) nothing is added, so the baseline is reproduced exactly.
  * The model returns each position's NLL (`nllWithDelta`, computed in its graph), not V logits per position.
  * `codes` (from encodeWindows on the same windows, full model, SAE, layer and batch) replace the
@@ -96,7 +96,7 @@ export const nll = rowNll;
 export async function perplexity(mid: InjectableModel, windows: EvalWindows, numLangs: number, injection: Injection | null, batch = 8, codes: WindowCodes | null = null): Promise<PerplexityResult> {
   const { seqLen: T, count } = windows;
   checkWindows('perplexity', windows);
-  if (injection && (injection.layer < 0 || injection.layer >= mid.numLayers)) throw new RangeError(`perplexity: layer ${injection.layer} is not a block of the model (0..${mid.numLayers - 1})`);
+  if (injection && (!Number.isInteger(injection.layer) || injection.layer < 0 || injection.layer > mid.numLayers)) throw new RangeError(`perplexity: layer ${injection.layer} is not a site of the model (0..${mid.numLayers})`);
   if (codes && injection) checkCodes(codes, injection, windows, batch);
   for (let w = 0; w < count; w++) {
     const lang = windows.langs[w] as number;

@@ -50,7 +50,7 @@ export class ToyModel implements InjectableModel {
   async nllWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array> {
     if (!Number.isInteger(seqLen) || seqLen < 2) throw new RangeError(`ToyModel.nllWithDelta: seqLen must be an integer >= 2, got ${seqLen}`);
     if (tokens.length !== batch * seqLen) throw new RangeError(`ToyModel.nllWithDelta: tokens has ${tokens.length} ids, expected batch*seqLen = ${batch * seqLen}`);
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw new RangeError(`ToyModel.nllWithDelta: layer ${layer} is not in [0, ${this.numLayers})`);
+    if (!Number.isInteger(layer) || layer < 0 || layer > this.numLayers) throw new RangeError(`ToyModel.nllWithDelta: layer ${layer} is not a site in [0, ${this.numLayers}]`);
     if (delta && delta.length !== batch * seqLen * this.dModel) throw new RangeError(`ToyModel.nllWithDelta: delta has ${delta.length} values, expected ${batch * seqLen * this.dModel}`);
     const logits = await this.logitsWithDelta(tokens, batch, seqLen, layer, delta);
     const V = this.vocabSize;

@@ -7,9 +7,9 @@ export interface InjectableModel {
   readonly numLayers: number;
   readonly vocabSize: number;
   readonly bosId: number;
-  /** Residual stream output of each requested block for tokens int32 [batch*seqLen], float32 [batch*seqLen*dModel]. */
+  /** The residual stream at each requested site (0..numLayers, libs/lm/src/llama/sites.ts) for tokens int32 [batch*seqLen], float32 [batch*seqLen*dModel]. */
   tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>>;
-  /** Logits float32 [batch*seqLen*vocab], with `delta` [batch*seqLen*dModel] added to block `layer`'s output (null: none). */
+  /** Logits float32 [batch*seqLen*vocab], with `delta` [batch*seqLen*dModel] added at site `layer` (null: none). */
   logitsWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array>;
   /**
    * Next-token NLL float32 [batch*(seqLen-1)] (nats; entry b*(seqLen-1)+t scores token t+1 of row b; the
@@ -28,7 +28,7 @@ export interface TopKCodes {
   readonly indices: Int32Array;
 }
 
-/** The SAE of the full model at the injection block: encoder, decoder rows, decoder bias. */
+/** The SAE of the full model at the injection site: encoder, decoder rows, decoder bias. */
 export interface SaeCodec {
   readonly n: number;
   readonly d: number;

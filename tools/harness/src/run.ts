@@ -90,7 +90,7 @@ async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: Dynami
   const shown = r.points.length <= 6 ? r.points : r.points.slice(-1);
   const md = [
     `# ${spec.title}`, '',
-    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; model ${r.size}; golden: **${status}**.`, '',
+    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; model ${r.size}, layers ${r.layers.join(", ")} (layer l is the output of block l-1 and layer 0 the embeddings, as the authors number them: ../shared/SPEC.md section 2); golden: **${status}**.`, '',
     ...figs, '',
     `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | monosemanticity | mean span | dead | FVU |`,
     '|---|---|---|---|---|---|---|---|---|---|', ...table, '',
@@ -180,8 +180,8 @@ async function writeInterventionReport(spec: ExperimentSpec, profile: ProfileNam
   });
   const md = [
     `# ${spec.title}`, '',
-    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; model ${r.size}: features of the SAE at block ${r.layer} of step ${r.fullStep} injected into step ${r.midStep}; golden: **${status}**.`,
-    `Feature classes at that block: ${Object.entries(r.classCounts).map(([k, v]) => `${k} ${v}`).join(', ')}. Mean ± standard deviation over the random masks; perplexity lower is better, chrF/BLEU higher.`, '',
+    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; model ${r.size}: features of the SAE at layer ${r.layer} (layer l = output of block l-1, 0 = embeddings; ../shared/SPEC.md section 2) of step ${r.fullStep} injected into step ${r.midStep}; golden: **${status}**.`,
+    `Feature classes at that layer: ${Object.entries(r.classCounts).map(([k, v]) => `${k} ${v}`).join(', ')}. Mean ± standard deviation over the random masks; perplexity lower is better, chrF/BLEU higher.`, '',
     ...tables,
     spec.pair === 'en-ja' ? ['## The paper\'s Table 1 (LLM-jp-3 3.7B, layer 14, iteration 10,000, alpha 0.1; COMET-22)', '', '| added | ppl En | ppl Ja | ppl all | COMET En->Ja | COMET Ja->En |', '|---|---|---|---|---|---|', ...PAPER_TABLE1.map((x) => `| ${x.join(' | ')} |`), ''].join('\n') : '',
     '## Timings', '', '| stage | seconds |', '|---|---|', ...Object.entries(r.timings).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`), '',

@@ -73,7 +73,7 @@ async function extract(argv: string[], deps: ActivationsDeps): Promise<number> {
   });
   const layers = required('layers', values.layers).split(',').map((s) => {
     const n = Number(s);
-    if (s.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`--layers must be comma-separated block indices, got '${values.layers}'`);
+    if (s.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`--layers must be comma-separated sites (0 = embedding output, l = output of block l-1), got '${values.layers}'`);
     return n;
   });
   const langs = required('langs', values.langs).split(',');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
-import { LlamaModel, readLlamaWeights } from '@saetrace/lm';
+import { allSites, LlamaModel, midSite, readLlamaWeights } from '@saetrace/lm';
 import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type FeatureStat, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
 import { noProgress, readJsonRecord, writeJsonAtomic, type Progress, type TensorData } from '@saetrace/engine';
 import { evaluateSae, loadSae, resolveStepKernel, SAE_INIT, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
@@ -32,9 +32,10 @@ export interface DynamicsResult {
 export function layersOf(p: ProfileSpec, numLayers: number): number[] {
   const out = new Set<number>();
   for (const l of p.layers) {
-    if (l === 'mid') out.add(Math.floor(numLayers / 2));
-    else if (l === 'all') for (let i = 0; i < numLayers; i++) out.add(i);
-    else if (l >= numLayers) throw new Error(`layer ${l} is not a block of a ${numLayers}-block model`);
+    // Sites as the authors number them (libs/lm/src/llama/sites.ts): 0..L, mid = floor(L/2).
+    if (l === 'mid') out.add(midSite(numLayers));
+    else if (l === 'all') for (const s of allSites(numLayers)) out.add(s);
+    else if (l > numLayers) throw new Error(`layer ${l} is not a site of a ${numLayers}-block model (sites 0..${numLayers})`);
     else out.add(l);
   }
   return [...out].sort((a, b) => a - b);

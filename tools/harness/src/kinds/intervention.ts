@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readLlamaWeights, readDocuments, readParallel, LlamaModel } from '@saetrace/lm';
+import { checkSite, readLlamaWeights, readDocuments, readParallel, LlamaModel, midSite } from '@saetrace/lm';
 import { baselineRow, decodeInjector, encodeWindows, interventionRows, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
 import { corpusBleu, corpusChrf } from '@saetrace/metrics';
 import { SaeEncoder } from '@saetrace/sae';
@@ -22,7 +22,7 @@ const SCRIPT_TARGETS = new Set(['ja', 'ko', 'zh', 'zh_CN', 'zh_TW']);
 
 /**
  * Tables 1 and 4: inject features of the fully trained model's SAE (one class at a time, random masks) into a
- * mid-training checkpoint at one block (SPEC section 5), and measure perplexity per language and translation
+ * mid-training checkpoint at one site (SPEC section 5), and measure perplexity per language and translation
  * in both directions (few-shot prompt, greedy decoding, chrF and BLEU; COMET is not available offline: the
  * scorer is a hook a model-based metric can fill).
  */
@@ -37,7 +37,8 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
   const mid = await LlamaModel.load(midCk.dir, { threads: p.threads });
   const tok = full.tokenizer;
   if (!tok) throw new Error(`${fullCk.dir}: a tokenizer is needed for the intervention`);
-  const layer = iv.layer === 'mid' ? Math.floor(full.numLayers / 2) : iv.layer;
+  const layer = iv.layer === 'mid' ? midSite(full.numLayers) : iv.layer;
+  checkSite(`spec ${spec.id}: intervention.layer`, layer, full.numLayers);
   const embeddings = (await readLlamaWeights(fullCk.dir, full.config))['model.embed_tokens.weight'];
   if (!embeddings) throw new Error(`${fullCk.dir}: no input embedding matrix`);
   const timings = { extract: 0, sae: 0, metrics: 0, evaluation: 0 };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { fields, isArray, isObject, readJsonRecord, writeJsonAtomic, type Progress } from '@saetrace/engine';
-import { FAMILY_PROFILES, LlamaModel, readFamilyManifest, type FamilyManifest } from '@saetrace/lm';
+import { FAMILY_PROFILES, LlamaModel, midSite, readFamilyManifest, type FamilyManifest } from '@saetrace/lm';
 import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAE_INIT, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
@@ -36,7 +36,7 @@ export async function saeSizes(spec: ExperimentSpec, p: ProfileSpec, options: { 
     const { checkpoints } = await resolveCheckpoints({ ...p, size }, spec.pair, { threads: p.threads });
     const last = checkpoints.at(-1) as (typeof checkpoints)[number];
     const model = await LlamaModel.load(last.dir, { threads: p.threads });
-    const layer = Math.floor(model.numLayers / 2);
+    const layer = midSite(model.numLayers);
     const train = await extractActivations({ model, layers: [layer], corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
     const evalSet = await extractActivations({ model, layers: [layer], corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
     await model.release();
