@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { dryRun, GPU_CLASSES, renderDryRun, thisMachine } from '../../../harness/src/dry-run.ts';
 import { goldenTable } from '../../../harness/src/golden.ts';
 import { runExperiment } from '../../../harness/src/run.ts';
-import type { ProfileName } from '../../../harness/src/spec.ts';
+import { formatIssue, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
 import { UsageError, type Command } from '../command.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
@@ -9,7 +10,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run one experiment spec (table or figure) at a profile, compare with its golden, write the report',
   usage: [
-    'Usage: saetrace run <pair>/<id> [--profile smoke|default|paper] [--update-golden] [--quiet | --json]',
+    'Usage: saetrace run <pair>/<id> [--profile smoke|default|paper] [--update-golden] [--quiet | --json] [--dry-run]',
     '',
     'Builds what is missing (family, activations, SAEs; all cached by content), writes',
     'reports/<pair>/<id>[.<profile>].md with figures, results and provenance JSON, and compares the results',
@@ -18,12 +19,14 @@ export const runCommand: Command = {
     'Progress goes to stderr: a plan line first, then per stage (family training, extraction, SAE training,',
     'metric passes, intervention settings) a live bar with rate and ETA on a terminal, or one plain line at most',
     'every 30 s per stage otherwise (CI, a log file), and a one-line summary when it ends.',
+    '--dry-run (a paths profile such as paper): checks every checkpoint directory (config.json, weights, tokenizer)',
+    'and the layers, and prints per stage FLOPs, bytes and estimated times here and on A100/H100; computes nothing.',
     '--quiet prints only the final line; --json prints progress as JSON lines on stderr and the outcome as JSON on stdout.',
   ].join('\n'),
   async run(argv) {
     let parsed;
     try {
-      parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string', default: 'default' }, 'update-golden': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+      parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string', default: 'default' }, 'update-golden': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false } } });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -32,6 +35,14 @@ export const runCommand: Command = {
     const profile = parsed.values.profile as ProfileName;
     if (!['smoke', 'default', 'paper'].includes(profile)) throw new UsageError(`--profile must be smoke, default or paper, got '${profile}'`);
     if (parsed.values.quiet && parsed.values.json) throw new UsageError('--quiet and --json exclude each other');
+    if (parsed.values['dry-run']) {
+      const file = `experiments/${name}.yaml`;
+      const spec = readSpec(file);
+      if (!spec.ok) { for (const i of spec.issues) console.error(formatIssue(i)); return 1; }
+      const r = await dryRun(spec.spec, spec.spec.profiles[profile]);
+      console.log(renderDryRun(name, profile, r, [thisMachine(), ...GPU_CLASSES]));
+      return r.problems.length > 0 ? 1 : 0;
+    }
     const mode = progressMode(parsed.values, process.stderr.isTTY === true);
     const intervalMs = mode === 'tty' ? undefined : intervalFromEnv();
     const progress = createProgress({ mode, write: (t) => process.stderr.write(t), ...(intervalMs !== undefined && { intervalMs }) });
