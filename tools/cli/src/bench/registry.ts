@@ -5,6 +5,7 @@ import { lmBench } from '@saetrace/lm';
 import { saeBench, SaeEncoder, initSae } from '@saetrace/sae';
 import { metricsBench } from '@saetrace/metrics';
 import { interventionBench } from '@saetrace/intervention';
+import { checkpointBench } from './checkpoint.ts';
 
 /** What every benchmark returns: a JSON-able record and the markdown it wrote under reports/bench/. */
 export interface BenchOutcome {
@@ -38,5 +39,6 @@ export const benches: Readonly<Record<string, BenchEntry>> = {
     },
   },
   intervention: { summary: 'perplexity, shared codes and batched decoding of the intervention vs the ways they replaced', run: (o) => interventionBench(o) },
+  checkpoint: { summary: 'an LLM-jp-3-1.8b-shaped random checkpoint (bf16 shards): load time, all-site taps tokens/s, peak RSS vs f32 weights', run: (o) => checkpointBench(o) },
   activations: { summary: 'activation store throughput (extract, shuffled read; model cost excluded)', run: (o) => activationsBench(o) },
 };
