@@ -1,8 +1,8 @@
 export * from './tokenizer/index.ts';
-export { parseLlamaConfig, readLlamaConfig, toHfConfig, ConfigError, SUPPORTED_MODEL_TYPES, type LlamaConfig } from './llama/config.ts';
+export { parseLlamaConfig, readLlamaConfig, toHfConfig, ConfigError, SUPPORTED_MODEL_TYPES, SUPPORTED_ROPE_TYPES, type LlamaConfig, type RopeScaling } from './llama/config.ts';
 export { llamaParamShapes, isNormParam } from './llama/params.ts';
 export { siteCount, midSite, allSites, checkSite } from './llama/sites.ts';
-export { llamaForward, rotaryTables, BATCH, type ForwardOptions, type ForwardResult } from './llama/forward.ts';
+export { llamaForward, rotaryTables, ropeInverseFrequencies, BATCH, type ForwardOptions, type ForwardResult } from './llama/forward.ts';
 export { initLlamaWeights, readLlamaWeights, saveLlamaCheckpoint, type LlamaWeights, type SaveCheckpointOptions } from './llama/weights.ts';
 export { LlamaModel, loadTapModel, type LlamaModelOptions, type GenerateBatchOptions, type GenerationDelta, type DecodeInjector, type DecodeTapper } from './llama/model.ts';
 export * from './zoo/family.ts';

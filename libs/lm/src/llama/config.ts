@@ -12,12 +12,26 @@ export interface LlamaConfig {
   readonly headDim: number;
   readonly rmsNormEps: number;
   readonly ropeTheta: number;
+  /** Rotary frequency scaling (rope_parameters / rope_scaling); forward.ts rotaryTables applies it. */
+  readonly rope: RopeScaling;
   readonly tieWordEmbeddings: boolean;
   readonly vocabSize: number;
   readonly bosTokenId: number;
   readonly eosTokenId: number;
   readonly maxPositionEmbeddings: number;
 }
+
+/**
+ * The rope types saetrace implements, as transformers' modeling_rope_utils.py defines them: `default`,
+ * `linear` (inverse frequencies divided by factor) and `llama3` (long wavelengths divided by factor,
+ * a smooth blend between the two wavelength bounds). None of them scales attention.
+ */
+export type RopeScaling =
+  | { readonly type: 'default' }
+  | { readonly type: 'linear'; readonly factor: number }
+  | { readonly type: 'llama3'; readonly factor: number; readonly lowFreqFactor: number; readonly highFreqFactor: number; readonly originalMaxPositionEmbeddings: number };
+
+export const SUPPORTED_ROPE_TYPES: readonly string[] = ['default', 'linear', 'llama3'];
 
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ['llama'];
 
@@ -36,6 +50,54 @@ function num(path: string, raw: Record<string, unknown>, key: string, dflt: numb
   const v = raw[key] ?? dflt;
   if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`${path}: '${key}' must be a positive number, got ${JSON.stringify(raw[key])}`);
   return v;
+}
+
+/** Keys that change the maths saetrace does not implement: refused by name rather than ignored. */
+function refuseMathChanges(path: string, r: Record<string, unknown>): void {
+  for (const key of ['attention_bias', 'mlp_bias'] as const) {
+    if (r[key] === true) throw new ConfigError(`${path}: ${key} true is not supported (the *.bias tensors would be ignored)`);
+  }
+  const tp = r.pretraining_tp;
+  if (tp !== undefined && tp !== null && tp !== 1) throw new ConfigError(`${path}: pretraining_tp ${JSON.stringify(tp)} is not supported (supported: 1)`);
+  if (r.use_sliding_window === true) throw new ConfigError(`${path}: use_sliding_window true is not supported (saetrace attends over the whole window)`);
+  if (r.sliding_window !== undefined && r.sliding_window !== null && r.use_sliding_window !== false) {
+    throw new ConfigError(`${path}: sliding_window ${JSON.stringify(r.sliding_window)} is not supported (saetrace attends over the whole window)`);
+  }
+}
+
+/**
+ * Rotary settings from either layout: transformers >= 5 writes `rope_parameters: {rope_theta, rope_type,
+ * factor, ...}`, older versions top-level `rope_theta` and `rope_scaling: {type | rope_type, factor, ...}`.
+ */
+function parseRope(path: string, r: Record<string, unknown>): { theta: number; rope: RopeScaling } {
+  const rp = r.rope_parameters;
+  let params: Record<string, unknown>;
+  let where: string;
+  if (rp !== undefined && rp !== null) {
+    if (typeof rp !== 'object' || Array.isArray(rp)) throw new ConfigError(`${path}: 'rope_parameters' must be an object, got ${JSON.stringify(rp)}`);
+    params = { rope_theta: r.rope_theta, ...(rp as Record<string, unknown>) };
+    where = 'rope_parameters';
+  } else {
+    const sc = r.rope_scaling;
+    if (sc !== undefined && sc !== null && (typeof sc !== 'object' || Array.isArray(sc))) throw new ConfigError(`${path}: 'rope_scaling' must be an object, got ${JSON.stringify(sc)}`);
+    params = { ...((sc ?? {}) as Record<string, unknown>), rope_theta: r.rope_theta };
+    where = 'rope_scaling';
+  }
+  const theta = num(path, params, 'rope_theta', 10000);
+  const type = params.rope_type ?? params.type ?? 'default';
+  const f = (key: string, dflt?: number): number => {
+    const v = params[key] ?? dflt;
+    if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`${path}: '${where}.${key}' must be a positive number for rope type ${JSON.stringify(type)}, got ${JSON.stringify(params[key])}`);
+    return v;
+  };
+  if (type === 'default') return { theta, rope: { type } };
+  if (type === 'linear') return { theta, rope: { type, factor: f('factor') } };
+  if (type === 'llama3') {
+    const rope = { type, factor: f('factor'), lowFreqFactor: f('low_freq_factor'), highFreqFactor: f('high_freq_factor'), originalMaxPositionEmbeddings: f('original_max_position_embeddings') } as const;
+    if (!(rope.highFreqFactor > rope.lowFreqFactor)) throw new ConfigError(`${path}: '${where}.high_freq_factor' (${rope.highFreqFactor}) must exceed low_freq_factor (${rope.lowFreqFactor})`);
+    return { theta, rope };
+  }
+  throw new ConfigError(`${path}: '${where}' rope type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_ROPE_TYPES.join(', ')})`);
 }
 
 /** Float32 elements in one array: 4 GiB, Node's cap on one buffer. */
@@ -57,8 +119,8 @@ export function parseLlamaConfig(raw: unknown, path = 'config.json'): LlamaConfi
   if (headDim % 2 !== 0) throw new ConfigError(`${path}: head dimension ${headDim} must be even for rotary embeddings`);
   const act = r.hidden_act ?? 'silu';
   if (act !== 'silu') throw new ConfigError(`${path}: hidden_act ${JSON.stringify(act)} is not supported (supported: silu)`);
-  const scaling = r.rope_scaling;
-  if (scaling !== undefined && scaling !== null) throw new ConfigError(`${path}: rope_scaling is not supported`);
+  refuseMathChanges(path, r);
+  const { theta: ropeTheta, rope } = parseRope(path, r);
   const intermediateSize = int(path, r, 'intermediate_size');
   const vocab = int(path, r, 'vocab_size');
   // One weight matrix is one Float32Array, whose bytes Node caps at 4 GiB (buffer.constants.MAX_LENGTH):
@@ -71,7 +133,7 @@ export function parseLlamaConfig(raw: unknown, path = 'config.json'): LlamaConfi
     intermediateSize,
     numLayers: int(path, r, 'num_hidden_layers'),
     rmsNormEps: num(path, r, 'rms_norm_eps', 1e-6),
-    ropeTheta: num(path, r, 'rope_theta', 10000),
+    ropeTheta, rope,
     tieWordEmbeddings: r.tie_word_embeddings === true,
     vocabSize: vocab,
     bosTokenId: typeof r.bos_token_id === 'number' ? r.bos_token_id : 1,
@@ -107,5 +169,11 @@ export function toHfConfig(c: LlamaConfig): Record<string, unknown> {
     rms_norm_eps: c.rmsNormEps, rope_theta: c.ropeTheta, tie_word_embeddings: c.tieWordEmbeddings,
     vocab_size: c.vocabSize, bos_token_id: c.bosTokenId, eos_token_id: c.eosTokenId,
     max_position_embeddings: c.maxPositionEmbeddings, torch_dtype: 'float32', attention_bias: false, mlp_bias: false,
+    ...(c.rope.type === 'default' ? {} : { rope_scaling: hfRopeScaling(c.rope) }),
   };
+}
+
+function hfRopeScaling(r: Exclude<RopeScaling, { type: 'default' }>): Record<string, unknown> {
+  if (r.type === 'linear') return { rope_type: 'linear', factor: r.factor };
+  return { rope_type: 'llama3', factor: r.factor, low_freq_factor: r.lowFreqFactor, high_freq_factor: r.highFreqFactor, original_max_position_embeddings: r.originalMaxPositionEmbeddings };
 }

@@ -49,7 +49,7 @@ export function llamaDecodeStep(g: Graph, c: LlamaConfig, p: Readonly<Record<str
   };
   const linear = (x: Value, w: string) => nn.matmul(g, x, nn.transpose(g, P(w), [1, 0]));
   const maxPos = c.maxPositionEmbeddings;
-  const { cos, sin } = rotaryTables(maxPos, hd, c.ropeTheta);
+  const { cos, sin } = rotaryTables(maxPos, hd, c.ropeTheta, c.rope);
   // Each row's angles, [B, 1, 1, 1, hd], broadcast over its heads.
   const at = (table: Float32Array) => nn.reshape(g, g.op1('Gather', [g.constant(Array.from(table), [maxPos, hd]), o.positions], { axis: 0 }), [0, 1, 1, 1, hd]);
   const cosV = at(cos);

@@ -135,7 +135,7 @@ test('config and checkpoint errors name the file, key or tensor', async () => {
   assert.throws(() => parseLlamaConfig({ ...base, hidden_size: -1 }), /'hidden_size' must be a positive integer/);
   assert.throws(() => parseLlamaConfig({ ...base, num_key_value_heads: 3 }), /not a multiple of num_key_value_heads/);
   assert.throws(() => parseLlamaConfig({ ...base, hidden_act: 'gelu' }), /hidden_act "gelu" is not supported/);
-  assert.throws(() => parseLlamaConfig({ ...base, rope_scaling: { type: 'linear' } }), /rope_scaling is not supported/);
+  assert.throws(() => parseLlamaConfig({ ...base, rope_scaling: { type: 'dynamic', factor: 2 } }), /'rope_scaling' rope type "dynamic" is not supported/);
   assert.throws(() => parseLlamaConfig([]), /expected a JSON object/);
   const dir = mkdtempSync(join(tmpdir(), 'llama-bad-'));
   await readLlamaConfig(dir).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /config\.json: not found/));

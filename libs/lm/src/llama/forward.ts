@@ -1,5 +1,5 @@
 import { nn, type Dim, type Graph, type Value } from '@saetrace/engine';
-import type { LlamaConfig } from './config.ts';
+import type { LlamaConfig, RopeScaling } from './config.ts';
 import { checkSite } from './sites.ts';
 
 export interface ForwardOptions {
@@ -43,14 +43,39 @@ export interface ForwardResult {
   readonly kv: readonly { readonly k: Value; readonly v: Value }[];
 }
 
-/** Rotary tables for positions 0..T-1, Hugging Face layout: [cos(f) cos(f)] over the two halves of head_dim. */
-export function rotaryTables(T: number, headDim: number, theta: number): { cos: Float32Array; sin: Float32Array } {
+/** Inverse rotary frequencies, one per pair of head_dim, as transformers' modeling_rope_utils.py computes them per rope type. */
+export function ropeInverseFrequencies(headDim: number, theta: number, rope: RopeScaling = { type: 'default' }): Float64Array {
   const half = headDim / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) {
+    const f = 1 / theta ** ((2 * i) / headDim);
+    if (rope.type === 'default') inv[i] = f;
+    else if (rope.type === 'linear') inv[i] = f / rope.factor;
+    else {
+      // llama3: wavelengths past original/low_freq_factor are divided by factor, those under
+      // original/high_freq_factor kept, and the band between blended linearly in original/wavelength.
+      const { factor, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositionEmbeddings: n } = rope;
+      const wavelen = (2 * Math.PI) / f;
+      if (wavelen > n / lo) inv[i] = f / factor;
+      else if (wavelen < n / hi) inv[i] = f;
+      else {
+        const s = (n / wavelen - lo) / (hi - lo);
+        inv[i] = (1 - s) * (f / factor) + s * f;
+      }
+    }
+  }
+  return inv;
+}
+
+/** Rotary tables for positions 0..T-1, Hugging Face layout: [cos(f) cos(f)] over the two halves of head_dim. */
+export function rotaryTables(T: number, headDim: number, theta: number, rope: RopeScaling = { type: 'default' }): { cos: Float32Array; sin: Float32Array } {
+  const half = headDim / 2;
+  const inv = ropeInverseFrequencies(headDim, theta, rope);
   const cos = new Float32Array(T * headDim);
   const sin = new Float32Array(T * headDim);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      const a = t / theta ** ((2 * i) / headDim);
+      const a = t * inv[i]!;
       cos[t * headDim + i] = cos[t * headDim + i + half] = Math.cos(a);
       sin[t * headDim + i] = sin[t * headDim + i + half] = Math.sin(a);
     }
@@ -88,7 +113,7 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
   let tables: { cosV: Value; sinV: Value; rot: Value; maskV: Value } | null = null;
   const consts = () => {
     if (!tables) {
-      const { cos, sin } = rotaryTables(T, hd, c.ropeTheta);
+      const { cos, sin } = rotaryTables(T, hd, c.ropeTheta, c.rope);
       tables = {
         cosV: g.constant(Array.from(cos), [T, hd]),
         sinV: g.constant(Array.from(sin), [T, hd]),
