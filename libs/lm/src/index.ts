@@ -1,6 +1,6 @@
 export * from './tokenizer/index.ts';
 export { parseLlamaConfig, readLlamaConfig, toHfConfig, ConfigError, SUPPORTED_MODEL_TYPES, SUPPORTED_ROPE_TYPES, type LlamaConfig, type RopeScaling } from './llama/config.ts';
-export { llamaParamShapes, isNormParam } from './llama/params.ts';
+export { llamaParamShapes, isBiasParam, isNormParam } from './llama/params.ts';
 export { siteCount, midSite, allSites, checkSite } from './llama/sites.ts';
 export { llamaForward, rotaryTables, ropeInverseFrequencies, BATCH, type ForwardOptions, type ForwardResult } from './llama/forward.ts';
 export { initLlamaWeights, readLlamaWeights, saveLlamaCheckpoint, type LlamaWeights, type SaveCheckpointOptions } from './llama/weights.ts';

@@ -35,8 +35,7 @@ test('an unsupported rope type or a missing factor is refused by key and type, n
 });
 
 test('config keys that change the maths saetrace does not implement are refused by name', () => {
-  assert.throws(() => parseLlamaConfig({ ...base, attention_bias: true }, 'm/config.json'), /m\/config\.json: attention_bias true is not supported/);
-  assert.throws(() => parseLlamaConfig({ ...base, mlp_bias: true }), /mlp_bias true is not supported/);
+  assert.throws(() => parseLlamaConfig({ ...base, attention_bias: 'yes' }, 'm/config.json'), /m\/config\.json: 'attention_bias' must be true or false, got "yes"/);
   assert.throws(() => parseLlamaConfig({ ...base, hidden_act: 'gelu' }), /hidden_act "gelu" is not supported \(supported: silu\)/);
   assert.throws(() => parseLlamaConfig({ ...base, pretraining_tp: 2 }), /pretraining_tp 2 is not supported/);
   assert.throws(() => parseLlamaConfig({ ...base, sliding_window: 4096 }), /sliding_window 4096 is not supported/);
@@ -45,6 +44,13 @@ test('config keys that change the maths saetrace does not implement are refused 
   const plain = parseLlamaConfig({ ...base, attention_bias: false, mlp_bias: false, pretraining_tp: 1, sliding_window: null, use_sliding_window: false });
   assert.is(plain.hiddenSize, 3072);
   assert.is(parseLlamaConfig({ ...base, sliding_window: 4096, use_sliding_window: false }).hiddenSize, 3072);
+});
+
+test('attention_bias and mlp_bias are read (their *.bias tensors join the parameters; fixtures in libs/lm/fixtures/hf/bias)', () => {
+  const c = parseLlamaConfig({ ...base, attention_bias: true, mlp_bias: true });
+  assert.ok(c.attentionBias && c.mlpBias);
+  const off = parseLlamaConfig(base);
+  assert.ok(!off.attentionBias && !off.mlpBias);
 });
 
 test.run();

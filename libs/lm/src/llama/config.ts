@@ -15,6 +15,10 @@ export interface LlamaConfig {
   /** Rotary frequency scaling (rope_parameters / rope_scaling); forward.ts rotaryTables applies it. */
   readonly rope: RopeScaling;
   readonly tieWordEmbeddings: boolean;
+  /** attention_bias: q/k/v/o projections carry `*.bias` tensors (as transformers' LlamaAttention). */
+  readonly attentionBias: boolean;
+  /** mlp_bias: gate/up/down projections carry `*.bias` tensors (as transformers' LlamaMLP). */
+  readonly mlpBias: boolean;
   readonly vocabSize: number;
   readonly bosTokenId: number;
   readonly eosTokenId: number;
@@ -55,7 +59,7 @@ function num(path: string, raw: Record<string, unknown>, key: string, dflt: numb
 /** Keys that change the maths saetrace does not implement: refused by name rather than ignored. */
 function refuseMathChanges(path: string, r: Record<string, unknown>): void {
   for (const key of ['attention_bias', 'mlp_bias'] as const) {
-    if (r[key] === true) throw new ConfigError(`${path}: ${key} true is not supported (the *.bias tensors would be ignored)`);
+    if (r[key] !== undefined && r[key] !== null && typeof r[key] !== 'boolean') throw new ConfigError(`${path}: '${key}' must be true or false, got ${JSON.stringify(r[key])}`);
   }
   const tp = r.pretraining_tp;
   if (tp !== undefined && tp !== null && tp !== 1) throw new ConfigError(`${path}: pretraining_tp ${JSON.stringify(tp)} is not supported (supported: 1)`);
@@ -135,6 +139,8 @@ export function parseLlamaConfig(raw: unknown, path = 'config.json'): LlamaConfi
     rmsNormEps: num(path, r, 'rms_norm_eps', 1e-6),
     ropeTheta, rope,
     tieWordEmbeddings: r.tie_word_embeddings === true,
+    attentionBias: r.attention_bias === true,
+    mlpBias: r.mlp_bias === true,
     vocabSize: vocab,
     bosTokenId: typeof r.bos_token_id === 'number' ? r.bos_token_id : 1,
     eosTokenId: typeof r.eos_token_id === 'number' ? r.eos_token_id : 2,
@@ -168,7 +174,7 @@ export function toHfConfig(c: LlamaConfig): Record<string, unknown> {
     num_attention_heads: c.numHeads, num_key_value_heads: c.numKvHeads, head_dim: c.headDim,
     rms_norm_eps: c.rmsNormEps, rope_theta: c.ropeTheta, tie_word_embeddings: c.tieWordEmbeddings,
     vocab_size: c.vocabSize, bos_token_id: c.bosTokenId, eos_token_id: c.eosTokenId,
-    max_position_embeddings: c.maxPositionEmbeddings, torch_dtype: 'float32', attention_bias: false, mlp_bias: false,
+    max_position_embeddings: c.maxPositionEmbeddings, torch_dtype: 'float32', attention_bias: c.attentionBias, mlp_bias: c.mlpBias,
     ...(c.rope.type === 'default' ? {} : { rope_scaling: hfRopeScaling(c.rope) }),
   };
 }

@@ -47,7 +47,13 @@ export function llamaDecodeStep(g: Graph, c: LlamaConfig, p: Readonly<Record<str
     if (!v) throw new Error(`llamaDecodeStep: parameter '${name}' is missing`);
     return v;
   };
-  const linear = (x: Value, w: string) => nn.matmul(g, x, nn.transpose(g, P(w), [1, 0]));
+  // A projection's bias is a parameter under its weight's name with `.bias` (present when attention_bias /
+  // mlp_bias is set: libs/lm/src/llama/params.ts).
+  const linear = (x: Value, w: string) => {
+    const y = nn.matmul(g, x, nn.transpose(g, P(w), [1, 0]));
+    const biased = (c.attentionBias && w.includes('.self_attn.')) || (c.mlpBias && w.includes('.mlp.'));
+    return biased ? nn.add(g, y, P(w.replace(/\.weight$/, '.bias'))) : y;
+  };
   const maxPos = c.maxPositionEmbeddings;
   const { cos, sin } = rotaryTables(maxPos, hd, c.ropeTheta, c.rope);
   // Each row's angles, [B, 1, 1, 1, hd], broadcast over its heads.

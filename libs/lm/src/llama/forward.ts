@@ -75,7 +75,8 @@ export function rotaryTables(T: number, headDim: number, theta: number, rope: Ro
   const sin = new Float32Array(T * headDim);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      const a = t * inv[i]!;
+      // Default rope stays a division: its tables are bit-identical to those the recorded families saw.
+      const a = rope.type === 'default' ? t / theta ** ((2 * i) / headDim) : t * inv[i]!;
       cos[t * headDim + i] = cos[t * headDim + i + half] = Math.cos(a);
       sin[t * headDim + i] = sin[t * headDim + i + half] = Math.sin(a);
     }
@@ -108,7 +109,13 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     if (!v) throw new Error(`llamaForward: parameter '${name}' is missing`);
     return v;
   };
-  const linear = (x: Value, w: string) => nn.matmul(g, x, nn.transpose(g, P(w), [1, 0]));
+  // A projection's bias is a parameter under its weight's name with `.bias` (present when attention_bias /
+  // mlp_bias is set: libs/lm/src/llama/params.ts).
+  const linear = (x: Value, w: string) => {
+    const y = nn.matmul(g, x, nn.transpose(g, P(w), [1, 0]));
+    const biased = (c.attentionBias && w.includes('.self_attn.')) || (c.mlpBias && w.includes('.mlp.'));
+    return biased ? nn.add(g, y, P(w.replace(/\.weight$/, '.bias'))) : y;
+  };
   // Rotary tables and the causal mask are made on first use: a split after the last block needs neither.
   let tables: { cosV: Value; sinV: Value; rot: Value; maskV: Value } | null = null;
   const consts = () => {

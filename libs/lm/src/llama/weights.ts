@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCheckpointTensors, readJsonRecord, removeStaleTemps, writeJsonAtomic, writeSafetensors, writeShardedSafetensors, type Rng, type TensorData } from '@saetrace/engine';
 import { toHfConfig, type LlamaConfig } from './config.ts';
-import { isNormParam, llamaParamShapes } from './params.ts';
+import { isBiasParam, isNormParam, llamaParamShapes } from './params.ts';
 
 export type LlamaWeights = Record<string, TensorData>;
 
@@ -34,10 +34,44 @@ export function checkFiniteWeights(dir: string, weights: LlamaWeights): void {
   }
 }
 
+/** Directories whose unused tensors were already reported: one warning per checkpoint and process. */
+const warnedUnused = new Set<string>();
+
+/**
+ * Tensors the config does not account for. A projection bias with attention_bias / mlp_bias false, or an
+ * lm_head.weight unlike the embeddings under tie_word_embeddings true, would change the maths if used, so
+ * they are errors naming the config key; anything else (e.g. rotary_emb.inv_freq) is listed once on stderr.
+ */
+function checkExtraTensors(dir: string, c: LlamaConfig, unused: readonly string[], tensors: ReadonlyMap<string, TensorData>): void {
+  for (const name of unused) {
+    const key = /\.self_attn\.[qkvo]_proj\.bias$/.test(name) ? 'attention_bias' : /\.mlp\.(gate|up|down)_proj\.bias$/.test(name) ? 'mlp_bias' : null;
+    if (key) throw new Error(`${weightFile(dir, name)}: tensor '${name}' is in the checkpoint but config.json has ${key} false; the model would need it (set ${key} true in config.json if the checkpoint was trained with biases)`);
+  }
+  const head = tensors.get('lm_head.weight');
+  const embed = tensors.get('model.embed_tokens.weight');
+  if (c.tieWordEmbeddings && head && embed) {
+    const a = head.data as Float32Array;
+    const b = embed.data as Float32Array;
+    if (a.length !== b.length || a.some((x, i) => x !== b[i])) {
+      throw new Error(`${weightFile(dir, 'lm_head.weight')}: config.json has tie_word_embeddings true but the checkpoint's lm_head.weight differs from model.embed_tokens.weight; set tie_word_embeddings false to use the separate head`);
+    }
+  }
+  if (unused.length > 0 && !warnedUnused.has(dir)) {
+    warnedUnused.add(dir);
+    process.stderr.write(`warning: ${dir}: ${unused.length} tensor${unused.length > 1 ? 's' : ''} in the checkpoint not used by a Llama of this config: ${unused.slice(0, 8).join(', ')}${unused.length > 8 ? ', ...' : ''}\n`);
+  }
+}
+
 /** Reads a checkpoint's tensors and checks every name and shape against config.json, and that every weight is finite. */
 export async function readLlamaWeights(dir: string, c: LlamaConfig, options: { readonly allowNonFinite?: boolean } = {}): Promise<LlamaWeights> {
   const expected = llamaParamShapes(c);
-  const tensors = await readCheckpointTensors(dir, (name) => expected.has(name) || name === 'lm_head.weight');
+  const unused: string[] = [];
+  const tensors = await readCheckpointTensors(dir, (name) => {
+    if (expected.has(name) || name === 'lm_head.weight') return true;
+    unused.push(name);
+    return false;
+  });
+  checkExtraTensors(dir, c, unused, tensors);
   const out: LlamaWeights = {};
   for (const [name, shape] of expected) {
     const t = tensors.get(name);
@@ -58,6 +92,7 @@ export function initLlamaWeights(c: LlamaConfig, rng: Rng, std = 0.02): LlamaWei
   for (const [name, shape] of llamaParamShapes(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
     if (isNormParam(name)) { out[name] = { dtype: 'float32', shape, data: new Float32Array(n).fill(1) }; continue; }
+    if (isBiasParam(name)) { out[name] = { dtype: 'float32', shape, data: new Float32Array(n) }; continue; }
     const s = /o_proj|down_proj/.test(name) ? std / Math.sqrt(2 * c.numLayers) : std;
     out[name] = { dtype: 'float32', shape, data: rng.stream(name).normalArray(n, s) };
   }

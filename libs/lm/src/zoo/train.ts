@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { crossEntropy, runRng, TrainStep, warmupCosine, type ParamSpec, type Value } from '@saetrace/engine';
 import { parseLlamaConfig, type LlamaConfig } from '../llama/config.ts';
 import { llamaForward } from '../llama/forward.ts';
-import { isNormParam, llamaParamShapes } from '../llama/params.ts';
+import { isBiasParam, isNormParam, llamaParamShapes } from '../llama/params.ts';
 import { initLlamaWeights, saveLlamaCheckpoint, type LlamaWeights } from '../llama/weights.ts';
 import { flopParams, logSpacedSteps, memberFingerprint, type FamilyMember, type FamilyProfile } from './family.ts';
 import type { TrainingTokens } from './tokens.ts';
@@ -65,7 +65,7 @@ export async function trainMember(options: {
   const B = profile.batch;
   const rng = runRng(profile.seed).stream(`zoo/${m.size}`);
   const init = initLlamaWeights(c, rng.stream('init'));
-  const specs: ParamSpec[] = [...llamaParamShapes(c)].map(([name, shape]) => ({ name, shape, init: init[name]?.data as Float32Array, decay: !isNormParam(name) && !name.includes('embed') }));
+  const specs: ParamSpec[] = [...llamaParamShapes(c)].map(([name, shape]) => ({ name, shape, init: init[name]?.data as Float32Array, decay: !isNormParam(name) && !isBiasParam(name) && !name.includes('embed') }));
   const ts = await TrainStep.create({
     params: specs,
     data: [{ name: 'tokens', dtype: 'int64', shape: [B, T] }, { name: 'targets', dtype: 'int64', shape: [B * T] }],
