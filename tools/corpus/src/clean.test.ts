@@ -43,7 +43,9 @@ test('script share and language profiles', () => {
   assert.is(scriptShare('123', ja), 0);
   assert.ok(Math.abs(scriptShare('ab日本', ja) - 0.5) < 1e-9);
   assert.ok(scriptShare('한국어', LANGS.ko!) === 1);
-  assert.throws(() => langProfile('xx'), /unsupported language 'xx' \(supported: en, ja, ko, zh_CN\)/);
+  assert.is(langProfile('zh_CN').code, 'zh', 'a Debian locale names its language');
+  assert.is(langProfile('zh').locale, 'zh_CN');
+  assert.throws(() => langProfile('xx'), /unsupported language 'xx' \(supported: en, ja, ko, zh \(zh_CN\)\)/);
 });
 
 test('chunking keeps documents between the limits and joins short tails', () => {

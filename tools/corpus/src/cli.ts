@@ -34,7 +34,7 @@ export async function harvestCommand(argv: readonly string[], log: (s: string) =
   if (!values.lang) throw new CorpusUsageError('--lang is required (e.g. --lang ja)');
   const tgt = langProfile(values.lang);
   const en = langProfile('en');
-  const out = values.out ?? join('data/corpus', `en-${values.lang}`);
+  const out = values.out ?? join('data/corpus', `en-${tgt.code}`);
   const heldOutPercent = Number(values['held-out']);
   const evalPercent = Number(values.eval);
   if (!(heldOutPercent > 0 && heldOutPercent < 100)) throw new CorpusUsageError(`--held-out must be a percentage in (0, 100), got '${values['held-out']}'`);
@@ -48,7 +48,7 @@ export async function harvestCommand(argv: readonly string[], log: (s: string) =
     const { missing } = downloadDebs([...catalogs, ...docs.map((d) => d.pkg)], cache);
     for (const m of missing) log(`warning: ${m.pkg}: download failed (${m.reason})`);
   }
-  const result = harvest({ tgt, en, catalogPackages: catalogs, docPackages: docs, cacheDir: cache, workDir: resolve(values.work ?? '.cache/corpus-work', values.lang), heldOut: heldOutBy(heldOutPercent), onProgress: log });
+  const result = harvest({ tgt, en, catalogPackages: catalogs, docPackages: docs, cacheDir: cache, workDir: resolve(values.work ?? '.cache/corpus-work', tgt.code), heldOut: heldOutBy(heldOutPercent), onProgress: log });
   for (const w of result.warnings) log(`warning: ${w}`);
   const manifest = await writeCorpus(out, ['en', tgt.code], result, { heldOutPercent, evalPercent });
   log(`wrote ${out}: ${JSON.stringify(manifest.totals)} parallel ${JSON.stringify(manifest.parallel)}`);

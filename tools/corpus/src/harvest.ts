@@ -68,10 +68,10 @@ export function harvest(opts: {
     const deb = findDeb(opts.cacheDir, pkg);
     if (!deb) { warnings.push(`${pkg}: not downloaded, skipped`); return; }
     const root = join(opts.workDir, 'pkg', pkg);
-    const ex = extractDeb(deb, root, [`./usr/share/locale/${tgt.code}/LC_MESSAGES/*.[mp]o`, `./usr/share/doc/${pkg}/copyright`]);
+    const ex = extractDeb(deb, root, [`./usr/share/locale/${tgt.locale}/LC_MESSAGES/*.[mp]o`, `./usr/share/doc/${pkg}/copyright`]);
     if (!ex.ok) { warnings.push(ex.error); return; }
     const licence = packageLicence(root, pkg);
-    const mos = walk(join(root, 'usr/share/locale', tgt.code)).filter((f) => /\.[mp]o$/.test(f));
+    const mos = walk(join(root, 'usr/share/locale', tgt.locale)).filter((f) => /\.[mp]o$/.test(f));
     if (mos.length === 0) return;
     sources.push({ package: pkg, version: debVersion(deb), licence, kind: 'catalogs' });
     for (const mo of mos) {

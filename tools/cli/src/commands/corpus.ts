@@ -8,7 +8,7 @@ export const corpusCommand: Command = {
   summary: 'harvest a bilingual corpus from Debian packages; verify and count it',
   usage: [
     'Usage:',
-    '  saetrace corpus harvest --lang <ja|ko|zh_CN> [--out DIR] [--packages a,b,c|@file] [--doc-packages ...]',
+    '  saetrace corpus harvest --lang <ja|ko|zh> [--out DIR] [--packages a,b,c|@file] [--doc-packages ...]',
     '                          [--cache .cache/debs] [--held-out 22] [--eval 8] [--no-download]',
     '  saetrace corpus stats [--pair en-ja] [--json] [--root data/corpus]',
   ].join('\n'),
