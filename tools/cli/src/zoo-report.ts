@@ -1,10 +1,34 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@saetrace/engine';
-import type { FamilyManifest } from '@saetrace/lm';
+import { readJsonRecord, writeFileAtomic } from '@saetrace/engine';
+import type { FamilyBaselines, FamilyManifest } from '@saetrace/lm';
 import { renderLineChart, type Point } from '../../report/charts.ts';
 
+/** A family's n-gram baselines when they exist and were computed with the family's tokenizer, else undefined. */
+export function readBaselines(path: string, tokenizer: string): FamilyBaselines | undefined {
+  if (!existsSync(path)) return undefined;
+  const b = readJsonRecord<FamilyBaselines>(path, `delete ${path} and run 'saetrace zoo baseline' again`);
+  if (b.format !== 'saetrace-zoo-baselines/1' || !Array.isArray(b.rows)) throw new Error(`${path}: not a saetrace-zoo-baselines/1 record; delete it and run 'saetrace zoo baseline' again`);
+  return b.tokenizer === tokenizer ? b : undefined;
+}
+
+/** The baselines table and how the family compares with the best of them. */
+function baselineSection(m: FamilyManifest, b: FamilyBaselines): string[] {
+  const [l1, l2] = m.languages;
+  const rows = b.rows.map((r) => `| ${r.order}-gram | ${r.data === 'seen' ? 'the windows the largest member saw' : 'every training window'} | ${r.trainTokens.toLocaleString('en-US')} | ${r.perLang[l1]?.toFixed(2)} | ${r.perLang[l2]?.toFixed(2)} | ${r.overall.toFixed(2)} |`);
+  const best = b.rows.reduce((a, r) => (r.overall < a.overall ? r : a));
+  const vs = m.members.map((x) => `${x.size} ${((x.evalPerplexity.overall / best.overall - 1) * 100).toFixed(0)}%`);
+  return [
+    '## n-gram baselines', '',
+    `${b.smoothing}, trained on the family's own packed training windows (same tokenizer, same seed) and scored on`,
+    'the same eval windows and targets as the family (BOS never a target).', '',
+    `| model | trained on | tokens | ppl ${l1} | ppl ${l2} | ppl all |`, '|---|---|---|---|---|---|', ...rows, '',
+    `Each member's overall perplexity against the best baseline (${best.order}-gram on ${best.data === 'seen' ? 'the windows seen' : 'every window'}, ${best.overall.toFixed(2)}): ${vs.join(', ')} (negative = better than the baseline).`, '',
+  ];
+}
+
 /** Writes reports/zoo.md (and its loss-curve SVG): per-member size, throughput and final per-language perplexity. */
-export async function writeZooReport(m: FamilyManifest, reportDir: string, note = ''): Promise<string> {
+export async function writeZooReport(m: FamilyManifest, reportDir: string, note = '', baselines?: FamilyBaselines): Promise<string> {
   const svgName = `zoo-${m.pair}-${m.profile}-loss.svg`;
   const points: Point[] = [];
   for (const mem of m.members) {
@@ -31,8 +55,10 @@ export async function writeZooReport(m: FamilyManifest, reportDir: string, note 
     ...rows, '',
     `Whole family: ${(total / 60).toFixed(1)} minutes of training on this machine; ${m.data.windows.toLocaleString('en-US')} windows of ${m.data.seqLen} tokens; seed ${m.seed}; tokenizer sha256 ${m.tokenizer.slice(0, 12)}.`,
     note, '',
+    ...(baselines ? baselineSection(m, baselines) : []),
   ].join('\n');
-  const path = join(reportDir, 'zoo.md');
+  // reports/zoo.md is the en-ja default family's (the one the README's results come from); others get their own.
+  const path = join(reportDir, m.pair === 'en-ja' && m.profile === 'default' ? 'zoo.md' : `zoo-${m.pair}-${m.profile}.md`);
   await writeFileAtomic(path, md);
   return path;
 }

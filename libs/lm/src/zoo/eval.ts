@@ -1,5 +1,25 @@
 import type { LoadedTokenizer } from '../tokenizer/index.ts';
 import type { LlamaModel } from '../llama/model.ts';
+import { readDocuments } from './corpus.ts';
+
+/** Held-out documents per language the family's perplexity is measured on (the first of the eval split). */
+export const EVAL_DOCS = 64;
+
+/** The first `n` eval documents of each language, in corpus order. */
+export async function evalDocuments(corpusDir: string, languages: readonly string[], n = EVAL_DOCS): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const lang of languages) {
+    const docs: string[] = [];
+    for await (const d of readDocuments(corpusDir, 'eval', lang)) { if (docs.length >= n) break; docs.push(d.text); }
+    out[lang] = docs;
+  }
+  return out;
+}
+
+/** Each document as it is scored: BOS + its first seqLen-1 tokens (BOS itself is never a target). */
+export async function evalSequences(tok: LoadedTokenizer, texts: readonly string[], seqLen: number): Promise<number[][]> {
+  return (await tok.encodeBatch(texts)).map((t) => [tok.bosId, ...t].slice(0, seqLen));
+}
 
 export interface LanguagePerplexity {
   readonly perLang: Readonly<Record<string, number>>;
@@ -31,7 +51,7 @@ export async function documentPerplexity(model: LlamaModel, tok: LoadedTokenizer
     let n = 0;
     for (let start = 0; start < texts.length; start += batch) {
       const chunk = texts.slice(start, start + batch);
-      const ids = (await tok.encodeBatch(chunk)).map((t) => [tok.bosId, ...t].slice(0, seqLen));
+      const ids = await evalSequences(tok, chunk, seqLen);
       const flat = new Int32Array(chunk.length * seqLen).fill(tok.padId);
       ids.forEach((d, b) => d.forEach((t, i) => { flat[b * seqLen + i] = t; }));
       const logits = await model.logitsWithDelta(flat, chunk.length, seqLen, 0, null);

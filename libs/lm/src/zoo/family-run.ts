@@ -4,8 +4,7 @@ import { dirname, join } from 'node:path';
 import { fields, isArray, isString, pidAlive, readJsonRecord, runRng, writeJsonAtomic } from '@saetrace/engine';
 import { LlamaModel } from '../llama/model.ts';
 import { loadTokenizer } from '../tokenizer/index.ts';
-import { readDocuments } from './corpus.ts';
-import { documentPerplexity, type LanguagePerplexity } from './eval.ts';
+import { documentPerplexity, EVAL_DOCS, evalDocuments, type LanguagePerplexity } from './eval.ts';
 import { memberFingerprint, type FamilyProfile } from './family.ts';
 import { trainingTokens } from './tokens.ts';
 import { trainMember, type MemberResult } from './train.ts';
@@ -105,11 +104,7 @@ async function trainLocked(options: Parameters<typeof trainFamily>[0], profile: 
   const tokenizer = await loadTokenizer(options.tokenizerDir);
   const tokenizerKey = createHash('sha256').update(readFileSync(join(options.tokenizerDir, 'tokenizer.json'))).digest('hex');
   const data = await trainingTokens({ corpusDir, languages, tokenizer, tokenizerKey, seqLen: profile.seqLen, parallelShare: profile.parallelShare, rng: runRng(profile.seed).stream('data'), cacheDir: join(options.outDir, 'data') });
-  const evalDocs: Record<string, string[]> = {};
-  for (const lang of languages) {
-    evalDocs[lang] = [];
-    for await (const d of readDocuments(corpusDir, 'eval', lang)) { if (evalDocs[lang].length >= (options.evalDocs ?? 64)) break; evalDocs[lang].push(d.text); }
-  }
+  const evalDocs = await evalDocuments(corpusDir, languages, options.evalDocs ?? EVAL_DOCS);
   const unknown = (options.sizes ?? []).filter((s) => !profile.members.some((m) => m.size === s));
   if (unknown.length) throw new Error(`trainFamily: unknown size ${unknown.join(', ')} (profile ${profile.name} has ${profile.members.map((m) => m.size).join(', ')})`);
   const members: FamilyManifest['members'][number][] = [];

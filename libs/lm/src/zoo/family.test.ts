@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAMILY_PROFILES, flopParams, logSpacedSteps, memberFingerprint } from './family.ts';
+import { windowsSeen } from './train.ts';
 import { checkedMember, FAMILY_LOCK, lockFamilyDir, readFamilyManifest, type FamilyManifest } from './family-run.ts';
 
 test('log-spaced steps start at 1, end at the last step, and are distinct and increasing', () => {
@@ -33,6 +34,18 @@ test('the default family has five sizes as LLM-jp-3 does, growing in width and c
   }
 });
 
+
+test('windowsSeen: steps x batch windows, each window once per epoch, another order in the next epoch and per member', () => {
+  const p = FAMILY_PROFILES.smoke;
+  const [a, b] = p.members as [typeof p.members[number], typeof p.members[number]];
+  const count = 50; // 24 steps x 8 = 192 windows: three full epochs and part of a fourth
+  const seen = windowsSeen(p, a, count);
+  assert.is(seen.length, a.steps * p.batch);
+  for (let e = 0; e < 3; e++) assert.equal([...seen.slice(e * count, (e + 1) * count)].sort((x, y) => x - y), Array.from({ length: count }, (_, i) => i), `epoch ${e}`);
+  assert.not.equal(seen.slice(0, count), seen.slice(count, 2 * count));
+  assert.not.equal(windowsSeen(p, b, count).slice(0, count), seen.slice(0, count));
+  assert.equal(windowsSeen(p, a, count), seen, 'a pure function of the profile and member');
+});
 
 test('lockFamilyDir: a second training of the same directory is refused naming the holder; a dead holder is taken over', () => {
   const dir = mkdtempSync(join(tmpdir(), 'family-lock-'));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { crossEntropy, runRng, TrainStep, warmupCosine, type ParamSpec, type Value } from '@saetrace/engine';
+import { crossEntropy, runRng, TrainStep, warmupCosine, type ParamSpec, type Rng, type Value } from '@saetrace/engine';
 import { parseLlamaConfig, type LlamaConfig } from '../llama/config.ts';
 import { llamaForward } from '../llama/forward.ts';
 import { isBiasParam, isNormParam, llamaParamShapes } from '../llama/params.ts';
@@ -32,6 +32,25 @@ export function memberConfig(profile: FamilyProfile, m: FamilyMember, vocabSize:
 }
 
 /** Training FLOPs per token: 6 x (matrix parameters + LM head) plus the attention score and value products. */
+/** The order of the training windows in one epoch: a pure function of the member's order stream and epoch. */
+function windowPermutation(order: Rng, count: number, epoch: number): number[] {
+  return order.stream(`epoch-${epoch}`).shuffle(Array.from({ length: count }, (_, i) => i));
+}
+
+/** Indices of the training windows a member sees, in order (steps x batch of them; the n-gram baselines train on exactly these). */
+export function windowsSeen(profile: FamilyProfile, m: FamilyMember, count: number): number[] {
+  const order = runRng(profile.seed).stream(`zoo/${m.size}`).stream('order');
+  const out: number[] = [];
+  let epoch = -1;
+  let permutation: number[] = [];
+  for (let flat = 0; flat < m.steps * profile.batch; flat++) {
+    const e = Math.floor(flat / count);
+    if (e !== epoch) { epoch = e; permutation = windowPermutation(order, count, e); }
+    out.push(permutation[flat % count] as number);
+  }
+  return out;
+}
+
 export function trainFlopsPerToken(profile: FamilyProfile, m: FamilyMember, vocab: number): number {
   return 6 * flopParams(m, vocab) + 6 * m.layers * profile.seqLen * m.hiddenSize;
 }
@@ -92,7 +111,7 @@ export async function trainMember(options: {
     resumedFrom = st.step;
   }
   // The window order is a pure function of (seed, epoch), so a resumed run sees the same batches.
-  const perm = (epoch: number) => order.stream(`epoch-${epoch}`).shuffle(Array.from({ length: data.count }, (_, i) => i));
+  const perm = (epoch: number) => windowPermutation(order, data.count, epoch);
   let epoch = -1;
   let permutation: number[] = [];
   const tokens = new BigInt64Array(B * T);

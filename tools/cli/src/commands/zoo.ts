@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultThreads } from '@saetrace/engine';
-import { FAMILY_PROFILES, trainFamily } from '@saetrace/lm';
+import { BASELINES_FILE, FAMILY_PROFILES, familyBaselines, readFamilyManifest, trainFamily } from '@saetrace/lm';
 import { UsageError, type Command } from '../command.ts';
-import { writeZooReport } from '../zoo-report.ts';
+import { readBaselines, writeZooReport } from '../zoo-report.ts';
 import { familyStages } from '../../../harness/src/progress-stages.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
@@ -13,6 +13,11 @@ export const zooCommand: Command = {
   summary: 'train the self-trained bilingual model family (checkpoints in Hugging Face layout)',
   usage: [
     'Usage: saetrace zoo train --profile smoke|default [--pair en-ja] [--size S ...] [--out DIR] [--threads N] [--report-dir reports] [--quiet]',
+    '       saetrace zoo baseline --profile smoke|default [--pair en-ja] [--out DIR] [--report-dir reports]',
+    '',
+    'baseline: bigram and trigram interpolated modified Kneser-Ney models on the family\'s own training windows',
+    '(those the largest member saw, and all of them), scored on the family\'s eval windows; DIR/baselines.json and',
+    'a table in reports/zoo.md beside the family (when the family is trained).',
     '',
     'Trains every member of the profile (or the sizes named) with AdamW on data/corpus/<pair>, writing',
     'checkpoints at log-spaced steps to DIR/<size>/step-N (default .cache/zoo/<pair>/<profile>), DIR/family.json',
@@ -22,7 +27,7 @@ export const zooCommand: Command = {
   ].join('\n'),
   async run(argv) {
     const [sub, ...rest] = argv;
-    if (sub !== 'train') throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'name a subcommand: train');
+    if (sub !== 'train' && sub !== 'baseline') throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'name a subcommand: train, baseline');
     let values;
     try {
       values = parseArgs({ args: rest, options: {
@@ -41,6 +46,13 @@ export const zooCommand: Command = {
     const threads = values.threads ? Number(values.threads) : defaultThreads();
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new UsageError(`--threads must be an integer in [1, 1024], got '${values.threads}'`);
     const outDir = values.out ?? join('.cache/zoo', pair, profile.name);
+    if (sub === 'baseline') {
+      const b = await familyBaselines({ profile, pair, corpusRoot: values.corpus ?? 'data/corpus', tokenizerDir, outDir, onProgress: values.quiet ? undefined : (l) => process.stderr.write(`${l}\n`) });
+      const manifestPath = join(outDir, 'family.json');
+      const report = existsSync(manifestPath) ? await writeZooReport(readFamilyManifest(manifestPath), values['report-dir'] ?? 'reports', '', b) : null;
+      console.log(`wrote ${join(outDir, BASELINES_FILE)}${report ? `; report ${report}` : ' (no trained family yet: reports/zoo.md is written when it is)'}`);
+      return 0;
+    }
     const mode = progressMode({ quiet: values.quiet }, process.stderr.isTTY === true);
     const intervalMs = mode === 'tty' ? undefined : intervalFromEnv();
     const progress = createProgress({ mode, write: (t) => process.stderr.write(t), ...(intervalMs !== undefined && { intervalMs }) });
@@ -54,7 +66,7 @@ export const zooCommand: Command = {
     } finally {
       progress.close();
     }
-    const report = await writeZooReport(manifest, values['report-dir'] ?? 'reports');
+    const report = await writeZooReport(manifest, values['report-dir'] ?? 'reports', '', readBaselines(join(outDir, BASELINES_FILE), manifest.tokenizer));
     console.log(`trained ${manifest.members.map((m) => m.size).join(', ')} -> ${outDir}/family.json; report ${report}`);
     return 0;
   },
