@@ -1,11 +1,12 @@
 import { fields, isNumber, isObject, readJsonRecord } from '@saetrace/engine';
 import type { ProfileName, Tolerance } from './spec.ts';
 
-export interface GoldenFile { readonly version: number; readonly metrics: Record<string, number> }
+/** `findings`: which of the spec's findings held in the recorded run (absent in goldens recorded before findings existed). */
+export interface GoldenFile { readonly version: number; readonly metrics: Record<string, number>; readonly findings?: Record<string, boolean> }
 
 /** A golden file, read and checked (the harness reads it before the run, so a damaged one costs no computation). */
 export function readGolden(path: string, name: string, profile: ProfileName): GoldenFile {
-  return readJsonRecord<GoldenFile>(path, `restore it from git (git checkout -- ${path}) or record it anew with \`saetrace run ${name} --profile ${profile} --update-golden\``, fields({ version: isNumber, metrics: isObject }));
+  return readJsonRecord<GoldenFile>(path, `restore it from git (git checkout -- ${path}) or record it anew with \`saetrace run ${name} --profile ${profile} --update-golden\``, fields({ version: isNumber, metrics: isObject, findings: (x: unknown) => x === undefined || (isObject(x) && Object.values(x as object).every((v) => typeof v === 'boolean')) }));
 }
 
 /** Why a golden of another spec version cannot judge a run (undefined when the versions agree). */
@@ -71,6 +72,22 @@ export function compareGolden(expected: Readonly<Record<string, number>>, got: R
     const parts = [t.atol !== undefined ? `atol ${t.atol}` : '', t.rtol !== undefined ? `rtol ${t.rtol}` : ''].filter(Boolean).join(', ');
     const tol = `${parts}${t.proportionOf ? ` or ${t.proportionOf.z} s.e. over ${t.proportionOf.count}${Number.isFinite(sampling) ? ` (${sampling.toFixed(3)})` : ''}` : ''}${t.side && t.side !== 'both' ? ` (${t.side})` : ''}`;
     return { metric, expected: e ?? null, got: g ?? null, tolerance: tol, ok: e !== undefined && g !== undefined && within(e, g, t, sampling) };
+  });
+}
+
+/**
+ * One row per finding the golden records: a finding that held there and does not now (or the reverse) fails,
+ * so a change that breaks one of the paper's findings, or makes one appear, is caught. A finding that could not
+ * be evaluated in this run (an input spec's results missing) fails too: the golden says it can be.
+ */
+export function compareFindings(expected: Readonly<Record<string, boolean>> | undefined, got: readonly { id: string; holds: boolean | null }[]): GoldenRow[] {
+  if (!expected) return [];
+  const ids = [...new Set([...Object.keys(expected), ...got.map((g) => g.id)])].sort();
+  return ids.map((id) => {
+    const e = expected[id];
+    const g = got.find((x) => x.id === id)?.holds;
+    const num = (x: boolean | null | undefined) => (x === undefined || x === null ? null : x ? 1 : 0);
+    return { metric: `finding/${id}`, expected: num(e), got: num(g), tolerance: 'same verdict (1 holds, 0 not reproduced)', ok: e !== undefined && g !== undefined && g !== null && e === g };
   });
 }
 

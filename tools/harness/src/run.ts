@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { renderLineChart, renderStackedArea, type Point } from '../../report/charts.ts';
-import { compareGolden, flattenMetrics, goldenTable, goldenVersionNote, readGolden, type GoldenRow } from './golden.ts';
+import { compareFindings, compareGolden, flattenMetrics, goldenTable, goldenVersionNote, readGolden, type GoldenRow } from './golden.ts';
 import { featureDynamics, type DynamicsResult } from './kinds/feature-dynamics.ts';
 import { interventionExperiment, type InterventionResult } from './kinds/intervention.ts';
 import { saeSizes, type SaeSizesResult } from './kinds/sae-sizes.ts';
@@ -11,6 +11,8 @@ import { writeReportsIndex } from './index-report.ts';
 import { formatIssue, readSpec, type ExperimentSpec, type ProfileName } from './spec.ts';
 import type { Progress } from '@saetrace/engine';
 import { planLine } from './plan.ts';
+import { evaluateFindings, findingsMarkdown, type FindingContext, type FindingResult } from './findings.ts';
+import { fields, isNumber, isObject, readJsonRecord } from '@saetrace/engine';
 import { tidyCsv, tidyRows } from './tidy.ts';
 
 export interface RunOutcome {
@@ -37,8 +39,8 @@ export function specPath(name: string, root = 'experiments'): string {
 }
 
 /** Every report ends with the golden failures (if any) and the run's provenance. */
-function reportFooter(rows: readonly GoldenRow[], prov: Record<string, unknown>): string[] {
-  return [rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '', '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', ''];
+function reportFooter(rows: readonly GoldenRow[], prov: Record<string, unknown>, findings = ''): string[] {
+  return [findings, rows.some((x) => !x.ok) ? `## Golden comparison failures\n\n${goldenTable(rows)}\n` : '', '## Provenance', '', '```json', JSON.stringify(prov, null, 2), '```', ''];
 }
 
 function metricsOf(r: DynamicsResult): Record<string, number> {
@@ -53,7 +55,7 @@ function metricsOf(r: DynamicsResult): Record<string, number> {
   return flattenMetrics(m);
 }
 
-async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: DynamicsResult, rows: readonly GoldenRow[], status: string, prov: Record<string, unknown>): Promise<string> {
+async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: DynamicsResult, rows: readonly GoldenRow[], status: string, prov: Record<string, unknown>, findings: string): Promise<string> {
   const dir = join('reports', spec.pair);
   const base = profile === 'default' ? spec.id : `${spec.id}.${profile}`;
   const [l1, l2] = spec.languages;
@@ -98,7 +100,7 @@ async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: Dynami
     ...shown.flatMap((pt) => [`### step ${pt.step} (${pt.tokens.toExponential(2)} tokens), layer ${pt.layer}`, '', ...pt.examples.map((e) => `- ${label[e.cls as 'first']} feature ${e.feature}: ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}${e.contexts.length ? `; in context: ${e.contexts.map((c) => `“${c.replace(/\n/g, ' ').replace(/\|/g, '/')}”`).join(' · ')}` : ''}`), '']),
     '## Timings', '',
     `| stage | seconds (model ${r.size}) |`, '|---|---|', `| activations | ${r.timings.extract.toFixed(1)} |`, `| SAE training | ${r.timings.sae.toFixed(1)} |`, `| metrics | ${r.timings.metrics.toFixed(1)} |`, '',
-    ...reportFooter(rows, prov),
+    ...reportFooter(rows, prov, findings),
   ].join('\n');
   const path = join(dir, `${base}.md`);
   await writeFileAtomic(path, md);
@@ -122,7 +124,9 @@ export async function runExperiment(name: string, profile: ProfileName, options:
   const result = spec.kind === 'intervention' ? await interventionExperiment(spec, p, { log, progress }) : spec.kind === 'sae-sizes' ? await saeSizes(spec, p, { log, progress }) : await featureDynamics(spec, p, { log, progress });
   const metrics = 'settings' in result ? interventionMetrics(result) : 'grid' in result ? sizesMetrics(result) : metricsOf(result);
   const resultsPath = join('reports', spec.pair, `${spec.id}.${profile}.results.json`);
-  await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, metrics });
+  const size = 'size' in result && typeof result.size === 'string' ? result.size : '';
+  const findings = evaluateFindings(spec.findings ?? [], metrics, findingContext(spec, profile, size));
+  await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, ...(size ? { size } : {}), metrics, ...(findings.length ? { findings } : {}) });
   const where = 'settings' in result ? { size: result.size, checkpoint: result.midStep, layer: result.layer } : 'grid' in result ? {} : { size: result.size };
   await writeFileAtomic(resultsPath.replace(/\.json$/, '.csv'), tidyCsv(tidyRows(metrics, { pair: spec.pair, spec: spec.id, profile, ...where })));
   const prov = provenance({ spec: file, specVersion: spec.version, profile, seeds: { run: p.seed }, threads: p.threads ?? null, wallSeconds: Math.round((Date.now() - t0) / 1000), timings: 'timings' in result ? result.timings : null });
@@ -131,17 +135,51 @@ export async function runExperiment(name: string, profile: ProfileName, options:
   let rows: GoldenRow[] = [];
   let goldenNote: string | undefined;
   if (options.updateGolden) {
-    await writeJsonAtomic(goldenPath, { id: spec.id, version: spec.version, profile, metrics });
+    await writeJsonAtomic(goldenPath, { id: spec.id, version: spec.version, profile, metrics, ...(findings.length ? { findings: recordedFindings(findings) } : {}) });
     status = 'updated';
   } else if (golden) {
-    rows = compareGolden(golden.metrics, metrics, spec.golden);
+    rows = [...compareGolden(golden.metrics, metrics, spec.golden), ...compareFindings(golden.findings, findings)];
     goldenNote = goldenVersionNote(goldenPath, golden.version, file, spec.version, name, profile);
     status = goldenNote === undefined && rows.every((r) => r.ok) ? 'passed' : 'failed';
   } else status = 'missing';
-  const reportPath = 'settings' in result ? await writeInterventionReport(spec, profile, result, rows, status, prov)
-    : 'grid' in result ? await writeSizesReport(spec, profile, result, rows, status, prov) : await writeReport(spec, profile, result, rows, status, prov);
+  const fmd = findingsMarkdown(findings, options.updateGolden ? recordedFindings(findings) : golden?.findings);
+  const reportPath = 'settings' in result ? await writeInterventionReport(spec, profile, result, rows, status, prov, fmd)
+    : 'grid' in result ? await writeSizesReport(spec, profile, result, rows, status, prov, fmd) : await writeReport(spec, profile, result, rows, status, prov, fmd);
   await writeReportsIndex();
   return { spec, profile, resultsPath, reportPath, golden: status, rows, ...(goldenNote ? { goldenNote } : {}) };
+}
+
+/** The verdicts a golden records: findings that could not be evaluated are left out. */
+export function recordedFindings(findings: readonly FindingResult[]): Record<string, boolean> {
+  return Object.fromEntries(findings.filter((f) => f.holds !== null).map((f) => [f.id, f.holds as boolean]));
+}
+
+/**
+ * Other specs' stored results of the same pair and profile, for findings across sizes: only results written
+ * at the other spec's current version count (older ones answer 'missing', so a finding is never judged on stale numbers).
+ */
+export function findingContext(spec: ExperimentSpec, profile: ProfileName, size: string, options: { from?: 'results' | 'golden'; root?: string } = {}): FindingContext {
+  const root = options.root ?? 'experiments';
+  const resultsOf = (id: string) => join('reports', spec.pair, `${id}.${profile}.results.json`);
+  return {
+    languages: spec.languages, size,
+    metricsOf(id) {
+      const path = options.from === 'golden' ? join('golden', spec.pair, `${id}.${profile}.json`) : resultsOf(id);
+      if (!existsSync(path)) return { missing: `${path} does not exist (run ${spec.pair}/${id} --profile ${profile} first)` };
+      const other = readSpec(join(root, spec.pair, `${id}.yaml`));
+      if (!other.ok) return { missing: `${spec.pair}/${id}: ${other.issues.map(formatIssue).join('; ')}` };
+      let r: { version: number; metrics: Record<string, number>; size?: string };
+      try {
+        r = readJsonRecord(path, `run ${spec.pair}/${id} --profile ${profile} again`, fields({ version: isNumber, metrics: isObject }));
+      } catch (e) {
+        return { missing: (e as Error).message };
+      }
+      if (r.version !== other.spec.version) return { missing: `${path} is of spec version ${r.version}, the spec is at ${other.spec.version}` };
+      let named = r.size;
+      if (named === undefined && options.from === 'golden' && existsSync(resultsOf(id))) named = readJsonRecord<{ size?: string }>(resultsOf(id), `run ${spec.pair}/${id} --profile ${profile} again`).size;
+      return { metrics: r.metrics, size: typeof named === 'string' ? named : id };
+    },
+  };
 }
 
 function interventionMetrics(r: InterventionResult): Record<string, number> {
@@ -167,7 +205,7 @@ const PAPER_TABLE1 = [
   ['Japanese', 18.65, 25.33, 22.17, 61.3, 57.2], ['Bilingual', 18.36, 25.20, 21.96, 62.5, 57.2],
 ] as const;
 
-async function writeInterventionReport(spec: ExperimentSpec, profile: ProfileName, r: InterventionResult, rows: readonly GoldenRow[], status: string, prov: Record<string, unknown>): Promise<string> {
+async function writeInterventionReport(spec: ExperimentSpec, profile: ProfileName, r: InterventionResult, rows: readonly GoldenRow[], status: string, prov: Record<string, unknown>, findings: string): Promise<string> {
   const [l1, l2] = spec.languages;
   const fmt = (s: { mean: number; std: number } | undefined, d = 2) => (s && Number.isFinite(s.mean) ? `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)}` : '-');
   const tables = r.settings.map((s) => {
@@ -185,7 +223,7 @@ async function writeInterventionReport(spec: ExperimentSpec, profile: ProfileNam
     ...tables,
     spec.pair === 'en-ja' ? ['## The paper\'s Table 1 (LLM-jp-3 3.7B, layer 14, iteration 10,000, alpha 0.1; COMET-22)', '', '| added | ppl En | ppl Ja | ppl all | COMET En->Ja | COMET Ja->En |', '|---|---|---|---|---|---|', ...PAPER_TABLE1.map((x) => `| ${x.join(' | ')} |`), ''].join('\n') : '',
     '## Timings', '', '| stage | seconds |', '|---|---|', ...Object.entries(r.timings).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`), '',
-    ...reportFooter(rows, prov),
+    ...reportFooter(rows, prov, findings),
   ].join('\n');
   const path = join('reports', spec.pair, `${profile === 'default' ? spec.id : `${spec.id}.${profile}`}.md`);
   await writeFileAtomic(path, md);
@@ -201,7 +239,7 @@ function sizesMetrics(r: SaeSizesResult): Record<string, number> {
 /** The paper's Tables 2 and 3 (SPEC section 1), shown beside ours. */
 const PAPER_SIZES = [['150M', '2e-3', '20 min', '10M'], ['440M', '1e-3', '25 min', '5M'], ['980M', '1e-3', '40 min', '2M'], ['1.8B', '5e-4', '60 min', '1M'], ['3.7B', '5e-4', '90 min', '0.5M']] as const;
 
-async function writeSizesReport(spec: ExperimentSpec, profile: ProfileName, r: SaeSizesResult, rows: readonly GoldenRow[], status: string, prov: Record<string, unknown>): Promise<string> {
+async function writeSizesReport(spec: ExperimentSpec, profile: ProfileName, r: SaeSizesResult, rows: readonly GoldenRow[], status: string, prov: Record<string, unknown>, findings: string): Promise<string> {
   const dir = join('reports', spec.pair);
   const base = profile === 'default' ? spec.id : `${spec.id}.${profile}`;
   const pts: Point[] = r.sizes.flatMap((s) => s.rows.filter((x) => Number.isFinite(x.mse)).map((x) => ({ x: x.lr, y: x.mse, series: `${s.size} (d=${s.d})` })));
@@ -216,7 +254,7 @@ async function writeSizesReport(spec: ExperimentSpec, profile: ProfileName, r: S
     '| size | ' + r.grid.map((g) => `MSE @ ${g}`).join(' | ') + ' |', '|---|' + r.grid.map(() => '---|').join(''),
     ...r.sizes.map((s) => `| ${s.size} | ${s.rows.map((x) => (Number.isFinite(x.mse) ? x.mse.toFixed(5) : 'diverged')).join(' | ')} |`), '',
     "## The paper's Tables 2 and 3 (LLM-jp-3, one A100)", '', '| size | learning rate | SAE time | activations buffered |', '|---|---|---|---|', ...PAPER_SIZES.map((x) => `| ${x.join(' | ')} |`), '',
-    ...reportFooter(rows, prov),
+    ...reportFooter(rows, prov, findings),
   ].join('\n');
   const path = join(dir, `${base}.md`);
   await writeFileAtomic(path, md);

@@ -1,4 +1,5 @@
 // JSON Schema (draft 2020-12) of an experiment spec: one YAML file per paper table or figure.
+import { findingItemSchema } from './findings.ts';
 
 /**
  * Upper bounds of the size-like fields: past them a value would reach the runtime as a typed-array or
@@ -76,5 +77,6 @@ export const SPEC_SCHEMA = {
     languages: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', minLength: 2 } },
     profiles: { type: 'object', additionalProperties: false, required: ['smoke', 'default', 'paper'], properties: { smoke: profile, default: profile, paper: profile } },
     golden: { type: 'object', description: 'tolerance per metric name pattern (* matches one path segment)', additionalProperties: tolerance },
+    findings: { type: 'array', description: "the paper's claims, checked on every run (tools/harness/src/findings.ts)", items: findingItemSchema() },
   },
 } as const;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { FindingDecl } from './findings.ts';
 import { SPEC_SCHEMA } from './schema.ts';
 
 export type ProfileName = 'smoke' | 'default' | 'paper';
@@ -54,6 +55,8 @@ export interface ExperimentSpec {
   readonly languages: readonly [string, string];
   readonly profiles: Readonly<Record<ProfileName, ProfileSpec>>;
   readonly golden: Readonly<Record<string, Tolerance>>;
+  /** The paper's claims this spec checks on every run; the golden records which hold. */
+  readonly findings?: readonly FindingDecl[];
 }
 
 /** One problem in a spec file, located by line, column and key path. */

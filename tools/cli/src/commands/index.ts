@@ -11,6 +11,7 @@ import { tokenizerCommand } from './tokenizer.ts';
 import { saeCommand } from './sae.ts';
 import { doctorCommand } from './doctor.ts';
 import { browseCommand } from './browse.ts';
+import { findingsCommand } from './findings.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -24,4 +25,5 @@ export const commands: readonly Command[] = [
   saeCommand,
   doctorCommand,
   browseCommand,
+  findingsCommand,
 ];
