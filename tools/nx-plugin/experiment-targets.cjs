@@ -1,5 +1,6 @@
-// Nx plugin: every experiments/<pair>/<id>.yaml becomes a target of the `experiments` project:
-// `nx run experiments:figure3` (en-ja) or `nx run experiments:en-ko-figure3`, with --profile forwarded.
+// Nx plugin: every pair file experiments/pairs/<pair>.yaml crossed with every experiment experiments/<id>.yaml
+// becomes a target of the `experiments` project: `nx run experiments:figure3` (en-ja) or
+// `nx run experiments:en-ko-figure3`, with --profile forwarded; `all` (every pair) and `<pair>-all`.
 'use strict';
 const { basename, dirname } = require('node:path');
 
@@ -19,33 +20,41 @@ function targetName(pair, id) {
   return pair === DEFAULT_PAIR ? id : `${pair}-${id}`;
 }
 
+/** The pair files and experiment files among `files` (paths relative to the workspace root). */
+function split(files) {
+  const pairs = files.filter((f) => basename(dirname(f)) === 'pairs').map((f) => basename(f, '.yaml'));
+  const ids = files.filter((f) => dirname(f) === 'experiments').map((f) => basename(f, '.yaml'));
+  pairs.sort((a, b) => (a === DEFAULT_PAIR ? -1 : b === DEFAULT_PAIR ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  ids.sort((a, b) => buildRank(a) - buildRank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return { pairs, ids };
+}
+
 /** @type {import('nx/src/project-graph/plugins/public-api').CreateNodes} */
 const createNodesV2 = [
-  'experiments/*/*.yaml',
+  'experiments/**/*.yaml',
   (files) => {
+    const { pairs, ids } = split(files);
     const targets = {};
     const names = [];
-    const ordered = [...files].sort((a, b) => {
-      const pa = basename(dirname(a)); const pb = basename(dirname(b));
-      if (pa !== pb) return pa === DEFAULT_PAIR ? -1 : pb === DEFAULT_PAIR ? 1 : pa < pb ? -1 : 1;
-      const ia = basename(a, '.yaml'); const ib = basename(b, '.yaml');
-      return buildRank(ia) - buildRank(ib) || (ia < ib ? -1 : ia > ib ? 1 : 0);
-    });
-    for (const file of ordered) {
-      const pair = basename(dirname(file));
-      const id = basename(file, '.yaml');
-      const name = targetName(pair, id);
-      names.push(name);
-      targets[name] = {
-        executor: 'nx:run-commands',
-        options: { command: `npx saetrace run ${pair}/${id}`, forwardAllArgs: true },
-        cache: true,
-        inputs: [`{workspaceRoot}/${file}`, `{workspaceRoot}/libs/**/*.ts`, `{workspaceRoot}/libs/**/native/*.c`, `{workspaceRoot}/tools/harness/**/*.ts`, `{workspaceRoot}/data/corpus/${pair}/manifest.json`, `{workspaceRoot}/data/tokenizer/${pair}/tokenizer.json`, { env: 'CI' }],
-        outputs: [`{workspaceRoot}/reports/${pair}/${id}.md`, `{workspaceRoot}/reports/${pair}/${id}.*`],
-      };
+    for (const pair of pairs) {
+      const mine = [];
+      for (const id of ids) {
+        const name = targetName(pair, id);
+        mine.push(name);
+        targets[name] = {
+          executor: 'nx:run-commands',
+          options: { command: `npx saetrace run ${pair}/${id}`, forwardAllArgs: true },
+          cache: true,
+          inputs: [`{workspaceRoot}/experiments/${id}.yaml`, `{workspaceRoot}/experiments/pairs/${pair}.yaml`, `{workspaceRoot}/libs/**/*.ts`, `{workspaceRoot}/libs/**/native/*.c`, `{workspaceRoot}/tools/harness/**/*.ts`, `{workspaceRoot}/data/corpus/${pair}/manifest.json`, `{workspaceRoot}/data/tokenizer/${pair}/tokenizer.json`, { env: 'CI' }],
+          outputs: [`{workspaceRoot}/reports/${pair}/${id}.md`, `{workspaceRoot}/reports/${pair}/${id}.*`],
+        };
+      }
+      if (mine.length) targets[`${pair}-all`] = { executor: 'nx:run-commands', options: { commands: mine.map((n) => `npx nx run experiments:${n}`), parallel: false, forwardAllArgs: true } };
+      names.push(...mine);
     }
+    if (names.length === 0) return [];
     targets.all = { executor: 'nx:run-commands', options: { commands: names.map((n) => `npx nx run experiments:${n}`), parallel: false, forwardAllArgs: true } };
-    return files.length === 0 ? [] : [[files[0], { projects: { experiments: { name: 'experiments', targets } } }]];
+    return [[files[0], { projects: { experiments: { name: 'experiments', targets } } }]];
   },
 ];
 

@@ -18,6 +18,7 @@ export interface ChainReport {
 }
 
 /** The cached SAEs a spec's profile made: its SAE recipe, sizes other than 'largest', layers and checkpoints. */
+/** `specFile`: the spec's name, `<pair>/<id>`. */
 export function selectForSpec(saes: readonly CachedSae[], specFile: string, profile: ProfileName): CachedSae[] {
   const r = readSpec(specFile);
   if (!r.ok) throw new Error(`${specFile}: ${r.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);

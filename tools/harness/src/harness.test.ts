@@ -8,17 +8,19 @@ import { selectCheckpoints } from './kinds/feature-dynamics.ts';
 import { writeReportsIndex } from './index-report.ts';
 import { compareGolden, flattenMetrics, goldenTable, goldenVersionNote, proportionAllowance, readGolden, toleranceFor } from './golden.ts';
 import { knownSpecs, specPath } from './run.ts';
-import { formatIssue, parseSpec, readSpec } from './spec.ts';
+import { formatIssue, parseSpec, profileOf, readSpec } from './spec.ts';
 
 const require = createRequire(import.meta.url);
 const plugin = require('../../nx-plugin/experiment-targets.cjs') as { createNodesV2: [string, (files: string[]) => [string, { projects: Record<string, { targets: Record<string, { options: { command?: string; commands?: string[] } }> }> }][]]; targetName: (p: string, id: string) => string };
 
-const good = readFileSync('experiments/en-ja/figure3.yaml', 'utf8');
+const good = readFileSync('experiments/figure3.yaml', 'utf8');
+const pairText = readFileSync('experiments/pairs/en-ja.yaml', 'utf8');
 
-test('every committed spec validates; unknown specs list the known ones', () => {
+test('every pair x experiment validates; unknown specs list the known ones', () => {
   const specs = knownSpecs();
-  assert.ok(specs.includes('en-ja/figure3') && specs.includes('en-ko/figure3'));
-  for (const s of specs) assert.ok(readSpec(`experiments/${s}.yaml`).ok, s);
+  assert.ok(specs.includes('en-ja/figure3') && specs.includes('en-ko/figure3') && specs.includes('en-zh/table4'));
+  assert.is(specs.length, 3 * 15);
+  for (const s of specs) assert.ok(readSpec(s).ok, s);
   assert.throws(() => specPath('en-ja/figure99'), new RegExp(`unknown spec 'en-ja/figure99'; known specs: ${specs.join(', ')}$`));
 });
 
@@ -41,8 +43,10 @@ test('wrong types, bad enums, duplicate keys and unreadable files are errors', (
   assert.ok(!e.ok && e.issues.some((i) => /must be equal to one of the allowed values \("greedy", "components"\)/.test(i.message)));
   const d = parseSpec(good.replace(/^version: (\d+)\n/m, 'version: $1\nversion: 99\n'), 'd.yaml');
   assert.ok(!d.ok && /Map keys must be unique/.test(d.issues[0]!.message) && d.issues[0]!.line === 5);
-  const missing = readSpec('experiments/none.yaml');
-  assert.ok(!missing.ok && /cannot read \(ENOENT\)/.test(missing.issues[0]!.message));
+  const missing = readSpec('en-ja/none');
+  assert.ok(!missing.ok && missing.issues[0]!.file === join('experiments', 'none.yaml') && /cannot read \(ENOENT\)/.test(missing.issues[0]!.message));
+  const unnamed = readSpec('figure3');
+  assert.ok(!unnamed.ok && /a spec is named <pair>\/<id>, e\.g\. en-ja\/figure3, got 'figure3'/.test(unnamed.issues[0]!.message));
 });
 
 test('golden comparison: tolerances by pattern, one-sided, missing metrics fail, table lists failures', () => {
@@ -90,7 +94,7 @@ test('reports index: wall time, CPU and spec version per report, an older spec v
   mkdirSync(join(root, 'en-ja'));
   mkdirSync(join(root, 'en-ko'));
   // The index reads each spec's current version from experiments/; the test follows whatever it is.
-  const versionOf = (id: string) => Number(/^version:\s*(\d+)/m.exec(readFileSync(join('experiments', 'en-ja', `${id}.yaml`), 'utf8'))?.[1]);
+  const versionOf = (id: string) => Number(/^version:\s*(\d+)/m.exec(readFileSync(join('experiments', `${id}.yaml`), 'utf8'))?.[1]);
   const v5 = versionOf('figure5');
   const v3 = versionOf('figure3');
   const prov = (v: number) => JSON.stringify({ wallSeconds: 90, specVersion: v, machine: { cpus: 'AMD EPYC' } });
@@ -108,33 +112,72 @@ test('reports index: wall time, CPU and spec version per report, an older spec v
   rmSync(root, { recursive: true });
 });
 
-test('the Nx plugin makes one target per spec (en-ja unprefixed) and an all target', () => {
+test('the Nx plugin makes one target per pair x experiment (en-ja unprefixed), a <pair>-all per pair and an all target', () => {
   const [glob, fn] = plugin.createNodesV2;
-  assert.is(glob, 'experiments/*/*.yaml');
-  const res = fn(['experiments/en-ko/figure3.yaml', 'experiments/en-ja/figure3.yaml']);
+  assert.is(glob, 'experiments/**/*.yaml');
+  const res = fn(['experiments/pairs/en-ko.yaml', 'experiments/figure3.yaml', 'experiments/pairs/en-ja.yaml']);
   const targets = res[0]![1].projects.experiments!.targets;
-  assert.equal(Object.keys(targets).sort(), ['all', 'en-ko-figure3', 'figure3']);
+  assert.equal(Object.keys(targets).sort(), ['all', 'en-ja-all', 'en-ko-all', 'en-ko-figure3', 'figure3']);
   assert.is(targets.figure3!.options.command, 'npx saetrace run en-ja/figure3');
+  assert.is(targets['en-ko-figure3']!.options.command, 'npx saetrace run en-ko/figure3');
   assert.equal(fn([]), []);
+  assert.equal(fn(['experiments/figure3.yaml']), []);
   // en-ja first; the all-layer figures before the one-layer specs that reuse their activations.
-  const all = fn(['experiments/en-ko/table1.yaml', 'experiments/en-ja/figure3.yaml', 'experiments/en-ja/table2.yaml', 'experiments/en-ja/figure5.yaml', 'experiments/en-ja/zz.yaml'])[0]![1].projects.experiments!.targets.all!.options.commands;
-  assert.equal(all, ['figure5', 'figure3', 'table2', 'zz', 'en-ko-table1'].map((n) => `npx nx run experiments:${n}`));
+  const files = ['experiments/pairs/en-ko.yaml', 'experiments/figure3.yaml', 'experiments/table2.yaml', 'experiments/pairs/en-ja.yaml', 'experiments/figure5.yaml', 'experiments/zz.yaml'];
+  const t = fn(files)[0]![1].projects.experiments!.targets;
+  assert.equal(t.all!.options.commands, ['figure5', 'figure3', 'table2', 'zz', 'en-ko-figure5', 'en-ko-figure3', 'en-ko-table2', 'en-ko-zz'].map((n) => `npx nx run experiments:${n}`));
+  assert.equal(t['en-ko-all']!.options.commands, ['en-ko-figure5', 'en-ko-figure3', 'en-ko-table2', 'en-ko-zz'].map((n) => `npx nx run experiments:${n}`));
   assert.is(plugin.targetName('en-ko', 'table1'), 'en-ko-table1');
 });
 
-test('a spec whose pair or id is not its path is refused at load, naming both', () => {
+test('an experiment whose id, or a pair whose pair, is not its file name is refused at load, naming both', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spec-path-'));
-  mkdirSync(join(dir, 'en-ja'));
-  mkdirSync(join(dir, 'en-ko'));
+  mkdirSync(join(dir, 'pairs'));
+  writeFileSync(join(dir, 'pairs', 'en-ja.yaml'), pairText);
   // figure3's text saved as figure4: it would overwrite figure3's results, report and figures.
-  writeFileSync(join(dir, 'en-ja', 'figure4.yaml'), good);
-  const r = readSpec(join(dir, 'en-ja', 'figure4.yaml'));
+  writeFileSync(join(dir, 'figure4.yaml'), good);
+  const r = readSpec('en-ja/figure4', dir);
   assert.not.ok(r.ok);
   const msg = r.ok ? '' : r.issues.map(formatIssue).join('\n');
-  assert.match(msg, /en-ja\/figure4\.yaml:3:1: id: 'figure3' does not match the file's path, which says id 'figure4'; a spec's id must equal its path \(experiments\/<pair>\/<id>\.yaml\): rename the file or correct the id/);
-  writeFileSync(join(dir, 'en-ko', 'figure3.yaml'), good);
-  const p = readSpec(join(dir, 'en-ko', 'figure3.yaml'));
-  assert.match(p.ok ? '' : p.issues.map(formatIssue).join('\n'), /en-ko\/figure3\.yaml:\d+:1: pair: 'en-ja' does not match the file's path, which says pair 'en-ko'/);
+  assert.match(msg, /figure4\.yaml:3:1: id: 'figure3' does not match the file's name, which says id 'figure4'; an experiment file must be experiments\/<id>\.yaml: rename the file or correct the id/);
+  writeFileSync(join(dir, 'figure3.yaml'), good);
+  writeFileSync(join(dir, 'pairs', 'en-ko.yaml'), pairText);
+  const p = readSpec('en-ko/figure3', dir);
+  assert.match(p.ok ? '' : p.issues.map(formatIssue).join('\n'), /pairs\/en-ko\.yaml:\d+:1: pair: 'en-ja' does not match the file's name, which says pair 'en-ko'/);
+  rmSync(dir, { recursive: true });
+});
+
+test('a pair file merges in: languages, paper checkpoints, overrides located in the pair file when they break a profile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spec-pair-'));
+  mkdirSync(join(dir, 'pairs'));
+  writeFileSync(join(dir, 'figure3.yaml'), good);
+  writeFileSync(join(dir, 'pairs', 'en-ja.yaml'), pairText);
+  const ja = readSpec('en-ja/figure3', dir);
+  assert.ok(ja.ok);
+  if (ja.ok) {
+    assert.equal(ja.spec.languages, ['en', 'ja']);
+    assert.is(ja.spec.profiles.paper && 'paths' in ja.spec.profiles.paper.family ? ja.spec.profiles.paper.family.paths['3.7b']?.length : 0, 6);
+    assert.equal(ja.spec.files, { experiment: join(dir, 'figure3.yaml'), pair: join(dir, 'pairs', 'en-ja.yaml') });
+  }
+  writeFileSync(join(dir, 'pairs', 'xx-yy.yaml'), 'pair: xx-yy\nlanguages: [xx, yy]\noverrides:\n  figure3:\n    profiles:\n      default: { sae: { lr: 0.003 } }\n      smoke:\n        sae: { k: -1 }\n');
+  const bad = readSpec('xx-yy/figure3', dir);
+  assert.not.ok(bad.ok);
+  const msg = bad.ok ? '' : bad.issues.map(formatIssue).join('\n');
+  assert.match(msg, /pairs\/xx-yy\.yaml:8:\d+: overrides\.figure3\.profiles\.smoke\.sae\.k: must be >= 1/);
+  writeFileSync(join(dir, 'pairs', 'xx-yy.yaml'), 'pair: xx-yy\nlanguages: [xx, yy]\noverrides:\n  figure3:\n    profiles:\n      default: { sae: { lr: 0.003 } }\n');
+  const ok = readSpec('xx-yy/figure3', dir);
+  assert.ok(ok.ok);
+  if (ok.ok) {
+    assert.is(ok.spec.profiles.default.sae.lr, 0.003);
+    assert.is(ok.spec.profiles.default.sae.n, 1536);
+    assert.is(ok.spec.profiles.paper, undefined);
+    assert.throws(() => profileOf(ok.spec, 'paper'), /xx-yy\/figure3 has no paper profile: neither .*figure3\.yaml \(profiles\.paper\.family\) nor .*xx-yy\.yaml \(paper\.family\.paths\) names its checkpoints/);
+  }
+  writeFileSync(join(dir, 'pairs', 'xx-yy.yaml'), 'pair: xx-yy\nlanguages: [xx]\nextra: 1\n');
+  const shape = readSpec('xx-yy/figure3', dir);
+  const m2 = shape.ok ? '' : shape.issues.map(formatIssue).join('\n');
+  assert.match(m2, /xx-yy\.yaml:2:\d+: languages: must NOT have fewer than 2 items/);
+  assert.match(m2, /xx-yy\.yaml:3:1: extra: unknown key 'extra'/);
   rmSync(dir, { recursive: true });
 });
 

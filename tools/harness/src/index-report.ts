@@ -48,7 +48,7 @@ export async function writeReportsIndex(root = 'reports', warn: (s: string) => v
       const prov = readOthers<Provenance>(provPath, `run \`saetrace run ${pair}/${id} --profile ${profile}\` again to rewrite it, or delete it`, fields({}), warn);
       const secs = prov?.wallSeconds ?? null;
       // A report of an older spec version is kept until the spec is run again; say so.
-      const specFile = join('experiments', pair, `${id}.yaml`);
+      const specFile = join('experiments', `${id}.yaml`);
       const current = existsSync(specFile) ? Number(/^version:\s*(\d+)/m.exec(readFileSync(specFile, 'utf8'))?.[1] ?? NaN) : NaN;
       const stale = prov?.specVersion !== undefined && Number.isFinite(current) && current !== prov.specVersion;
       const version = prov?.specVersion === undefined ? '-' : `${prov.specVersion}${stale ? ` (stale: the spec is at ${current})` : ''}`;

@@ -9,8 +9,8 @@ import { extractStage, familyStages } from './progress-stages.ts';
 import { readSpec } from './spec.ts';
 
 function spec(id: string) {
-  const r = readSpec(`experiments/en-ja/${id}.yaml`);
-  if (!r.ok) throw new Error(`experiments/en-ja/${id}.yaml does not parse`);
+  const r = readSpec(`en-ja/${id}`);
+  if (!r.ok) throw new Error(`en-ja/${id} does not parse`);
   return r.spec;
 }
 

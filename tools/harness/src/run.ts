@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { renderLineChart, renderStackedArea, type Point } from '../../report/charts.ts';
@@ -8,7 +8,7 @@ import { interventionExperiment, type InterventionResult } from './kinds/interve
 import { saeSizes, type SaeSizesResult } from './kinds/sae-sizes.ts';
 import { provenance } from './provenance.ts';
 import { writeReportsIndex } from './index-report.ts';
-import { formatIssue, readSpec, type ExperimentSpec, type ProfileName } from './spec.ts';
+import { formatIssue, knownExperiments, knownPairs, profileOf, readSpec, specFiles, type ExperimentSpec, type ProfileName } from './spec.ts';
 import type { Progress } from '@saetrace/engine';
 import { planLine } from './plan.ts';
 import { evaluateFindings, findingsMarkdown, type FindingContext, type FindingResult } from './findings.ts';
@@ -26,16 +26,17 @@ export interface RunOutcome {
   readonly goldenNote?: string;
 }
 
-/** Every spec file under experiments/, as '<pair>/<id>'. */
+/** Every spec, '<pair>/<id>': each pair in experiments/pairs/ with each experiment experiments/<id>.yaml. */
 export function knownSpecs(root = 'experiments'): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => readdirSync(join(root, e.name)).filter((f) => f.endsWith('.yaml')).map((f) => `${e.name}/${f.replace(/\.yaml$/, '')}`)).sort();
+  const ids = knownExperiments(root);
+  return knownPairs(root).flatMap((p) => ids.map((id) => `${p}/${id}`)).sort();
 }
 
+/** The experiment file of `<pair>/<id>`; an unknown pair or id lists what is known. */
 export function specPath(name: string, root = 'experiments'): string {
-  const file = join(root, `${name}.yaml`);
-  if (!existsSync(file)) throw new Error(`unknown spec '${name}'; known specs: ${knownSpecs(root).join(', ') || '(none)'}`);
-  return file;
+  const f = specFiles(name, root);
+  if (!existsSync(f.experiment) || !existsSync(f.pair)) throw new Error(`unknown spec '${name}'; known specs: ${knownSpecs(root).join(', ') || '(none)'}`);
+  return f.experiment;
 }
 
 /** Every report ends with the golden failures (if any) and the run's provenance. */
@@ -92,7 +93,7 @@ async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: Dynami
   const shown = r.points.length <= 6 ? r.points : r.points.slice(-1);
   const md = [
     `# ${spec.title}`, '',
-    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; model ${r.size}, layers ${r.layers.join(", ")} (layer l is the output of block l-1 and layer 0 the embeddings, as the authors number them: ../shared/SPEC.md section 2); golden: **${status}**.`, '',
+    `Spec \`${spec.files.experiment}\` for \`${spec.files.pair}\`, version ${spec.version}, profile \`${profile}\`; model ${r.size}, layers ${r.layers.join(", ")} (layer l is the output of block l-1 and layer 0 the embeddings, as the authors number them: ../shared/SPEC.md section 2); golden: **${status}**.`, '',
     ...figs, '',
     `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | monosemanticity | mean span | dead | FVU |`,
     '|---|---|---|---|---|---|---|---|---|---|', ...table, '',
@@ -110,11 +111,11 @@ async function writeReport(spec: ExperimentSpec, profile: ProfileName, r: Dynami
 /** Runs one spec at one profile: builds what is missing, writes results, compares with (or updates) the golden, writes the report. */
 export async function runExperiment(name: string, profile: ProfileName, options: { updateGolden?: boolean; log?: (s: string) => void; progress?: Progress } = {}): Promise<RunOutcome> {
   const file = specPath(name);
-  const parsed = readSpec(file);
+  const parsed = readSpec(name);
   if (!parsed.ok) throw new Error(`invalid spec:\n${parsed.issues.map(formatIssue).join('\n')}`);
   const spec = parsed.spec;
   if (options.updateGolden && process.env.CI === 'true') throw new Error('refusing to write goldens under CI=true; run --update-golden locally and commit the result');
-  const p = spec.profiles[profile];
+  const p = profileOf(spec, profile);
   const log = options.log ?? (() => {});
   const goldenPath = join('golden', spec.pair, `${spec.id}.${profile}.json`);
   const golden = !options.updateGolden && existsSync(goldenPath) ? readGolden(goldenPath, name, profile) : null;
@@ -129,7 +130,7 @@ export async function runExperiment(name: string, profile: ProfileName, options:
   await writeJsonAtomic(resultsPath, { id: spec.id, version: spec.version, profile, pair: spec.pair, resolved: p, seed: p.seed, ...(size ? { size } : {}), metrics, ...(findings.length ? { findings } : {}) });
   const where = 'settings' in result ? { size: result.size, checkpoint: result.midStep, layer: result.layer } : 'grid' in result ? {} : { size: result.size };
   await writeFileAtomic(resultsPath.replace(/\.json$/, '.csv'), tidyCsv(tidyRows(metrics, { pair: spec.pair, spec: spec.id, profile, ...where })));
-  const prov = provenance({ spec: file, specVersion: spec.version, profile, seeds: { run: p.seed }, threads: p.threads ?? null, wallSeconds: Math.round((Date.now() - t0) / 1000), timings: 'timings' in result ? result.timings : null });
+  const prov = provenance({ spec: file, pairFile: spec.files.pair, specVersion: spec.version, profile, seeds: { run: p.seed }, threads: p.threads ?? null, wallSeconds: Math.round((Date.now() - t0) / 1000), timings: 'timings' in result ? result.timings : null });
   await writeJsonAtomic(join('reports', spec.pair, `${spec.id}.${profile}.provenance.json`), prov);
   let status: RunOutcome['golden'];
   let rows: GoldenRow[] = [];
@@ -166,7 +167,7 @@ export function findingContext(spec: ExperimentSpec, profile: ProfileName, size:
     metricsOf(id) {
       const path = options.from === 'golden' ? join('golden', spec.pair, `${id}.${profile}.json`) : resultsOf(id);
       if (!existsSync(path)) return { missing: `${path} does not exist (run ${spec.pair}/${id} --profile ${profile} first)` };
-      const other = readSpec(join(root, spec.pair, `${id}.yaml`));
+      const other = readSpec(`${spec.pair}/${id}`, root);
       if (!other.ok) return { missing: `${spec.pair}/${id}: ${other.issues.map(formatIssue).join('; ')}` };
       let r: { version: number; metrics: Record<string, number>; size?: string };
       try {
@@ -218,7 +219,7 @@ async function writeInterventionReport(spec: ExperimentSpec, profile: ProfileNam
   });
   const md = [
     `# ${spec.title}`, '',
-    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; model ${r.size}: features of the SAE at layer ${r.layer} (layer l = output of block l-1, 0 = embeddings; ../shared/SPEC.md section 2) of step ${r.fullStep} injected into step ${r.midStep}; golden: **${status}**.`,
+    `Spec \`${spec.files.experiment}\` for \`${spec.files.pair}\`, version ${spec.version}, profile \`${profile}\`; model ${r.size}: features of the SAE at layer ${r.layer} (layer l = output of block l-1, 0 = embeddings; ../shared/SPEC.md section 2) of step ${r.fullStep} injected into step ${r.midStep}; golden: **${status}**.`,
     `Feature classes at that layer: ${Object.entries(r.classCounts).map(([k, v]) => `${k} ${v}`).join(', ')}. Mean ± standard deviation over the random masks; perplexity lower is better, chrF/BLEU higher.`, '',
     ...tables,
     spec.pair === 'en-ja' ? ['## The paper\'s Table 1 (LLM-jp-3 3.7B, layer 14, iteration 10,000, alpha 0.1; COMET-22)', '', '| added | ppl En | ppl Ja | ppl all | COMET En->Ja | COMET Ja->En |', '|---|---|---|---|---|---|', ...PAPER_TABLE1.map((x) => `| ${x.join(' | ')} |`), ''].join('\n') : '',
@@ -247,7 +248,7 @@ async function writeSizesReport(spec: ExperimentSpec, profile: ProfileName, r: S
   await writeFileAtomic(join(dir, svg), await renderLineChart(pts, { title: 'SAE validation MSE against learning rate', xTitle: 'learning rate (log)', yTitle: 'validation MSE', xLog: true, yLog: true }));
   const md = [
     `# ${spec.title}`, '',
-    `Spec \`experiments/${spec.pair}/${spec.id}.yaml\` version ${spec.version}, profile \`${profile}\`; golden: **${status}**. Every size of the family at its last checkpoint, layer floor(L/2); the paper's grid ${r.grid.join(', ')}.`, '',
+    `Spec \`${spec.files.experiment}\` for \`${spec.files.pair}\`, version ${spec.version}, profile \`${profile}\`; golden: **${status}**. Every size of the family at its last checkpoint, layer floor(L/2); the paper's grid ${r.grid.join(', ')}.`, '',
     `![validation MSE against learning rate](${svg})`, '',
     '| size | d | layer | chosen lr (Table 2) | SAE training time at that lr (Table 3) | activations trained on | activations in memory at once |', '|---|---|---|---|---|---|---|',
     ...r.sizes.map((s) => `| ${s.size} | ${s.d} | ${s.layer} | ${s.bestLr} | ${s.seconds.toFixed(1)} s | ${s.activationsTrained.toLocaleString('en-US')} | ${s.activationsBuffered.toLocaleString('en-US')} |`), '',

@@ -1,4 +1,5 @@
-// JSON Schema (draft 2020-12) of an experiment spec: one YAML file per paper table or figure.
+// JSON Schemas (draft 2020-12) of the spec files: an experiment (experiments/<id>.yaml, one per paper table or
+// figure, no language in it) and a language pair (experiments/pairs/<pair>.yaml); spec.ts merges the two.
 import { findingItemSchema } from './findings.ts';
 
 /**
@@ -11,14 +12,16 @@ export const SPEC_LIMITS = {
   draws: 1000, evalDocsPerLang: 10 ** 6, translationPairs: 10 ** 5, shots: 32, maxNewTokens: 4096, features: 2 ** 20,
 } as const;
 const L = SPEC_LIMITS;
+const pathsFamily = { type: 'object', additionalProperties: false, required: ['paths'], properties: { paths: { type: 'object', minProperties: 1, description: 'checkpoints per model size, smallest size first, each size\'s checkpoints in training order', additionalProperties: { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: false, required: ['dir', 'tokens'], properties: { dir: { type: 'string' }, tokens: { type: 'number', minimum: 0 } } } } } } } as const;
+const PROFILE_KEYS = ['family', 'size', 'layers', 'checkpoints', 'activations', 'sae', 'metrics', 'seed'] as const;
 const profile = {
   type: 'object', additionalProperties: false,
-  required: ['family', 'size', 'layers', 'checkpoints', 'activations', 'sae', 'metrics', 'seed'],
+  required: PROFILE_KEYS,
   properties: {
     family: {
       oneOf: [
         { type: 'object', additionalProperties: false, required: ['zoo'], properties: { zoo: { enum: ['smoke', 'default'] } } },
-        { type: 'object', additionalProperties: false, required: ['paths'], properties: { paths: { type: 'object', minProperties: 1, additionalProperties: { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: false, required: ['dir', 'tokens'], properties: { dir: { type: 'string' }, tokens: { type: 'number', minimum: 0 } } } } } } },
+        pathsFamily,
       ],
     },
     size: { type: 'string', minLength: 1, description: "a size of the family, or 'largest' / 'smallest'" },
@@ -64,18 +67,44 @@ const tolerance = {
   anyOf: [{ required: ['atol'] }, { required: ['rtol'] }],
 } as const;
 
-export const SPEC_SCHEMA = {
+/** The paper profile of an experiment may leave its checkpoints to the pair file (`paper.family`). */
+const paperProfile = { ...profile, required: PROFILE_KEYS.filter((k) => k !== 'family') } as const;
+const ID_PATTERN = '^(table[1-4]|figure([3-9]|1[1-4]))$';
+export const PAIR_PATTERN = '^[a-z]{2}(_[A-Z]{2})?-[a-z]{2}(_[A-Z]{2})?$';
+
+/** A language pair: the two languages (corpus data/corpus/<pair>, tokenizer data/tokenizer/<pair>), its paper checkpoints, per-experiment overrides. */
+export const PAIR_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object', additionalProperties: false,
-  required: ['id', 'version', 'title', 'kind', 'pair', 'languages', 'profiles', 'golden'],
+  required: ['pair', 'languages'],
   properties: {
-    id: { type: 'string', pattern: '^(table[1-4]|figure([3-9]|1[1-4]))$' },
+    pair: { type: 'string', pattern: PAIR_PATTERN },
+    languages: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', pattern: '^[a-z]{2}(_[A-Z]{2})?$' } },
+    paper: { type: 'object', additionalProperties: false, required: ['family'], properties: { family: pathsFamily } },
+    overrides: {
+      type: 'object', description: "per experiment id: profile settings merged over the experiment's",
+      propertyNames: { pattern: ID_PATTERN },
+      additionalProperties: { type: 'object', additionalProperties: false, required: ['profiles'], properties: { profiles: { type: 'object', additionalProperties: false, minProperties: 1, properties: { smoke: { type: 'object' }, default: { type: 'object' }, paper: { type: 'object' } } } } },
+    },
+  },
+} as const;
+
+/** The profiles of an experiment once its pair is merged in: every profile complete; paper absent when neither file names its checkpoints. */
+export const MERGED_PROFILES_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object', additionalProperties: false, required: ['smoke', 'default'], properties: { smoke: profile, default: profile, paper: profile },
+} as const;
+
+export const EXPERIMENT_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object', additionalProperties: false,
+  required: ['id', 'version', 'title', 'kind', 'profiles', 'golden'],
+  properties: {
+    id: { type: 'string', pattern: ID_PATTERN },
     version: { type: 'integer', minimum: 1 },
     title: { type: 'string', minLength: 1 },
     kind: { enum: ['feature-dynamics', 'intervention', 'sae-sizes'] },
-    pair: { type: 'string', pattern: '^[a-z]{2}(_[A-Z]{2})?-[a-z]{2}(_[A-Z]{2})?$' },
-    languages: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', minLength: 2 } },
-    profiles: { type: 'object', additionalProperties: false, required: ['smoke', 'default', 'paper'], properties: { smoke: profile, default: profile, paper: profile } },
+    profiles: { type: 'object', additionalProperties: false, required: ['smoke', 'default', 'paper'], properties: { smoke: profile, default: profile, paper: paperProfile } },
     golden: { type: 'object', description: 'tolerance per metric name pattern (* matches one path segment)', additionalProperties: tolerance },
     findings: { type: 'array', description: "the paper's claims, checked on every run (tools/harness/src/findings.ts)", items: findingItemSchema() },
   },

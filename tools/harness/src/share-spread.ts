@@ -10,18 +10,18 @@ import { readLlamaWeights, LlamaModel } from '@saetrace/lm';
 import { summarise } from '@saetrace/metrics';
 import { resolveCheckpoints } from './family.ts';
 import { analyseCheckpoint, layersOf } from './kinds/feature-dynamics.ts';
-import { readSpec, type ProfileName } from './spec.ts';
+import { profileOf, readSpec, type ProfileName } from './spec.ts';
 
 const [name, stepArg, seedsArg, profileArg] = process.argv.slice(2);
 if (!name || !stepArg || !seedsArg) {
   console.error('usage: share-spread.ts <pair>/<id> <step> <seed,seed,...> [profile]');
   process.exit(2);
 }
-const parsed = readSpec(`experiments/${name}.yaml`);
+const parsed = readSpec(name);
 if (!parsed.ok) throw new Error(parsed.issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.path}: ${i.message}`).join('\n'));
 const spec = parsed.spec;
 const profile = (profileArg ?? 'default') as ProfileName;
-const base = spec.profiles[profile];
+const base = profileOf(spec, profile);
 const step = Number(stepArg);
 const seeds = seedsArg.split(',').map(Number);
 const { checkpoints } = await resolveCheckpoints(base, spec.pair, { threads: base.threads });

@@ -4,14 +4,16 @@ import { buildSite, DEFAULT_THRESHOLD } from '../../../browse/src/build.ts';
 import { formatLineageReport, lineageReport, scanCache, selectForSpec } from '../../../browse/src/lineage-report.ts';
 import { serveSite } from '../../../browse/src/serve.ts';
 import type { CachedSae } from '../../../browse/src/scan.ts';
+import { specFiles } from '../../../harness/src/spec.ts';
 import { UsageError, type Command } from '../command.ts';
 
 const PROFILES = ['smoke', 'default'] as const;
 
+/** The spec name `<pair>/<id>`, refused when either file is missing. */
 function specFile(pair: string, spec: string): string {
-  const file = `experiments/${pair}/${spec}.yaml`;
-  if (!existsSync(file)) throw new UsageError(`no spec ${file}`);
-  return file;
+  const f = specFiles(`${pair}/${spec}`);
+  for (const file of [f.experiment, f.pair]) if (!existsSync(file)) throw new UsageError(`no spec ${pair}/${spec}: ${file} does not exist`);
+  return `${pair}/${spec}`;
 }
 
 function parse(rest: readonly string[], extra: Record<string, { type: 'string'; default?: string }>) {

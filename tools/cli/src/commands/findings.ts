@@ -47,8 +47,8 @@ export const findingsCommand: Command = {
     const names = parsed.positionals.length ? parsed.positionals : knownSpecs();
     let bad = 0;
     for (const name of names) {
-      const file = specPath(name);
-      const r = readSpec(file);
+      specPath(name);
+      const r = readSpec(name);
       if (!r.ok) { for (const i of r.issues) console.error(formatIssue(i)); bad++; continue; }
       const spec = r.spec;
       if (!spec.findings?.length) { if (parsed.positionals.length) console.log(`${name}: declares no findings`); continue; }

@@ -12,6 +12,7 @@ import { saeCommand } from './sae.ts';
 import { doctorCommand } from './doctor.ts';
 import { browseCommand } from './browse.ts';
 import { findingsCommand } from './findings.ts';
+import { pairsCommand } from './pairs.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -26,4 +27,5 @@ export const commands: readonly Command[] = [
   doctorCommand,
   browseCommand,
   findingsCommand,
+  pairsCommand,
 ];

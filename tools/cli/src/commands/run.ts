@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { dryRun, GPU_CLASSES, renderDryRun, thisMachine } from '../../../harness/src/dry-run.ts';
 import { goldenTable } from '../../../harness/src/golden.ts';
 import { runExperiment } from '../../../harness/src/run.ts';
-import { formatIssue, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
+import { formatIssue, profileOf, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
 import { UsageError, type Command } from '../command.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
@@ -36,10 +36,9 @@ export const runCommand: Command = {
     if (!['smoke', 'default', 'paper'].includes(profile)) throw new UsageError(`--profile must be smoke, default or paper, got '${profile}'`);
     if (parsed.values.quiet && parsed.values.json) throw new UsageError('--quiet and --json exclude each other');
     if (parsed.values['dry-run']) {
-      const file = `experiments/${name}.yaml`;
-      const spec = readSpec(file);
+      const spec = readSpec(name);
       if (!spec.ok) { for (const i of spec.issues) console.error(formatIssue(i)); return 1; }
-      const r = await dryRun(spec.spec, spec.spec.profiles[profile]);
+      const r = await dryRun(spec.spec, profileOf(spec.spec, profile));
       console.log(renderDryRun(name, profile, r, [thisMachine(), ...GPU_CLASSES]));
       return r.problems.length > 0 ? 1 : 0;
     }

@@ -4,14 +4,14 @@ import type { Command } from '../command.ts';
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'check experiment specs against the schema without running them',
-  usage: 'Usage: saetrace validate [files...]   (default: every experiments/<pair>/<id>.yaml)',
+  summary: 'check every pair x experiment combination against the schemas without running it',
+  usage: 'Usage: saetrace validate [<pair>/<id> ...]   (default: every experiments/pairs/<pair>.yaml with every experiments/<id>.yaml)',
   async run(argv) {
-    const files = argv.length > 0 ? [...argv] : knownSpecs().map((s) => `experiments/${s}.yaml`);
+    const names = argv.length > 0 ? [...argv] : knownSpecs();
     let bad = 0;
-    for (const f of files) {
-      const r = readSpec(f);
-      if (r.ok) console.log(`${f}: ok`);
+    for (const name of names) {
+      const r = readSpec(name);
+      if (r.ok) console.log(`${name}: ok`);
       else { bad++; for (const i of r.issues) console.error(formatIssue(i)); }
     }
     return bad > 0 ? 1 : 0;
