@@ -8,7 +8,7 @@ export type ExampleSequence = readonly (readonly [string, number])[];
 export type Detector = 'llmjp-regex' | 'script';
 export type TokenLanguage = 'en' | 'ja' | 'ko' | null;
 
-const LLMJP_ENGLISH = /^[a-zA-Z\s"'(),.\-]+$/;
+const LLMJP_ENGLISH = /^[a-zA-Z\s"'(),.-]+$/;
 
 /**
  * The authors' detector: a token is English if, stripped, it matches ^[a-zA-Z\s"'(),.\-]+$; an all-digit

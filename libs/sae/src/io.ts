@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
 import { fields, isObject, readJsonRecordAsync, readSafetensors, writeJsonAtomic, writeSafetensors, type TensorData } from '@saetrace/engine';
 import type { SaeConfig } from './config.ts';

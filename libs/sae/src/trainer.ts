@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJsonRecord, readSafetensors, Session, warmupConstant, writeSafetensors, type HostTensor, type SessionOptions, type TensorData } from '@saetrace/engine';
+import { parseJsonRecord, scalarOutput, readSafetensors, Session, warmupConstant, writeSafetensors, type HostTensor, type SessionOptions, type TensorData } from '@saetrace/engine';
 import type { SaeConfig } from './config.ts';
 import { initSae, roundToBf16, type SaeParams } from './init.ts';
 import { SaeEncoder } from './encoder.ts';
@@ -88,8 +88,8 @@ export async function trainSae(options: {
   const releaseStep = async () => { await session?.release(); await fused?.release(); };
   const shapes = saeParamShapes(d, n);
   let params: SaeParams | null = null;
-  let m = {} as SaeParams;
-  let v = {} as SaeParams;
+  const m = {} as SaeParams;
+  const v = {} as SaeParams;
   const sinceFired = new Float64Array(n);
   let step = 0;
   let resumedFrom = 0;
@@ -154,7 +154,7 @@ export async function trainSae(options: {
       feeds[`v_${name}`] = { dtype: 'float32', shape: shapes[name], data: v[name] };
     }
     const out = await s.run(feeds);
-    const loss = (out.loss?.data as Float32Array)[0] as number;
+    const loss = scalarOutput(out, 'loss', 'SAE step');
     const updated = Number.isFinite(loss);
     if (updated) {
       const next = {} as SaeParams;
@@ -167,7 +167,7 @@ export async function trainSae(options: {
       params = next;
     }
     return {
-      loss, fvu: (out.fvu?.data as Float32Array)[0] as number, updated, idx: out.idx?.data as BigInt64Array,
+      loss, fvu: scalarOutput(out, 'fvu', 'SAE step'), updated, idx: out.idx?.data as BigInt64Array,
       ...(out.aux_loss ? { auxLoss: (out.aux_loss.data as Float32Array)[0] as number } : {}),
     };
   };

@@ -11,3 +11,12 @@ export interface Command {
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** Runs an argument parser (node:util parseArgs), turning what it throws into a UsageError (exit 2 with the usage). */
+export function parseOrUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}

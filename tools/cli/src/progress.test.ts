@@ -53,7 +53,7 @@ test('json: events as JSON lines; quiet prints nothing', () => {
   h.advance(500); s.update(1, { fvu: 0.5 }); s.end('fvu 0.5');
   const ev = h.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(ev.map((e) => e.event), ['plan', 'stage', 'update', 'end']);
-  assert.equal([ev[2]?.done, ev[2]?.eta, (ev[2]?.fields as Record<string, number>).fvu], [1, 0.5, 0.5]);
+  assert.equal([ev[2]?.done, ev[2]?.eta, (ev[2]!.fields as Record<string, number>).fvu], [1, 0.5, 0.5]);
   const q = harness('quiet');
   q.p.plan('x'); q.p.stage('a', 1, 'u').end('y'); q.p.note('z');
   assert.is(q.out(), '');

@@ -1,5 +1,5 @@
 import { Graph } from '../graph/graph.ts';
-import type { Value } from '../graph/types.ts';
+import { scalarOutput, type Value } from '../graph/types.ts';
 import { runRng } from '../rng/rng.ts';
 import { Session } from '../runtime/session.ts';
 import { gradients } from './gradients.ts';
@@ -50,7 +50,7 @@ export async function gradCheck(inputs: readonly GradCheckInput[], f: (g: Graph,
   });
   const base = await sess.run(feeds);
   const analytic = grads.map((_, i) => Float64Array.from(base[`grad_${i}`]?.data as Float64Array));
-  const lossAt = async () => ((await sess.run(feeds, ['loss'])).loss?.data as Float64Array)[0] as number;
+  const lossAt = async () => scalarOutput(await sess.run(feeds, ['loss']), 'loss', 'gradCheck');
   const h = options.h ?? 1e-6;
   const numeric: Float64Array[] = [];
   let maxAbs = 0;

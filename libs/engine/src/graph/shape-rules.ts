@@ -182,9 +182,11 @@ const concat: Rule = (ins, attrs) => {
   const vs = ins.filter((v): v is Value => v !== null);
   const dtype = sameDtype(vs);
   if (vs.some((v) => !v.shape)) return [{ dtype, shape: null }];
-  const rank = (vs[0]?.shape as Dim[]).length;
+  const first = vs[0];
+  if (!first?.shape) throw new Error('Concat: needs at least one input');
+  const rank = first.shape.length;
   const axis = normAxis(int(attrs, 'axis', 0), rank);
-  const out: Dim[] = [...(vs[0]?.shape as Dim[])];
+  const out: Dim[] = [...first.shape];
   let sum: Dim = 0;
   for (const v of vs) {
     const s = v.shape as Dim[];

@@ -28,6 +28,16 @@ export interface TensorData {
   readonly data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 }
 
+/**
+ * The first element of a session's output `name` as a number; a missing output is an error naming it and
+ * `where` (instead of a TypeError reading index 0 of undefined).
+ */
+export function scalarOutput(out: Readonly<Record<string, TensorData | undefined>>, name: string, where: string): number {
+  const t = out[name];
+  if (!t) throw new Error(`${where}: the session returned no output '${name}' (it returned ${Object.keys(out).join(', ') || 'nothing'})`);
+  return Number(t.data[0]);
+}
+
 /** One node as recorded by the builder (the autodiff reads these). */
 export interface NodeRecord {
   readonly opType: string;

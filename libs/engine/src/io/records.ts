@@ -58,10 +58,10 @@ export function jsonErrorOffset(text: string): number {
       if (text[i] === ']') { i++; return; }
       for (;;) { value(); ws(); if (text[i] === ',') { i++; continue; } if (text[i] === ']') { i++; return; } fail(); }
     }
-    if (c === '"') return str();
-    if (c === 't') return lit('true');
-    if (c === 'f') return lit('false');
-    if (c === 'n') return lit('null');
+    if (c === '"') { str(); return; }
+    if (c === 't') { lit('true'); return; }
+    if (c === 'f') { lit('false'); return; }
+    if (c === 'n') { lit('null'); return; }
     const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
     if (!m || m[0] === '' || m[0] === '-') fail();
     i += (m as RegExpExecArray)[0].length;

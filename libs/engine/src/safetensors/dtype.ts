@@ -5,7 +5,7 @@ export const ST_DTYPES = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL:
 export type StDType = keyof typeof ST_DTYPES;
 
 export function isStDType(x: string): x is StDType {
-  return Object.prototype.hasOwnProperty.call(ST_DTYPES, x);
+  return  Object.hasOwn(ST_DTYPES, x);
 }
 
 /** The safetensors dtype a host tensor is written as. */

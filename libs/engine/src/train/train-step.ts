@@ -1,6 +1,6 @@
 import { gradients } from '../autodiff/gradients.ts';
 import { Graph } from '../graph/graph.ts';
-import type { DType, Dim, TensorData, Value } from '../graph/types.ts';
+import { scalarOutput, type DType, type Dim, type TensorData, type Value } from '../graph/types.ts';
 import { adamUpdate, ADAM_DEFAULTS, type AdamConfig } from '../optim/adam.ts';
 import { Session, type SessionOptions } from '../runtime/session.ts';
 
@@ -94,7 +94,7 @@ export class TrainStep {
       feeds[`v.${p.name}`] = { dtype: 'float32', shape: p.shape, data: this.v[p.name] as Float32Array };
     }
     const out = await this.session.run(feeds);
-    const loss = (out.loss?.data as Float32Array)[0] as number;
+    const loss = scalarOutput(out, 'loss', 'TrainStep');
     if (!Number.isFinite(loss)) throw new Error(`TrainStep: loss is ${loss} at step ${t}; parameters were left at step ${this.stepCount}`);
     for (const p of this.specs) {
       this.params[p.name] = out[`p'.${p.name}`]?.data as Float32Array;

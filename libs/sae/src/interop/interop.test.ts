@@ -124,7 +124,7 @@ test('SAELens "none" imports unscaled with --assume-unit-norm; a missing site ne
     assert.is(r.layer, 5);
     const { params } = await loadSae(join(tmp, 'b'));
     const { tensors } = await readSafetensors(join(FIX, 'saelens', 'sae_weights.safetensors'));
-    assert.is(params.b_dec[0], (tensors.get('b_dec')?.data as Float32Array)[0]);
+    assert.is(params.b_dec[0], (tensors.get('b_dec')!.data as Float32Array)[0]);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -23,7 +23,7 @@ test('a broken install fails with the fix: old node, no onnxruntime, a pair with
     assert.is(byName.get('onnxruntime-node')?.fix, 'npm ci');
     assert.is(byName.get('native SAE kernel')?.status, 'warn');
     assert.equal([byName.get('pair en-xx')?.status, byName.get('pair en-xx')?.fix], ['fail', 'npx saetrace tokenizer train --pair en-xx']);
-    assert.match(formatChecks(checks), /FAIL  node +v18\.19\.0; package\.json engines needs >= 20\n +fix: install Node\.js 20 or newer/);
+    assert.match(formatChecks(checks), /FAIL {2}node +v18\.19\.0; package\.json engines needs >= 20\n +fix: install Node\.js 20 or newer/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ import { evaluateFindings, findingsMarkdown, verdict } from '../../../harness/sr
 import { readGolden } from '../../../harness/src/golden.ts';
 import { findingContext, knownSpecs, recordedFindings, specPath } from '../../../harness/src/run.ts';
 import { formatIssue, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
-import { UsageError, type Command } from '../command.ts';
+import { parseOrUsage, UsageError, type Command } from '../command.ts';
 
 const PROFILES: readonly ProfileName[] = ['smoke', 'default', 'paper'];
 
@@ -36,12 +36,7 @@ export const findingsCommand: Command = {
     'the report is rewritten; a run then fails its golden when a verdict changes.',
   ].join('\n'),
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string' }, record: { type: 'boolean' } } });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseOrUsage(() => parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string' }, record: { type: 'boolean' } } }));
     const profile = parsed.values.profile as ProfileName | undefined;
     if (!profile || !PROFILES.includes(profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile ?? ''}'`);
     const names = parsed.positionals.length ? parsed.positionals : knownSpecs();

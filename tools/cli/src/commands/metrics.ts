@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { classifyExampleDir, type Detector } from '@saetrace/metrics';
-import { UsageError, type Command } from '../command.ts';
+import { parseOrUsage, UsageError, type Command } from '../command.ts';
 
 export const metricsCommand: Command = {
   name: 'metrics',
@@ -15,12 +15,7 @@ export const metricsCommand: Command = {
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub !== 'classify-examples') throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'name a subcommand: classify-examples');
-    let parsed;
-    try {
-      parsed = parseArgs({ args: rest, allowPositionals: true, options: { rule: { type: 'string', default: 'peak-token' }, detector: { type: 'string', default: 'script' }, cut: { type: 'string', default: '0.9' }, json: { type: 'boolean', default: false } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseOrUsage(() => parseArgs({ args: rest, allowPositionals: true, options: { rule: { type: 'string', default: 'peak-token' }, detector: { type: 'string', default: 'script' }, cut: { type: 'string', default: '0.9' }, json: { type: 'boolean', default: false } } }));
     const dir = parsed.positionals[0];
     if (!dir) throw new UsageError('name the directory of example files');
     if (!existsSync(dir)) throw new UsageError(`no such directory: ${dir}`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { knownSpecs } from '../../../harness/src/run.ts';
 import { formatIssue, knownExperiments, knownPairs, readPair } from '../../../harness/src/spec.ts';
-import { UsageError, type Command } from '../command.ts';
+import { parseOrUsage, type Command } from '../command.ts';
 
 /** What one pair has: corpus, tokenizer, trained families, goldens and reports per profile. */
 export function pairStatus(pair: string): Record<string, string> {
@@ -30,12 +30,7 @@ export const pairsCommand: Command = {
     'name <pair>/<id> (each pair with each experiments/<id>.yaml), one per line.',
   ].join('\n'),
   async run(argv) {
-    let values;
-    try {
-      values = parseArgs({ args: [...argv], options: { specs: { type: 'boolean' } } }).values;
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const values = parseOrUsage(() => parseArgs({ args: [...argv], options: { specs: { type: 'boolean' } } }).values);
     if (values.specs) {
       for (const s of knownSpecs()) console.log(s);
       return 0;

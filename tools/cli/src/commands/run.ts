@@ -3,7 +3,7 @@ import { dryRun, GPU_CLASSES, renderDryRun, thisMachine } from '../../../harness
 import { goldenTable } from '../../../harness/src/golden.ts';
 import { runExperiment } from '../../../harness/src/run.ts';
 import { formatIssue, profileOf, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
-import { UsageError, type Command } from '../command.ts';
+import { parseOrUsage, UsageError, type Command } from '../command.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
 export const runCommand: Command = {
@@ -24,12 +24,7 @@ export const runCommand: Command = {
     '--quiet prints only the final line; --json prints progress as JSON lines on stderr and the outcome as JSON on stdout.',
   ].join('\n'),
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string', default: 'default' }, 'update-golden': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseOrUsage(() => parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string', default: 'default' }, 'update-golden': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false } } }));
     const name = parsed.positionals[0];
     if (!name) throw new UsageError('name a spec, e.g. en-ja/figure3');
     const profile = parsed.values.profile as ProfileName;
@@ -45,7 +40,7 @@ export const runCommand: Command = {
     const mode = progressMode(parsed.values, process.stderr.isTTY === true);
     const intervalMs = mode === 'tty' ? undefined : intervalFromEnv();
     const progress = createProgress({ mode, write: (t) => process.stderr.write(t), ...(intervalMs !== undefined && { intervalMs }) });
-    let out;
+    let out: Awaited<ReturnType<typeof runExperiment>>;
     try {
       out = await runExperiment(name, profile, { updateGolden: parsed.values['update-golden'], log: (t) => progress.note(t), progress });
     } finally {

@@ -3,7 +3,7 @@ import { ActivationStore } from '@saetrace/activations';
 import {
   FORMAT_TARGET, SAE_FORMATS, SaeEncoder, evaluateSae, exportSae, importSae, isSaeFormat, loadSae, type SaeFormat, type SaeOrigin,
 } from '@saetrace/sae';
-import { UsageError, type Command } from '../command.ts';
+import { parseOrUsage, UsageError, type Command } from '../command.ts';
 
 const USAGE = [
   'Usage:',
@@ -25,12 +25,7 @@ const USAGE = [
 ].join('\n');
 
 function parse(rest: readonly string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>): { values: Record<string, string | boolean | undefined>; dir: string } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...rest], allowPositionals: true, options });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseOrUsage(() => parseArgs({ args: [...rest], allowPositionals: true, options }));
   const dir = parsed.positionals[0];
   if (!dir) throw new UsageError('name the SAE directory');
   if (parsed.positionals.length > 1) throw new UsageError(`one SAE directory, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`);

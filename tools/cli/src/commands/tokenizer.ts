@@ -4,11 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readJsonRecordAsync, writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
-// libs/lm has no index.ts yet; the tokenizer module is imported directly until it does.
 import {
   loadTokenizer, measureTokenizer, pairDocuments, pairLanguages, renderPairReport, saveTokenizer, trainTokenizerDetailed,
   upsertReportSection, type TrainingRecord,
-} from '../../../../libs/lm/src/tokenizer/index.ts';
+} from '@saetrace/lm';
 import { UsageError, type Command } from '../command.ts';
 
 export interface TokenizerDeps {

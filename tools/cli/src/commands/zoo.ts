@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultThreads } from '@saetrace/engine';
 import { BASELINES_FILE, FAMILY_PROFILES, familyBaselines, readFamilyManifest, trainFamily } from '@saetrace/lm';
-import { UsageError, type Command } from '../command.ts';
+import { parseOrUsage, UsageError, type Command } from '../command.ts';
 import { readBaselines, writeZooReport } from '../zoo-report.ts';
 import { familyStages } from '../../../harness/src/progress-stages.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
@@ -28,16 +28,11 @@ export const zooCommand: Command = {
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub !== 'train' && sub !== 'baseline') throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'name a subcommand: train, baseline');
-    let values;
-    try {
-      values = parseArgs({ args: rest, options: {
+    const values = parseOrUsage(() => parseArgs({ args: rest, options: {
         profile: { type: 'string' }, pair: { type: 'string', default: 'en-ja' }, size: { type: 'string', multiple: true },
         out: { type: 'string' }, threads: { type: 'string' }, 'report-dir': { type: 'string', default: 'reports' },
         corpus: { type: 'string', default: 'data/corpus' }, tokenizer: { type: 'string' }, quiet: { type: 'boolean', default: false },
-      } }).values;
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+      } }).values);
     const profile = FAMILY_PROFILES[values.profile as keyof typeof FAMILY_PROFILES];
     if (!profile) throw new UsageError(`--profile must be one of ${Object.keys(FAMILY_PROFILES).join(', ')}, got '${values.profile ?? ''}'`);
     const pair = values.pair ?? 'en-ja';
@@ -59,7 +54,7 @@ export const zooCommand: Command = {
     const stages = familyStages(progress, profile);
     const members = profile.members.filter((m) => !values.size?.length || values.size.includes(m.size));
     progress.plan(`train ${members.length} model${members.length > 1 ? 's' : ''} of the ${profile.name} family for ${pair} (${members.map((m) => `${m.size} ${m.steps} steps`).join(', ')}) into ${outDir}`);
-    let manifest;
+    let manifest: Awaited<ReturnType<typeof trainFamily>>;
     try {
       manifest = await trainFamily({ profile, pair, corpusRoot: values.corpus ?? 'data/corpus', tokenizerDir, outDir, sizes: values.size, threads, onProgress: stages.onProgress });
       stages.end();

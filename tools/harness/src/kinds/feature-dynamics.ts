@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { allSites, LlamaModel, midSite, readLlamaWeights } from '@saetrace/lm';

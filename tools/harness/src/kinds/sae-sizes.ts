@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { fields, isArray, isObject, readJsonRecord, writeJsonAtomic, type Progress } from '@saetrace/engine';
-import { FAMILY_PROFILES, LlamaModel, midSite, readFamilyManifest, type FamilyManifest } from '@saetrace/lm';
+import { FAMILY_PROFILES, LlamaModel, midSite, readFamilyManifest, } from '@saetrace/lm';
 import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAE_INIT, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 
