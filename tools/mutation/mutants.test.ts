@@ -19,7 +19,10 @@ test('every mutant edits the current sources: each `from` occurs exactly once an
 
 test('an edit that no longer matches, or matches twice, is an error naming the mutant and file', () => {
   const m = { name: 'x', what: 'w', edits: [{ file: 'f.ts', from: 'a', to: 'b' }], specs: ['en-ja/figure3'] };
-  assert.throws(() => applyEdit(m, m.edits[0] as (typeof m.edits)[0], 'ccc'), /mutant x: 'a' occurs 0 times in f\.ts, expected once/);
+  assert.throws(
+    () => applyEdit(m, m.edits[0] as (typeof m.edits)[0], 'ccc'),
+    /mutant x: 'a' occurs 0 times in f\.ts, expected once/,
+  );
   assert.throws(() => applyEdit(m, m.edits[0] as (typeof m.edits)[0], 'aa'), /occurs 2 times/);
 });
 

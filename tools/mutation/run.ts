@@ -19,7 +19,11 @@ function scratchCopy(label: string): string {
   const dir = mkdtempSync(join(tmpdir(), `saetrace-mutant-${label}-`));
   for (const f of tracked) {
     mkdirSync(dirname(join(dir, f)), { recursive: true });
-    try { cpSync(join(root, f), join(dir, f)); } catch { /* a tracked file deleted in the work tree */ }
+    try {
+      cpSync(join(root, f), join(dir, f));
+    } catch {
+      /* a tracked file deleted in the work tree */
+    }
   }
   // Installed packages and the native kernel are shared, read-only in use; the cache starts empty.
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
@@ -28,16 +32,35 @@ function scratchCopy(label: string): string {
   return dir;
 }
 
-interface Outcome { readonly name: string; readonly what: string; readonly caught: boolean; readonly how: string; readonly seconds: number }
+interface Outcome {
+  readonly name: string;
+  readonly what: string;
+  readonly caught: boolean;
+  readonly how: string;
+  readonly seconds: number;
+}
 
 function runIn(dir: string, specs: readonly string[]): { ok: boolean; how: string } {
   for (const spec of specs) {
-    const r = spawnSync(process.execPath, ['tools/cli/bin/saetrace.mjs', 'run', spec, '--profile', 'smoke'], { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    const r = spawnSync(process.execPath, ['tools/cli/bin/saetrace.mjs', 'run', spec, '--profile', 'smoke'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true' },
+    });
     if (r.status !== 0) {
       const out = `${r.stdout}\n${r.stderr}`;
-      const failures = out.split('\n').filter((l) => /\| FAIL \|/.test(l)).map((l) => l.split('|')[1]?.trim()).filter(Boolean);
+      const failures = out
+        .split('\n')
+        .filter((l) => /\| FAIL \|/.test(l))
+        .map((l) => l.split('|')[1]?.trim())
+        .filter(Boolean);
       const err = out.split('\n').find((l) => /Error|error:/.test(l));
-      return { ok: false, how: failures.length ? `${spec}: golden failed on ${failures.length} metrics (${failures.slice(0, 3).join(', ')}${failures.length > 3 ? ', ...' : ''})` : `${spec}: the run failed (${(err ?? out.trim().split('\n').at(-1) ?? '').slice(0, 160)})` };
+      return {
+        ok: false,
+        how: failures.length
+          ? `${spec}: golden failed on ${failures.length} metrics (${failures.slice(0, 3).join(', ')}${failures.length > 3 ? ', ...' : ''})`
+          : `${spec}: the run failed (${(err ?? out.trim().split('\n').at(-1) ?? '').slice(0, 160)})`,
+      };
     }
   }
   return { ok: true, how: `${specs.join(', ')} passed` };
@@ -47,9 +70,16 @@ function trial(m: Mutant | null): Outcome {
   const t0 = Date.now();
   const dir = scratchCopy(m?.name ?? 'control');
   try {
-    for (const e of m?.edits ?? []) writeFileSync(join(dir, e.file), applyEdit(m as Mutant, e, readFileSync(join(dir, e.file), 'utf8')));
+    for (const e of m?.edits ?? [])
+      writeFileSync(join(dir, e.file), applyEdit(m as Mutant, e, readFileSync(join(dir, e.file), 'utf8')));
     const r = runIn(dir, m?.specs ?? ['en-ja/figure3']);
-    return { name: m?.name ?? 'control', what: m?.what ?? 'no edit', caught: !r.ok, how: r.how, seconds: (Date.now() - t0) / 1000 };
+    return {
+      name: m?.name ?? 'control',
+      what: m?.what ?? 'no edit',
+      caught: !r.ok,
+      how: r.how,
+      seconds: (Date.now() - t0) / 1000,
+    };
   } finally {
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
   }
@@ -58,7 +88,10 @@ function trial(m: Mutant | null): Outcome {
 const chosen = MUTANTS.filter((m) => !values.only || values.only.includes(m.name));
 const control = trial(null);
 console.log(`control: ${control.caught ? 'FAILED' : 'passed'} (${control.how}, ${control.seconds.toFixed(0)} s)`);
-if (control.caught) { console.error('the unmutated copy fails its goldens, so no mutant can be scored'); process.exit(1); }
+if (control.caught) {
+  console.error('the unmutated copy fails its goldens, so no mutant can be scored');
+  process.exit(1);
+}
 const outcomes: Outcome[] = [];
 for (const m of chosen) {
   const o = trial(m);
@@ -68,11 +101,19 @@ for (const m of chosen) {
 const caught = outcomes.filter((o) => o.caught).length;
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const md = [
-  '# Mutation score of the smoke goldens', '',
-  `Written by \`npx tsx tools/mutation/run.ts\` (mutants in tools/mutation/mutants.ts): each mutant is one plausible developer's slip, applied to a scratch copy of the checkout, whose smoke specs then run from an empty cache against the committed goldens. Caught = a run exited non-zero. ${cpu}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}.`, '',
-  `**${caught} / ${outcomes.length} mutants caught.** Control (no edit): ${control.how}.`, '',
-  '| mutant | what it breaks | verdict | how | seconds |', '|---|---|---|---|---|',
-  ...outcomes.map((o) => `| ${o.name} | ${o.what} | ${o.caught ? 'caught' : '**survived**'} | ${o.how.replace(/\|/g, '/')} | ${o.seconds.toFixed(0)} |`), '',
+  '# Mutation score of the smoke goldens',
+  '',
+  `Written by \`npx tsx tools/mutation/run.ts\` (mutants in tools/mutation/mutants.ts): each mutant is one plausible developer's slip, applied to a scratch copy of the checkout, whose smoke specs then run from an empty cache against the committed goldens. Caught = a run exited non-zero. ${cpu}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}.`,
+  '',
+  `**${caught} / ${outcomes.length} mutants caught.** Control (no edit): ${control.how}.`,
+  '',
+  '| mutant | what it breaks | verdict | how | seconds |',
+  '|---|---|---|---|---|',
+  ...outcomes.map(
+    (o) =>
+      `| ${o.name} | ${o.what} | ${o.caught ? 'caught' : '**survived**'} | ${o.how.replace(/\|/g, '/')} | ${o.seconds.toFixed(0)} |`,
+  ),
+  '',
 ].join('\n');
 if (!values.only) await writeFileAtomic('reports/mutation.md', md);
 console.log(`${caught} / ${outcomes.length} mutants caught${values.only ? '' : '; reports/mutation.md'}`);

@@ -11,7 +11,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ADDONS = [{ src: 'libs/sae/native/sae_step.c', out: 'libs/sae/native/build/sae_step.node' }];
 
 function nodeHeaders() {
-  const candidates = [process.env.npm_config_nodedir, dirname(dirname(process.execPath)), '/usr', '/usr/local'].filter(Boolean);
+  const candidates = [process.env.npm_config_nodedir, dirname(dirname(process.execPath)), '/usr', '/usr/local'].filter(
+    Boolean,
+  );
   for (const c of candidates) if (existsSync(join(c, 'include/node/node_api.h'))) return join(c, 'include/node');
   return null;
 }
@@ -21,18 +23,43 @@ const cc = process.env.CC || 'cc';
 let failed = 0;
 for (const a of ADDONS) {
   const out = join(root, a.out);
-  if (!headers) { console.log(`native: skipped ${a.out} (no node_api.h found; set npm_config_nodedir); the onnxruntime path is used instead`); continue; }
+  if (!headers) {
+    console.log(
+      `native: skipped ${a.out} (no node_api.h found; set npm_config_nodedir); the onnxruntime path is used instead`,
+    );
+    continue;
+  }
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   try {
     // -march=native: the addon is built on the machine that runs it; no -ffast-math, NaN checks must hold.
-    execFileSync(cc, ['-O3', '-march=native', '-std=c11', '-D_POSIX_C_SOURCE=200809L', '-fPIC', '-shared', '-Wall', `-I${headers}`, join(root, a.src), '-o', tmp, '-lpthread', '-lm'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(
+      cc,
+      [
+        '-O3',
+        '-march=native',
+        '-std=c11',
+        '-D_POSIX_C_SOURCE=200809L',
+        '-fPIC',
+        '-shared',
+        '-Wall',
+        `-I${headers}`,
+        join(root, a.src),
+        '-o',
+        tmp,
+        '-lpthread',
+        '-lm',
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     renameSync(tmp, out);
     console.log(`native: built ${a.out}`);
   } catch (e) {
     rmSync(tmp, { force: true });
     failed++;
-    console.log(`native: could not build ${a.out} with ${cc} (${e instanceof Error ? e.message.split('\n')[0] : e}); the onnxruntime path is used instead`);
+    console.log(
+      `native: could not build ${a.out} with ${cc} (${e instanceof Error ? e.message.split('\n')[0] : e}); the onnxruntime path is used instead`,
+    );
   }
 }
 process.exitCode = process.argv.includes('--strict') && failed > 0 ? 1 : 0;

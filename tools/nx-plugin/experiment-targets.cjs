@@ -9,7 +9,23 @@ const DEFAULT_PAIR = 'en-ja';
 // `all` runs a pair's specs in this order: the all-layer figures first, so the one-layer specs after
 // them (Figure 3, Tables 1-4, Figure 11) find their activations cached instead of running the model again
 // at the same checkpoints. Results do not depend on the order, only the time does.
-const BUILD_ORDER = ['figure5', 'figure8', 'figure12', 'figure13', 'figure14', 'figure3', 'figure4', 'figure6', 'figure7', 'figure9', 'table2', 'table3', 'figure11', 'table1', 'table4'];
+const BUILD_ORDER = [
+  'figure5',
+  'figure8',
+  'figure12',
+  'figure13',
+  'figure14',
+  'figure3',
+  'figure4',
+  'figure6',
+  'figure7',
+  'figure9',
+  'table2',
+  'table3',
+  'figure11',
+  'table1',
+  'table4',
+];
 
 function buildRank(id) {
   const i = BUILD_ORDER.indexOf(id);
@@ -45,15 +61,31 @@ const createNodesV2 = [
           executor: 'nx:run-commands',
           options: { command: `npx saetrace run ${pair}/${id}`, forwardAllArgs: true },
           cache: true,
-          inputs: [`{workspaceRoot}/experiments/${id}.yaml`, `{workspaceRoot}/experiments/pairs/${pair}.yaml`, `{workspaceRoot}/libs/**/*.ts`, `{workspaceRoot}/libs/**/native/*.c`, `{workspaceRoot}/tools/harness/**/*.ts`, `{workspaceRoot}/data/corpus/${pair}/manifest.json`, `{workspaceRoot}/data/tokenizer/${pair}/tokenizer.json`, { env: 'CI' }],
+          inputs: [
+            `{workspaceRoot}/experiments/${id}.yaml`,
+            `{workspaceRoot}/experiments/pairs/${pair}.yaml`,
+            `{workspaceRoot}/libs/**/*.ts`,
+            `{workspaceRoot}/libs/**/native/*.c`,
+            `{workspaceRoot}/tools/harness/**/*.ts`,
+            `{workspaceRoot}/data/corpus/${pair}/manifest.json`,
+            `{workspaceRoot}/data/tokenizer/${pair}/tokenizer.json`,
+            { env: 'CI' },
+          ],
           outputs: [`{workspaceRoot}/reports/${pair}/${id}.md`, `{workspaceRoot}/reports/${pair}/${id}.*`],
         };
       }
-      if (mine.length) targets[`${pair}-all`] = { executor: 'nx:run-commands', options: { commands: mine.map((n) => `npx nx run experiments:${n}`), parallel: false, forwardAllArgs: true } };
+      if (mine.length)
+        targets[`${pair}-all`] = {
+          executor: 'nx:run-commands',
+          options: { commands: mine.map((n) => `npx nx run experiments:${n}`), parallel: false, forwardAllArgs: true },
+        };
       names.push(...mine);
     }
     if (names.length === 0) return [];
-    targets.all = { executor: 'nx:run-commands', options: { commands: names.map((n) => `npx nx run experiments:${n}`), parallel: false, forwardAllArgs: true } };
+    targets.all = {
+      executor: 'nx:run-commands',
+      options: { commands: names.map((n) => `npx nx run experiments:${n}`), parallel: false, forwardAllArgs: true },
+    };
     return [[files[0], { projects: { experiments: { name: 'experiments', targets } } }]];
   },
 ];

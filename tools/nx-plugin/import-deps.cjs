@@ -13,7 +13,11 @@ const createDependencies = (_options, context) => {
     for (const f of files) {
       if (!f.file.endsWith('.ts')) continue;
       let text;
-      try { text = readFileSync(join(context.workspaceRoot, f.file), 'utf8'); } catch { continue; }
+      try {
+        text = readFileSync(join(context.workspaceRoot, f.file), 'utf8');
+      } catch {
+        continue;
+      }
       const seen = new Set();
       for (const m of text.matchAll(IMPORT)) {
         const target = m[1] === 'tools' ? 'tools' : m[1];

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const plugin = require('./import-deps.cjs') as { createDependencies: (o: unknown, ctx: unknown) => { source: string; target: string; type: string }[] };
+const plugin = require('./import-deps.cjs') as {
+  createDependencies: (o: unknown, ctx: unknown) => { source: string; target: string; type: string }[];
+};
 
 /** The layering DESIGN.md sets: a lib may import only libs earlier in this list. */
 const ORDER = ['engine', 'lm', 'activations', 'sae', 'metrics', 'intervention'];
@@ -21,7 +23,13 @@ test('the plugin turns @saetrace imports into static dependencies and ignores se
   const deps = plugin.createDependencies(undefined, {
     workspaceRoot: process.cwd(),
     projects: { engine: {}, lm: {}, activations: {} },
-    fileMap: { projectFileMap: { activations: [{ file: 'libs/activations/src/extract.ts' }], engine: [{ file: 'libs/engine/src/index.ts' }], lm: [{ file: 'missing.ts' }, { file: 'README.md' }] } },
+    fileMap: {
+      projectFileMap: {
+        activations: [{ file: 'libs/activations/src/extract.ts' }],
+        engine: [{ file: 'libs/engine/src/index.ts' }],
+        lm: [{ file: 'missing.ts' }, { file: 'README.md' }],
+      },
+    },
   });
   assert.ok(deps.some((d) => d.source === 'activations' && d.target === 'engine' && d.type === 'static'));
   assert.not.ok(deps.some((d) => d.source === d.target));

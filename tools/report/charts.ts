@@ -1,7 +1,11 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 
-export interface Point { readonly x: number; readonly y: number; readonly series: string }
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+  readonly series: string;
+}
 
 export interface LineChartOptions {
   readonly title: string;
@@ -27,11 +31,19 @@ export async function renderLineChart(points: readonly Point[], o: LineChartOpti
   if (points.length === 0) throw new RangeError(`renderLineChart '${o.title}': no points`);
   return render({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: o.title, width: o.width ?? 480, height: o.height ?? 280, background: 'white',
+    title: o.title,
+    width: o.width ?? 480,
+    height: o.height ?? 280,
+    background: 'white',
     data: { values: points.map((p) => ({ ...p })) },
     mark: { type: 'line', point: points.length <= 200 },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false } },
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: o.xTitle,
+        scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false },
+      },
       y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: o.yLog ? { type: 'log' } : { zero: false } },
       color: { field: 'series', type: 'nominal', title: null },
     },
@@ -43,11 +55,19 @@ export async function renderStackedArea(points: readonly Point[], o: LineChartOp
   if (points.length === 0) throw new RangeError(`renderStackedArea '${o.title}': no points`);
   return render({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: o.title, width: o.width ?? 480, height: o.height ?? 280, background: 'white',
+    title: o.title,
+    width: o.width ?? 480,
+    height: o.height ?? 280,
+    background: 'white',
     data: { values: points.map((p) => ({ ...p })) },
     mark: 'area',
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false } },
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: o.xTitle,
+        scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false },
+      },
       y: { field: 'y', type: 'quantitative', title: o.yTitle, stack: 'normalize' },
       color: { field: 'series', type: 'nominal', title: null },
     },

@@ -24,12 +24,17 @@ function runAll() {
   return new Promise((resolveRun) => {
     const uvu = ['--import', 'tsx', 'node_modules/uvu/bin.js', '.', fullPattern, '-i', 'node_modules', '-i', '\\.nx'];
     const cmd = coverage ? 'node_modules/.bin/c8' : process.execPath;
-    const cargs = coverage
-      ? ['--clean=false', '--reporter=none', process.execPath, ...uvu]
-      : uvu;
-    const child = spawn(cmd, cargs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SAETRACE_TEST: '1' } });
+    const cargs = coverage ? ['--clean=false', '--reporter=none', process.execPath, ...uvu] : uvu;
+    const child = spawn(cmd, cargs, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, SAETRACE_TEST: '1' },
+    });
     let out = '';
-    child.stdout.on('data', (b) => { const s = b.toString(); out += s; process.stdout.write(s); });
+    child.stdout.on('data', (b) => {
+      const s = b.toString();
+      out += s;
+      process.stdout.write(s);
+    });
     child.on('close', (code) => {
       const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
       const pass = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
@@ -52,10 +57,31 @@ if (coverage) {
 await runAll();
 
 if (coverage) {
-  const check = spawn('node_modules/.bin/c8', ['report', '--check-coverage', '--lines', '85', '--branches', '75',
-    '--reporter=text-summary', '--exclude', '**/*.test.ts', '--exclude', 'node_modules/**', '--exclude', 'tools/test/**'], { stdio: 'inherit' });
+  const check = spawn(
+    'node_modules/.bin/c8',
+    [
+      'report',
+      '--check-coverage',
+      '--lines',
+      '85',
+      '--branches',
+      '75',
+      '--reporter=text-summary',
+      '--exclude',
+      '**/*.test.ts',
+      '--exclude',
+      'node_modules/**',
+      '--exclude',
+      'tools/test/**',
+    ],
+    { stdio: 'inherit' },
+  );
   const code = await new Promise((r) => check.on('close', r));
-  if (code !== 0) { console.log('coverage below thresholds (lines 85, branches 75)'); failed += 1; exitCode = 1; }
+  if (code !== 0) {
+    console.log('coverage below thresholds (lines 85, branches 75)');
+    failed += 1;
+    exitCode = 1;
+  }
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(exitCode || (failed > 0 ? 1 : 0));

@@ -10,14 +10,25 @@ import { writeFixtureDocs } from './testing/fixture-corpus.ts';
 const dir = mkdtempSync(join(tmpdir(), 'act-corpus-'));
 
 async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
-  try { await p; } catch (err) { assert.match((err as Error).message, re); return; }
+  try {
+    await p;
+  } catch (err) {
+    assert.match((err as Error).message, re);
+    return;
+  }
   assert.unreachable('expected a rejection');
 }
 
 test('reads documents in file order', async () => {
-  writeFixtureDocs(dir, 'train', 'en', [{ id: 'a', text: 'hello' }, { id: 'b', text: 'world' }]);
+  writeFixtureDocs(dir, 'train', 'en', [
+    { id: 'a', text: 'hello' },
+    { id: 'b', text: 'world' },
+  ]);
   const docs = await readCorpusDocs(corpusFile(dir, 'train', 'en'), 'en');
-  assert.equal(docs, [{ id: 'a', lang: 'en', text: 'hello' }, { id: 'b', lang: 'en', text: 'world' }]);
+  assert.equal(docs, [
+    { id: 'a', lang: 'en', text: 'hello' },
+    { id: 'b', lang: 'en', text: 'world' },
+  ]);
   assert.match(await sha256File(corpusFile(dir, 'train', 'en')), /^[0-9a-f]{64}$/);
 });
 

@@ -53,12 +53,14 @@ function parseLine(line: string, where: string, lang: string): CorpusDoc {
   } catch (err) {
     throw new CorpusLineError(`${where}: invalid JSON (${(err as Error).message})`);
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new CorpusLineError(`${where}: expected a JSON object`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    throw new CorpusLineError(`${where}: expected a JSON object`);
   const rec = obj as Record<string, unknown>;
   for (const key of ['id', 'lang', 'text'] as const) {
     if (typeof rec[key] !== 'string') throw new CorpusLineError(`${where}: key '${key}' must be a string`);
   }
-  if (rec['lang'] !== lang) throw new CorpusLineError(`${where}: key 'lang' is '${String(rec['lang'])}', expected '${lang}'`);
+  if (rec['lang'] !== lang)
+    throw new CorpusLineError(`${where}: key 'lang' is '${String(rec['lang'])}', expected '${lang}'`);
   return { id: rec['id'] as string, lang, text: rec['text'] as string };
 }
 

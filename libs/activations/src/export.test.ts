@@ -17,23 +17,49 @@ const corpusDir = join(root, 'corpus');
 writeFixtureDocs(corpusDir, 'eval', 'en', fixtureDocs('en', 6, [70], 'abcdefg'));
 writeFixtureDocs(corpusDir, 'eval', 'ja', fixtureDocs('ja', 6, [70], 'あいうえお'));
 const res = await extractActivations({
-  model: new FakeTapModel({ dModel: 6 }), layers: [2], corpusDir, split: 'eval', langs: ['en', 'ja'],
-  tokensPerLang: 64 * 3, seed: 2, cacheDir: join(root, 'cache'), docsPerShard: 4,
+  model: new FakeTapModel({ dModel: 6 }),
+  layers: [2],
+  corpusDir,
+  split: 'eval',
+  langs: ['en', 'ja'],
+  tokensPerLang: 64 * 3,
+  seed: 2,
+  cacheDir: join(root, 'cache'),
+  docsPerShard: 4,
 });
 const store = await ActivationStore.open(res.stores.get(2)!);
 
-async function storeContents(): Promise<{ x: Float32Array; tokenIds: number[]; docIds: number[]; positions: number[]; langs: number[] }> {
-  const all = { x: [] as number[], tokenIds: [] as number[], docIds: [] as number[], positions: [] as number[], langs: [] as number[] };
+async function storeContents(): Promise<{
+  x: Float32Array;
+  tokenIds: number[];
+  docIds: number[];
+  positions: number[];
+  langs: number[];
+}> {
+  const all = {
+    x: [] as number[],
+    tokenIds: [] as number[],
+    docIds: [] as number[],
+    positions: [] as number[],
+    langs: [] as number[],
+  };
   for (let i = 0; i < store.numShards; i++) {
     const s = await store.readShard(i);
-    all.x.push(...s.x); all.tokenIds.push(...s.tokenIds); all.docIds.push(...s.docIds); all.positions.push(...s.positions); all.langs.push(...s.langs);
+    all.x.push(...s.x);
+    all.tokenIds.push(...s.tokenIds);
+    all.docIds.push(...s.docIds);
+    all.positions.push(...s.positions);
+    all.langs.push(...s.langs);
   }
   return { ...all, x: Float32Array.from(all.x) };
 }
 
 test('export hands the writer the whole store with shapes, dtypes and metadata', async () => {
-  let got: { path: string; tensors: Record<string, TensorData>; metadata: Record<string, string> | undefined } | null = null;
-  await exportSafetensors(store, '/x/out.safetensors', async (path, tensors, metadata) => { got = { path, tensors, metadata }; });
+  let got: { path: string; tensors: Record<string, TensorData>; metadata: Record<string, string> | undefined } | null =
+    null;
+  await exportSafetensors(store, '/x/out.safetensors', async (path, tensors, metadata) => {
+    got = { path, tensors, metadata };
+  });
   const g = got!;
   const want = await storeContents();
   assert.is(g.path, '/x/out.safetensors');
@@ -53,7 +79,14 @@ test('export hands the writer the whole store with shapes, dtypes and metadata',
 
 test('float16 export carries half bits of the same values', async () => {
   let act: TensorData | undefined;
-  await exportSafetensors(store, 'o', async (_p, t) => { act = t['activations']; }, { dtype: 'float16' });
+  await exportSafetensors(
+    store,
+    'o',
+    async (_p, t) => {
+      act = t['activations'];
+    },
+    { dtype: 'float16' },
+  );
   assert.is(act!.dtype, 'float16');
   const back = halfToFloats(act!.data as Uint16Array);
   const want = (await storeContents()).x;
@@ -76,7 +109,10 @@ if (typeof api['writeSafetensors'] === 'function' && typeof api['readSafetensors
   });
 } else {
   test('without the engine writer, export says what is missing', async () => {
-    await engineSafetensorsWriter().then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /does not export writeSafetensors/));
+    await engineSafetensorsWriter().then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, /does not export writeSafetensors/),
+    );
   });
 }
 

@@ -3,7 +3,11 @@ import { floatsToHalf } from './half.ts';
 import type { ActivationStore } from './store.ts';
 
 /** The safetensors writer's signature (interfaces.md item 2, exported by @saetrace/engine). */
-export type SafetensorsWriter = (path: string, tensors: Record<string, TensorData>, metadata?: Record<string, string>) => Promise<void>;
+export type SafetensorsWriter = (
+  path: string,
+  tensors: Record<string, TensorData>,
+  metadata?: Record<string, string>,
+) => Promise<void>;
 
 export interface ExportOptions {
   /** Activation dtype in the file (default float32). */
@@ -15,7 +19,12 @@ export interface ExportOptions {
  * `doc_ids`, `positions` and `langs` (int32) [rows], with the store's key inputs as metadata.
  * The file holds everything at once, so this needs memory for the whole store (the readers do not).
  */
-export async function exportSafetensors(store: ActivationStore, outPath: string, write: SafetensorsWriter, opts: ExportOptions = {}): Promise<void> {
+export async function exportSafetensors(
+  store: ActivationStore,
+  outPath: string,
+  write: SafetensorsWriter,
+  opts: ExportOptions = {},
+): Promise<void> {
   const { rows, d } = store;
   const x = new Float32Array(rows * d);
   const tokenIds = new Int32Array(rows);
@@ -35,15 +44,25 @@ export async function exportSafetensors(store: ActivationStore, outPath: string,
   }
   const m = store.manifest;
   const tensors: Record<string, TensorData> = {
-    activations: opts.dtype === 'float16' ? { dtype: 'float16', shape: [rows, d], data: floatsToHalf(x) } : { dtype: 'float32', shape: [rows, d], data: x },
+    activations:
+      opts.dtype === 'float16'
+        ? { dtype: 'float16', shape: [rows, d], data: floatsToHalf(x) }
+        : { dtype: 'float32', shape: [rows, d], data: x },
     token_ids: { dtype: 'int32', shape: [rows], data: tokenIds },
     doc_ids: { dtype: 'int32', shape: [rows], data: docIds },
     positions: { dtype: 'int32', shape: [rows], data: positions },
     langs: { dtype: 'int32', shape: [rows], data: langs },
   };
   const metadata: Record<string, string> = {
-    format: m.format, key: m.key, layer: String(m.layer), langs: m.langs.join(','), model: m.inputs.model,
-    split: m.inputs.split, seed: m.inputs.seed, normalisation: m.inputs.normalisation, window_tokens: String(m.windowTokens),
+    format: m.format,
+    key: m.key,
+    layer: String(m.layer),
+    langs: m.langs.join(','),
+    model: m.inputs.model,
+    split: m.inputs.split,
+    seed: m.inputs.seed,
+    normalisation: m.inputs.normalisation,
+    window_tokens: String(m.windowTokens),
     doc_ids_table: JSON.stringify(store.docs.ids),
   };
   await write(outPath, tensors, metadata);
@@ -56,6 +75,7 @@ export async function exportSafetensors(store: ActivationStore, outPath: string,
 export async function engineSafetensorsWriter(): Promise<SafetensorsWriter> {
   const engine = (await import('@saetrace/engine')) as Record<string, unknown>;
   const w = engine['writeSafetensors'];
-  if (typeof w !== 'function') throw new Error('@saetrace/engine does not export writeSafetensors yet (interfaces.md item 2)');
+  if (typeof w !== 'function')
+    throw new Error('@saetrace/engine does not export writeSafetensors yet (interfaces.md item 2)');
   return w as SafetensorsWriter;
 }

@@ -17,8 +17,17 @@ writeFixtureDocs(corpusDir, 'train', 'ja', fixtureDocs('ja', 24, [65, 30, 80], '
 let n = 0;
 function request(model: FakeTapModel, over: Partial<ExtractRequest> = {}): ExtractRequest {
   return {
-    model, layers: [1, 3], corpusDir, split: 'train', langs: ['en', 'ja'], tokensPerLang: 64 * 10, seed: 5,
-    cacheDir: join(root, `cache${n++}`), docsPerShard: 6, batchDocs: 4, ...over,
+    model,
+    layers: [1, 3],
+    corpusDir,
+    split: 'train',
+    langs: ['en', 'ja'],
+    tokensPerLang: 64 * 10,
+    seed: 5,
+    cacheDir: join(root, `cache${n++}`),
+    docsPerShard: 6,
+    batchDocs: 4,
+    ...over,
   };
 }
 
@@ -28,7 +37,11 @@ function deadPid(): number {
 }
 
 function storeFiles(dir: string): Map<string, Buffer> {
-  return new Map(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]));
+  return new Map(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f))]),
+  );
 }
 
 test('one forward pass per batch serves every layer; windows, balance, unit norm', async () => {
@@ -108,7 +121,11 @@ test('a changed input never reuses a store: model, corpus, seed, budget, dtype',
   const base = await extractActivations(request(new FakeTapModel(), { cacheDir, layers: [1] }));
   const dirs = new Set([base.stores.get(1)]);
   const variants: Partial<ExtractRequest>[] = [
-    { model: new FakeTapModel({ variant: 1 }) }, { seed: 6 }, { tokensPerLang: 64 * 9 }, { dtype: 'float16' }, { docsPerShard: 5 },
+    { model: new FakeTapModel({ variant: 1 }) },
+    { seed: 6 },
+    { tokensPerLang: 64 * 9 },
+    { dtype: 'float16' },
+    { docsPerShard: 5 },
   ];
   for (const v of variants) {
     const m = (v.model as FakeTapModel | undefined) ?? new FakeTapModel();
@@ -121,7 +138,9 @@ test('a changed input never reuses a store: model, corpus, seed, budget, dtype',
   const cdir = join(root, 'corpus-edit');
   writeFixtureDocs(cdir, 'train', 'en', fixtureDocs('en', 12, [70], 'abc'));
   writeFixtureDocs(cdir, 'train', 'ja', fixtureDocs('ja', 12, [70], 'あいう'));
-  const a = await extractActivations(request(new FakeTapModel(), { cacheDir, corpusDir: cdir, layers: [1], tokensPerLang: 128 }));
+  const a = await extractActivations(
+    request(new FakeTapModel(), { cacheDir, corpusDir: cdir, layers: [1], tokensPerLang: 128 }),
+  );
   writeFixtureDocs(cdir, 'train', 'ja', fixtureDocs('ja', 12, [70], 'えおか'));
   const m = new FakeTapModel();
   const b = await extractActivations(request(m, { cacheDir, corpusDir: cdir, layers: [1], tokensPerLang: 128 }));
@@ -142,8 +161,13 @@ test('an interrupted extraction resumes from its complete shards and ends byte-i
   // docsPerShard = batchDocs, so call k writes shard k-1; fail on the 3rd call: shards 0 and 1 are complete.
   const opts = { cacheDir, docsPerShard: 4, batchDocs: 4 };
   const failing = new FakeTapModel({ failOnCall: 3 });
-  await extractActivations(request(failing, opts)).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /simulated failure/));
-  const dir1 = (await extractActivations(request(new FakeTapModel(), { ...opts, cacheDir: join(root, 'probe'), layers: [1] }))).stores.get(1)!;
+  await extractActivations(request(failing, opts)).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /simulated failure/),
+  );
+  const dir1 = (
+    await extractActivations(request(new FakeTapModel(), { ...opts, cacheDir: join(root, 'probe'), layers: [1] }))
+  ).stores.get(1)!;
   const storeName = dir1.split('/').pop()!;
   assert.not.ok(existsSync(join(cacheDir, storeName, 'manifest.json')));
   assert.ok(existsSync(join(cacheDir, storeName, 'shard-00001.bin')));
@@ -180,7 +204,10 @@ test('a stale document table from other inputs is replaced, never mixed', async 
 test('bad requests fail clearly', async () => {
   const m = new FakeTapModel();
   const rej = async (over: Partial<ExtractRequest>, re: RegExp): Promise<void> => {
-    await extractActivations(request(m, over)).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, re));
+    await extractActivations(request(m, over)).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, re),
+    );
   };
   await rej({ layers: [] }, /layers is empty/);
   await rej({ layers: [5] }, /layer 5 is not a site in \[0, 4\]/);
@@ -194,11 +221,14 @@ test('bad requests fail clearly', async () => {
   await rej({ corpusDir: short }, /no document of at least 64 tokens in every language/);
   const broken = new FakeTapModel();
   broken.tap = async () => new Map([[1, new Float32Array(3)]]);
-  await extractActivations(request(broken)).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /model\.tap returned 3 values for layer 1/));
+  await extractActivations(request(broken)).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /model\.tap returned 3 values for layer 1/),
+  );
   assert.is(m.calls, 0);
 });
 
-test('two extractions into one cache: a live process\'s temp files are its work in progress and are never removed', async () => {
+test("two extractions into one cache: a live process's temp files are its work in progress and are never removed", async () => {
   const cacheDir = join(root, 'shared');
   const first = await extractActivations(request(new FakeTapModel(), { cacheDir, layers: [1] }));
   const dir = first.stores.get(1)!;
@@ -210,8 +240,8 @@ test('two extractions into one cache: a live process\'s temp files are its work 
   writeFileSync(join(dir, stale), 'left by a killed run');
   await extractActivations(request(new FakeTapModel(), { cacheDir, layers: [1] }));
   const files = readdirSync(dir);
-  assert.ok(files.includes(theirs), 'another live process\'s temp file was deleted');
-  assert.not.ok(files.includes(stale), 'a dead process\'s temp file was kept');
+  assert.ok(files.includes(theirs), "another live process's temp file was deleted");
+  assert.not.ok(files.includes(stale), "a dead process's temp file was kept");
 });
 
 test('a non-finite activation is an error at extraction naming the checkpoint, layer and document', async () => {
@@ -224,16 +254,30 @@ test('a non-finite activation is an error at extraction naming the checkpoint, l
   };
   Object.assign(m, { source: 'ckpt/step-000017' });
   const cacheDir = join(root, 'nan');
-  const err = await extractActivations(request(m, { cacheDir })).then(() => null, (e: Error) => e);
-  assert.match(err?.message ?? 'no error', /^ckpt\/step-000017: layer 3 gives the non-finite activation NaN on document '[^']+' \((en|ja)\) at token 5 of its window, dimension 2;/);
+  const err = await extractActivations(request(m, { cacheDir })).then(
+    () => null,
+    (e: Error) => e,
+  );
+  assert.match(
+    err?.message ?? 'no error',
+    /^ckpt\/step-000017: layer 3 gives the non-finite activation NaN on document '[^']+' \((en|ja)\) at token 5 of its window, dimension 2;/,
+  );
 });
 
 test('a failed extraction leaves no empty cache directory behind; one with complete shards keeps them', async () => {
   const cacheDir = join(root, 'fails-early');
-  await extractActivations(request(new FakeTapModel({ failOnCall: 1 }), { cacheDir })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /simulated failure/));
+  await extractActivations(request(new FakeTapModel({ failOnCall: 1 }), { cacheDir })).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /simulated failure/),
+  );
   assert.not.ok(existsSync(cacheDir), `left behind: ${existsSync(cacheDir) ? readdirSync(cacheDir).join(', ') : ''}`);
   const later = join(root, 'fails-later');
-  await extractActivations(request(new FakeTapModel({ failOnCall: 3 }), { cacheDir: later, docsPerShard: 4, batchDocs: 4 })).then(() => assert.unreachable(), () => {});
+  await extractActivations(
+    request(new FakeTapModel({ failOnCall: 3 }), { cacheDir: later, docsPerShard: 4, batchDocs: 4 }),
+  ).then(
+    () => assert.unreachable(),
+    () => {},
+  );
   assert.is(readdirSync(later).length, 2, 'both layers keep their complete shards for resumption');
 });
 

@@ -4,7 +4,16 @@ import { basename, join } from 'node:path';
 import { removeStaleTemps, tempOwner, writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { STORE_FORMAT, SAETRACE_VERSION, cacheKey, storeDirName, type KeyInputs } from './cache-key.ts';
 import { corpusFile, readCorpusDocs, sha256File } from './corpus.ts';
-import { DOCS_FILE, MANIFEST_FILE, readDocTable, readManifest, shardFileName, type DocTable, type ShardEntry, type StoreManifest } from './manifest.ts';
+import {
+  DOCS_FILE,
+  MANIFEST_FILE,
+  readDocTable,
+  readManifest,
+  shardFileName,
+  type DocTable,
+  type ShardEntry,
+  type StoreManifest,
+} from './manifest.ts';
 import { unitNormRows } from './normalize.ts';
 import { ShardError, decodeShard, encodeShard, shardSha256, type StoreDType } from './shard.ts';
 import type { TapModel } from './tap-model.ts';
@@ -55,12 +64,21 @@ function checkRequest(req: ExtractRequest): void {
   const { model } = req;
   if (req.layers.length === 0) throw new RangeError('extractActivations: layers is empty');
   for (const l of req.layers) {
-    if (!Number.isInteger(l) || l < 0 || l > model.numLayers) throw new RangeError(`extractActivations: layer ${l} is not a site in [0, ${model.numLayers}] (0 = embedding output, l = output of block l-1)`);
+    if (!Number.isInteger(l) || l < 0 || l > model.numLayers)
+      throw new RangeError(
+        `extractActivations: layer ${l} is not a site in [0, ${model.numLayers}] (0 = embedding output, l = output of block l-1)`,
+      );
   }
-  if (new Set(req.layers).size !== req.layers.length) throw new RangeError(`extractActivations: layers repeat (${req.layers.join(',')})`);
-  if (req.langs.length < 1 || req.langs.length > 255) throw new RangeError('extractActivations: langs must name 1..255 languages');
-  for (const [k, v] of [['docsPerShard', req.docsPerShard], ['batchDocs', req.batchDocs]] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new RangeError(`extractActivations: ${k} must be a positive integer, got ${v}`);
+  if (new Set(req.layers).size !== req.layers.length)
+    throw new RangeError(`extractActivations: layers repeat (${req.layers.join(',')})`);
+  if (req.langs.length < 1 || req.langs.length > 255)
+    throw new RangeError('extractActivations: langs must name 1..255 languages');
+  for (const [k, v] of [
+    ['docsPerShard', req.docsPerShard],
+    ['batchDocs', req.batchDocs],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1))
+      throw new RangeError(`extractActivations: ${k} must be a positive integer, got ${v}`);
   }
 }
 
@@ -110,14 +128,27 @@ async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
     try {
       corpus[basename(f)] = await sha256File(f);
     } catch (err) {
-      throw new Error(`${f}: cannot read corpus file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new Error(
+        `${f}: cannot read corpus file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   }
   const fingerprint = model.fingerprint();
   const inputsOf = (layer: number): KeyInputs => ({
-    format: STORE_FORMAT, saetrace: SAETRACE_VERSION, model: fingerprint, layer, split: req.split, langs: [...req.langs], corpus,
-    tokensPerLang: req.tokensPerLang, seed: String(req.seed), windowTokens: WINDOW_TOKENS, bos: 'dropped', normalisation: 'unit-l2',
-    dtype, docsPerShard,
+    format: STORE_FORMAT,
+    saetrace: SAETRACE_VERSION,
+    model: fingerprint,
+    layer,
+    split: req.split,
+    langs: [...req.langs],
+    corpus,
+    tokensPerLang: req.tokensPerLang,
+    seed: String(req.seed),
+    windowTokens: WINDOW_TOKENS,
+    bos: 'dropped',
+    normalisation: 'unit-l2',
+    dtype,
+    docsPerShard,
   });
 
   const stores = new Map<number, string>();
@@ -130,17 +161,35 @@ async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
     const dir = join(req.cacheDir, storeDirName(inputs));
     stores.set(layer, dir);
     const m = await readManifest(dir);
-    if (m !== null && m.key === key) { cachedLayers.push(layer); cachedManifest = m; } else todo.push({ layer, dir, inputs, key });
+    if (m !== null && m.key === key) {
+      cachedLayers.push(layer);
+      cachedManifest = m;
+    } else todo.push({ layer, dir, inputs, key });
   }
   if (todo.length === 0) {
     const m = cachedManifest!;
-    return { stores, cachedLayers, forwardCalls: 0, shardsWritten: 0, shardsResumed: 0, docsPerLang: m.docsPerLang, tokensPerLangStored: m.docsPerLang * WINDOW_TOKENS };
+    return {
+      stores,
+      cachedLayers,
+      forwardCalls: 0,
+      shardsWritten: 0,
+      shardsResumed: 0,
+      docsPerLang: m.docsPerLang,
+      tokensPerLangStored: m.docsPerLang * WINDOW_TOKENS,
+    };
   }
 
   const docsByLang = [];
   for (let i = 0; i < files.length; i++) docsByLang.push(await readCorpusDocs(files[i]!, req.langs[i]!));
-  const sel = await selectWindows(docsByLang, { langs: req.langs, tokensPerLang: req.tokensPerLang, seed: req.seed, bosId: model.bosId, encodeBatch: (t) => model.encodeBatch(t) });
-  if (sel.windows.length === 0) throw new Error(`no document of at least ${WINDOW_TOKENS} tokens in every language of ${files.join(', ')}`);
+  const sel = await selectWindows(docsByLang, {
+    langs: req.langs,
+    tokensPerLang: req.tokensPerLang,
+    seed: req.seed,
+    bosId: model.bosId,
+    encodeBatch: (t) => model.encodeBatch(t),
+  });
+  if (sel.windows.length === 0)
+    throw new Error(`no document of at least ${WINDOW_TOKENS} tokens in every language of ${files.join(', ')}`);
   const windows = sel.windows;
   const numShards = Math.ceil(windows.length / docsPerShard);
 
@@ -197,7 +246,9 @@ async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
       for (const l of need) {
         const h = out.get(l);
         if (h === undefined || h.length !== batch.length * SEQ * d) {
-          throw new Error(`model.tap returned ${h === undefined ? 'no output' : `${h.length} values`} for layer ${l}, expected ${batch.length * SEQ * d}`);
+          throw new Error(
+            `model.tap returned ${h === undefined ? 'no output' : `${h.length} values`} for layer ${l}, expected ${batch.length * SEQ * d}`,
+          );
         }
         const dst = acts.get(l)!;
         // Drop position 0 (BOS) of every window.
@@ -228,23 +279,50 @@ async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
       shards.push({ file: shardFileName(s), rows, sha256: sha });
     }
     const manifest: StoreManifest = {
-      format: STORE_FORMAT, key: t.key, inputs: t.inputs, layer: t.layer, d, dtype, langs: [...req.langs], windowTokens: WINDOW_TOKENS,
-      docsPerLang: sel.docsPerLang, numDocs: windows.length, rows: windows.length * WINDOW_TOKENS, shards,
+      format: STORE_FORMAT,
+      key: t.key,
+      inputs: t.inputs,
+      layer: t.layer,
+      d,
+      dtype,
+      langs: [...req.langs],
+      windowTokens: WINDOW_TOKENS,
+      docsPerLang: sel.docsPerLang,
+      numDocs: windows.length,
+      rows: windows.length * WINDOW_TOKENS,
+      shards,
     };
     await writeJsonAtomic(join(t.dir, MANIFEST_FILE), manifest);
   }
-  return { stores, cachedLayers, forwardCalls, shardsWritten, shardsResumed, docsPerLang: sel.docsPerLang, tokensPerLangStored: sel.docsPerLang * WINDOW_TOKENS };
+  return {
+    stores,
+    cachedLayers,
+    forwardCalls,
+    shardsWritten,
+    shardsResumed,
+    docsPerLang: sel.docsPerLang,
+    tokensPerLangStored: sel.docsPerLang * WINDOW_TOKENS,
+  };
 }
 
 /**
  * A non-finite activation is caught here, naming the checkpoint, layer and document, rather than as a NaN
  * loss somewhere in SAE training (libs/sae/src/trainer.ts checkFinite) with only a batch number to go on.
  */
-function checkFiniteWindow(x: Float32Array, d: number, model: TapModel, layer: number, doc: DocWindow, langs: readonly string[]): void {
+function checkFiniteWindow(
+  x: Float32Array,
+  d: number,
+  model: TapModel,
+  layer: number,
+  doc: DocWindow,
+  langs: readonly string[],
+): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i] as number;
     if (Number.isFinite(v)) continue;
-    throw new Error(`${model.source ?? `model ${model.fingerprint()}`}: layer ${layer} gives the non-finite activation ${v} on document '${doc.docId}' (${langs[doc.lang] ?? doc.lang}) at token ${Math.floor(i / d) + 1} of its window, dimension ${i % d}; the checkpoint's weights or its forward pass overflow there: check that checkpoint (its weights load only when finite) or leave it out of the spec's checkpoints`);
+    throw new Error(
+      `${model.source ?? `model ${model.fingerprint()}`}: layer ${layer} gives the non-finite activation ${v} on document '${doc.docId}' (${langs[doc.lang] ?? doc.lang}) at token ${Math.floor(i / d) + 1} of its window, dimension ${i % d}; the checkpoint's weights or its forward pass overflow there: check that checkpoint (its weights load only when finite) or leave it out of the spec's checkpoints`,
+    );
   }
 }
 
@@ -258,7 +336,10 @@ function packTokens(batch: readonly DocWindow[]): Int32Array {
   return t;
 }
 
-function shardMeta(docs: readonly DocWindow[], firstDoc: number): { tokenIds: Int32Array; docIds: Int32Array; positions: Int32Array; langs: Uint8Array } {
+function shardMeta(
+  docs: readonly DocWindow[],
+  firstDoc: number,
+): { tokenIds: Int32Array; docIds: Int32Array; positions: Int32Array; langs: Uint8Array } {
   const rows = docs.length * WINDOW_TOKENS;
   const tokenIds = new Int32Array(rows);
   const docIds = new Int32Array(rows);

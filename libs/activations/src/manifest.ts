@@ -58,7 +58,13 @@ export async function readManifest(dir: string): Promise<StoreManifest | null> {
   if (m === null) return null;
   const r = m as Partial<StoreManifest>;
   if (r.format !== STORE_FORMAT) throw new Error(`${path}: format '${String(r.format)}' is not ${STORE_FORMAT}`);
-  if (typeof r.key !== 'string' || !Number.isInteger(r.d) || !Number.isInteger(r.rows) || !Array.isArray(r.shards) || !Array.isArray(r.langs)) {
+  if (
+    typeof r.key !== 'string' ||
+    !Number.isInteger(r.d) ||
+    !Number.isInteger(r.rows) ||
+    !Array.isArray(r.shards) ||
+    !Array.isArray(r.langs)
+  ) {
     throw new Error(`${path}: malformed manifest (key, d, rows, shards and langs required)`);
   }
   return r as StoreManifest;
@@ -69,7 +75,12 @@ export async function readDocTable(dir: string): Promise<DocTable | null> {
   const t = await readJson(path);
   if (t === null) return null;
   const r = t as Partial<DocTable>;
-  if (typeof r.key !== 'string' || !Array.isArray(r.ids) || !Array.isArray(r.langs) || r.ids.length !== r.langs.length) {
+  if (
+    typeof r.key !== 'string' ||
+    !Array.isArray(r.ids) ||
+    !Array.isArray(r.langs) ||
+    r.ids.length !== r.langs.length
+  ) {
     throw new Error(`${path}: malformed document table`);
   }
   return r as DocTable;

@@ -11,7 +11,8 @@ test('unitNormRows scales rows to unit norm, keeps zero rows, checks size', () =
 });
 
 test('half conversion: exact values, rounding, specials', () => {
-  for (const v of [0, 1, -2, 0.5, 65504, 2 ** -24, 2 ** -14, -0.333251953125]) assert.is(fromHalfBits(toHalfBits(v)), v);
+  for (const v of [0, 1, -2, 0.5, 65504, 2 ** -24, 2 ** -14, -0.333251953125])
+    assert.is(fromHalfBits(toHalfBits(v)), v);
   assert.is(toHalfBits(1), 0x3c00);
   assert.is(toHalfBits(1 + 2 ** -11), 0x3c00); // tie rounds to even
   assert.is(toHalfBits(1 + 3 * 2 ** -11), 0x3c02);

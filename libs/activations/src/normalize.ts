@@ -3,7 +3,8 @@
  * An all-zero row stays zero rather than becoming NaN.
  */
 export function unitNormRows(x: Float32Array, rows: number, d: number): Float32Array {
-  if (x.length !== rows * d) throw new RangeError(`unitNormRows: x has ${x.length} values, expected rows*d = ${rows * d}`);
+  if (x.length !== rows * d)
+    throw new RangeError(`unitNormRows: x has ${x.length} values, expected rows*d = ${rows * d}`);
   for (let r = 0; r < rows; r++) {
     const o = r * d;
     let ss = 0;

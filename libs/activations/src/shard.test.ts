@@ -9,7 +9,8 @@ const dir = mkdtempSync(join(tmpdir(), 'act-shard-'));
 
 function sample(rows: number, d: number): ShardData {
   return {
-    rows, d,
+    rows,
+    d,
     x: Float32Array.from({ length: rows * d }, (_, i) => Math.sin(i) / 2),
     tokenIds: Int32Array.from({ length: rows }, (_, i) => 100 + i),
     docIds: Int32Array.from({ length: rows }, (_, i) => i >> 1),
@@ -19,7 +20,9 @@ function sample(rows: number, d: number): ShardData {
 }
 
 function throwsShard(fn: () => unknown, path: string, re: RegExp): void {
-  try { fn(); } catch (err) {
+  try {
+    fn();
+  } catch (err) {
     assert.instance(err, ShardError);
     assert.is((err as ShardError).path, path);
     assert.match((err as Error).message, re);
@@ -53,17 +56,25 @@ test('truncated, corrupt, foreign and stale shards are errors naming the file', 
   throwsShard(() => decodeShard(p, bytes.subarray(0, bytes.length - 3)), p, /truncated/);
   throwsShard(() => decodeShard(p, Uint8Array.from([...bytes, 0])), p, /oversized/);
   throwsShard(() => decodeShard(p, bytes.subarray(0, 10)), p, /bad magic or truncated header|truncated header/);
-  const bad = bytes.slice(); bad[bad.length - 50]! ^= 0xff;
+  const bad = bytes.slice();
+  bad[bad.length - 50]! ^= 0xff;
   throwsShard(() => decodeShard(p, bad), p, /checksum mismatch/);
   throwsShard(() => decodeShard(p, new TextEncoder().encode('hello world, not a shard')), p, /bad magic/);
   throwsShard(() => decodeShard(p, bytes, { sha256: '0'.repeat(64) }), p, /differs from the store manifest/);
   throwsShard(() => decodeShard(p, bytes, { rows: 7 }), p, /has 6 rows, manifest says 7/);
   throwsShard(() => decodeShard(p, bytes, { d: 4 }), p, /has d=5, manifest says 4/);
-  const hdr = bytes.slice(); hdr[12] = 0x78; // break the header JSON
+  const hdr = bytes.slice();
+  hdr[12] = 0x78; // break the header JSON
   throwsShard(() => decodeShard(p, hdr), p, /corrupt header/);
   writeFileSync(p, bytes.subarray(0, 100));
-  await readShardFile(p).then(() => assert.unreachable(), (err: Error) => assert.match(err.message, /shard-x\.bin: truncated/));
-  await readShardFile(join(dir, 'none.bin')).then(() => assert.unreachable(), (err: Error) => assert.match(err.message, /none\.bin: cannot read shard \(ENOENT\)/));
+  await readShardFile(p).then(
+    () => assert.unreachable(),
+    (err: Error) => assert.match(err.message, /shard-x\.bin: truncated/),
+  );
+  await readShardFile(join(dir, 'none.bin')).then(
+    () => assert.unreachable(),
+    (err: Error) => assert.match(err.message, /none\.bin: cannot read shard \(ENOENT\)/),
+  );
 });
 
 test('encodeShard rejects inconsistent sizes', () => {

@@ -36,7 +36,10 @@ interface ShardHeader {
 /** A shard that fails validation; the message names the file. */
 export class ShardError extends Error {
   override readonly name = 'ShardError';
-  constructor(readonly path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
     super(`${path}: ${reason}`);
   }
 }
@@ -49,10 +52,21 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 export function encodeShard(s: ShardData, dtype: StoreDType): Uint8Array {
   const { rows, d } = s;
   if (s.x.length !== rows * d) throw new RangeError(`encodeShard: x has ${s.x.length} values, expected ${rows * d}`);
-  for (const [k, a] of [['tokenIds', s.tokenIds], ['docIds', s.docIds], ['positions', s.positions], ['langs', s.langs]] as const) {
+  for (const [k, a] of [
+    ['tokenIds', s.tokenIds],
+    ['docIds', s.docIds],
+    ['positions', s.positions],
+    ['langs', s.langs],
+  ] as const) {
     if (a.length !== rows) throw new RangeError(`encodeShard: ${k} has ${a.length} entries, expected ${rows}`);
   }
-  const parts = [bytesOf(dtype === 'float16' ? floatsToHalf(s.x) : s.x), bytesOf(s.tokenIds), bytesOf(s.docIds), bytesOf(s.positions), bytesOf(s.langs)];
+  const parts = [
+    bytesOf(dtype === 'float16' ? floatsToHalf(s.x) : s.x),
+    bytesOf(s.tokenIds),
+    bytesOf(s.docIds),
+    bytesOf(s.positions),
+    bytesOf(s.langs),
+  ];
   const payloadBytes = parts.reduce((n, p) => n + p.length, 0);
   const hash = createHash('sha256');
   for (const p of parts) hash.update(p);
@@ -67,12 +81,19 @@ export function encodeShard(s: ShardData, dtype: StoreDType): Uint8Array {
   let o = MAGIC.length + 4;
   out.set(jsonBytes, o);
   o += jsonBytes.length;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
 /** Parses and verifies shard bytes; any inconsistency throws ShardError naming `path`. */
-export function decodeShard(path: string, buf: Uint8Array, expect?: { rows?: number; d?: number; sha256?: string }): ShardData {
+export function decodeShard(
+  path: string,
+  buf: Uint8Array,
+  expect?: { rows?: number; d?: number; sha256?: string },
+): ShardData {
   if (buf.length < MAGIC.length + 4 || Buffer.from(buf.subarray(0, MAGIC.length)).toString('ascii') !== MAGIC) {
     throw new ShardError(path, 'not an activation shard (bad magic or truncated header)');
   }
@@ -85,30 +106,45 @@ export function decodeShard(path: string, buf: Uint8Array, expect?: { rows?: num
   } catch {
     throw new ShardError(path, 'corrupt header');
   }
-  if (!Number.isInteger(h.rows) || !Number.isInteger(h.d) || (h.dtype !== 'float32' && h.dtype !== 'float16') || typeof h.sha256 !== 'string') {
+  if (
+    !Number.isInteger(h.rows) ||
+    !Number.isInteger(h.d) ||
+    (h.dtype !== 'float32' && h.dtype !== 'float16') ||
+    typeof h.sha256 !== 'string'
+  ) {
     throw new ShardError(path, 'corrupt header');
   }
   const xBytes = h.rows * h.d * (h.dtype === 'float16' ? 2 : 4);
   const payloadBytes = xBytes + h.rows * 13;
-  if (h.payloadBytes !== payloadBytes) throw new ShardError(path, 'corrupt header (payload size disagrees with rows and d)');
+  if (h.payloadBytes !== payloadBytes)
+    throw new ShardError(path, 'corrupt header (payload size disagrees with rows and d)');
   if (buf.length - start !== payloadBytes) {
-    throw new ShardError(path, `${buf.length - start < payloadBytes ? 'truncated' : 'oversized'}: payload has ${buf.length - start} bytes, header says ${payloadBytes}`);
+    throw new ShardError(
+      path,
+      `${buf.length - start < payloadBytes ? 'truncated' : 'oversized'}: payload has ${buf.length - start} bytes, header says ${payloadBytes}`,
+    );
   }
   const payload = buf.subarray(start);
   const sha = createHash('sha256').update(payload).digest('hex');
   if (sha !== h.sha256) throw new ShardError(path, 'checksum mismatch (corrupt data)');
-  if (expect?.sha256 !== undefined && expect.sha256 !== sha) throw new ShardError(path, 'checksum differs from the store manifest (stale or replaced shard)');
-  if (expect?.rows !== undefined && expect.rows !== h.rows) throw new ShardError(path, `has ${h.rows} rows, manifest says ${expect.rows}`);
-  if (expect?.d !== undefined && expect.d !== h.d) throw new ShardError(path, `has d=${h.d}, manifest says ${expect.d}`);
+  if (expect?.sha256 !== undefined && expect.sha256 !== sha)
+    throw new ShardError(path, 'checksum differs from the store manifest (stale or replaced shard)');
+  if (expect?.rows !== undefined && expect.rows !== h.rows)
+    throw new ShardError(path, `has ${h.rows} rows, manifest says ${expect.rows}`);
+  if (expect?.d !== undefined && expect.d !== h.d)
+    throw new ShardError(path, `has d=${h.d}, manifest says ${expect.d}`);
   // Copy each section so typed arrays are aligned and independent of the file buffer (a Buffer's
   // slice() is a view into a shared pool, so copy through the Uint8Array constructor).
   const copy = (off: number, len: number): ArrayBuffer => new Uint8Array(payload.subarray(off, off + len)).buffer;
   let o = 0;
   const x = h.dtype === 'float16' ? halfToFloats(new Uint16Array(copy(o, xBytes))) : new Float32Array(copy(o, xBytes));
   o += xBytes;
-  const tokenIds = new Int32Array(copy(o, h.rows * 4)); o += h.rows * 4;
-  const docIds = new Int32Array(copy(o, h.rows * 4)); o += h.rows * 4;
-  const positions = new Int32Array(copy(o, h.rows * 4)); o += h.rows * 4;
+  const tokenIds = new Int32Array(copy(o, h.rows * 4));
+  o += h.rows * 4;
+  const docIds = new Int32Array(copy(o, h.rows * 4));
+  o += h.rows * 4;
+  const positions = new Int32Array(copy(o, h.rows * 4));
+  o += h.rows * 4;
   const langs = new Uint8Array(copy(o, h.rows));
   return { rows: h.rows, d: h.d, x, tokenIds, docIds, positions, langs };
 }
@@ -116,11 +152,16 @@ export function decodeShard(path: string, buf: Uint8Array, expect?: { rows?: num
 /** sha256 of the checksummed payload, as recorded in the header (for manifests). */
 export function shardSha256(buf: Uint8Array): string {
   const hlen = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(MAGIC.length, true);
-  return (JSON.parse(Buffer.from(buf.subarray(MAGIC.length + 4, MAGIC.length + 4 + hlen)).toString('utf8')) as ShardHeader).sha256;
+  return (
+    JSON.parse(Buffer.from(buf.subarray(MAGIC.length + 4, MAGIC.length + 4 + hlen)).toString('utf8')) as ShardHeader
+  ).sha256;
 }
 
 /** Reads and verifies a shard file; a missing file is a ShardError naming it too. */
-export async function readShardFile(path: string, expect?: { rows?: number; d?: number; sha256?: string }): Promise<ShardData> {
+export async function readShardFile(
+  path: string,
+  expect?: { rows?: number; d?: number; sha256?: string },
+): Promise<ShardData> {
   let buf: Buffer;
   try {
     buf = await readFile(path);

@@ -16,8 +16,16 @@ writeFixtureDocs(corpusDir, 'train', 'ja', fixtureDocs('ja', 12, [66, 80], '„ÅÇ„
 
 async function makeStore(cacheDir: string): Promise<string> {
   const res = await extractActivations({
-    model: new FakeTapModel({ dModel: 4 }), layers: [0], corpusDir, split: 'train', langs: ['en', 'ja'],
-    tokensPerLang: 64 * 5, seed: 1, cacheDir, docsPerShard: 3, batchDocs: 3,
+    model: new FakeTapModel({ dModel: 4 }),
+    layers: [0],
+    corpusDir,
+    split: 'train',
+    langs: ['en', 'ja'],
+    tokensPerLang: 64 * 5,
+    seed: 1,
+    cacheDir,
+    docsPerShard: 3,
+    batchDocs: 3,
   });
   return res.stores.get(0)!;
 }
@@ -31,14 +39,19 @@ async function collect(it: AsyncIterable<ActivationBatch>): Promise<ActivationBa
 
 /** One string per row, identifying it by document, position and first value. */
 function rowKeys(bs: ActivationBatch[]): string[] {
-  return bs.flatMap((b) => Array.from({ length: b.rows }, (_, r) => `${b.docIds[r]}:${b.positions[r]}:${b.x[r * b.d]}`));
+  return bs.flatMap((b) =>
+    Array.from({ length: b.rows }, (_, r) => `${b.docIds[r]}:${b.positions[r]}:${b.x[r * b.d]}`),
+  );
 }
 
 test('in-order batches cover every row once, in stored order, with metadata', async () => {
   const store = await ActivationStore.open(dir);
   assert.is(store.rows, 640);
   const bs = await collect(store.batches({ batchRows: 100 }));
-  assert.equal(bs.map((b) => b.rows), [100, 100, 100, 100, 100, 100, 40]);
+  assert.equal(
+    bs.map((b) => b.rows),
+    [100, 100, 100, 100, 100, 100, 40],
+  );
   assert.is(bs[0]!.x.length, 400);
   assert.equal(Array.from(bs[0]!.positions.subarray(0, 3)), [0, 1, 2]);
   assert.is(bs[0]!.docIds[64], 1);
@@ -67,7 +80,10 @@ test('shuffled batches are a seeded permutation of the rows', async () => {
   assert.equal([...rowKeys(mixed)].sort(), [...inOrder].sort());
   const shardOf = (doc: number): number => Math.floor(doc / 3);
   assert.ok(new Set(Array.from(mixed[0]!.docIds, shardOf)).size === 2);
-  await collect(store.batches({ batchRows: 1, shardsInMemory: 0 })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /shardsInMemory must be a positive integer/));
+  await collect(store.batches({ batchRows: 1, shardsInMemory: 0 })).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /shardsInMemory must be a positive integer/),
+  );
 });
 
 test('retainShards: the same batches, every shard read from disk once, later passes from memory', async () => {
@@ -77,7 +93,10 @@ test('retainShards: the same batches, every shard read from disk once, later pas
   const opts = { batchRows: 50, seed: 'e0', shardsInMemory: 2 };
   const want = await collect(plain.batches(opts));
   const first = await collect(kept.batches(opts));
-  assert.equal(first.map((b) => Array.from(b.x)), want.map((b) => Array.from(b.x)));
+  assert.equal(
+    first.map((b) => Array.from(b.x)),
+    want.map((b) => Array.from(b.x)),
+  );
   assert.equal(rowKeys(first), rowKeys(want));
   // With the files gone, the retaining store still serves every pass; the plain one cannot.
   const files = kept.manifest.shards.map((e) => join(copyDir, e.file));
@@ -85,7 +104,10 @@ test('retainShards: the same batches, every shard read from disk once, later pas
   const again = await collect(kept.batches({ ...opts, seed: 'e1' }));
   assert.equal([...rowKeys(again)].sort(), [...rowKeys(want)].sort());
   assert.is(await kept.readShard(0), await kept.readShard(0));
-  await collect(plain.batches(opts)).then(() => assert.unreachable(), (e: Error) => assert.instance(e, ShardError));
+  await collect(plain.batches(opts)).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.instance(e, ShardError),
+  );
 });
 
 test('splitByDocument: disjoint, complete, balanced per language, and the reader honours it', async () => {
@@ -111,28 +133,65 @@ test('reader errors: corrupt or truncated shard names it; bad options; incomplet
   const bytes = readFileSync(p);
   bytes[bytes.length - 1]! ^= 1;
   writeFileSync(p, bytes);
-  try { await store.verify(); assert.unreachable(); } catch (err) {
+  try {
+    await store.verify();
+    assert.unreachable();
+  } catch (err) {
     assert.instance(err, ShardError);
     assert.match((err as Error).message, /shard-00002\.bin: checksum mismatch/);
   }
   writeFileSync(p, bytes.subarray(0, 200));
-  await collect(store.batches({ batchRows: 10 })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /shard-00002\.bin: truncated/));
-  await store.readShard(9).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /shard 9 outside \[0, 4\)/));
-  await collect(store.batches({ batchRows: 0 })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /batchRows must be a positive integer/));
-  await collect(store.batches({ batchRows: 1, docMask: new Uint8Array(3) })).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /docMask has 3 entries/));
+  await collect(store.batches({ batchRows: 10 })).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /shard-00002\.bin: truncated/),
+  );
+  await store.readShard(9).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /shard 9 outside \[0, 4\)/),
+  );
+  await collect(store.batches({ batchRows: 0 })).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /batchRows must be a positive integer/),
+  );
+  await collect(store.batches({ batchRows: 1, docMask: new Uint8Array(3) })).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /docMask has 3 entries/),
+  );
   writeFileSync(join(copy, 'manifest.json'), '{"format": "saetrace-activations/2"}');
-  await ActivationStore.open(copy).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /manifest\.json: malformed manifest/));
+  await ActivationStore.open(copy).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /manifest\.json: malformed manifest/),
+  );
   writeFileSync(join(copy, 'manifest.json'), '{"format": "other"}');
-  await ActivationStore.open(copy).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /format 'other'/));
+  await ActivationStore.open(copy).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /format 'other'/),
+  );
   writeFileSync(join(copy, 'manifest.json'), '{');
-  await ActivationStore.open(copy).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /manifest\.json: is not valid JSON at line \d+, column \d+ .*; delete .* \(the activation store is extracted again\)/));
+  await ActivationStore.open(copy).then(
+    () => assert.unreachable(),
+    (e: Error) =>
+      assert.match(
+        e.message,
+        /manifest\.json: is not valid JSON at line \d+, column \d+ .*; delete .* \(the activation store is extracted again\)/,
+      ),
+  );
   rmSync(join(copy, 'manifest.json'));
-  await ActivationStore.open(copy).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /manifest\.json missing/));
+  await ActivationStore.open(copy).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /manifest\.json missing/),
+  );
   const other = await makeStore(join(root, 'nodocs'));
   writeFileSync(join(other, 'docs.json'), '{"key": "x", "ids": [], "langs": []}');
-  await ActivationStore.open(other).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /docs\.json: missing or does not belong/));
+  await ActivationStore.open(other).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /docs\.json: missing or does not belong/),
+  );
   writeFileSync(join(other, 'docs.json'), '{"key": "x"}');
-  await ActivationStore.open(other).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /docs\.json: malformed document table/));
+  await ActivationStore.open(other).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /docs\.json: malformed document table/),
+  );
 });
 
 test.run();

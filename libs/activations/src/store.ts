@@ -38,7 +38,12 @@ export interface OpenOptions {
 export class ActivationStore {
   private readonly retained: Map<number, ShardData> | null;
 
-  private constructor(readonly dir: string, readonly manifest: StoreManifest, readonly docs: DocTable, options: OpenOptions) {
+  private constructor(
+    readonly dir: string,
+    readonly manifest: StoreManifest,
+    readonly docs: DocTable,
+    options: OpenOptions,
+  ) {
     this.retained = options.retainShards ? new Map() : null;
   }
 
@@ -46,15 +51,26 @@ export class ActivationStore {
     const m = await readManifest(dir);
     if (m === null) throw new Error(`${dir}: no complete activation store (manifest.json missing)`);
     const docs = await readDocTable(dir);
-    if (docs === null || docs.key !== m.key || docs.ids.length !== m.numDocs) throw new Error(`${join(dir, 'docs.json')}: missing or does not belong to this store`);
+    if (docs === null || docs.key !== m.key || docs.ids.length !== m.numDocs)
+      throw new Error(`${join(dir, 'docs.json')}: missing or does not belong to this store`);
     return new ActivationStore(dir, m, docs, options);
   }
 
-  get d(): number { return this.manifest.d; }
-  get rows(): number { return this.manifest.rows; }
-  get layer(): number { return this.manifest.layer; }
-  get langs(): readonly string[] { return this.manifest.langs; }
-  get numShards(): number { return this.manifest.shards.length; }
+  get d(): number {
+    return this.manifest.d;
+  }
+  get rows(): number {
+    return this.manifest.rows;
+  }
+  get layer(): number {
+    return this.manifest.layer;
+  }
+  get langs(): readonly string[] {
+    return this.manifest.langs;
+  }
+  get numShards(): number {
+    return this.manifest.shards.length;
+  }
 
   /** Reads and verifies shard i against the manifest's checksum. */
   async readShard(i: number): Promise<ShardData> {
@@ -75,12 +91,16 @@ export class ActivationStore {
   /** Streams batches of exactly batchRows rows (the last may be smaller unless dropLast). */
   async *batches(opts: BatchOptions): AsyncGenerator<ActivationBatch> {
     const { batchRows } = opts;
-    if (!Number.isInteger(batchRows) || batchRows < 1) throw new RangeError(`batches: batchRows must be a positive integer, got ${batchRows}`);
+    if (!Number.isInteger(batchRows) || batchRows < 1)
+      throw new RangeError(`batches: batchRows must be a positive integer, got ${batchRows}`);
     if (opts.docMask !== undefined && opts.docMask.length !== this.docs.ids.length) {
-      throw new RangeError(`batches: docMask has ${opts.docMask.length} entries, the store has ${this.docs.ids.length} documents`);
+      throw new RangeError(
+        `batches: docMask has ${opts.docMask.length} entries, the store has ${this.docs.ids.length} documents`,
+      );
     }
     const group = opts.shardsInMemory ?? 1;
-    if (!Number.isInteger(group) || group < 1) throw new RangeError(`batches: shardsInMemory must be a positive integer, got ${group}`);
+    if (!Number.isInteger(group) || group < 1)
+      throw new RangeError(`batches: shardsInMemory must be a positive integer, got ${group}`);
     const rng = opts.seed === undefined ? null : runRng(opts.seed).stream(`activations/reader/L${this.layer}`);
     const order = Array.from({ length: this.numShards }, (_, i) => i);
     if (rng) rng.shuffle(order);
@@ -102,7 +122,8 @@ export class ActivationStore {
         for (let r = 0; r < shard.rows; r++) {
           if (opts.docMask && opts.docMask[shard.docIds[r]!] !== 1) continue;
           const id = rows.length;
-          shardOf[id] = k; rowOf[id] = r;
+          shardOf[id] = k;
+          rowOf[id] = r;
           rows.push(id);
         }
       }
@@ -127,7 +148,10 @@ class Batcher {
   private langs: Uint8Array;
   private n = 0;
 
-  constructor(private readonly size: number, private readonly d: number) {
+  constructor(
+    private readonly size: number,
+    private readonly d: number,
+  ) {
     this.x = new Float32Array(size * d);
     this.tokenIds = new Int32Array(size);
     this.docIds = new Int32Array(size);
@@ -155,8 +179,13 @@ class Batcher {
   private take(): ActivationBatch {
     const { n, d } = this;
     const b: ActivationBatch = {
-      rows: n, d, x: this.x.slice(0, n * d), tokenIds: this.tokenIds.slice(0, n), docIds: this.docIds.slice(0, n),
-      positions: this.positions.slice(0, n), langs: this.langs.slice(0, n),
+      rows: n,
+      d,
+      x: this.x.slice(0, n * d),
+      tokenIds: this.tokenIds.slice(0, n),
+      docIds: this.docIds.slice(0, n),
+      positions: this.positions.slice(0, n),
+      langs: this.langs.slice(0, n),
     };
     this.n = 0;
     return b;
@@ -176,18 +205,26 @@ export interface DocumentSplit {
  * round(valFraction * count) of its documents go to validation, so no document straddles the split.
  */
 export function splitByDocument(docs: DocTable, valFraction: number, seed: number | string): DocumentSplit {
-  if (!(valFraction >= 0 && valFraction <= 1)) throw new RangeError(`splitByDocument: valFraction must be in [0, 1], got ${valFraction}`);
+  if (!(valFraction >= 0 && valFraction <= 1))
+    throw new RangeError(`splitByDocument: valFraction must be in [0, 1], got ${valFraction}`);
   const n = docs.ids.length;
   const train = new Uint8Array(n);
   const val = new Uint8Array(n);
   const byLang = new Map<number, number[]>();
-  docs.langs.forEach((l, i) => { let a = byLang.get(l); if (!a) byLang.set(l, a = []); a.push(i); });
+  docs.langs.forEach((l, i) => {
+    let a = byLang.get(l);
+    if (!a) byLang.set(l, (a = []));
+    a.push(i);
+  });
   const rng = runRng(seed).stream('activations/split');
   let valDocs = 0;
   for (const l of [...byLang.keys()].sort((a, b) => a - b)) {
     const idx = rng.shuffle(byLang.get(l)!);
     const k = Math.round(valFraction * idx.length);
-    idx.forEach((di, j) => { if (j < k) val[di] = 1; else train[di] = 1; });
+    idx.forEach((di, j) => {
+      if (j < k) val[di] = 1;
+      else train[di] = 1;
+    });
     valDocs += k;
   }
   return { train, val, trainDocs: n - valDocs, valDocs };

@@ -47,10 +47,16 @@ export function windowOf(tokens: readonly number[], bosId: number): Int32Array |
  * Picks documents per language in a seeded order, dropping short ones, and balances the languages
  * 50/50: every language gets the same count, min(budget in documents, eligible documents of any language).
  */
-export async function selectWindows(docsByLang: readonly (readonly CorpusDoc[])[], opts: SelectOptions): Promise<Selection> {
-  if (docsByLang.length !== opts.langs.length) throw new RangeError(`selectWindows: ${docsByLang.length} document lists for ${opts.langs.length} languages`);
+export async function selectWindows(
+  docsByLang: readonly (readonly CorpusDoc[])[],
+  opts: SelectOptions,
+): Promise<Selection> {
+  if (docsByLang.length !== opts.langs.length)
+    throw new RangeError(`selectWindows: ${docsByLang.length} document lists for ${opts.langs.length} languages`);
   if (!Number.isInteger(opts.tokensPerLang) || opts.tokensPerLang < WINDOW_TOKENS) {
-    throw new RangeError(`selectWindows: tokensPerLang must be an integer >= ${WINDOW_TOKENS}, got ${opts.tokensPerLang}`);
+    throw new RangeError(
+      `selectWindows: tokensPerLang must be an integer >= ${WINDOW_TOKENS}, got ${opts.tokensPerLang}`,
+    );
   }
   const want = Math.floor(opts.tokensPerLang / WINDOW_TOKENS);
   const rng = runRng(opts.seed);
@@ -69,7 +75,10 @@ export async function selectWindows(docsByLang: readonly (readonly CorpusDoc[])[
       for (const [j, i] of batch.entries()) {
         if (picked.length >= want) break;
         const tokens = windowOf(encoded[j]!, opts.bosId);
-        if (tokens === null) { drop++; continue; }
+        if (tokens === null) {
+          drop++;
+          continue;
+        }
         picked.push({ docId: docs[i]!.id, lang: li, tokens });
       }
     }

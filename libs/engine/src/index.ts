@@ -3,11 +3,47 @@ export { Graph, type OpOptions } from './graph/graph.ts';
 export { ShapeError } from './graph/shape-error.ts';
 export { broadcastShapes, constInts, inferShapes, knownShapeOps } from './graph/shape-rules.ts';
 export { toOnnx, OPSET, onnxElemType } from './graph/to-onnx.ts';
-export { Session, ProviderUnavailableError, availableProviders, defaultThreads, ortLogSeverity, type SessionOptions, type Provider, type HostTensor } from './runtime/session.ts';
-export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic, tempName, tempOwner, pidAlive, removeStaleTemps } from './io/atomic.ts';
-export { RecordError, readJsonRecord, readJsonRecordAsync, parseJsonRecord, fields, isNumber, isString, isArray, isObject, DELETE_CACHE, type RecordCheck } from './io/records.ts';
+export {
+  Session,
+  ProviderUnavailableError,
+  availableProviders,
+  defaultThreads,
+  ortLogSeverity,
+  type SessionOptions,
+  type Provider,
+  type HostTensor,
+} from './runtime/session.ts';
+export {
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeJsonAtomic,
+  tempName,
+  tempOwner,
+  pidAlive,
+  removeStaleTemps,
+} from './io/atomic.ts';
+export {
+  RecordError,
+  readJsonRecord,
+  readJsonRecordAsync,
+  parseJsonRecord,
+  fields,
+  isNumber,
+  isString,
+  isArray,
+  isObject,
+  DELETE_CACHE,
+  type RecordCheck,
+} from './io/records.ts';
 export { Rng, runRng } from './rng/rng.ts';
-export { engineBench, engineGemm, GEMM_SHAPES, ENGINE_TARGET_RATIO, type EngineBenchResult, type GemmRow } from './bench/engine-bench.ts';
+export {
+  engineBench,
+  engineGemm,
+  GEMM_SHAPES,
+  ENGINE_TARGET_RATIO,
+  type EngineBenchResult,
+  type GemmRow,
+} from './bench/engine-bench.ts';
 export { timeIt, type Timing } from './bench/timing.ts';
 export { numpyGemmGflops } from './bench/numpy-reference.ts';
 export * from './safetensors/index.ts';

@@ -10,7 +10,18 @@ import type { Injection } from './perplexity.ts';
 export function decodeInjector(tapper: DecodeTapper, inj: Injection): DecodeInjector {
   return {
     layer: inj.layer,
-    prefill: async (tokens, lengths, width) => windowInjectionDelta(await tapper.prefill(tokens, lengths, width), lengths.length, width, lengths, inj.sae, inj.mask, inj.alpha, inj.variant),
-    step: async (tokens, rows) => injectionDelta(await tapper.step(tokens, rows), rows.length, inj.sae, inj.mask, inj.alpha, inj.variant),
+    prefill: async (tokens, lengths, width) =>
+      windowInjectionDelta(
+        await tapper.prefill(tokens, lengths, width),
+        lengths.length,
+        width,
+        lengths,
+        inj.sae,
+        inj.mask,
+        inj.alpha,
+        inj.variant,
+      ),
+    step: async (tokens, rows) =>
+      injectionDelta(await tapper.step(tokens, rows), rows.length, inj.sae, inj.mask, inj.alpha, inj.variant),
   };
 }

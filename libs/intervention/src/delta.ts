@@ -15,7 +15,8 @@ export interface EncodedRows {
 /** Encode step of injectionDelta: normalise each row to unit length (as in SAE training), then the SAE encoder. */
 export async function encodeRows(hFull: Float32Array, rows: number, sae: SaeCodec): Promise<EncodedRows> {
   const d = sae.d;
-  if (hFull.length !== rows * d) throw new RangeError(`encodeRows: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
+  if (hFull.length !== rows * d)
+    throw new RangeError(`encodeRows: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
   const norms = new Float32Array(rows);
   const x = new Float32Array(rows * d);
   for (let r = 0; r < rows; r++) {
@@ -28,7 +29,9 @@ export async function encodeRows(hFull: Float32Array, rows: number, sae: SaeCode
   }
   const codes = await sae.encode(x, rows);
   if (codes.rows !== rows || codes.values.length !== rows * codes.k || codes.indices.length !== rows * codes.k) {
-    throw new Error(`encodeRows: the SAE returned codes for ${codes.rows} rows (${codes.values.length} values) for ${rows} rows of k ${codes.k}`);
+    throw new Error(
+      `encodeRows: the SAE returned codes for ${codes.rows} rows (${codes.values.length} values) for ${rows} rows of k ${codes.k}`,
+    );
   }
   return { rows, norms, codes };
 }
@@ -38,7 +41,13 @@ export async function encodeRows(hFull: Float32Array, rows: number, sae: SaeCode
  * variant says so, the result is scaled back by |h_full| (variant.rescale) and by alpha. An empty mask
  * (without b_dec) or alpha = 0 gives zeros.
  */
-export function decodeDelta(enc: EncodedRows, sae: SaeCodec, mask: ReadonlySet<number>, alpha: number, variant: InjectionVariant = DEFAULT_VARIANT): Float32Array {
+export function decodeDelta(
+  enc: EncodedRows,
+  sae: SaeCodec,
+  mask: ReadonlySet<number>,
+  alpha: number,
+  variant: InjectionVariant = DEFAULT_VARIANT,
+): Float32Array {
   const d = sae.d;
   const { rows, norms, codes } = enc;
   if (norms.length !== rows) throw new RangeError(`decodeDelta: enc has ${norms.length} norms for ${rows} rows`);
@@ -52,7 +61,10 @@ export function decodeDelta(enc: EncodedRows, sae: SaeCodec, mask: ReadonlySet<n
       const z = codes.values[r * codes.k + j] as number;
       if (z === 0 || !mask.has(f)) continue;
       let w = rowCache.get(f);
-      if (!w) { w = sae.decoderRow(f); rowCache.set(f, w); }
+      if (!w) {
+        w = sae.decoderRow(f);
+        rowCache.set(f, w);
+      }
       for (let i = 0; i < d; i++) out[i] = (out[i] as number) + z * (w[i] as number);
     }
     if (variant.includeBias) for (let i = 0; i < d; i++) out[i] = (out[i] as number) + (sae.bDec[i] as number);
@@ -66,9 +78,17 @@ export function decodeDelta(enc: EncodedRows, sae: SaeCodec, mask: ReadonlySet<n
  * Eq. 7's added term for every row: alpha * D_m(E(h_full)), i.e. decodeDelta(encodeRows(h_full)). When
  * the result is zeros anyway (alpha 0, or an empty mask without b_dec) the encoder is not run.
  */
-export async function injectionDelta(hFull: Float32Array, rows: number, sae: SaeCodec, mask: ReadonlySet<number>, alpha: number, variant: InjectionVariant = DEFAULT_VARIANT): Promise<Float32Array> {
+export async function injectionDelta(
+  hFull: Float32Array,
+  rows: number,
+  sae: SaeCodec,
+  mask: ReadonlySet<number>,
+  alpha: number,
+  variant: InjectionVariant = DEFAULT_VARIANT,
+): Promise<Float32Array> {
   const d = sae.d;
-  if (hFull.length !== rows * d) throw new RangeError(`injectionDelta: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
+  if (hFull.length !== rows * d)
+    throw new RangeError(`injectionDelta: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
   if (alpha === 0 || (mask.size === 0 && !variant.includeBias)) return new Float32Array(rows * d);
   return decodeDelta(await encodeRows(hFull, rows, sae), sae, mask, alpha, variant);
 }
@@ -79,13 +99,27 @@ export async function injectionDelta(hFull: Float32Array, rows: number, sae: Sae
  * call; pads get zeros. Under causal attention a pad's delta reaches only later pads, never a position
  * that is read, and each row's delta is that of its window alone (the SAE codes rows independently).
  */
-export async function windowInjectionDelta(hFull: Float32Array, batch: number, seqLen: number, lengths: readonly number[], sae: SaeCodec, mask: ReadonlySet<number>, alpha: number, variant: InjectionVariant = DEFAULT_VARIANT): Promise<Float32Array> {
+export async function windowInjectionDelta(
+  hFull: Float32Array,
+  batch: number,
+  seqLen: number,
+  lengths: readonly number[],
+  sae: SaeCodec,
+  mask: ReadonlySet<number>,
+  alpha: number,
+  variant: InjectionVariant = DEFAULT_VARIANT,
+): Promise<Float32Array> {
   const d = sae.d;
-  if (lengths.length !== batch) throw new RangeError(`windowInjectionDelta: lengths has ${lengths.length} entries for batch ${batch}`);
-  if (hFull.length !== batch * seqLen * d) throw new RangeError(`windowInjectionDelta: hFull has ${hFull.length} values, expected batch*seqLen*d = ${batch * seqLen * d}`);
+  if (lengths.length !== batch)
+    throw new RangeError(`windowInjectionDelta: lengths has ${lengths.length} entries for batch ${batch}`);
+  if (hFull.length !== batch * seqLen * d)
+    throw new RangeError(
+      `windowInjectionDelta: hFull has ${hFull.length} values, expected batch*seqLen*d = ${batch * seqLen * d}`,
+    );
   let real = 0;
   for (const [b, len] of lengths.entries()) {
-    if (!Number.isInteger(len) || len < 0 || len > seqLen) throw new RangeError(`windowInjectionDelta: lengths[${b}] = ${len} is not in [0, ${seqLen}]`);
+    if (!Number.isInteger(len) || len < 0 || len > seqLen)
+      throw new RangeError(`windowInjectionDelta: lengths[${b}] = ${len} is not in [0, ${seqLen}]`);
     real += len;
   }
   const packed = new Float32Array(real * d);

@@ -3,8 +3,24 @@ export { DEFAULT_VARIANT } from './types.ts';
 export { decodeDelta, encodeRows, injectionDelta, windowInjectionDelta, type EncodedRows } from './delta.ts';
 export { decodeInjector } from './decode-injector.ts';
 export { drawMasks, type FeatureClass, type FeatureMask } from './masks.ts';
-export { encodeWindows, perplexity, nll, type EvalWindows, type Injection, type PerplexityResult, type WindowCodes } from './perplexity.ts';
+export {
+  encodeWindows,
+  perplexity,
+  nll,
+  type EvalWindows,
+  type Injection,
+  type PerplexityResult,
+  type WindowCodes,
+} from './perplexity.ts';
 export { meanStd } from './summary.ts';
-export { baselineRow, interventionRows, languageName, type InterventionRow, type InterventionSetting, type Stat, type TranslationScorer } from './table.ts';
+export {
+  baselineRow,
+  interventionRows,
+  languageName,
+  type InterventionRow,
+  type InterventionSetting,
+  type Stat,
+  type TranslationScorer,
+} from './table.ts';
 export { largestMemberSetup, type InterventionBenchSetup } from './bench-setup.ts';
 export { interventionBench, type InterventionBenchRow } from './bench.ts';

@@ -3,57 +3,96 @@ import * as assert from 'uvu/assert';
 import { decodeInjector } from './decode-injector.ts';
 import { decodeDelta, encodeRows, injectionDelta, windowInjectionDelta } from './delta.ts';
 import { drawMasks, type FeatureClass } from './masks.ts';
-import { encodeWindows, nll, perplexity, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
+import {
+  encodeWindows,
+  nll,
+  perplexity,
+  type EvalWindows,
+  type Injection,
+  type PerplexityResult,
+} from './perplexity.ts';
 import { meanStd } from './summary.ts';
 import { baselineRow, interventionRows, languageName } from './table.ts';
 import { runRng } from '@saetrace/engine';
 import { initLlamaWeights, LlamaModel, parseLlamaConfig } from '@saetrace/lm';
 import { perplexityFromLogits, ToyModel, ToySae } from './testing.ts';
 
-const V = 12, D = 6, L = 4, T = 5;
+const V = 12,
+  D = 6,
+  L = 4,
+  T = 5;
 const windows: EvalWindows = {
   tokens: Int32Array.from({ length: 6 * T }, (_, i) => (i % T === 0 ? 1 : 2 + ((i * 7) % (V - 2)))),
-  count: 6, seqLen: T, langs: Uint8Array.from([0, 1, 0, 1, 0, 1]),
+  count: 6,
+  seqLen: T,
+  langs: Uint8Array.from([0, 1, 0, 1, 0, 1]),
 };
 
 test('delta is alpha * masked decode of the normalised vector, scaled back by |h|; b_dec only when asked', async () => {
   const sae = new ToySae(D, 10, 3, 's');
   const h = Float32Array.from({ length: 2 * D }, (_, i) => (i % 5) - 1.5);
-  const codes = await sae.encode((() => { const x = Float32Array.from(h); for (let r = 0; r < 2; r++) { let s = 0; for (let i = 0; i < D; i++) s += x[r * D + i]! ** 2; for (let i = 0; i < D; i++) x[r * D + i]! /= Math.sqrt(s); } return x; })(), 2);
+  const codes = await sae.encode(
+    (() => {
+      const x = Float32Array.from(h);
+      for (let r = 0; r < 2; r++) {
+        let s = 0;
+        for (let i = 0; i < D; i++) s += x[r * D + i]! ** 2;
+        for (let i = 0; i < D; i++) x[r * D + i]! /= Math.sqrt(s);
+      }
+      return x;
+    })(),
+    2,
+  );
   const mask = new Set([codes.indices[0]!]);
   const delta = await injectionDelta(h, 2, sae, mask, 0.5);
-  let n0 = 0; for (let i = 0; i < D; i++) n0 += h[i]! ** 2; n0 = Math.sqrt(n0);
+  let n0 = 0;
+  for (let i = 0; i < D; i++) n0 += h[i]! ** 2;
+  n0 = Math.sqrt(n0);
   const w = sae.decoderRow(codes.indices[0]!);
   for (let i = 0; i < D; i++) assert.ok(Math.abs(delta[i]! - 0.5 * n0 * codes.values[0]! * w[i]!) < 1e-5);
   const withBias = await injectionDelta(h, 2, sae, new Set(), 1, { includeBias: true, rescale: false });
   for (let i = 0; i < D; i++) assert.ok(Math.abs(withBias[i]! - sae.bDec[i]!) < 1e-7);
   assert.ok((await injectionDelta(h, 2, sae, mask, 0)).every((x) => x === 0));
   assert.ok((await injectionDelta(h, 2, sae, new Set(), 0.3)).every((x) => x === 0));
-  await injectionDelta(h, 3, sae, mask, 1).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /expected rows\*d = 18/));
+  await injectionDelta(h, 3, sae, mask, 1).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /expected rows\*d = 18/),
+  );
 });
 
 test('decodeInjector: the prompt window gets the window delta of the tap, each step the delta of the new rows', async () => {
   const sae = new ToySae(D, 10, 3, 's');
-  const B = 3, S = 4;
+  const B = 3,
+    S = 4;
   const hWindow = Float32Array.from({ length: B * S * D }, (_, i) => Math.sin(i * 0.7) + 0.2);
   const hStep = Float32Array.from({ length: 2 * D }, (_, i) => Math.cos(i * 0.3) - 0.1);
   const calls: string[] = [];
   const tapper = {
-    prefill: async (_t: Int32Array, lengths: readonly number[], width: number) => { calls.push(`prefill ${lengths.join(',')} ${width}`); return hWindow; },
-    step: async (t: Int32Array, rows: readonly number[]) => { calls.push(`step ${Array.from(t).join(',')} rows ${rows.join(',')}`); return hStep; },
+    prefill: async (_t: Int32Array, lengths: readonly number[], width: number) => {
+      calls.push(`prefill ${lengths.join(',')} ${width}`);
+      return hWindow;
+    },
+    step: async (t: Int32Array, rows: readonly number[]) => {
+      calls.push(`step ${Array.from(t).join(',')} rows ${rows.join(',')}`);
+      return hStep;
+    },
   };
   const mask = new Set([0, 2, 3, 5, 7, 9]);
   const inj = decodeInjector(tapper, { full: new ToyModel(V, D, L, 'f'), sae, layer: 2, mask, alpha: 0.3 });
   assert.is(inj.layer, 2);
   const lengths = [2, 4, 1];
-  assert.equal(await inj.prefill(new Int32Array(B * S), lengths, S), await windowInjectionDelta(hWindow, B, S, lengths, sae, mask, 0.3));
+  assert.equal(
+    await inj.prefill(new Int32Array(B * S), lengths, S),
+    await windowInjectionDelta(hWindow, B, S, lengths, sae, mask, 0.3),
+  );
   assert.equal(await inj.step(Int32Array.of(5, 6), [0, 2]), await injectionDelta(hStep, 2, sae, mask, 0.3));
   assert.equal(calls, ['prefill 2,4,1 4', 'step 5,6 rows 0,2']);
 });
 
 test('window delta: each real position gets the delta of its row encoded alone, pads get zeros', async () => {
   const sae = new ToySae(D, 10, 3, 's');
-  const B = 3, S = 4;
+  const B = 3,
+    S = 4;
   const h = Float32Array.from({ length: B * S * D }, (_, i) => Math.sin(i * 0.7) + 0.2);
   const lengths = [2, 4, 1];
   const mask = new Set([0, 2, 3, 5, 7, 9]);
@@ -63,23 +102,48 @@ test('window delta: each real position gets the delta of its row encoded alone, 
     const len = lengths[b]!;
     const alone = await injectionDelta(h.slice(b * S * D, (b * S + len) * D), len, sae, mask, 0.3);
     assert.equal(Array.from(delta.subarray(b * S * D, (b * S + len) * D)), Array.from(alone), `row ${b}`);
-    assert.ok(delta.subarray((b * S + len) * D, (b + 1) * S * D).every((x) => x === 0), `pads of row ${b}`);
+    assert.ok(
+      delta.subarray((b * S + len) * D, (b + 1) * S * D).every((x) => x === 0),
+      `pads of row ${b}`,
+    );
   }
   assert.ok(delta.some((x) => x !== 0));
-  const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
+  const rejects = async (p: Promise<unknown>, re: RegExp) =>
+    p.then(
+      () => assert.unreachable(),
+      (e: Error) => {
+        assert.instance(e, RangeError);
+        assert.match(e.message, re);
+      },
+    );
   await rejects(windowInjectionDelta(h, B, S, [2, 4], sae, mask, 0.3), /lengths has 2 entries for batch 3/);
-  await rejects(windowInjectionDelta(h.subarray(1), B, S, lengths, sae, mask, 0.3), /hFull has 71 values, expected batch\*seqLen\*d = 72/);
+  await rejects(
+    windowInjectionDelta(h.subarray(1), B, S, lengths, sae, mask, 0.3),
+    /hFull has 71 values, expected batch\*seqLen\*d = 72/,
+  );
   await rejects(windowInjectionDelta(h, B, S, [2, 5, 1], sae, mask, 0.3), /lengths\[1\] = 5 is not in \[0, 4\]/);
 });
 
 test('masks: n features of one class, five seeded draws, stable and distinct', () => {
-  const classes: FeatureClass[] = Array.from({ length: 40 }, (_, i) => (['first', 'second', 'mixed', 'dead'] as const)[i % 4]!);
+  const classes: FeatureClass[] = Array.from(
+    { length: 40 },
+    (_, i) => (['first', 'second', 'mixed', 'dead'] as const)[i % 4]!,
+  );
   const a = drawMasks(classes, 'mixed', 4, 5, 7);
   assert.is(a.length, 5);
-  for (const m of a) { assert.is(m.features.length, 4); assert.ok(m.features.every((f) => classes[f] === 'mixed')); assert.is(m.available, 10); }
+  for (const m of a) {
+    assert.is(m.features.length, 4);
+    assert.ok(m.features.every((f) => classes[f] === 'mixed'));
+    assert.is(m.available, 10);
+  }
   assert.equal(drawMasks(classes, 'mixed', 4, 5, 7), a);
   assert.ok(new Set(a.map((m) => m.features.join(','))).size > 1);
-  assert.equal(drawMasks(classes, 'first', 4, 6, 7).slice(0, 5).map((m) => m.features), drawMasks(classes, 'first', 4, 5, 7).map((m) => m.features));
+  assert.equal(
+    drawMasks(classes, 'first', 4, 6, 7)
+      .slice(0, 5)
+      .map((m) => m.features),
+    drawMasks(classes, 'first', 4, 5, 7).map((m) => m.features),
+  );
   assert.is(drawMasks(classes, 'first', 99, 1, 7)[0]!.features.length, 10);
   assert.throws(() => drawMasks(classes, 'first', -1, 1, 7), /count must be/);
   assert.throws(() => drawMasks(classes, 'first', 1, 0, 7), /draws must be/);
@@ -105,25 +169,57 @@ test('alpha = 0 and an empty mask reproduce the baseline exactly; an injection c
   assert.equal(base.tokens, [12, 12]);
   // Token-weighted overall lies between the languages.
   assert.ok(base.overall >= Math.min(...base.perLang) - 1e-9 && base.overall <= Math.max(...base.perLang) + 1e-9);
-  await perplexity(mid, { ...windows, count: 7 }, 2, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /30 tokens for 7 windows/));
-  await perplexity(mid, windows, 2, { full, sae, layer: 9, mask: all, alpha: 1 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 9 is not a site of the model \(0\.\.4\)/));
-  await perplexity(mid, windows, 1, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /language index 1 of 1/));
+  await perplexity(mid, { ...windows, count: 7 }, 2, null).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /30 tokens for 7 windows/),
+  );
+  await perplexity(mid, windows, 2, { full, sae, layer: 9, mask: all, alpha: 1 }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /layer 9 is not a site of the model \(0\.\.4\)/),
+  );
+  await perplexity(mid, windows, 1, null).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /language index 1 of 1/),
+  );
 });
 
 /** A mid and a full toy model, a 16-latent toy SAE and classes cycling first, second, mixed. */
 function toySetting() {
   const classes: FeatureClass[] = Array.from({ length: 16 }, (_, i) => (['first', 'second', 'mixed'] as const)[i % 3]!);
-  return { mid: new ToyModel(V, D, L, 'mid'), full: new ToyModel(V, D, L, 'full'), sae: new ToySae(D, 16, 4, 's'), classes };
+  return {
+    mid: new ToyModel(V, D, L, 'mid'),
+    full: new ToyModel(V, D, L, 'full'),
+    sae: new ToySae(D, 16, 4, 's'),
+    classes,
+  };
 }
 
 test('intervention rows: baseline plus one row per class, mean and spread over draws, translation hook called', async () => {
   const { mid, full, sae, classes } = toySetting();
   let hookCalls = 0;
-  const rows = await interventionRows({
-    mid, full, sae, layer: 1, classes, languages: ['en', 'ja'], windows, seed: 3,
-    translate: async (inj) => { hookCalls++; return { chrF: inj ? 40 + inj.mask.size : 40 }; },
-  }, 0.2, 3, 5);
-  assert.equal(rows.map((r) => r.added), ['none', 'English', 'Japanese', 'Bilingual']);
+  const rows = await interventionRows(
+    {
+      mid,
+      full,
+      sae,
+      layer: 1,
+      classes,
+      languages: ['en', 'ja'],
+      windows,
+      seed: 3,
+      translate: async (inj) => {
+        hookCalls++;
+        return { chrF: inj ? 40 + inj.mask.size : 40 };
+      },
+    },
+    0.2,
+    3,
+    5,
+  );
+  assert.equal(
+    rows.map((r) => r.added),
+    ['none', 'English', 'Japanese', 'Bilingual'],
+  );
   assert.is(hookCalls, 1 + 3 * 5);
   assert.is(rows[0]!.perplexity.all!.n, 1);
   assert.is(rows[3]!.perplexity.en!.n, 5);
@@ -145,20 +241,37 @@ function perplexityRel(got: PerplexityResult, want: PerplexityResult, what: stri
 }
 
 test('perplexity from in-graph NLL matches the full-logits way on a tiny Llama, baseline and injected, any batch', async () => {
-  const c = parseLlamaConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 40, max_position_embeddings: 16 });
+  const c = parseLlamaConfig({
+    model_type: 'llama',
+    hidden_size: 16,
+    intermediate_size: 24,
+    num_hidden_layers: 3,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    vocab_size: 40,
+    max_position_embeddings: 16,
+  });
   const mid = new LlamaModel(c, initLlamaWeights(c, runRng('ppl-mid'), 0.5), null, 'mid', { threads: 1 });
   const full = new LlamaModel(c, initLlamaWeights(c, runRng('ppl-full'), 0.5), null, 'full', { threads: 1 });
   const sae = new ToySae(c.hiddenSize, 24, 4, 'ppl-sae');
-  const S = 10, count = 7;
+  const S = 10,
+    count = 7;
   const w: EvalWindows = {
-    tokens: Int32Array.from({ length: count * S }, (_, i) => (i % S === 0 ? 1 : 2 + ((i * 17 + (i >> 3)) % (c.vocabSize - 2)))),
-    count, seqLen: S, langs: Uint8Array.from([0, 1, 1, 0, 1, 0, 0]),
+    tokens: Int32Array.from({ length: count * S }, (_, i) =>
+      i % S === 0 ? 1 : 2 + ((i * 17 + (i >> 3)) % (c.vocabSize - 2)),
+    ),
+    count,
+    seqLen: S,
+    langs: Uint8Array.from([0, 1, 1, 0, 1, 0, 0]),
   };
   const mask = new Set([0, 3, 5, 8, 11, 13, 17, 20]);
   const injections: [string, Injection | null][] = [
     ['baseline', null],
     ['layer 1, alpha 0.5', { full, sae, layer: 1, mask, alpha: 0.5 }],
-    ['layer 2, bias, no rescale', { full, sae, layer: 2, mask, alpha: 2, variant: { includeBias: true, rescale: false } }],
+    [
+      'layer 2, bias, no rescale',
+      { full, sae, layer: 2, mask, alpha: 2, variant: { includeBias: true, rescale: false } },
+    ],
   ];
   let base: PerplexityResult | null = null;
   for (const [what, inj] of injections) {
@@ -177,7 +290,12 @@ test('perplexity from in-graph NLL matches the full-logits way on a tiny Llama, 
   const far = await perplexity(other, w, 2, null);
   assert.ok(perplexityRel(far, base!, 'other model') > 1e-2);
   // One-token windows have no targets: NaN perplexity and no forward, as before.
-  const bosOnly = await perplexity(mid, { tokens: Int32Array.from([1, 1]), count: 2, seqLen: 1, langs: Uint8Array.from([0, 1]) }, 2, null);
+  const bosOnly = await perplexity(
+    mid,
+    { tokens: Int32Array.from([1, 1]), count: 2, seqLen: 1, langs: Uint8Array.from([0, 1]) },
+    2,
+    null,
+  );
   assert.equal(bosOnly.tokens, [0, 0]);
   assert.ok(Number.isNaN(bosOnly.overall));
   for (const m of [mid, full, other]) await m.release();
@@ -190,14 +308,26 @@ test('nllWithDelta of the toy model is rowNll of its logits and rejects bad inpu
   const logits = await mid.logitsWithDelta(toks, 2, T, 1, null);
   assert.is(out.length, 2 * (T - 1));
   assert.ok(Math.abs(out[T]! - nll(logits, (T + 1) * V, V, toks[T + 2]!)) < 1e-5);
-  const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
+  const rejects = async (p: Promise<unknown>, re: RegExp) =>
+    p.then(
+      () => assert.unreachable(),
+      (e: Error) => {
+        assert.instance(e, RangeError);
+        assert.match(e.message, re);
+      },
+    );
   await rejects(mid.nllWithDelta(toks, 3, T, 1, null), /tokens has 10 ids, expected batch\*seqLen = 15/);
   await rejects(mid.nllWithDelta(toks, 2, T, 1, new Float32Array(4)), /delta has 4 values/);
   await rejects(mid.nllWithDelta(toks, 2, T, L + 1, null), /layer 5 is not a site in \[0, 4\]/);
   await rejects(mid.nllWithDelta(toks, 10, 1, 0, null), /seqLen must be an integer >= 2/);
   // A model that returns the wrong number of NLLs is caught, not silently mis-summed.
-  const short: ToyModel = Object.assign(Object.create(mid) as ToyModel, { nllWithDelta: async () => new Float32Array(3) });
-  await perplexity(short, windows, 2, null).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /returned 3 NLLs for 6 windows of 5 \(expected 24\)/));
+  const short: ToyModel = Object.assign(Object.create(mid) as ToyModel, {
+    nllWithDelta: async () => new Float32Array(3),
+  });
+  await perplexity(short, windows, 2, null).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /returned 3 NLLs for 6 windows of 5 \(expected 24\)/),
+  );
 });
 
 test('injectionDelta is decodeDelta(encodeRows): same bits for any mask, alpha and variant, one encode for all', async () => {
@@ -208,29 +338,68 @@ test('injectionDelta is decodeDelta(encodeRows): same bits for any mask, alpha a
   const enc = await encodeRows(h, rows, sae);
   assert.is(enc.rows, rows);
   assert.is(enc.norms[2], 0);
-  const masks = [new Set([0, 1, 2, 3, 4, 5, 6, 7]), new Set([3, 9, 15]), new Set<number>(), new Set(Array.from({ length: 16 }, (_, i) => i))];
-  for (const mask of masks) for (const alpha of [0, 0.05, -0.7, 2]) for (const variant of [undefined, { includeBias: true, rescale: false }, { includeBias: true, rescale: true }]) {
-    const want = await injectionDelta(h, rows, sae, mask, alpha, variant);
-    const got = decodeDelta(enc, sae, mask, alpha, variant);
-    assert.equal(Array.from(got), Array.from(want), `mask ${[...mask]}, alpha ${alpha}, ${JSON.stringify(variant)}`);
-  }
+  const masks = [
+    new Set([0, 1, 2, 3, 4, 5, 6, 7]),
+    new Set([3, 9, 15]),
+    new Set<number>(),
+    new Set(Array.from({ length: 16 }, (_, i) => i)),
+  ];
+  for (const mask of masks)
+    for (const alpha of [0, 0.05, -0.7, 2])
+      for (const variant of [undefined, { includeBias: true, rescale: false }, { includeBias: true, rescale: true }]) {
+        const want = await injectionDelta(h, rows, sae, mask, alpha, variant);
+        const got = decodeDelta(enc, sae, mask, alpha, variant);
+        assert.equal(
+          Array.from(got),
+          Array.from(want),
+          `mask ${[...mask]}, alpha ${alpha}, ${JSON.stringify(variant)}`,
+        );
+      }
   assert.ok(decodeDelta(enc, sae, masks[0]!, 0.5).some((x) => x !== 0));
-  await encodeRows(h.subarray(1), rows, sae).then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, /encodeRows: hFull has 41 values, expected rows\*d = 42/); });
-  assert.throws(() => decodeDelta({ ...enc, rows: 6 }, sae, masks[0]!, 1), (e: Error) => e instanceof RangeError && /decodeDelta: enc has 7 norms for 6 rows/.test(e.message));
+  await encodeRows(h.subarray(1), rows, sae).then(
+    () => assert.unreachable(),
+    (e: Error) => {
+      assert.instance(e, RangeError);
+      assert.match(e.message, /encodeRows: hFull has 41 values, expected rows\*d = 42/);
+    },
+  );
+  assert.throws(
+    () => decodeDelta({ ...enc, rows: 6 }, sae, masks[0]!, 1),
+    (e: Error) => e instanceof RangeError && /decodeDelta: enc has 7 norms for 6 rows/.test(e.message),
+  );
 });
 
 test('perplexity with codes from encodeWindows gives the same numbers as without, on a tiny Llama, and taps the full model once', async () => {
-  const c = parseLlamaConfig({ model_type: 'llama', hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 40, max_position_embeddings: 16 });
+  const c = parseLlamaConfig({
+    model_type: 'llama',
+    hidden_size: 16,
+    intermediate_size: 24,
+    num_hidden_layers: 3,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    vocab_size: 40,
+    max_position_embeddings: 16,
+  });
   const mid = new LlamaModel(c, initLlamaWeights(c, runRng('cache-mid'), 0.5), null, 'mid', { threads: 1 });
   const full = new LlamaModel(c, initLlamaWeights(c, runRng('cache-full'), 0.5), null, 'full', { threads: 1 });
   const sae = new ToySae(c.hiddenSize, 24, 4, 'cache-sae');
-  const S = 9, count = 7;
+  const S = 9,
+    count = 7;
   const w: EvalWindows = {
-    tokens: Int32Array.from({ length: count * S }, (_, i) => (i % S === 0 ? 1 : 2 + ((i * 13 + (i >> 2)) % (c.vocabSize - 2)))),
-    count, seqLen: S, langs: Uint8Array.from([0, 1, 1, 0, 1, 0, 0]),
+    tokens: Int32Array.from({ length: count * S }, (_, i) =>
+      i % S === 0 ? 1 : 2 + ((i * 13 + (i >> 2)) % (c.vocabSize - 2)),
+    ),
+    count,
+    seqLen: S,
+    langs: Uint8Array.from([0, 1, 1, 0, 1, 0, 0]),
   };
   let taps = 0;
-  const counted = Object.assign(Object.create(full) as LlamaModel, { tap: (...a: Parameters<LlamaModel['tap']>) => { taps++; return full.tap(...a); } });
+  const counted = Object.assign(Object.create(full) as LlamaModel, {
+    tap: (...a: Parameters<LlamaModel['tap']>) => {
+      taps++;
+      return full.tap(...a);
+    },
+  });
   const layer = 1;
   for (const batch of [3, 8]) {
     const codes = await encodeWindows(counted, sae, layer, w, batch);
@@ -238,20 +407,26 @@ test('perplexity with codes from encodeWindows gives the same numbers as without
     const tapsAfterEncode = taps;
     const base = await perplexity(mid, w, 2, null, batch);
     let changed = 0;
-    for (const mask of [new Set([0, 3, 5, 8, 11, 13, 17, 20]), new Set([1, 2]), new Set(Array.from({ length: 24 }, (_, i) => i)), new Set<number>()]) {
-      for (const alpha of [0, 0.05, 0.5, 2]) for (const variant of [undefined, { includeBias: true, rescale: false }]) {
-        const inj: Injection = { full: counted, sae, layer, mask, alpha, variant };
-        const want = await perplexity(mid, w, 2, inj, batch);
-        const before = taps;
-        const got = await perplexity(mid, w, 2, inj, batch, codes);
-        assert.is(taps, before, 'no tap with codes');
-        const what = `batch ${batch}, mask ${[...mask]}, alpha ${alpha}, ${JSON.stringify(variant)}`;
-        assert.is(got.overall, want.overall, what);
-        assert.is(got.perLang[0], want.perLang[0], what);
-        assert.is(got.perLang[1], want.perLang[1], what);
-        assert.equal(got.tokens, want.tokens);
-        if (got.overall !== base.overall) changed++;
-      }
+    for (const mask of [
+      new Set([0, 3, 5, 8, 11, 13, 17, 20]),
+      new Set([1, 2]),
+      new Set(Array.from({ length: 24 }, (_, i) => i)),
+      new Set<number>(),
+    ]) {
+      for (const alpha of [0, 0.05, 0.5, 2])
+        for (const variant of [undefined, { includeBias: true, rescale: false }]) {
+          const inj: Injection = { full: counted, sae, layer, mask, alpha, variant };
+          const want = await perplexity(mid, w, 2, inj, batch);
+          const before = taps;
+          const got = await perplexity(mid, w, 2, inj, batch, codes);
+          assert.is(taps, before, 'no tap with codes');
+          const what = `batch ${batch}, mask ${[...mask]}, alpha ${alpha}, ${JSON.stringify(variant)}`;
+          assert.is(got.overall, want.overall, what);
+          assert.is(got.perLang[0], want.perLang[0], what);
+          assert.is(got.perLang[1], want.perLang[1], what);
+          assert.equal(got.tokens, want.tokens);
+          if (got.overall !== base.overall) changed++;
+        }
     }
     assert.ok(changed > 10, `only ${changed} injections changed the perplexity`);
     assert.ok(taps > tapsAfterEncode, 'the uncached way taps');
@@ -270,17 +445,47 @@ test('codes encoded for other windows, batch size, layer, SAE or full model are 
   const ok = await perplexity(mid, windows, 2, inj, 4, codes);
   assert.is(full.calls, 2);
   assert.is(ok.overall, (await perplexity(mid, windows, 2, inj, 4)).overall);
-  const rejects = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, re); });
+  const rejects = async (p: Promise<unknown>, re: RegExp) =>
+    p.then(
+      () => assert.unreachable(),
+      (e: Error) => {
+        assert.instance(e, RangeError);
+        assert.match(e.message, re);
+      },
+    );
   await rejects(perplexity(mid, windows, 2, inj, 8, codes), /perplexity: codes were encoded for batch 4, not batch 8/);
-  await rejects(perplexity(mid, windows, 2, inj, 4, { ...codes, batches: codes.batches.slice(0, 1) }), /perplexity: codes have no batch 1/);
-  const fewer: EvalWindows = { tokens: windows.tokens.subarray(0, 4 * T), count: 4, seqLen: T, langs: windows.langs.subarray(0, 4) };
-  await rejects(perplexity(mid, fewer, 2, inj, 4, codes), /perplexity: codes were encoded for 6 windows of 5, not 4 of 5/);
+  await rejects(
+    perplexity(mid, windows, 2, inj, 4, { ...codes, batches: codes.batches.slice(0, 1) }),
+    /perplexity: codes have no batch 1/,
+  );
+  const fewer: EvalWindows = {
+    tokens: windows.tokens.subarray(0, 4 * T),
+    count: 4,
+    seqLen: T,
+    langs: windows.langs.subarray(0, 4),
+  };
+  await rejects(
+    perplexity(mid, fewer, 2, inj, 4, codes),
+    /perplexity: codes were encoded for 6 windows of 5, not 4 of 5/,
+  );
   const other: EvalWindows = { ...windows, tokens: windows.tokens.map((t, i) => (i === 7 ? (t === 2 ? 3 : 2) : t)) };
   assert.not.equal(Array.from(other.tokens), Array.from(windows.tokens));
-  await rejects(perplexity(mid, other, 2, inj, 4, codes), /perplexity: codes were encoded for windows with other tokens/);
-  await rejects(perplexity(mid, windows, 2, { ...inj, layer: 1 }, 4, codes), /perplexity: codes were encoded for layer 2, not injection.layer 1/);
-  await rejects(perplexity(mid, windows, 2, { ...inj, sae: new ToySae(D, 16, 4, 't') }, 4, codes), /perplexity: codes were encoded for another SAE than injection.sae/);
-  await rejects(perplexity(mid, windows, 2, { ...inj, full: new ToyModel(V, D, L, 'full') }, 4, codes), /perplexity: codes were encoded for another full model than injection.full/);
+  await rejects(
+    perplexity(mid, other, 2, inj, 4, codes),
+    /perplexity: codes were encoded for windows with other tokens/,
+  );
+  await rejects(
+    perplexity(mid, windows, 2, { ...inj, layer: 1 }, 4, codes),
+    /perplexity: codes were encoded for layer 2, not injection.layer 1/,
+  );
+  await rejects(
+    perplexity(mid, windows, 2, { ...inj, sae: new ToySae(D, 16, 4, 't') }, 4, codes),
+    /perplexity: codes were encoded for another SAE than injection.sae/,
+  );
+  await rejects(
+    perplexity(mid, windows, 2, { ...inj, full: new ToyModel(V, D, L, 'full') }, 4, codes),
+    /perplexity: codes were encoded for another full model than injection.full/,
+  );
   // Mutating the windows after encoding is caught too: the codes keep their own copy of the tokens.
   const mutable: EvalWindows = { ...windows, tokens: windows.tokens.slice() };
   const mine = await encodeWindows(full, sae, 2, mutable, 4);
@@ -307,24 +512,52 @@ test('interventionRows: the same rows with shared codes as with its own, and one
   const before = full.calls;
   await interventionRows(setting, 0, 3, 2);
   assert.is(full.calls, before, 'alpha 0 adds nothing and encodes nothing');
-  await interventionRows({ ...setting, layer: 2, codes }, 0.2, 3, 1).then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, /codes were encoded for layer 1, not injection.layer 2/); });
+  await interventionRows({ ...setting, layer: 2, codes }, 0.2, 3, 1).then(
+    () => assert.unreachable(),
+    (e: Error) => {
+      assert.instance(e, RangeError);
+      assert.match(e.message, /codes were encoded for layer 1, not injection.layer 2/);
+    },
+  );
 });
 
 test('interventionRows: a baseline row computed once gives the same rows and runs the mid model once less', async () => {
   const { mid, full, sae, classes } = toySetting();
   let scored = 0;
-  const setting = { mid, full, sae, layer: 1, classes, languages: ['en', 'ja'] as const, windows, seed: 3, translate: async () => { scored++; return { chrF: scored }; } };
+  const setting = {
+    mid,
+    full,
+    sae,
+    layer: 1,
+    classes,
+    languages: ['en', 'ja'] as const,
+    windows,
+    seed: 3,
+    translate: async () => {
+      scored++;
+      return { chrF: scored };
+    },
+  };
   const own = await interventionRows(setting, 0.2, 3, 2);
   scored = 0;
   const baseline = await baselineRow(setting);
   assert.equal(baseline, own[0]);
   const midCalls = mid.calls;
   const shared = await interventionRows({ ...setting, baseline }, 0.2, 3, 2);
-  assert.equal(shared.map((r) => r.perplexity), own.map((r) => r.perplexity));
+  assert.equal(
+    shared.map((r) => r.perplexity),
+    own.map((r) => r.perplexity),
+  );
   assert.is(shared[0], baseline);
   // 3 classes x 2 draws, no baseline: one windows pass each (6 windows, batch 8).
   assert.is(mid.calls - midCalls, 6);
-  await interventionRows({ ...setting, baseline: own[1]! }, 0.2, 3, 2).then(() => assert.unreachable(), (e: Error) => { assert.instance(e, RangeError); assert.match(e.message, /baseline must be the 'none' row, got 'English'/); });
+  await interventionRows({ ...setting, baseline: own[1]! }, 0.2, 3, 2).then(
+    () => assert.unreachable(),
+    (e: Error) => {
+      assert.instance(e, RangeError);
+      assert.match(e.message, /baseline must be the 'none' row, got 'English'/);
+    },
+  );
 });
 
 test.run();

@@ -44,7 +44,8 @@ export interface WindowCodes {
 }
 
 function checkWindows(fn: string, windows: EvalWindows): void {
-  if (windows.tokens.length !== windows.count * windows.seqLen) throw new RangeError(`${fn}: ${windows.tokens.length} tokens for ${windows.count} windows of ${windows.seqLen}`);
+  if (windows.tokens.length !== windows.count * windows.seqLen)
+    throw new RangeError(`${fn}: ${windows.tokens.length} tokens for ${windows.count} windows of ${windows.seqLen}`);
 }
 
 /**
@@ -52,11 +53,19 @@ function checkWindows(fn: string, windows: EvalWindows): void {
  * runs at this `batch`), so that any number of interventions can share it. The tap and encode calls are
  * those perplexity() makes itself, so the results are bit-identical.
  */
-export async function encodeWindows(full: InjectableModel, sae: SaeCodec, layer: number, windows: EvalWindows, batch = 8): Promise<WindowCodes> {
+export async function encodeWindows(
+  full: InjectableModel,
+  sae: SaeCodec,
+  layer: number,
+  windows: EvalWindows,
+  batch = 8,
+): Promise<WindowCodes> {
   const { seqLen: T, count } = windows;
   checkWindows('encodeWindows', windows);
-  if (!Number.isInteger(layer) || layer < 0 || layer > full.numLayers) throw new RangeError(`encodeWindows: layer ${layer} is not a site of the model (0..${full.numLayers})`);
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`encodeWindows: batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(layer) || layer < 0 || layer > full.numLayers)
+    throw new RangeError(`encodeWindows: layer ${layer} is not a site of the model (0..${full.numLayers})`);
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new RangeError(`encodeWindows: batch must be a positive integer, got ${batch}`);
   const batches: EncodedRows[] = [];
   // As in perplexity(): one-token windows are never forwarded, so they need no codes.
   for (let start = 0; T >= 2 && start < count; start += batch) {
@@ -72,13 +81,19 @@ export async function encodeWindows(full: InjectableModel, sae: SaeCodec, layer:
 /** RangeError naming `codes` unless they were encoded for this injection, these windows and this batch size. */
 function checkCodes(codes: WindowCodes, injection: Injection, windows: EvalWindows, batch: number): void {
   const why =
-    codes.full !== injection.full ? 'another full model than injection.full'
-    : codes.sae !== injection.sae ? 'another SAE than injection.sae'
-    : codes.layer !== injection.layer ? `layer ${codes.layer}, not injection.layer ${injection.layer}`
-    : codes.batch !== batch ? `batch ${codes.batch}, not batch ${batch}`
-    : codes.seqLen !== windows.seqLen || codes.tokens.length !== windows.tokens.length ? `${codes.tokens.length / codes.seqLen} windows of ${codes.seqLen}, not ${windows.count} of ${windows.seqLen}`
-    : codes.tokens.some((t, i) => t !== windows.tokens[i]) ? 'windows with other tokens'
-    : null;
+    codes.full !== injection.full
+      ? 'another full model than injection.full'
+      : codes.sae !== injection.sae
+        ? 'another SAE than injection.sae'
+        : codes.layer !== injection.layer
+          ? `layer ${codes.layer}, not injection.layer ${injection.layer}`
+          : codes.batch !== batch
+            ? `batch ${codes.batch}, not batch ${batch}`
+            : codes.seqLen !== windows.seqLen || codes.tokens.length !== windows.tokens.length
+              ? `${codes.tokens.length / codes.seqLen} windows of ${codes.seqLen}, not ${windows.count} of ${windows.seqLen}`
+              : codes.tokens.some((t, i) => t !== windows.tokens[i])
+                ? 'windows with other tokens'
+                : null;
   if (why) throw new RangeError(`perplexity: codes were encoded for ${why}`);
 }
 
@@ -93,10 +108,18 @@ export const nll = rowNll;
  * `codes` (from encodeWindows on the same windows, full model, SAE, layer and batch) replace the
  * full model's tap and the encoder per batch; only the masked decode is done here then.
  */
-export async function perplexity(mid: InjectableModel, windows: EvalWindows, numLangs: number, injection: Injection | null, batch = 8, codes: WindowCodes | null = null): Promise<PerplexityResult> {
+export async function perplexity(
+  mid: InjectableModel,
+  windows: EvalWindows,
+  numLangs: number,
+  injection: Injection | null,
+  batch = 8,
+  codes: WindowCodes | null = null,
+): Promise<PerplexityResult> {
   const { seqLen: T, count } = windows;
   checkWindows('perplexity', windows);
-  if (injection && (!Number.isInteger(injection.layer) || injection.layer < 0 || injection.layer > mid.numLayers)) throw new RangeError(`perplexity: layer ${injection.layer} is not a site of the model (0..${mid.numLayers})`);
+  if (injection && (!Number.isInteger(injection.layer) || injection.layer < 0 || injection.layer > mid.numLayers))
+    throw new RangeError(`perplexity: layer ${injection.layer} is not a site of the model (0..${mid.numLayers})`);
   if (codes && injection) checkCodes(codes, injection, windows, batch);
   for (let w = 0; w < count; w++) {
     const lang = windows.langs[w] as number;
@@ -104,7 +127,10 @@ export async function perplexity(mid: InjectableModel, windows: EvalWindows, num
   }
   const sum = new Float64Array(numLangs);
   const n = new Float64Array(numLangs);
-  const active = injection && injection.alpha !== 0 && (injection.mask.size > 0 || (injection.variant ?? DEFAULT_VARIANT).includeBias);
+  const active =
+    injection &&
+    injection.alpha !== 0 &&
+    (injection.mask.size > 0 || (injection.variant ?? DEFAULT_VARIANT).includeBias);
   // A window of one token (BOS alone) has no target, so it needs no forward.
   for (let start = 0; T >= 2 && start < count; start += batch) {
     const b = Math.min(batch, count - start);
@@ -120,7 +146,10 @@ export async function perplexity(mid: InjectableModel, windows: EvalWindows, num
       delta = await injectionDelta(h, b * T, injection.sae, injection.mask, injection.alpha, injection.variant);
     }
     const nlls = await mid.nllWithDelta(toks, b, T, injection?.layer ?? 0, delta);
-    if (nlls.length !== b * (T - 1)) throw new Error(`perplexity: the model returned ${nlls.length} NLLs for ${b} windows of ${T} (expected ${b * (T - 1)})`);
+    if (nlls.length !== b * (T - 1))
+      throw new Error(
+        `perplexity: the model returned ${nlls.length} NLLs for ${b} windows of ${T} (expected ${b * (T - 1)})`,
+      );
     for (let w = 0; w < b; w++) {
       const lang = windows.langs[start + w] as number;
       // Summed in float64 in position order, as the per-position log-sum-exp was.

@@ -10,14 +10,26 @@ export interface InjectableModel {
   /** The residual stream at each requested site (0..numLayers, libs/lm/src/llama/sites.ts) for tokens int32 [batch*seqLen], float32 [batch*seqLen*dModel]. */
   tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>>;
   /** Logits float32 [batch*seqLen*vocab], with `delta` [batch*seqLen*dModel] added at site `layer` (null: none). */
-  logitsWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array>;
+  logitsWithDelta(
+    tokens: Int32Array,
+    batch: number,
+    seqLen: number,
+    layer: number,
+    delta: Float32Array | null,
+  ): Promise<Float32Array>;
   /**
    * Next-token NLL float32 [batch*(seqLen-1)] (nats; entry b*(seqLen-1)+t scores token t+1 of row b; the
    * last position has none) under the same inputs as `logitsWithDelta`: what perplexity reads, without
    * shipping V logits per position. RangeError on a token count other than batch*seqLen, a delta of the
    * wrong length, a layer outside the model, or seqLen < 2.
    */
-  nllWithDelta(tokens: Int32Array, batch: number, seqLen: number, layer: number, delta: Float32Array | null): Promise<Float32Array>;
+  nllWithDelta(
+    tokens: Int32Array,
+    batch: number,
+    seqLen: number,
+    layer: number,
+    delta: Float32Array | null,
+  ): Promise<Float32Array>;
 }
 
 /** Top-k codes of rows, as the SAE's encoder returns them. */

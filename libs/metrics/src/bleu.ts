@@ -23,8 +23,16 @@ function maxOrderOf(o: BleuOptions): number {
 
 /** The mteval-v13a tokeniser. */
 export function tokenize13a(line: string): string {
-  let s = line.replace(/<skipped>/g, '').replace(/-\n/g, '').replace(/\n/g, ' ');
-  if (s.includes('&')) s = s.replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  let s = line
+    .replace(/<skipped>/g, '')
+    .replace(/-\n/g, '')
+    .replace(/\n/g, ' ');
+  if (s.includes('&'))
+    s = s
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>');
   s = ` ${s} `;
   s = s.replace(/([{-~[-` -&(-+:-@/])/g, ' $1 ');
   s = s.replace(/([^0-9])([.,])/g, '$1 $2 ');
@@ -47,18 +55,35 @@ export function bleuStats(hyp: string, refs: readonly string[], o: BleuOptions =
   const rs = refs.map((r) => tokens(r, o));
   // Closest reference length, shorter on ties.
   let refLen = rs[0]?.length ?? 0;
-  for (const r of rs) if (Math.abs(r.length - h.length) < Math.abs(refLen - h.length) || (Math.abs(r.length - h.length) === Math.abs(refLen - h.length) && r.length < refLen)) refLen = r.length;
+  for (const r of rs)
+    if (
+      Math.abs(r.length - h.length) < Math.abs(refLen - h.length) ||
+      (Math.abs(r.length - h.length) === Math.abs(refLen - h.length) && r.length < refLen)
+    )
+      refLen = r.length;
   const out = [h.length, refLen];
   const matches: number[] = [];
   const totals: number[] = [];
   for (let n = 1; n <= maxOrderOf(o); n++) {
-    const count = (ts: string[]) => { const m = new Map<string, number>(); for (let i = 0; i + n <= ts.length; i++) { const g = ts.slice(i, i + n).join(' '); m.set(g, (m.get(g) ?? 0) + 1); } return m; };
+    const count = (ts: string[]) => {
+      const m = new Map<string, number>();
+      for (let i = 0; i + n <= ts.length; i++) {
+        const g = ts.slice(i, i + n).join(' ');
+        m.set(g, (m.get(g) ?? 0) + 1);
+      }
+      return m;
+    };
     const hc = count(h);
     const maxRef = new Map<string, number>();
     for (const r of rs) for (const [g, c] of count(r)) maxRef.set(g, Math.max(maxRef.get(g) ?? 0, c));
-    let m = 0; let t = 0;
-    for (const [g, c] of hc) { t += c; m += Math.min(c, maxRef.get(g) ?? 0); }
-    matches.push(m); totals.push(t);
+    let m = 0;
+    let t = 0;
+    for (const [g, c] of hc) {
+      t += c;
+      m += Math.min(c, maxRef.get(g) ?? 0);
+    }
+    matches.push(m);
+    totals.push(t);
   }
   return [...out, ...matches, ...totals];
 }
@@ -66,7 +91,8 @@ export function bleuStats(hyp: string, refs: readonly string[], o: BleuOptions =
 /** BLEU (0-100) from summed statistics. */
 export function bleuFromStats(st: readonly number[], o: BleuOptions = {}): number {
   const N = maxOrderOf(o);
-  if (st.length !== 2 + 2 * N) throw new RangeError(`bleuFromStats: ${st.length} statistics for order ${N} (expected ${2 + 2 * N})`);
+  if (st.length !== 2 + 2 * N)
+    throw new RangeError(`bleuFromStats: ${st.length} statistics for order ${N} (expected ${2 + 2 * N})`);
   const [sysLen, refLen] = st as [number, number];
   const correct = st.slice(2, 2 + N);
   const total = st.slice(2 + N);
@@ -79,12 +105,17 @@ export function bleuFromStats(st: readonly number[], o: BleuOptions = {}): numbe
   for (let n = 1; n <= N; n++) {
     let c = correct[n - 1] as number;
     let t = total[n - 1] as number;
-    if (smooth === 'add-k' && n > 1) { c += o.smoothValue ?? 1; t += o.smoothValue ?? 1; }
+    if (smooth === 'add-k' && n > 1) {
+      c += o.smoothValue ?? 1;
+      t += o.smoothValue ?? 1;
+    }
     if (t === 0) break;
     if (o.effectiveOrder) effOrder = n;
     if (c === 0) {
-      if (smooth === 'exp') { smoothMteval *= 2; precisions[n - 1] = 100 / (smoothMteval * t); }
-      else if (smooth === 'floor') precisions[n - 1] = (100 * (o.smoothValue ?? 0.1)) / t;
+      if (smooth === 'exp') {
+        smoothMteval *= 2;
+        precisions[n - 1] = 100 / (smoothMteval * t);
+      } else if (smooth === 'floor') precisions[n - 1] = (100 * (o.smoothValue ?? 0.1)) / t;
     } else precisions[n - 1] = (100 * c) / t;
   }
   const bp = sysLen < refLen ? (sysLen > 0 ? Math.exp(1 - refLen / sysLen) : 0) : 1;
@@ -105,8 +136,13 @@ export function sentenceBleu(hyp: string, refs: readonly string[], o: BleuOption
  * targets use tokenize 'char' (sacreBLEU's char tokeniser): BLEU over characters, no word segmenter needed.
  */
 export function corpusBleu(hyps: readonly string[], refs: readonly (readonly string[])[], o: BleuOptions = {}): number {
-  if (hyps.length !== refs.length) throw new RangeError(`corpusBleu: ${hyps.length} hypotheses but ${refs.length} reference lists`);
+  if (hyps.length !== refs.length)
+    throw new RangeError(`corpusBleu: ${hyps.length} hypotheses but ${refs.length} reference lists`);
   const total = new Array<number>(2 + 2 * maxOrderOf(o)).fill(0);
-  hyps.forEach((h, i) => bleuStats(h, refs[i] as readonly string[], o).forEach((v, j) => { total[j] = (total[j] as number) + v; }));
+  hyps.forEach((h, i) =>
+    bleuStats(h, refs[i] as readonly string[], o).forEach((v, j) => {
+      total[j] = (total[j] as number) + v;
+    }),
+  );
   return bleuFromStats(total, o);
 }

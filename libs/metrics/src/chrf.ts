@@ -36,7 +36,10 @@ export function chrfStats(hyp: string, ref: string, o: ChrfOptions = {}): number
     let match = 0;
     let nh = 0;
     let nr = 0;
-    for (const [g, c] of hg) { nh += c; match += Math.min(c, rg.get(g) ?? 0); }
+    for (const [g, c] of hg) {
+      nh += c;
+      match += Math.min(c, rg.get(g) ?? 0);
+    }
     for (const c of rg.values()) nr += c;
     // sacreBLEU reports no hypothesis n-grams at an order where the reference has none, so in a corpus a
     // short reference does not lower the precision of that order.
@@ -48,7 +51,8 @@ export function chrfStats(hyp: string, ref: string, o: ChrfOptions = {}): number
 /** The F-score (0-100) from summed statistics. */
 export function chrfFromStats(stats: readonly number[], o: ChrfOptions = {}): number {
   const order = o.charOrder ?? 6;
-  if (stats.length !== 3 * order) throw new RangeError(`chrfFromStats: ${stats.length} statistics for order ${order} (expected ${3 * order})`);
+  if (stats.length !== 3 * order)
+    throw new RangeError(`chrfFromStats: ${stats.length} statistics for order ${order} (expected ${3 * order})`);
   const factor = (o.beta ?? 2) ** 2;
   const eps = 1e-16;
   let sumF = 0;
@@ -56,16 +60,23 @@ export function chrfFromStats(stats: readonly number[], o: ChrfOptions = {}): nu
   let avgP = 0;
   let avgR = 0;
   for (let i = 0; i < order; i++) {
-    const nh = stats[3 * i] as number; const nr = stats[3 * i + 1] as number; const m = stats[3 * i + 2] as number;
+    const nh = stats[3 * i] as number;
+    const nr = stats[3 * i + 1] as number;
+    const m = stats[3 * i + 2] as number;
     const p = nh > 0 ? m / nh : eps;
     const r = nr > 0 ? m / nr : eps;
     const denom = factor * p + r;
     sumF += denom > 0 ? ((1 + factor) * p * r) / denom : eps;
-    if (nh > 0 && nr > 0) { avgP += p; avgR += r; effective++; }
+    if (nh > 0 && nr > 0) {
+      avgP += p;
+      avgR += r;
+      effective++;
+    }
   }
   if (o.epsSmoothing) return (100 * sumF) / order;
   if (effective === 0) return 0;
-  avgP /= effective; avgR /= effective;
+  avgP /= effective;
+  avgR /= effective;
   return avgP + avgR > 0 ? (100 * (1 + factor) * avgP * avgR) / (factor * avgP + avgR) : 0;
 }
 
@@ -76,7 +87,8 @@ export function sentenceChrf(hyp: string, refs: readonly string[], o: ChrfOption
 
 /** Corpus chrF: statistics summed over sentences (best reference per sentence), then one F-score. */
 export function corpusChrf(hyps: readonly string[], refs: readonly (readonly string[])[], o: ChrfOptions = {}): number {
-  if (hyps.length !== refs.length) throw new RangeError(`corpusChrf: ${hyps.length} hypotheses but ${refs.length} reference lists`);
+  if (hyps.length !== refs.length)
+    throw new RangeError(`corpusChrf: ${hyps.length} hypotheses but ${refs.length} reference lists`);
   const order = o.charOrder ?? 6;
   const total = new Array<number>(3 * order).fill(0);
   hyps.forEach((h, i) => {
@@ -85,9 +97,14 @@ export function corpusChrf(hyps: readonly string[], refs: readonly (readonly str
     for (const r of refs[i] as readonly string[]) {
       const s = chrfStats(h, r, o);
       const f = chrfFromStats(s, o);
-      if (f > bestF) { bestF = f; best = s; }
+      if (f > bestF) {
+        bestF = f;
+        best = s;
+      }
     }
-    best?.forEach((v, j) => { total[j] = (total[j] as number) + v; });
+    best?.forEach((v, j) => {
+      total[j] = (total[j] as number) + v;
+    });
   });
   return chrfFromStats(total, o);
 }

@@ -34,8 +34,13 @@ export class PairCounts {
   add(f: number, t: number): void {
     let i = this.slot(f, t);
     if (this.keyF[i] === -1) {
-      if ((this.size + 1) * 4 > (this.mask + 1) * 3) { this.grow(); i = this.slot(f, t); }
-      this.keyF[i] = f; this.keyT[i] = t; this.size++;
+      if ((this.size + 1) * 4 > (this.mask + 1) * 3) {
+        this.grow();
+        i = this.slot(f, t);
+      }
+      this.keyF[i] = f;
+      this.keyT[i] = t;
+      this.size++;
     }
     this.count[i] = (this.count[i] as number) + 1;
   }
@@ -56,14 +61,19 @@ export class PairCounts {
       const f = keyF[j] as number;
       if (f === -1) continue;
       const i = this.slot(f, keyT[j] as number);
-      this.keyF[i] = f; this.keyT[i] = keyT[j] as number; this.count[i] = count[j] as number;
+      this.keyF[i] = f;
+      this.keyT[i] = keyT[j] as number;
+      this.count[i] = count[j] as number;
     }
   }
 
   /** Compressed rows: feature f's token ids (ascending) are ids[offsets[f] .. offsets[f + 1]), with their counts. */
   toRows(n: number): TokenRows {
     const offsets = new Int32Array(n + 1);
-    for (let j = 0; j <= this.mask; j++) { const f = this.keyF[j] as number; if (f !== -1) offsets[f + 1] = (offsets[f + 1] as number) + 1; }
+    for (let j = 0; j <= this.mask; j++) {
+      const f = this.keyF[j] as number;
+      if (f !== -1) offsets[f + 1] = (offsets[f + 1] as number) + 1;
+    }
     for (let f = 0; f < n; f++) offsets[f + 1] = (offsets[f + 1] as number) + (offsets[f] as number);
     const ids = new Int32Array(this.size);
     const fill = offsets.slice(0, n);
@@ -76,7 +86,8 @@ export class PairCounts {
     }
     const counts = new Int32Array(this.size);
     for (let f = 0; f < n; f++) {
-      const a = offsets[f] as number; const b = offsets[f + 1] as number;
+      const a = offsets[f] as number;
+      const b = offsets[f + 1] as number;
       ids.subarray(a, b).sort();
       for (let i = a; i < b; i++) counts[i] = this.get(f, ids[i] as number);
     }
@@ -84,11 +95,16 @@ export class PairCounts {
   }
 }
 
-export interface TokenRows { readonly offsets: Int32Array; readonly ids: Int32Array; readonly counts: Int32Array }
+export interface TokenRows {
+  readonly offsets: Int32Array;
+  readonly ids: Int32Array;
+  readonly counts: Int32Array;
+}
 
 /** Feature f's (token id, count) pairs, ascending by id. */
 export function rowOf(rows: TokenRows, f: number): { id: number; count: number }[] {
   const out: { id: number; count: number }[] = [];
-  for (let i = rows.offsets[f] as number; i < (rows.offsets[f + 1] as number); i++) out.push({ id: rows.ids[i] as number, count: rows.counts[i] as number });
+  for (let i = rows.offsets[f] as number; i < (rows.offsets[f + 1] as number); i++)
+    out.push({ id: rows.ids[i] as number, count: rows.counts[i] as number });
   return out;
 }

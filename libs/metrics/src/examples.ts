@@ -56,8 +56,14 @@ export function peakLanguage(seq: ExampleSequence, detector: Detector): TokenLan
  * Peak-token rule: a feature is English (Japanese) when more than `cut` of its examples peak on an English
  * (Japanese) token, else mixed; examples whose peak language is unknown are left out.
  */
-export function classifyByPeakTokens(examples: readonly ExampleSequence[], detector: Detector, cut = 0.9): 'en' | 'ja' | 'mixed' | 'none' {
-  let en = 0; let ja = 0; let total = 0;
+export function classifyByPeakTokens(
+  examples: readonly ExampleSequence[],
+  detector: Detector,
+  cut = 0.9,
+): 'en' | 'ja' | 'mixed' | 'none' {
+  let en = 0;
+  let ja = 0;
+  let total = 0;
   for (const ex of examples) {
     const l = peakLanguage(ex, detector);
     if (l === null) continue;
@@ -73,21 +79,32 @@ export function classifyByPeakTokens(examples: readonly ExampleSequence[], detec
 
 /** Reads one demo file `{"token_act": [[[token, act], ...], ...]}`; errors name the file. */
 export function readExampleFile(path: string): ExampleSequence[] {
-  const data = readJsonRecord<unknown>(path, 'regenerate the demo file (the authors\' llm-jp-sae writes them) or remove it from the directory');
+  const data = readJsonRecord<unknown>(
+    path,
+    "regenerate the demo file (the authors' llm-jp-sae writes them) or remove it from the directory",
+  );
   const ta = (data as { token_act?: unknown })?.token_act;
   if (!Array.isArray(ta)) throw new Error(`${path}: no 'token_act' list`);
   return ta.map((seq, i) => {
     if (!Array.isArray(seq)) throw new Error(`${path}: token_act[${i}] is not a list`);
     return seq.map((pair, j) => {
-      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'number') throw new Error(`${path}: token_act[${i}][${j}] is not [token, activation]`);
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'number')
+        throw new Error(`${path}: token_act[${i}][${j}] is not [token, activation]`);
       return [pair[0], pair[1]] as const;
     });
   });
 }
 
 /** Classifies every feature file of a directory; counts per class (features with no usable example are 'none'). */
-export function classifyExampleDir(dir: string, detector: Detector, cut = 0.9): { en: number; ja: number; mixed: number; none: number } {
+export function classifyExampleDir(
+  dir: string,
+  detector: Detector,
+  cut = 0.9,
+): { en: number; ja: number; mixed: number; none: number } {
   const counts = { en: 0, ja: 0, mixed: 0, none: 0 };
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) counts[classifyByPeakTokens(readExampleFile(join(dir, f)), detector, cut)]++;
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.json'))
+    .sort())
+    counts[classifyByPeakTokens(readExampleFile(join(dir, f)), detector, cut)]++;
   return counts;
 }

@@ -37,28 +37,62 @@ export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[]
   const cut = o.cut ?? 0.9;
   const dim = o.embeddingDim;
   if (!(cut >= 0.5 && cut <= 1)) throw new RangeError(`featureStats: cut must be in [0.5, 1], got ${cut}`);
-  if (!Number.isInteger(dim) || dim < 1 || o.embeddings.length % dim !== 0) throw new RangeError(`featureStats: embeddings of ${o.embeddings.length} values do not split into rows of embeddingDim ${dim}`);
+  if (!Number.isInteger(dim) || dim < 1 || o.embeddings.length % dim !== 0)
+    throw new RangeError(
+      `featureStats: embeddings of ${o.embeddings.length} values do not split into rows of embeddingDim ${dim}`,
+    );
   const vocab = o.embeddings.length / dim;
   const out: FeatureStat[] = [];
   for (let f = 0; f < occ.n; f++) {
     const total = occ.total[f] as number;
     const counts = rowOf(occ.tokenCounts, f);
     if (total === 0) {
-      out.push({ feature: f, occurrences: 0, pLang: new Array(occ.numLangs).fill(0), cls: 'dead', tokenEntropy: 0, semanticEntropy: 0, monosemanticity: 0, meanSpan: 0, topTokens: [], clusters: 0, examples: [] });
+      out.push({
+        feature: f,
+        occurrences: 0,
+        pLang: new Array(occ.numLangs).fill(0),
+        cls: 'dead',
+        tokenEntropy: 0,
+        semanticEntropy: 0,
+        monosemanticity: 0,
+        meanSpan: 0,
+        topTokens: [],
+        clusters: 0,
+        examples: [],
+      });
       continue;
     }
-    const pLang = Array.from({ length: occ.numLangs }, (_, l) => (occ.langCounts[f * occ.numLangs + l] as number) / total);
+    const pLang = Array.from(
+      { length: occ.numLangs },
+      (_, l) => (occ.langCounts[f * occ.numLangs + l] as number) / total,
+    );
     const cls: FeatureClass = (pLang[0] as number) > cut ? 'first' : (pLang[1] ?? 0) > cut ? 'second' : 'mixed';
-    for (const c of counts) if (c.id < 0 || c.id >= vocab) throw new RangeError(`featureStats: feature ${f} has token id ${c.id}, outside the embedding matrix's ${vocab} rows`);
+    for (const c of counts)
+      if (c.id < 0 || c.id >= vocab)
+        throw new RangeError(
+          `featureStats: feature ${f} has token id ${c.id}, outside the embedding matrix's ${vocab} rows`,
+        );
     const te = entropy(counts.map((c) => c.count));
     const labels = clusterTokens(counts, o.embeddings, dim, o.cosineCut ?? 0.1, o.clusterRule ?? 'greedy');
     const mass = new Map<number, number>();
     labels.forEach((l, i) => mass.set(l, (mass.get(l) ?? 0) + (counts[i] as { count: number }).count));
     const se = entropy(mass.values());
-    const top = [...counts].sort((a, b) => b.count - a.count || a.id - b.id).slice(0, o.topTokens ?? 10).map((c) => ({ id: c.id, p: c.count / total }));
+    const top = [...counts]
+      .sort((a, b) => b.count - a.count || a.id - b.id)
+      .slice(0, o.topTokens ?? 10)
+      .map((c) => ({ id: c.id, p: c.count / total }));
     out.push({
-      feature: f, occurrences: total, pLang, cls, tokenEntropy: te, semanticEntropy: se, monosemanticity: monosemanticity(te, se),
-      meanSpan: (occ.runLength[f] as number) / (occ.runs[f] as number), topTokens: top, clusters: mass.size, examples: occ.examples[f] ?? [],
+      feature: f,
+      occurrences: total,
+      pLang,
+      cls,
+      tokenEntropy: te,
+      semanticEntropy: se,
+      monosemanticity: monosemanticity(te, se),
+      meanSpan: (occ.runLength[f] as number) / (occ.runs[f] as number),
+      topTokens: top,
+      clusters: mass.size,
+      examples: occ.examples[f] ?? [],
     });
   }
   return out;
@@ -95,7 +129,10 @@ export function summarise(stats: readonly FeatureStat[], languages: readonly str
   const share = (c: FeatureClass) => (alive.length ? alive.filter((s) => s.cls === c).length / alive.length : NaN);
   const monoOf = (c: FeatureClass) => mean(alive.filter((s) => s.cls === c).map((s) => s.monosemanticity));
   return {
-    ...(languages.length > 0 ? { languages: [...languages] } : {}), features: stats.length, dead: stats.length - alive.length, alive: alive.length,
+    ...(languages.length > 0 ? { languages: [...languages] } : {}),
+    features: stats.length,
+    dead: stats.length - alive.length,
+    alive: alive.length,
     shares: { first: share('first'), second: share('second'), mixed: share('mixed') },
     mixedProportion: share('mixed'),
     meanMonosemanticity: mean(alive.map((s) => s.monosemanticity)),

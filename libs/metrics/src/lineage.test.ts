@@ -8,8 +8,16 @@ function bruteForceMin(cost: Float64Array, rows: number, cols: number): number {
   let best = Infinity;
   const used = new Uint8Array(cols);
   const go = (i: number, acc: number) => {
-    if (i === rows) { best = Math.min(best, acc); return; }
-    for (let j = 0; j < cols; j++) if (!used[j]) { used[j] = 1; go(i + 1, acc + (cost[i * cols + j] as number)); used[j] = 0; }
+    if (i === rows) {
+      best = Math.min(best, acc);
+      return;
+    }
+    for (let j = 0; j < cols; j++)
+      if (!used[j]) {
+        used[j] = 1;
+        go(i + 1, acc + (cost[i * cols + j] as number));
+        used[j] = 0;
+      }
   };
   go(0, 0);
   return best;
@@ -26,17 +34,26 @@ test('the assignment is a one-to-one map whose cost equals the brute-force optim
     assert.is(new Set(a).size, rows, `case ${t}: distinct columns`);
     a.forEach((j) => assert.ok(j >= 0 && j < cols));
     const total = Array.from(a, (j, i) => cost[i * cols + j] as number).reduce((s, x) => s + x, 0);
-    assert.ok(Math.abs(total - bruteForceMin(cost, rows, cols)) < 1e-9, `case ${t}: ${total} vs optimum ${bruteForceMin(cost, rows, cols)}`);
+    assert.ok(
+      Math.abs(total - bruteForceMin(cost, rows, cols)) < 1e-9,
+      `case ${t}: ${total} vs optimum ${bruteForceMin(cost, rows, cols)}`,
+    );
   }
 });
 
 test('a greedy-trap matrix: the optimum takes neither largest similarity first', () => {
   // Greedy would take 0.9 (0->0) and then be left with 0.1; the optimum pairs 0->1 and 1->0 (0.8 + 0.8).
   const sim = Float64Array.from([0.9, 0.8, 0.8, 0.1]);
-  assert.equal(maxSimilarityMatching(sim, 2, 2), [[0, 1], [1, 0]]);
+  assert.equal(maxSimilarityMatching(sim, 2, 2), [
+    [0, 1],
+    [1, 0],
+  ]);
   // More rows than columns: each column gets one row, pairs listed by row.
   const tall = Float64Array.from([0.1, 0.9, 0.8, 0.2, 0.5, 0.5]);
-  assert.equal(maxSimilarityMatching(tall, 3, 2), [[0, 1], [1, 0]]);
+  assert.equal(maxSimilarityMatching(tall, 3, 2), [
+    [0, 1],
+    [1, 0],
+  ]);
 });
 
 test('bad shapes and non-finite costs are errors naming the problem', () => {
@@ -44,8 +61,26 @@ test('bad shapes and non-finite costs are errors naming the problem', () => {
   assert.throws(() => minCostAssignment([1, 2, 3], 1, 2), /3 costs for a 1 x 2 matrix/);
   assert.throws(() => minCostAssignment([1, NaN], 1, 2), /cost 1 is NaN/);
   assert.throws(() => cosineMatrix(new Float32Array(3), 1, new Float32Array(4), 2, 2), /not \[1, 2\] and \[2, 2\]/);
-  assert.throws(() => featureLineage({ W_dec: new Float32Array(4), features: [2] }, { W_dec: new Float32Array(4), features: [0] }, 2, 0.5), /earlier feature 2 is not a row/);
-  assert.throws(() => featureLineage({ W_dec: new Float32Array(4), features: [0] }, { W_dec: new Float32Array(4), features: [0] }, 2, 1.5), /threshold must be in/);
+  assert.throws(
+    () =>
+      featureLineage(
+        { W_dec: new Float32Array(4), features: [2] },
+        { W_dec: new Float32Array(4), features: [0] },
+        2,
+        0.5,
+      ),
+    /earlier feature 2 is not a row/,
+  );
+  assert.throws(
+    () =>
+      featureLineage(
+        { W_dec: new Float32Array(4), features: [0] },
+        { W_dec: new Float32Array(4), features: [0] },
+        2,
+        1.5,
+      ),
+    /threshold must be in/,
+  );
 });
 
 test('lineage counts persist, split, merge, appear and vanish on constructed directions', () => {
@@ -56,11 +91,26 @@ test('lineage counts persist, split, merge, appear and vanish on constructed dir
   const from = [e(0), e(1), e(2), mix(e(1), e(0), 0.9)];
   // Later: 0 = e0 (persists), 1 = e1, 2 = e3 (appears), 3 = e0 + small e3 (a split of earlier 0).
   const to = [e(0), e(1), mix(e(3), e(2), 0.999), mix(e(0), e(3), 0.85)];
-  const flat = (rows: Float32Array[]) => { const o = new Float32Array(rows.length * d); rows.forEach((r, i) => o.set(r, i * d)); return o; };
-  const lin = featureLineage({ W_dec: flat(from), features: [0, 1, 2, 3] }, { W_dec: flat(to), features: [0, 1, 2, 3] }, d, 0.7);
+  const flat = (rows: Float32Array[]) => {
+    const o = new Float32Array(rows.length * d);
+    rows.forEach((r, i) => o.set(r, i * d));
+    return o;
+  };
+  const lin = featureLineage(
+    { W_dec: flat(from), features: [0, 1, 2, 3] },
+    { W_dec: flat(to), features: [0, 1, 2, 3] },
+    d,
+    0.7,
+  );
   assert.equal(lin.counts, { persist: 2, split: 1, merge: 1, appear: 1, vanish: 1 });
-  assert.equal(lin.parents.get(1)?.map((l) => l.from), [1, 3]);
-  assert.equal(lin.parents.get(3)?.map((l) => [l.from, l.kind]), [[0, 'extra']]);
+  assert.equal(
+    lin.parents.get(1)?.map((l) => l.from),
+    [1, 3],
+  );
+  assert.equal(
+    lin.parents.get(3)?.map((l) => [l.from, l.kind]),
+    [[0, 'extra']],
+  );
   assert.is(lin.parents.get(2), undefined);
   // Dead features left out of the lists take no part.
   const alive = featureLineage({ W_dec: flat(from), features: [0, 1] }, { W_dec: flat(to), features: [0, 1] }, d, 0.7);

@@ -13,10 +13,17 @@
  * by shortest augmenting paths with potentials (Kuhn-Munkres in O(rows^2 cols)). Returns the column of each row.
  */
 export function minCostAssignment(cost: Float64Array | readonly number[], rows: number, cols: number): Int32Array {
-  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) throw new RangeError(`minCostAssignment: rows and cols must be non-negative integers, got ${rows} x ${cols}`);
-  if (rows > cols) throw new RangeError(`minCostAssignment: ${rows} rows cannot be assigned to ${cols} columns (transpose the matrix)`);
-  if (cost.length !== rows * cols) throw new RangeError(`minCostAssignment: ${cost.length} costs for a ${rows} x ${cols} matrix`);
-  for (let i = 0; i < cost.length; i++) if (!Number.isFinite(cost[i] as number)) throw new RangeError(`minCostAssignment: cost ${i} is ${cost[i]}, not a finite number`);
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0)
+    throw new RangeError(`minCostAssignment: rows and cols must be non-negative integers, got ${rows} x ${cols}`);
+  if (rows > cols)
+    throw new RangeError(
+      `minCostAssignment: ${rows} rows cannot be assigned to ${cols} columns (transpose the matrix)`,
+    );
+  if (cost.length !== rows * cols)
+    throw new RangeError(`minCostAssignment: ${cost.length} costs for a ${rows} x ${cols} matrix`);
+  for (let i = 0; i < cost.length; i++)
+    if (!Number.isFinite(cost[i] as number))
+      throw new RangeError(`minCostAssignment: cost ${i} is ${cost[i]}, not a finite number`);
   // 1-based arrays with a virtual column 0 that holds the row being inserted.
   const u = new Float64Array(rows + 1);
   const v = new Float64Array(cols + 1);
@@ -37,11 +44,20 @@ export function minCostAssignment(cost: Float64Array | readonly number[], rows: 
       for (let j = 1; j <= cols; j++) {
         if (used[j]) continue;
         const reduced = (cost[(i0 - 1) * cols + (j - 1)] as number) - (u[i0] as number) - (v[j] as number);
-        if (reduced < (minv[j] as number)) { minv[j] = reduced; way[j] = j0; }
-        if ((minv[j] as number) < delta) { delta = minv[j] as number; j1 = j; }
+        if (reduced < (minv[j] as number)) {
+          minv[j] = reduced;
+          way[j] = j0;
+        }
+        if ((minv[j] as number) < delta) {
+          delta = minv[j] as number;
+          j1 = j;
+        }
       }
       for (let j = 0; j <= cols; j++) {
-        if (used[j]) { u[rowOfCol[j] as number] += delta; v[j] -= delta; } else minv[j] -= delta;
+        if (used[j]) {
+          u[rowOfCol[j] as number] += delta;
+          v[j] -= delta;
+        } else minv[j] -= delta;
       }
       j0 = j1;
     } while (rowOfCol[j0] !== 0);
@@ -58,9 +74,14 @@ export function minCostAssignment(cost: Float64Array | readonly number[], rows: 
 
 /** The one-to-one matching of a x b items that maximises the summed similarity; [i, j] pairs, one per item of the smaller side. */
 export function maxSimilarityMatching(sim: Float64Array, a: number, b: number): [number, number][] {
-  if (sim.length !== a * b) throw new RangeError(`maxSimilarityMatching: ${sim.length} similarities for ${a} x ${b} items`);
+  if (sim.length !== a * b)
+    throw new RangeError(`maxSimilarityMatching: ${sim.length} similarities for ${a} x ${b} items`);
   if (a <= b) {
-    const cols = minCostAssignment(sim.map((s) => -s), a, b);
+    const cols = minCostAssignment(
+      sim.map((s) => -s),
+      a,
+      b,
+    );
     return Array.from(cols, (j, i) => [i, j] as [number, number]);
   }
   const t = new Float64Array(a * b);
@@ -71,12 +92,16 @@ export function maxSimilarityMatching(sim: Float64Array, a: number, b: number): 
 
 /** Cosine similarity of every row of A [na, d] with every row of B [nb, d]; a zero row has similarity 0. */
 export function cosineMatrix(A: Float32Array, na: number, B: Float32Array, nb: number, d: number): Float64Array {
-  if (A.length !== na * d || B.length !== nb * d) throw new RangeError(`cosineMatrix: matrices of ${A.length} and ${B.length} values are not [${na}, ${d}] and [${nb}, ${d}]`);
-  const norm = (M: Float32Array, n: number) => Float64Array.from({ length: n }, (_, r) => {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += (M[r * d + c] as number) ** 2;
-    return Math.sqrt(s);
-  });
+  if (A.length !== na * d || B.length !== nb * d)
+    throw new RangeError(
+      `cosineMatrix: matrices of ${A.length} and ${B.length} values are not [${na}, ${d}] and [${nb}, ${d}]`,
+    );
+  const norm = (M: Float32Array, n: number) =>
+    Float64Array.from({ length: n }, (_, r) => {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += (M[r * d + c] as number) ** 2;
+      return Math.sqrt(s);
+    });
   const nA = norm(A, na);
   const nB = norm(B, nb);
   const out = new Float64Array(na * nb);
@@ -120,12 +145,19 @@ export interface Lineage {
  * Lineage from the decoder rows of the earlier SAE (`from`, [nFrom, d]) to the later one (`to`), over the
  * listed features of each (dead ones left out by the caller). Links need cosine >= threshold.
  */
-export function featureLineage(from: { readonly W_dec: Float32Array; readonly features: readonly number[] }, to: { readonly W_dec: Float32Array; readonly features: readonly number[] }, d: number, threshold: number): Lineage {
-  if (!(threshold > -1 && threshold <= 1)) throw new RangeError(`featureLineage: threshold must be in (-1, 1], got ${threshold}`);
+export function featureLineage(
+  from: { readonly W_dec: Float32Array; readonly features: readonly number[] },
+  to: { readonly W_dec: Float32Array; readonly features: readonly number[] },
+  d: number,
+  threshold: number,
+): Lineage {
+  if (!(threshold > -1 && threshold <= 1))
+    throw new RangeError(`featureLineage: threshold must be in (-1, 1], got ${threshold}`);
   const pick = (W: Float32Array, fs: readonly number[], side: string) => {
     const out = new Float32Array(fs.length * d);
     fs.forEach((f, r) => {
-      if (!Number.isInteger(f) || f < 0 || (f + 1) * d > W.length) throw new RangeError(`featureLineage: ${side} feature ${f} is not a row of a decoder of ${W.length / d} rows`);
+      if (!Number.isInteger(f) || f < 0 || (f + 1) * d > W.length)
+        throw new RangeError(`featureLineage: ${side} feature ${f} is not a row of a decoder of ${W.length / d} rows`);
       out.set(W.subarray(f * d, (f + 1) * d), r * d);
     });
     return out;
@@ -141,7 +173,9 @@ export function featureLineage(from: { readonly W_dec: Float32Array; readonly fe
     const c = sim[i * nb + j] as number;
     if (c < threshold) continue;
     links.push({ from: from.features[i] as number, to: to.features[j] as number, cosine: c, kind: 'match' });
-    linkedFrom[i] = 1; linkedTo[j] = 1; persist++;
+    linkedFrom[i] = 1;
+    linkedTo[j] = 1;
+    persist++;
   }
   const matchedFrom = linkedFrom.slice();
   const matchedTo = linkedTo.slice();
@@ -149,15 +183,33 @@ export function featureLineage(from: { readonly W_dec: Float32Array; readonly fe
   // features to their most similar later feature (a merge into it).
   for (let j = 0; j < nb; j++) {
     if (matchedTo[j]) continue;
-    let best = -1; let bc = -Infinity;
-    for (let i = 0; i < na; i++) if ((sim[i * nb + j] as number) > bc) { bc = sim[i * nb + j] as number; best = i; }
-    if (best >= 0 && bc >= threshold) { links.push({ from: from.features[best] as number, to: to.features[j] as number, cosine: bc, kind: 'extra' }); linkedFrom[best] = 1; linkedTo[j] = 1; }
+    let best = -1;
+    let bc = -Infinity;
+    for (let i = 0; i < na; i++)
+      if ((sim[i * nb + j] as number) > bc) {
+        bc = sim[i * nb + j] as number;
+        best = i;
+      }
+    if (best >= 0 && bc >= threshold) {
+      links.push({ from: from.features[best] as number, to: to.features[j] as number, cosine: bc, kind: 'extra' });
+      linkedFrom[best] = 1;
+      linkedTo[j] = 1;
+    }
   }
   for (let i = 0; i < na; i++) {
     if (matchedFrom[i]) continue;
-    let best = -1; let bc = -Infinity;
-    for (let j = 0; j < nb; j++) if ((sim[i * nb + j] as number) > bc) { bc = sim[i * nb + j] as number; best = j; }
-    if (best >= 0 && bc >= threshold && !links.some((l) => l.from === from.features[i] && l.to === to.features[best])) { links.push({ from: from.features[i] as number, to: to.features[best] as number, cosine: bc, kind: 'extra' }); linkedFrom[i] = 1; linkedTo[best] = 1; }
+    let best = -1;
+    let bc = -Infinity;
+    for (let j = 0; j < nb; j++)
+      if ((sim[i * nb + j] as number) > bc) {
+        bc = sim[i * nb + j] as number;
+        best = j;
+      }
+    if (best >= 0 && bc >= threshold && !links.some((l) => l.from === from.features[i] && l.to === to.features[best])) {
+      links.push({ from: from.features[i] as number, to: to.features[best] as number, cosine: bc, kind: 'extra' });
+      linkedFrom[i] = 1;
+      linkedTo[best] = 1;
+    }
   }
   const children = new Map<number, number>();
   const parents = new Map<number, LineageLink[]>();

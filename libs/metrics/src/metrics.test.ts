@@ -9,10 +9,17 @@ import type { FeatureEncoder, TokenBatch } from './types.ts';
 
 /** An encoder whose codes are written in the rows themselves: x = [f0, v0, f1, v1] (k = 2, n = 4). */
 const enc: FeatureEncoder = {
-  n: 4, k: 2, d: 4,
+  n: 4,
+  k: 2,
+  d: 4,
   async encode(x, rows) {
-    const values = new Float32Array(rows * 2); const indices = new Int32Array(rows * 2);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < 2; j++) { indices[r * 2 + j] = x[r * 4 + 2 * j]!; values[r * 2 + j] = x[r * 4 + 2 * j + 1]!; }
+    const values = new Float32Array(rows * 2);
+    const indices = new Int32Array(rows * 2);
+    for (let r = 0; r < rows; r++)
+      for (let j = 0; j < 2; j++) {
+        indices[r * 2 + j] = x[r * 4 + 2 * j]!;
+        values[r * 2 + j] = x[r * 4 + 2 * j + 1]!;
+      }
     return { rows, k: 2, values, indices };
   },
 };
@@ -23,9 +30,12 @@ function batches(rows: Row[], size = 3) {
     for (let s = 0; s < rows.length; s += size) {
       const part = rows.slice(s, s + size);
       yield {
-        rows: part.length, x: Float32Array.from(part.flatMap((r) => [r[4], r[5], r[6], r[7]])),
-        tokenIds: Int32Array.from(part.map((r) => r[3])), docIds: Int32Array.from(part.map((r) => r[0])),
-        positions: Int32Array.from(part.map((r) => r[1])), langs: Uint8Array.from(part.map((r) => r[2])),
+        rows: part.length,
+        x: Float32Array.from(part.flatMap((r) => [r[4], r[5], r[6], r[7]])),
+        tokenIds: Int32Array.from(part.map((r) => r[3])),
+        docIds: Int32Array.from(part.map((r) => r[0])),
+        positions: Int32Array.from(part.map((r) => r[1])),
+        langs: Uint8Array.from(part.map((r) => r[2])),
       };
     }
   };
@@ -52,20 +62,31 @@ test('entropy, semantic clusters and monosemanticity by hand', () => {
   assert.is(monosemanticity(2, 0.5), 0.75);
   // tokens 0,1 point one way, 2,3 another, orthogonal: two clusters of mass 3 and 1.
   const emb = Float32Array.from([1, 0, 1, 0.02, 0, 1, 0, 1]);
-  const toks = [{ id: 0, count: 2 }, { id: 1, count: 1 }, { id: 2, count: 1 }];
+  const toks = [
+    { id: 0, count: 2 },
+    { id: 1, count: 1 },
+    { id: 2, count: 1 },
+  ];
   assert.equal(clusterTokens(toks, emb, 2), [0, 0, 1]);
   assert.ok(Math.abs(semanticEntropy(toks, emb, 2) - entropy([3, 1])) < 1e-12);
   assert.equal(clusterTokens([...toks, { id: 3, count: 5 }], emb, 2, 0.1, 'components'), [1, 1, 0, 0]);
   // Greedy compares with the founder only; components chain through neighbours.
   const chain = Float32Array.from([1, 0, Math.cos(1), Math.sin(1), Math.cos(2), Math.sin(2)]);
-  const three = [{ id: 0, count: 3 }, { id: 1, count: 2 }, { id: 2, count: 1 }];
+  const three = [
+    { id: 0, count: 3 },
+    { id: 1, count: 2 },
+    { id: 2, count: 1 },
+  ];
   assert.equal(clusterTokens(three, chain, 2, 0.1, 'greedy'), [0, 0, 1]);
   assert.equal(clusterTokens(three, chain, 2, 0.1, 'components'), [0, 0, 0]);
 });
 
 test('two passes: maxima, activating occurrences above 0.7 x max, languages, runs cut at document boundaries', async () => {
   const max = await featureMaxima(enc, batches(rows));
-  assert.equal(Array.from(max).map((v) => Math.round(v * 100) / 100), [1, 1, 1, 0]);
+  assert.equal(
+    Array.from(max).map((v) => Math.round(v * 100) / 100),
+    [1, 1, 1, 0],
+  );
   const occ = await collectOccurrences(enc, batches(rows), max, { numLangs: 2 });
   assert.is(occ.tokens, 7);
   assert.equal(rowOf(occ.tokenCounts, 0), [{ id: 10, count: 3 }]);
@@ -75,7 +96,9 @@ test('two passes: maxima, activating occurrences above 0.7 x max, languages, run
   assert.equal(Array.from(occ.langCounts.subarray(2, 4)), [3, 2]);
   assert.is(occ.total[2], 1);
   assert.is(occ.total[3], 0);
-  const emb = Float32Array.from({ length: 40 * 2 }, (_, i) => (i % 2 === 0 ? (Math.floor(i / 2) < 25 ? 1 : 0) : (Math.floor(i / 2) < 25 ? 0 : 1)));
+  const emb = Float32Array.from({ length: 40 * 2 }, (_, i) =>
+    i % 2 === 0 ? (Math.floor(i / 2) < 25 ? 1 : 0) : Math.floor(i / 2) < 25 ? 0 : 1,
+  );
   const stats = featureStats(occ, { embeddings: emb, embeddingDim: 2 });
   assert.is(stats[0]!.cls, 'first');
   assert.is(stats[0]!.tokenEntropy, 0);
@@ -89,9 +112,23 @@ test('two passes: maxima, activating occurrences above 0.7 x max, languages, run
   assert.ok(Math.abs(stats[1]!.semanticEntropy - se) < 1e-12, 'two clusters: ids 10, 21 and ids 30, 31');
   assert.ok(Math.abs(stats[1]!.monosemanticity - (1 - se / te)) < 1e-12);
   assert.is(stats[1]!.clusters, 2);
-  assert.equal(stats[0]!.examples.map((e) => [e.doc, e.position]), [[0, 62], [0, 63], [1, 0]]);
+  assert.equal(
+    stats[0]!.examples.map((e) => [e.doc, e.position]),
+    [
+      [0, 62],
+      [0, 63],
+      [1, 0],
+    ],
+  );
   // Contexts gathered across batch boundaries (batches of 3 rows), never across documents.
-  assert.equal(stats[0]!.examples.map((e) => [e.context, e.offset]), [[[5, 10, 10], 1], [[5, 10, 10], 2], [[10, 21], 0]]);
+  assert.equal(
+    stats[0]!.examples.map((e) => [e.context, e.offset]),
+    [
+      [[5, 10, 10], 1],
+      [[5, 10, 10], 2],
+      [[10, 21], 0],
+    ],
+  );
   assert.equal(stats[1]!.topTokens[0], { id: 10, p: 0.4 });
   assert.is(stats[3]!.cls, 'dead');
   const s = summarise(stats, ['en', 'ja']);
@@ -105,45 +142,104 @@ test('two passes: maxima, activating occurrences above 0.7 x max, languages, run
   assert.ok(Math.abs(s.meanSpanLength - (1.5 + 5 / 3 + 1) / 3) < 1e-12);
   assert.is(s.alive, 3);
   assert.ok(Math.abs(s.shares.first + s.shares.second + s.shares.mixed - 1) < 1e-12);
-  await collectOccurrences(enc, batches([[0, 0, 5, 1, 0, 1, 1, 1]]), max, { numLangs: 2 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /language index 5 of 2/));
+  await collectOccurrences(enc, batches([[0, 0, 5, 1, 0, 1, 1, 1]]), max, { numLangs: 2 }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /language index 5 of 2/),
+  );
 });
-
 
 test('contexts stop at a gap in positions and at the context width; bad input is named', async () => {
   const gap: Row[] = [
-    [0, 0, 0, 1, 0, 1, 1, 0], [0, 1, 0, 2, 0, 0, 1, 0], [0, 2, 0, 3, 0, 1, 1, 0], [0, 3, 0, 4, 1, 0, 2, 0],
-    [0, 7, 0, 5, 0, 1, 1, 0], [0, 8, 0, 6, 1, 0, 2, 0],
+    [0, 0, 0, 1, 0, 1, 1, 0],
+    [0, 1, 0, 2, 0, 0, 1, 0],
+    [0, 2, 0, 3, 0, 1, 1, 0],
+    [0, 3, 0, 4, 1, 0, 2, 0],
+    [0, 7, 0, 5, 0, 1, 1, 0],
+    [0, 8, 0, 6, 1, 0, 2, 0],
   ];
   const max = await featureMaxima(enc, batches(gap, 2));
   const occ = await collectOccurrences(enc, batches(gap, 2), max, { numLangs: 1, context: 1 });
   // Feature 0 fires at positions 0, 2 and 7: runs 1 + 1 + 1 (position 1 has activation 0, 7 follows a gap).
   assert.is(occ.runs[0], 3);
-  assert.equal(occ.examples[0]!.map((e) => [e.context, e.offset]), [[[1, 2], 0], [[2, 3, 4], 1], [[5, 6], 0]]);
+  assert.equal(
+    occ.examples[0]!.map((e) => [e.context, e.offset]),
+    [
+      [[1, 2], 0],
+      [[2, 3, 4], 1],
+      [[5, 6], 0],
+    ],
+  );
   const none = await collectOccurrences(enc, batches(gap, 2), max, { numLangs: 1, context: 0, examples: 1 });
-  assert.equal(none.examples[0]!.map((e) => [e.context, e.offset]), [[[1], 0]]);
-  const reject = async (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable(), (e: Error) => assert.match(e.message, re));
+  assert.equal(
+    none.examples[0]!.map((e) => [e.context, e.offset]),
+    [[[1], 0]],
+  );
+  const reject = async (p: Promise<unknown>, re: RegExp) =>
+    p.then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, re),
+    );
   await reject(collectOccurrences(enc, batches(gap), new Float32Array(3), { numLangs: 1 }), /3 maxima for 4 features/);
   await reject(collectOccurrences(enc, batches(gap), max, { numLangs: 0 }), /numLangs must be an integer/);
   await reject(collectOccurrences(enc, batches(gap), max, { numLangs: 1, ratio: 1 }), /ratio must be in \[0, 1\)/);
-  await reject(collectOccurrences(enc, batches(gap), max, { numLangs: 1, examples: -1 }), /examples must be a non-negative integer/);
-  await reject(collectOccurrences(enc, batches(gap), max, { numLangs: 1, context: 1.5 }), /context must be a non-negative integer/);
-  const bad = (patch: Partial<TokenBatch>) => async function* (): AsyncGenerator<TokenBatch> {
-    yield { rows: 1, x: new Float32Array(4), tokenIds: new Int32Array(1), docIds: new Int32Array(1), positions: new Int32Array(1), langs: new Uint8Array(1) };
-    yield { rows: 1, x: new Float32Array(4), tokenIds: new Int32Array(1), docIds: new Int32Array(1), positions: new Int32Array(1), langs: new Uint8Array(1), ...patch };
-  };
-  await reject(featureMaxima(enc, bad({ x: new Float32Array(3) })), /batch starting at row 1: x has 3 values, expected rows x d = 1 x 4/);
+  await reject(
+    collectOccurrences(enc, batches(gap), max, { numLangs: 1, examples: -1 }),
+    /examples must be a non-negative integer/,
+  );
+  await reject(
+    collectOccurrences(enc, batches(gap), max, { numLangs: 1, context: 1.5 }),
+    /context must be a non-negative integer/,
+  );
+  const bad = (patch: Partial<TokenBatch>) =>
+    async function* (): AsyncGenerator<TokenBatch> {
+      yield {
+        rows: 1,
+        x: new Float32Array(4),
+        tokenIds: new Int32Array(1),
+        docIds: new Int32Array(1),
+        positions: new Int32Array(1),
+        langs: new Uint8Array(1),
+      };
+      yield {
+        rows: 1,
+        x: new Float32Array(4),
+        tokenIds: new Int32Array(1),
+        docIds: new Int32Array(1),
+        positions: new Int32Array(1),
+        langs: new Uint8Array(1),
+        ...patch,
+      };
+    };
+  await reject(
+    featureMaxima(enc, bad({ x: new Float32Array(3) })),
+    /batch starting at row 1: x has 3 values, expected rows x d = 1 x 4/,
+  );
   await reject(featureMaxima(enc, bad({ rows: -1 })), /rows must be a non-negative integer/);
-  await reject(collectOccurrences(enc, bad({ positions: new Int32Array(2) }), max, { numLangs: 1 }), /positions has 2 entries for 1 rows/);
+  await reject(
+    collectOccurrences(enc, bad({ positions: new Int32Array(2) }), max, { numLangs: 1 }),
+    /positions has 2 entries for 1 rows/,
+  );
 });
 
 test('feature statistics reject embeddings that do not fit; descriptions decode tokens and mark the activating one', async () => {
   const max = await featureMaxima(enc, batches(rows));
   const occ = await collectOccurrences(enc, batches(rows), max, { numLangs: 2 });
-  assert.throws(() => featureStats(occ, { embeddings: new Float32Array(7), embeddingDim: 2 }), /7 values do not split into rows of embeddingDim 2/);
-  assert.throws(() => featureStats(occ, { embeddings: new Float32Array(40), embeddingDim: 2 }), /feature 1 has token id 21, outside the embedding matrix's 20 rows/);
-  assert.throws(() => featureStats(occ, { embeddings: new Float32Array(80), embeddingDim: 2, cut: 0.3 }), /cut must be in \[0.5, 1\]/);
+  assert.throws(
+    () => featureStats(occ, { embeddings: new Float32Array(7), embeddingDim: 2 }),
+    /7 values do not split into rows of embeddingDim 2/,
+  );
+  assert.throws(
+    () => featureStats(occ, { embeddings: new Float32Array(40), embeddingDim: 2 }),
+    /feature 1 has token id 21, outside the embedding matrix's 20 rows/,
+  );
+  assert.throws(
+    () => featureStats(occ, { embeddings: new Float32Array(80), embeddingDim: 2, cut: 0.3 }),
+    /cut must be in \[0.5, 1\]/,
+  );
   // Connected components on the same two-cluster embedding give the same two clusters.
-  const emb = Float32Array.from({ length: 40 * 2 }, (_, i) => (i % 2 === 0 ? (Math.floor(i / 2) < 25 ? 1 : 0) : (Math.floor(i / 2) < 25 ? 0 : 1)));
+  const emb = Float32Array.from({ length: 40 * 2 }, (_, i) =>
+    i % 2 === 0 ? (Math.floor(i / 2) < 25 ? 1 : 0) : Math.floor(i / 2) < 25 ? 0 : 1,
+  );
   const stats = featureStats(occ, { embeddings: emb, embeddingDim: 2, clusterRule: 'components', cut: 0.55 });
   assert.is(stats[1]!.clusters, 2);
   assert.is(stats[1]!.cls, 'first', 'p(en|f) = 0.6 > cut 0.55');
@@ -151,10 +247,19 @@ test('feature statistics reject embeddings that do not fit; descriptions decode 
   const d = describeFeature(stats[0]!, decode, { languages: ['en', 'ja'], examples: 2 });
   assert.is(d.label, 'en');
   assert.equal(d.topTokens, [{ id: 10, p: 1, text: '<10>' }]);
-  assert.equal(d.examples.map((e) => e.text), ['<5>[[<10>]]<10>', '<5><10>[[<10>]]']);
-  assert.equal(describeFeature(stats[1]!, decode, { topTokens: 1, mark: ['{', '}'] }).examples[0]!.text, '<5>{<10>}<10>');
+  assert.equal(
+    d.examples.map((e) => e.text),
+    ['<5>[[<10>]]<10>', '<5><10>[[<10>]]'],
+  );
+  assert.equal(
+    describeFeature(stats[1]!, decode, { topTokens: 1, mark: ['{', '}'] }).examples[0]!.text,
+    '<5>{<10>}<10>',
+  );
   assert.is(describeFeature(stats[3]!, decode).label, 'dead');
-  assert.equal([classLabel('second', ['en', 'ja']), classLabel('second'), classLabel('first'), classLabel('mixed', ['en', 'ja'])], ['ja', 'second', 'first', 'mixed']);
+  assert.equal(
+    [classLabel('second', ['en', 'ja']), classLabel('second'), classLabel('first'), classLabel('mixed', ['en', 'ja'])],
+    ['ja', 'second', 'first', 'mixed'],
+  );
 });
 
 test.run();

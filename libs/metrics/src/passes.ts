@@ -4,10 +4,13 @@ import type { FeatureEncoder, TokenBatch, TokenBatches } from './types.ts';
 /** Bad batches are misuse by the caller: name the first row of the batch and the disagreeing field. */
 function checkBatch(b: TokenBatch, d: number, firstRow: number): void {
   const where = `batch starting at row ${firstRow}`;
-  if (!Number.isInteger(b.rows) || b.rows < 0) throw new RangeError(`${where}: rows must be a non-negative integer, got ${b.rows}`);
-  if (b.x.length !== b.rows * d) throw new RangeError(`${where}: x has ${b.x.length} values, expected rows x d = ${b.rows} x ${d}`);
+  if (!Number.isInteger(b.rows) || b.rows < 0)
+    throw new RangeError(`${where}: rows must be a non-negative integer, got ${b.rows}`);
+  if (b.x.length !== b.rows * d)
+    throw new RangeError(`${where}: x has ${b.x.length} values, expected rows x d = ${b.rows} x ${d}`);
   for (const key of ['tokenIds', 'docIds', 'positions', 'langs'] as const) {
-    if (b[key].length !== b.rows) throw new RangeError(`${where}: ${key} has ${b[key].length} entries for ${b.rows} rows`);
+    if (b[key].length !== b.rows)
+      throw new RangeError(`${where}: ${key} has ${b[key].length} entries for ${b.rows} rows`);
   }
 }
 
@@ -40,7 +43,12 @@ export interface ExampleRef {
   readonly offset: number;
 }
 
-interface PendingExample { readonly ctx: number[]; readonly doc: number; lastPos: number; need: number }
+interface PendingExample {
+  readonly ctx: number[];
+  readonly doc: number;
+  lastPos: number;
+  need: number;
+}
 
 /** Everything pass 2 counts; memory grows with features x distinct tokens, never with tokens x features. */
 export interface Occurrences {
@@ -67,17 +75,25 @@ export interface Occurrences {
  * fly: the tokens before come from a ring of the last `context` rows, the tokens after are appended as
  * later rows of the same document arrive, so nothing beyond the current batch is kept.
  */
-export async function collectOccurrences(enc: FeatureEncoder, batches: TokenBatches, maxima: Float32Array, options: { numLangs: number; ratio?: number; examples?: number; context?: number }): Promise<Occurrences> {
+export async function collectOccurrences(
+  enc: FeatureEncoder,
+  batches: TokenBatches,
+  maxima: Float32Array,
+  options: { numLangs: number; ratio?: number; examples?: number; context?: number },
+): Promise<Occurrences> {
   const { n } = enc;
   const L = options.numLangs;
   const ratio = options.ratio ?? 0.7;
   const keep = options.examples ?? 5;
   const C = options.context ?? 8;
   if (maxima.length !== n) throw new RangeError(`collectOccurrences: ${maxima.length} maxima for ${n} features`);
-  if (!Number.isInteger(L) || L < 1 || L > 255) throw new RangeError(`collectOccurrences: numLangs must be an integer in 1..255, got ${L}`);
+  if (!Number.isInteger(L) || L < 1 || L > 255)
+    throw new RangeError(`collectOccurrences: numLangs must be an integer in 1..255, got ${L}`);
   if (!(ratio >= 0 && ratio < 1)) throw new RangeError(`collectOccurrences: ratio must be in [0, 1), got ${ratio}`);
-  if (!Number.isInteger(keep) || keep < 0) throw new RangeError(`collectOccurrences: examples must be a non-negative integer, got ${keep}`);
-  if (!Number.isInteger(C) || C < 0) throw new RangeError(`collectOccurrences: context must be a non-negative integer, got ${C}`);
+  if (!Number.isInteger(keep) || keep < 0)
+    throw new RangeError(`collectOccurrences: examples must be a non-negative integer, got ${keep}`);
+  if (!Number.isInteger(C) || C < 0)
+    throw new RangeError(`collectOccurrences: context must be a non-negative integer, got ${C}`);
   const threshold = Float32Array.from(maxima, (m) => m * ratio);
   const pairs = new PairCounts();
   const langCounts = new Float64Array(n * L);
@@ -89,8 +105,11 @@ export async function collectOccurrences(enc: FeatureEncoder, batches: TokenBatc
   const lastPos = new Int32Array(n).fill(-2);
   const cur = new Float64Array(n);
   // The last C rows (token, document, position), newest at ring[(head - 1) mod C].
-  const ringTok = new Int32Array(C); const ringDoc = new Int32Array(C); const ringPos = new Int32Array(C);
-  let head = 0; let filled = 0;
+  const ringTok = new Int32Array(C);
+  const ringDoc = new Int32Array(C);
+  const ringPos = new Int32Array(C);
+  let head = 0;
+  let filled = 0;
   let pending: PendingExample[] = [];
   let tokens = 0;
   for await (const b of batches()) {
@@ -104,7 +123,11 @@ export async function collectOccurrences(enc: FeatureEncoder, batches: TokenBatc
       if (lang >= L) throw new RangeError(`collectOccurrences: row ${tokens + r} has language index ${lang} of ${L}`);
       if (pending.length > 0) {
         for (const p of pending) {
-          if (p.doc === doc && p.lastPos === pos - 1) { p.ctx.push(tok); p.lastPos = pos; p.need--; } else p.need = 0;
+          if (p.doc === doc && p.lastPos === pos - 1) {
+            p.ctx.push(tok);
+            p.lastPos = pos;
+            p.need--;
+          } else p.need = 0;
         }
         pending = pending.filter((p) => p.need > 0);
       }
@@ -117,7 +140,10 @@ export async function collectOccurrences(enc: FeatureEncoder, batches: TokenBatc
         total[f] = (total[f] as number) + 1;
         if (lastDoc[f] === doc && lastPos[f] === pos - 1) cur[f] = (cur[f] as number) + 1;
         else {
-          if ((cur[f] as number) > 0) { runs[f] = (runs[f] as number) + 1; runLength[f] = (runLength[f] as number) + (cur[f] as number); }
+          if ((cur[f] as number) > 0) {
+            runs[f] = (runs[f] as number) + 1;
+            runLength[f] = (runLength[f] as number) + (cur[f] as number);
+          }
           cur[f] = 1;
         }
         lastDoc[f] = doc;
@@ -128,7 +154,8 @@ export async function collectOccurrences(enc: FeatureEncoder, batches: TokenBatc
           for (let i = 1, p = pos; i <= filled; i++) {
             const at = (head - i + C) % C;
             if (ringDoc[at] !== doc || ringPos[at] !== p - 1) break;
-            before.push(ringTok[at] as number); p--;
+            before.push(ringTok[at] as number);
+            p--;
           }
           const ctx = [...before.reverse(), tok];
           ex.push({ doc, position: pos, activation: v, context: ctx, offset: before.length });
@@ -136,12 +163,30 @@ export async function collectOccurrences(enc: FeatureEncoder, batches: TokenBatc
         }
       }
       if (C > 0) {
-        ringTok[head] = tok; ringDoc[head] = doc; ringPos[head] = pos;
-        head = (head + 1) % C; filled = Math.min(filled + 1, C);
+        ringTok[head] = tok;
+        ringDoc[head] = doc;
+        ringPos[head] = pos;
+        head = (head + 1) % C;
+        filled = Math.min(filled + 1, C);
       }
     }
     tokens += b.rows;
   }
-  for (let f = 0; f < n; f++) if ((cur[f] as number) > 0) { runs[f] = (runs[f] as number) + 1; runLength[f] = (runLength[f] as number) + (cur[f] as number); }
-  return { n, numLangs: L, threshold, tokenCounts: pairs.toRows(n), langCounts, total, runs, runLength, examples, tokens };
+  for (let f = 0; f < n; f++)
+    if ((cur[f] as number) > 0) {
+      runs[f] = (runs[f] as number) + 1;
+      runLength[f] = (runLength[f] as number) + (cur[f] as number);
+    }
+  return {
+    n,
+    numLangs: L,
+    threshold,
+    tokenCounts: pairs.toRows(n),
+    langCounts,
+    total,
+    runs,
+    runLength,
+    examples,
+    tokens,
+  };
 }

@@ -14,29 +14,50 @@ const CLASS_CODES: readonly FeatureClass[] = ['first', 'second', 'mixed', 'dead'
  * - summary.json: { languages, summary, topTokens: [{ feature, cls, label, tokens: [{ id, p, text? }],
  *   examples?: [{ doc, position, activation, text }] }] } for alive features; text and examples come with `decode`.
  */
-export async function saveFeatureMetrics(dir: string, stats: readonly FeatureStat[], summary: SaeSummary, languages: readonly string[], options: { decode?: Decode } = {}): Promise<void> {
+export async function saveFeatureMetrics(
+  dir: string,
+  stats: readonly FeatureStat[],
+  summary: SaeSummary,
+  languages: readonly string[],
+  options: { decode?: Decode } = {},
+): Promise<void> {
   const n = stats.length;
   const L = languages.length;
-  stats.forEach((s) => { if (s.pLang.length !== L) throw new RangeError(`saveFeatureMetrics: feature ${s.feature} has ${s.pLang.length} language shares for ${L} languages`); });
+  stats.forEach((s) => {
+    if (s.pLang.length !== L)
+      throw new RangeError(
+        `saveFeatureMetrics: feature ${s.feature} has ${s.pLang.length} language shares for ${L} languages`,
+      );
+  });
   const col = (f: (s: FeatureStat) => number) => Float32Array.from(stats, f);
   const pLang = new Float32Array(n * L);
-  stats.forEach((s, i) => s.pLang.forEach((p, l) => { pLang[i * L + l] = p; }));
-  await writeSafetensors(join(dir, 'features.safetensors'), {
-    occurrences: { dtype: 'float32', shape: [n], data: col((s) => s.occurrences) },
-    p_lang: { dtype: 'float32', shape: [n, L], data: pLang },
-    class: { dtype: 'int32', shape: [n], data: Int32Array.from(stats, (s) => CLASS_CODES.indexOf(s.cls)) },
-    clusters: { dtype: 'int32', shape: [n], data: Int32Array.from(stats, (s) => s.clusters) },
-    token_entropy: { dtype: 'float32', shape: [n], data: col((s) => s.tokenEntropy) },
-    semantic_entropy: { dtype: 'float32', shape: [n], data: col((s) => s.semanticEntropy) },
-    monosemanticity: { dtype: 'float32', shape: [n], data: col((s) => s.monosemanticity) },
-    mean_span: { dtype: 'float32', shape: [n], data: col((s) => (Number.isFinite(s.meanSpan) ? s.meanSpan : 0)) },
-  }, { languages: languages.join(','), classes: CLASS_CODES.join(',') });
+  stats.forEach((s, i) =>
+    s.pLang.forEach((p, l) => {
+      pLang[i * L + l] = p;
+    }),
+  );
+  await writeSafetensors(
+    join(dir, 'features.safetensors'),
+    {
+      occurrences: { dtype: 'float32', shape: [n], data: col((s) => s.occurrences) },
+      p_lang: { dtype: 'float32', shape: [n, L], data: pLang },
+      class: { dtype: 'int32', shape: [n], data: Int32Array.from(stats, (s) => CLASS_CODES.indexOf(s.cls)) },
+      clusters: { dtype: 'int32', shape: [n], data: Int32Array.from(stats, (s) => s.clusters) },
+      token_entropy: { dtype: 'float32', shape: [n], data: col((s) => s.tokenEntropy) },
+      semantic_entropy: { dtype: 'float32', shape: [n], data: col((s) => s.semanticEntropy) },
+      monosemanticity: { dtype: 'float32', shape: [n], data: col((s) => s.monosemanticity) },
+      mean_span: { dtype: 'float32', shape: [n], data: col((s) => (Number.isFinite(s.meanSpan) ? s.meanSpan : 0)) },
+    },
+    { languages: languages.join(','), classes: CLASS_CODES.join(',') },
+  );
   const { decode } = options;
-  const topTokens = stats.filter((s) => s.cls !== 'dead').map((s) => {
-    if (!decode) return { feature: s.feature, cls: s.cls, label: classLabel(s.cls, languages), tokens: s.topTokens };
-    const d = describeFeature(s, decode, { languages });
-    return { feature: s.feature, cls: s.cls, label: d.label, tokens: d.topTokens, examples: d.examples };
-  });
+  const topTokens = stats
+    .filter((s) => s.cls !== 'dead')
+    .map((s) => {
+      if (!decode) return { feature: s.feature, cls: s.cls, label: classLabel(s.cls, languages), tokens: s.topTokens };
+      const d = describeFeature(s, decode, { languages });
+      return { feature: s.feature, cls: s.cls, label: d.label, tokens: d.topTokens, examples: d.examples };
+    });
   await writeJsonAtomic(join(dir, 'summary.json'), { languages, summary, topTokens });
 }
 

@@ -9,7 +9,12 @@ export interface TokenBatch {
   readonly langs: Uint8Array;
 }
 
-export interface TopKCodes { readonly rows: number; readonly k: number; readonly values: Float32Array; readonly indices: Int32Array }
+export interface TopKCodes {
+  readonly rows: number;
+  readonly k: number;
+  readonly values: Float32Array;
+  readonly indices: Int32Array;
+}
 
 /** An SAE encoder: each row's top-k latents after ReLU (libs/sae's SaeEncoder is one). */
 export interface FeatureEncoder {

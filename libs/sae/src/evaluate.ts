@@ -13,11 +13,17 @@ export interface SaeEval {
 }
 
 /** Reconstruction quality and sparsity of an SAE on held-out batches [rows*d]. */
-export async function evaluateSae(enc: SaeEncoder, batches: AsyncIterable<Float32Array> | Iterable<Float32Array>): Promise<SaeEval> {
+export async function evaluateSae(
+  enc: SaeEncoder,
+  batches: AsyncIterable<Float32Array> | Iterable<Float32Array>,
+): Promise<SaeEval> {
   const { d, n, k } = enc;
   const fired = new Uint8Array(n);
-  let sq = 0; let tokens = 0; let nz = 0;
-  const sum = new Float64Array(d); const sumSq = new Float64Array(d);
+  let sq = 0;
+  let tokens = 0;
+  let nz = 0;
+  const sum = new Float64Array(d);
+  const sumSq = new Float64Array(d);
   const rowsCache = new Map<number, Float32Array>();
   for await (const x of batches) {
     const rows = x.length / d;
@@ -28,15 +34,20 @@ export async function evaluateSae(enc: SaeEncoder, batches: AsyncIterable<Float3
         const z = codes.values[r * k + j] as number;
         if (z <= 0) continue;
         const f = codes.indices[r * k + j] as number;
-        nz++; fired[f] = 1;
+        nz++;
+        fired[f] = 1;
         let w = rowsCache.get(f);
-        if (!w) { w = enc.decoderRow(f); rowsCache.set(f, w); }
+        if (!w) {
+          w = enc.decoderRow(f);
+          rowsCache.set(f, w);
+        }
         for (let i = 0; i < d; i++) xh[i] = (xh[i] as number) + z * (w[i] as number);
       }
       for (let i = 0; i < d; i++) {
         const xi = x[r * d + i] as number;
         sq += ((xh[i] as number) - xi) ** 2;
-        sum[i] = (sum[i] as number) + xi; sumSq[i] = (sumSq[i] as number) + xi * xi;
+        sum[i] = (sum[i] as number) + xi;
+        sumSq[i] = (sumSq[i] as number) + xi * xi;
       }
     }
     tokens += rows;

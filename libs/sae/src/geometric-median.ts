@@ -2,10 +2,18 @@
  * Geometric median of rows [count*d] by Weiszfeld iteration, as SPEC section 3 fixes it: start from the
  * mean, weights 1/(|x_i - g| + 1e-8), at most `maxIter` (100) iterations, stop when the step is under `tol` (1e-5).
  */
-export function geometricMedian(x: Float32Array, count: number, d: number, maxIter = 100, tol = 1e-5): { median: Float32Array; iterations: number } {
-  if (count < 1 || x.length !== count * d) throw new RangeError(`geometricMedian: ${x.length} values for ${count} rows of ${d}`);
+export function geometricMedian(
+  x: Float32Array,
+  count: number,
+  d: number,
+  maxIter = 100,
+  tol = 1e-5,
+): { median: Float32Array; iterations: number } {
+  if (count < 1 || x.length !== count * d)
+    throw new RangeError(`geometricMedian: ${x.length} values for ${count} rows of ${d}`);
   const g = new Float64Array(d);
-  for (let r = 0; r < count; r++) for (let i = 0; i < d; i++) g[i] = (g[i] as number) + (x[r * d + i] as number) / count;
+  for (let r = 0; r < count; r++)
+    for (let i = 0; i < d; i++) g[i] = (g[i] as number) + (x[r * d + i] as number) / count;
   let it = 0;
   const next = new Float64Array(d);
   while (it < maxIter) {

@@ -1,6 +1,13 @@
-
 import { join } from 'node:path';
-import { fields, isObject, readJsonRecordAsync, readSafetensors, writeJsonAtomic, writeSafetensors, type TensorData } from '@saetrace/engine';
+import {
+  fields,
+  isObject,
+  readJsonRecordAsync,
+  readSafetensors,
+  writeJsonAtomic,
+  writeSafetensors,
+  type TensorData,
+} from '@saetrace/engine';
 import type { SaeConfig } from './config.ts';
 import type { SaeParams } from './init.ts';
 
@@ -34,23 +41,45 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
 export async function saveSae(dir: string, params: SaeParams, record: SaeRecord): Promise<void> {
   const { d, n } = record.config;
   const t = (data: Float32Array, shape: number[]): TensorData => ({ dtype: 'float32', shape, data });
-  await writeSafetensors(join(dir, 'sae.safetensors'), {
-    W_enc: t(transpose(params.W_enc, n, d), [d, n]), b_enc: t(params.b_enc, [n]), W_dec: t(params.W_dec, [n, d]), b_dec: t(params.b_dec, [d]),
-  }, { format: 'saetrace-topk-sae' });
+  await writeSafetensors(
+    join(dir, 'sae.safetensors'),
+    {
+      W_enc: t(transpose(params.W_enc, n, d), [d, n]),
+      b_enc: t(params.b_enc, [n]),
+      W_dec: t(params.W_dec, [n, d]),
+      b_dec: t(params.b_dec, [d]),
+    },
+    { format: 'saetrace-topk-sae' },
+  );
   await writeJsonAtomic(join(dir, 'cfg.json'), record);
 }
 
 /** Loads an SAE saved by saveSae; a shape that disagrees with cfg.json is an error naming the tensor. */
 export async function loadSae(dir: string): Promise<{ params: SaeParams; record: SaeRecord }> {
   const cfgPath = join(dir, 'cfg.json');
-  const record = await readJsonRecordAsync<SaeRecord>(cfgPath, `delete ${dir} (a cached SAE is trained again) or restore the file`, fields({ config: isObject }));
+  const record = await readJsonRecordAsync<SaeRecord>(
+    cfgPath,
+    `delete ${dir} (a cached SAE is trained again) or restore the file`,
+    fields({ config: isObject }),
+  );
   const { d, n } = record.config;
   const { tensors } = await readSafetensors(join(dir, 'sae.safetensors'));
   const get = (name: string, shape: number[]): Float32Array => {
     const t = tensors.get(name);
     if (!t) throw new Error(`${dir}/sae.safetensors: tensor '${name}' is missing`);
-    if (t.shape.join(',') !== shape.join(',')) throw new Error(`${dir}/sae.safetensors: tensor '${name}' has shape [${t.shape.join(',')}], cfg.json implies [${shape.join(',')}]`);
+    if (t.shape.join(',') !== shape.join(','))
+      throw new Error(
+        `${dir}/sae.safetensors: tensor '${name}' has shape [${t.shape.join(',')}], cfg.json implies [${shape.join(',')}]`,
+      );
     return t.data as Float32Array;
   };
-  return { params: { W_enc: transpose(get('W_enc', [d, n]), d, n), b_enc: get('b_enc', [n]), W_dec: get('W_dec', [n, d]), b_dec: get('b_dec', [d]) }, record };
+  return {
+    params: {
+      W_enc: transpose(get('W_enc', [d, n]), d, n),
+      b_enc: get('b_enc', [n]),
+      W_dec: get('W_dec', [n, d]),
+      b_dec: get('b_dec', [d]),
+    },
+    record,
+  };
 }

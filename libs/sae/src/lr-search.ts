@@ -5,7 +5,14 @@ import { trainSae, type ActivationBatches, type SaeTrainResult } from './trainer
 /** The paper's learning-rate grid (Figure 11, Table 2). */
 export const PAPER_LR_GRID: readonly number[] = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3];
 
-export interface LrSearchRow { readonly lr: number; readonly mse: number; readonly fvu: number; readonly l0: number; readonly deadFraction: number; readonly seconds: number }
+export interface LrSearchRow {
+  readonly lr: number;
+  readonly mse: number;
+  readonly fvu: number;
+  readonly l0: number;
+  readonly deadFraction: number;
+  readonly seconds: number;
+}
 
 /**
  * Trains one SAE per learning rate on the same batches (a fresh source per run) and picks the lowest
@@ -13,9 +20,12 @@ export interface LrSearchRow { readonly lr: number; readonly mse: number; readon
  * MSE Infinity rather than aborting the search.
  */
 export async function searchLearningRate(options: {
-  readonly config: SaeConfig; readonly batches: () => ActivationBatches; readonly steps: number;
+  readonly config: SaeConfig;
+  readonly batches: () => ActivationBatches;
+  readonly steps: number;
   readonly validation: () => AsyncIterable<Float32Array> | Iterable<Float32Array>;
-  readonly grid?: readonly number[]; readonly session?: SessionOptions;
+  readonly grid?: readonly number[];
+  readonly session?: SessionOptions;
 }): Promise<{ rows: LrSearchRow[]; best: LrSearchRow }> {
   const grid = options.grid ?? PAPER_LR_GRID;
   if (grid.length === 0) throw new RangeError('searchLearningRate: the grid is empty');
@@ -24,7 +34,10 @@ export async function searchLearningRate(options: {
     let r: SaeTrainResult;
     try {
       r = await trainSae({
-        config: { ...options.config, lr }, batches: options.batches(), steps: options.steps, session: options.session,
+        config: { ...options.config, lr },
+        batches: options.batches(),
+        steps: options.steps,
+        session: options.session,
         validation: { batches: options.validation, every: Number.MAX_SAFE_INTEGER },
       });
     } catch (e) {

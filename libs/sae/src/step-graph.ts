@@ -41,22 +41,47 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
   const B = o.batch;
   const x = g.input('x', dt, [B, d]);
   const P: Record<SaeParamName, Value> = {
-    W_enc: g.input('W_enc', dt, [n, d]), b_enc: g.input('b_enc', dt, [n]), W_dec: g.input('W_dec', dt, [n, d]), b_dec: g.input('b_dec', dt, [d]),
+    W_enc: g.input('W_enc', dt, [n, d]),
+    b_enc: g.input('b_enc', dt, [n]),
+    W_dec: g.input('W_dec', dt, [n, d]),
+    b_dec: g.input('b_dec', dt, [d]),
   };
   const xc = g.op1('Sub', [x, P.b_dec]);
   const pre = g.op1('Add', [g.op1('MatMul', [xc, g.op1('Transpose', [P.W_enc], { perm: [1, 0] })]), P.b_enc]);
-  const [vals, idx] = g.op('TopK', [g.op1('Relu', [pre]), g.ints([k])], { axis: -1, largest: 1, sorted: 1 }) as [Value, Value];
+  const [vals, idx] = g.op('TopK', [g.op1('Relu', [pre]), g.ints([k])], { axis: -1, largest: 1, sorted: 1 }) as [
+    Value,
+    Value,
+  ];
   const tokens = g.op1('Gather', [g.op1('Shape', [x]), g.ints([0])]);
   const bF = g.op1('Cast', [tokens], { to: dt === 'float64' ? 11 : 1 });
-  const zerosLike = (name: string, shape: readonly number[]) => g.initializer(name, { dtype: dt, shape: [...shape], data: dt === 'float64' ? new Float64Array(shape.reduce((a, b) => a * b, 1)) : new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+  const zerosLike = (name: string, shape: readonly number[]) =>
+    g.initializer(name, {
+      dtype: dt,
+      shape: [...shape],
+      data:
+        dt === 'float64'
+          ? new Float64Array(shape.reduce((a, b) => a * b, 1))
+          : new Float32Array(shape.reduce((a, b) => a * b, 1)),
+    });
   let xhat: Value;
   let Wsel: Value | null = null;
   let Z: Value | null = null;
   if (o.variant === 'sparse') {
     Wsel = g.op1('Gather', [P.W_dec, idx], { axis: 0 }); // [B, k, d]
-    xhat = g.op1('Add', [g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [vals, g.ints([1])]), Wsel]), g.ints([-1, d])]), P.b_dec]);
+    xhat = g.op1('Add', [
+      g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [vals, g.ints([1])]), Wsel]), g.ints([-1, d])]),
+      P.b_dec,
+    ]);
   } else {
-    const zerosBn = g.op1('ConstantOfShape', [g.op1('Concat', [g.op1('Reshape', [tokens, g.ints([1])]), g.ints([n])], { axis: 0 })], { value: { tensor: { dtype: dt, shape: [1], data: dt === 'float64' ? new Float64Array(1) : new Float32Array(1) } } });
+    const zerosBn = g.op1(
+      'ConstantOfShape',
+      [g.op1('Concat', [g.op1('Reshape', [tokens, g.ints([1])]), g.ints([n])], { axis: 0 })],
+      {
+        value: {
+          tensor: { dtype: dt, shape: [1], data: dt === 'float64' ? new Float64Array(1) : new Float32Array(1) },
+        },
+      },
+    );
     Z = g.op1('ScatterElements', [{ ...zerosBn, dtype: dt, shape: [B, n] }, idx, vals], { axis: 1 });
     xhat = g.op1('Add', [g.op1('MatMul', [Z, P.W_dec]), P.b_dec]);
   }
@@ -67,17 +92,29 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
   const xm = g.op1('Sub', [x, g.op1('ReduceMean', [x, g.ints([0])], { keepdims: 1 })]);
   const fvu = g.op1('Div', [sq, g.op1('ReduceSum', [g.op1('Mul', [xm, xm])], { keepdims: 0 })]);
   const dxhat = g.op1('Div', [g.op1('Mul', [e, c(2)]), bF]); // [B, d]
-  let gW_dec: Value; let gW_enc: Value; let gb_enc: Value; let dxcSum: Value;
-  const flat = (kk: number) => g.op1('Concat', [g.op1('Reshape', [g.op1('Mul', [tokens, g.ints([kk])]), g.ints([1])]), g.ints([d])], { axis: 0 });
+  let gW_dec: Value;
+  let gW_enc: Value;
+  let gb_enc: Value;
+  let dxcSum: Value;
+  const flat = (kk: number) =>
+    g.op1('Concat', [g.op1('Reshape', [g.op1('Mul', [tokens, g.ints([kk])]), g.ints([1])]), g.ints([d])], { axis: 0 });
   /** Gradients through the kk active rows of each token, given the upstream gradient `dout` [B, d] of a decoder output. */
   const sparseBackward = (v: Value, ix: Value, kk: number, sel: Value, dout: Value) => {
     const r = g.op1('Reshape', [ix, g.ints([-1, 1])]);
     const dv = g.op1('Reshape', [g.op1('MatMul', [sel, g.op1('Unsqueeze', [dout, g.ints([2])])]), g.ints([-1, kk])]); // [B, kk]
     const ds = g.op1('Mul', [dv, g.op1('Cast', [g.op1('Greater', [v, c(0)])], { to: dt === 'float64' ? 11 : 1 })]);
     // Outer products of the active coefficients with each token's vector, scattered into the active rows.
-    const updDec = g.op1('Reshape', [g.op1('Mul', [g.op1('Unsqueeze', [v, g.ints([2])]), g.op1('Unsqueeze', [dout, g.ints([1])])]), flat(kk)]);
-    const updEnc = g.op1('Reshape', [g.op1('Mul', [g.op1('Unsqueeze', [ds, g.ints([2])]), g.op1('Unsqueeze', [xc, g.ints([1])])]), flat(kk)]);
-    const bEnc = g.op1('ScatterND', [zerosLike(`zeros_n_${kk}`, [n]), r, g.op1('Reshape', [ds, g.ints([-1])])], { reduction: 'add' });
+    const updDec = g.op1('Reshape', [
+      g.op1('Mul', [g.op1('Unsqueeze', [v, g.ints([2])]), g.op1('Unsqueeze', [dout, g.ints([1])])]),
+      flat(kk),
+    ]);
+    const updEnc = g.op1('Reshape', [
+      g.op1('Mul', [g.op1('Unsqueeze', [ds, g.ints([2])]), g.op1('Unsqueeze', [xc, g.ints([1])])]),
+      flat(kk),
+    ]);
+    const bEnc = g.op1('ScatterND', [zerosLike(`zeros_n_${kk}`, [n]), r, g.op1('Reshape', [ds, g.ints([-1])])], {
+      reduction: 'add',
+    });
     return {
       W_dec: g.op1('ScatterND', [zerosLike(`zeros_dec_${kk}`, [n, d]), r, updDec], { reduction: 'add' }),
       W_enc: g.op1('ScatterND', [zerosLike(`zeros_enc_${kk}`, [n, d]), r, updEnc], { reduction: 'add' }),
@@ -88,7 +125,10 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
   };
   if (o.variant === 'sparse') {
     const main = sparseBackward(vals, idx, k, Wsel as Value, dxhat);
-    gW_dec = main.W_dec; gW_enc = main.W_enc; gb_enc = main.b_enc; dxcSum = main.dxcSum;
+    gW_dec = main.W_dec;
+    gW_enc = main.W_enc;
+    gb_enc = main.b_enc;
+    dxcSum = main.dxcSum;
   } else {
     const Zt = g.op1('Transpose', [Z as Value], { perm: [1, 0] });
     gW_dec = g.op1('MatMul', [Zt, dxhat]);
@@ -105,13 +145,19 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
     const kk = o.auxK;
     const dead = g.input('dead', dt, [n]);
     const coef = g.input('aux_coef', dt, []);
-    const [av, ai] = g.op('TopK', [g.op1('Mul', [g.op1('Relu', [pre]), dead]), g.ints([kk])], { axis: -1, largest: 1, sorted: 1 }) as [Value, Value];
+    const [av, ai] = g.op('TopK', [g.op1('Mul', [g.op1('Relu', [pre]), dead]), g.ints([kk])], {
+      axis: -1,
+      largest: 1,
+      sorted: 1,
+    }) as [Value, Value];
     const asel = g.op1('Gather', [P.W_dec, ai], { axis: 0 }); // [B, kk, d]
     const ehat = g.op1('Reshape', [g.op1('MatMul', [g.op1('Unsqueeze', [av, g.ints([1])]), asel]), g.ints([-1, d])]);
     const r = g.op1('Add', [ehat, e]); // e_hat - (x - x_hat); x - x_hat is a constant here (no gradient flows into it)
     auxLoss = g.op1('Div', [g.op1('ReduceSum', [g.op1('Mul', [r, r])], { keepdims: 0 }), bF]);
     const aux = sparseBackward(av, ai, kk, asel, g.op1('Mul', [g.op1('Div', [g.op1('Mul', [r, c(2)]), bF]), coef]));
-    gW_dec = g.op1('Add', [gW_dec, aux.W_dec]); gW_enc = g.op1('Add', [gW_enc, aux.W_enc]); gb_enc = g.op1('Add', [gb_enc, aux.b_enc]);
+    gW_dec = g.op1('Add', [gW_dec, aux.W_dec]);
+    gW_enc = g.op1('Add', [gW_enc, aux.W_enc]);
+    gb_enc = g.op1('Add', [gb_enc, aux.b_enc]);
     dxcSum = g.op1('Add', [dxcSum, aux.dxcSum]);
   }
   const gb_dec = g.op1('Sub', [g.op1('ReduceSum', [dxhat, g.ints([0])], { keepdims: 0 }), dxcSum]);
@@ -127,7 +173,16 @@ export function buildSaeStep(o: SaeGraphOptions): Graph {
   const lr = g.input('lr', dt, []);
   const t = g.input('t', dt, []);
   for (const p of SAE_PARAMS) {
-    const u = adamUpdate(g, P[p], grads[p], g.input(`m_${p}`, dt, P[p].shape as number[]), g.input(`v_${p}`, dt, P[p].shape as number[]), lr, t, SAE_ADAM);
+    const u = adamUpdate(
+      g,
+      P[p],
+      grads[p],
+      g.input(`m_${p}`, dt, P[p].shape as number[]),
+      g.input(`v_${p}`, dt, P[p].shape as number[]),
+      lr,
+      t,
+      SAE_ADAM,
+    );
     let out = u.param;
     if (p === 'W_dec') {
       // Decoder directions back to unit norm after every update.

@@ -1,6 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJsonRecord, scalarOutput, readSafetensors, Session, warmupConstant, writeSafetensors, type HostTensor, type SessionOptions, type TensorData } from '@saetrace/engine';
+import {
+  parseJsonRecord,
+  scalarOutput,
+  readSafetensors,
+  Session,
+  warmupConstant,
+  writeSafetensors,
+  type HostTensor,
+  type SessionOptions,
+  type TensorData,
+} from '@saetrace/engine';
 import type { SaeConfig } from './config.ts';
 import { initSae, roundToBf16, type SaeParams } from './init.ts';
 import { SaeEncoder } from './encoder.ts';
@@ -17,12 +27,20 @@ import { nativeStepAvailable } from './native-kernel.ts';
 export type StepKernel = 'auto' | 'native' | 'onnx';
 
 /** The kernel 'auto' resolves to for these options. */
-export function resolveStepKernel(kernel: StepKernel, variant: StepVariant, session: SessionOptions = {}): 'native' | 'onnx' {
+export function resolveStepKernel(
+  kernel: StepKernel,
+  variant: StepVariant,
+  session: SessionOptions = {},
+): 'native' | 'onnx' {
   const cpu = (session.provider ?? 'cpu') === 'cpu';
   if (kernel === 'native') {
-    if (variant !== 'sparse') throw new RangeError(`trainSae: kernel 'native' implements the sparse step only (variant '${variant}')`);
+    if (variant !== 'sparse')
+      throw new RangeError(`trainSae: kernel 'native' implements the sparse step only (variant '${variant}')`);
     if (!cpu) throw new RangeError(`trainSae: kernel 'native' runs on the CPU, not provider '${session.provider}'`);
-    if (!nativeStepAvailable()) throw new RangeError("trainSae: kernel 'native' is not built here; run `npm run build:native`, or use kernel 'onnx'");
+    if (!nativeStepAvailable())
+      throw new RangeError(
+        "trainSae: kernel 'native' is not built here; run `npm run build:native`, or use kernel 'onnx'",
+      );
     return 'native';
   }
   return kernel === 'auto' && variant === 'sparse' && cpu && nativeStepAvailable() ? 'native' : 'onnx';
@@ -31,13 +49,23 @@ export function resolveStepKernel(kernel: StepKernel, variant: StepVariant, sess
 /** Batches of unit-normalised activations [rows*d]; the trainer takes exactly batchSize rows per step. */
 export type ActivationBatches = AsyncIterable<Float32Array>;
 
-export interface TrainLog { readonly step: number; readonly loss: number; readonly fvu: number; readonly auxLoss?: number }
+export interface TrainLog {
+  readonly step: number;
+  readonly loss: number;
+  readonly fvu: number;
+  readonly auxLoss?: number;
+}
 
 /** Held-out metrics at a training step (MSE, FVU, L0, dead fraction on the validation set). */
-export interface ValidationLog extends SaeEval { readonly step: number }
+export interface ValidationLog extends SaeEval {
+  readonly step: number;
+}
 
 /** A validation set, re-read from the start at every evaluation. */
-export interface Validation { readonly batches: () => AsyncIterable<Float32Array> | Iterable<Float32Array>; readonly every: number }
+export interface Validation {
+  readonly batches: () => AsyncIterable<Float32Array> | Iterable<Float32Array>;
+  readonly every: number;
+}
 
 export interface SaeTrainResult {
   readonly params: SaeParams;
@@ -63,7 +91,8 @@ export class SaeTrainingError extends Error {
 function checkFinite(x: Float32Array, d: number, where: string): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i] as number;
-    if (!Number.isFinite(v)) throw new SaeTrainingError(`${where}: value ${v} at element ${i} (row ${Math.floor(i / d)})`);
+    if (!Number.isFinite(v))
+      throw new SaeTrainingError(`${where}: value ${v} at element ${i} (row ${Math.floor(i / d)})`);
   }
 }
 
@@ -74,18 +103,33 @@ function checkFinite(x: Float32Array, d: number, where: string): void {
  * A non-finite loss stops training and keeps the last good checkpoint.
  */
 export async function trainSae(options: {
-  readonly config: SaeConfig; readonly batches: ActivationBatches; readonly steps: number;
-  readonly variant?: StepVariant; readonly kernel?: StepKernel; readonly session?: SessionOptions; readonly checkpointDir?: string; readonly checkpointEvery?: number;
-  readonly sourceName?: string; readonly onStep?: (log: TrainLog) => void; readonly validation?: Validation;
+  readonly config: SaeConfig;
+  readonly batches: ActivationBatches;
+  readonly steps: number;
+  readonly variant?: StepVariant;
+  readonly kernel?: StepKernel;
+  readonly session?: SessionOptions;
+  readonly checkpointDir?: string;
+  readonly checkpointEvery?: number;
+  readonly sourceName?: string;
+  readonly onStep?: (log: TrainLog) => void;
+  readonly validation?: Validation;
 }): Promise<SaeTrainResult> {
   const c = options.config;
   const { d, n, k, batchSize: B } = c;
   const variant = options.variant ?? 'sparse';
   const kernel = resolveStepKernel(options.kernel ?? 'auto', variant, options.session);
   const auxOpt = c.auxK.coef > 0 ? { auxK: c.auxK.k } : {};
-  const session = kernel === 'onnx' ? await Session.create(buildSaeStep({ d, n, k, batch: B, variant, mode: 'train', ...auxOpt }), options.session) : null;
-  const fused = kernel === 'native' ? await FusedSaeStep.create({ d, n, k, batch: B, ...auxOpt }, options.session) : null;
-  const releaseStep = async () => { await session?.release(); await fused?.release(); };
+  const session =
+    kernel === 'onnx'
+      ? await Session.create(buildSaeStep({ d, n, k, batch: B, variant, mode: 'train', ...auxOpt }), options.session)
+      : null;
+  const fused =
+    kernel === 'native' ? await FusedSaeStep.create({ d, n, k, batch: B, ...auxOpt }, options.session) : null;
+  const releaseStep = async () => {
+    await session?.release();
+    await fused?.release();
+  };
   const shapes = saeParamShapes(d, n);
   let params: SaeParams | null = null;
   const m = {} as SaeParams;
@@ -106,15 +150,29 @@ export async function trainSae(options: {
       return t.data as Float32Array;
     };
     params = {} as SaeParams;
-    for (const name of SAE_PARAMS) { params[name] = get(name); m[name] = get(`m.${name}`); v[name] = get(`v.${name}`); }
+    for (const name of SAE_PARAMS) {
+      params[name] = get(name);
+      m[name] = get(`m.${name}`);
+      v[name] = get(`v.${name}`);
+    }
     sinceFired.set(get('since'));
-    step = Number(metadata.step); resumedFrom = step;
-    log.push(...parseJsonRecord<TrainLog[]>(metadata.log ?? '[]', `${ckptFile} (metadata 'log')`, `delete ${ckptFile} to train the SAE anew`, (v) => (Array.isArray(v) ? null : 'not a list')));
+    step = Number(metadata.step);
+    resumedFrom = step;
+    log.push(
+      ...parseJsonRecord<TrainLog[]>(
+        metadata.log ?? '[]',
+        `${ckptFile} (metadata 'log')`,
+        `delete ${ckptFile} to train the SAE anew`,
+        (v) => (Array.isArray(v) ? null : 'not a list'),
+      ),
+    );
   }
   let savedStep = resumedFrom;
   const save = async () => {
     if (!ckptFile || !params) return;
-    const t: Record<string, TensorData> = { since: { dtype: 'float32', shape: [n], data: Float32Array.from(sinceFired) } };
+    const t: Record<string, TensorData> = {
+      since: { dtype: 'float32', shape: [n], data: Float32Array.from(sinceFired) },
+    };
     for (const name of SAE_PARAMS) {
       t[name] = { dtype: 'float32', shape: shapes[name], data: params[name] };
       t[`m.${name}`] = { dtype: 'float32', shape: shapes[name], data: m[name] };
@@ -167,7 +225,10 @@ export async function trainSae(options: {
       params = next;
     }
     return {
-      loss, fvu: scalarOutput(out, 'fvu', 'SAE step'), updated, idx: out.idx?.data as BigInt64Array,
+      loss,
+      fvu: scalarOutput(out, 'fvu', 'SAE step'),
+      updated,
+      idx: out.idx?.data as BigInt64Array,
       ...(out.aux_loss ? { auxLoss: (out.aux_loss.data as Float32Array)[0] as number } : {}),
     };
   };
@@ -179,24 +240,32 @@ export async function trainSae(options: {
     batchIndex++;
     // A resumed run skips the batches it already trained on, so it sees the same data in the same order.
     if (batchIndex <= resumedFrom) continue;
-    if (x.length !== B * d) throw new SaeTrainingError(`${options.sourceName ?? 'activations'}: batch ${batchIndex} has ${x.length / d} rows, expected ${B}`);
+    if (x.length !== B * d)
+      throw new SaeTrainingError(
+        `${options.sourceName ?? 'activations'}: batch ${batchIndex} has ${x.length / d} rows, expected ${B}`,
+      );
     checkFinite(x, d, `${options.sourceName ?? 'activations'}: batch ${batchIndex}`);
     if (!params) {
       params = initSae(d, n, c.seed, x, B);
-      for (const name of SAE_PARAMS) { m[name] = new Float32Array(params[name].length); v[name] = new Float32Array(params[name].length); }
+      for (const name of SAE_PARAMS) {
+        m[name] = new Float32Array(params[name].length);
+        v[name] = new Float32Array(params[name].length);
+      }
     }
     const lr = warmupConstant(step + 1, c.lr, c.warmupSteps);
     // Dead: no firing within the last deadAfterTokens tokens (none are dead before that many are seen).
     const dead = c.auxK.coef > 0 ? Float32Array.from(sinceFired, (t) => (t >= c.auxK.deadAfterTokens ? 1 : 0)) : null;
     const r = fused
-      // In place: a non-finite loss returns before anything is written, so params stay the last good ones.
-      ? await fused.run(x, params, m, v, lr, step + 1, dead ? { dead, coef: c.auxK.coef } : undefined)
+      ? // In place: a non-finite loss returns before anything is written, so params stay the last good ones.
+        await fused.run(x, params, m, v, lr, step + 1, dead ? { dead, coef: c.auxK.coef } : undefined)
       : await onnxStep(session as Session, x, lr, step + 1, dead);
     const { loss, fvu, auxLoss, idx } = r;
     if (fused && r.updated && c.precision === 'bf16') for (const name of SAE_PARAMS) roundToBf16(params[name]);
     if (!r.updated) {
       await releaseStep();
-      throw new SaeTrainingError(`loss is ${loss}${auxLoss !== undefined && !Number.isFinite(auxLoss) ? ` (AuxK loss ${auxLoss})` : ''} at step ${step + 1}; training stopped${ckpt ? (savedStep > 0 ? `, the last good checkpoint (step ${savedStep}) is kept in ${ckptFile}` : ', before any checkpoint was written') : ''}`);
+      throw new SaeTrainingError(
+        `loss is ${loss}${auxLoss !== undefined && !Number.isFinite(auxLoss) ? ` (AuxK loss ${auxLoss})` : ''} at step ${step + 1}; training stopped${ckpt ? (savedStep > 0 ? `, the last good checkpoint (step ${savedStep}) is kept in ${ckptFile}` : ', before any checkpoint was written') : ''}`,
+      );
     }
     for (let j = 0; j < n; j++) sinceFired[j] = (sinceFired[j] as number) + B;
     for (let i = 0; i < idx.length; i++) sinceFired[Number(idx[i])] = 0;
@@ -213,5 +282,15 @@ export async function trainSae(options: {
   await validate(params);
   let dead = 0;
   for (let j = 0; j < n; j++) if ((sinceFired[j] as number) >= Math.min(c.auxK.deadAfterTokens, step * B)) dead++;
-  return { params, steps: step, tokens: step * B, log, deadFraction: dead / n, kernel, seconds: (performance.now() - t0 - validationMs) / 1000, resumedFrom, validation };
+  return {
+    params,
+    steps: step,
+    tokens: step * B,
+    log,
+    deadFraction: dead / n,
+    kernel,
+    seconds: (performance.now() - t0 - validationMs) / 1000,
+    resumedFrom,
+    validation,
+  };
 }

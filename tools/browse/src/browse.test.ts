@@ -13,7 +13,16 @@ import { UsageError } from '../../cli/src/command.ts';
 const d = 3;
 const e = (i: number) => [0, 1, 2].map((c) => (c === i ? 1 : 0));
 function node(step: number, layer: number, rows: number[][], classes: FeatureClass[], recipe = 'r'): LineageNode {
-  return { id: `s${step}L${layer}${recipe}`, size: 'xs', recipe, step, layer, d, W_dec: Float32Array.from(rows.flat()), classes };
+  return {
+    id: `s${step}L${layer}${recipe}`,
+    size: 'xs',
+    recipe,
+    step,
+    layer,
+    d,
+    W_dec: Float32Array.from(rows.flat()),
+    classes,
+  };
 }
 
 test('checkpoint directories give zoo, size and step; other paths none', () => {
@@ -24,7 +33,14 @@ test('checkpoint directories give zoo, size and step; other paths none', () => {
 test('edges join consecutive checkpoints of one recipe and layer, and adjacent layers of one checkpoint', () => {
   const rows = [e(0), e(1), e(2)];
   const cls: FeatureClass[] = ['first', 'second', 'mixed'];
-  const nodes = [node(1, 0, rows, cls), node(4, 0, rows, cls), node(2, 0, rows, cls), node(1, 1, rows, cls), node(1, 3, rows, cls), node(4, 0, rows, cls, 'other')];
+  const nodes = [
+    node(1, 0, rows, cls),
+    node(4, 0, rows, cls),
+    node(2, 0, rows, cls),
+    node(1, 1, rows, cls),
+    node(1, 3, rows, cls),
+    node(4, 0, rows, cls, 'other'),
+  ];
   const edges = lineageEdges(nodes, 0.7);
   const names = edges.map((x) => `${x.axis}:${x.from.id}->${x.to.id}`).sort();
   // Steps 1 -> 2 -> 4 in order; layers 0 -> 1 only (1 -> 3 is not adjacent); the other recipe stands alone.
@@ -39,8 +55,21 @@ test('dead features take no part, and Mixed descent counts monolingual parents, 
   const [edge] = lineageEdges([a, b], 0.9, ['checkpoint']);
   assert.ok(edge);
   assert.is(edge.lineage.parents.get(1), undefined, 'the dead earlier feature along e2 is no parent');
-  assert.equal(edge.lineage.parents.get(0)?.map((l) => l.from).sort(), [0, 1]);
-  assert.equal(mixedDescent([edge]), { mixed: 3, fromMonolingual: 1, fromBoth: 1, fromMixedOnly: 0, new: 2, monolingualAncestor: 1 });
+  assert.equal(
+    edge.lineage.parents
+      .get(0)
+      ?.map((l) => l.from)
+      .sort(),
+    [0, 1],
+  );
+  assert.equal(mixedDescent([edge]), {
+    mixed: 3,
+    fromMonolingual: 1,
+    fromBoth: 1,
+    fromMixedOnly: 0,
+    new: 2,
+    monolingualAncestor: 1,
+  });
   assert.throws(() => mixedDescent([]), /empty chain/);
 });
 
@@ -50,11 +79,22 @@ test('a cache without SAEs is an error naming the run that makes them; a measure
     assert.throws(() => scanCache(dir, 'en-ja', 'smoke'), /no cached SAEs.*figure5 --profile smoke/);
     const sae = join(dir, 'sae', 'abc');
     mkdirSync(join(sae, 'metrics-0123456789abcdef'), { recursive: true });
-    writeFileSync(join(sae, 'cfg.json'), JSON.stringify({ config: { n: 2, k: 1, d: 2, lr: 1, batchSize: 1, warmupSteps: 0, seed: 1 }, model: 'en-ja', checkpoint: '.cache/zoo/en-ja/smoke/xs/step-000001', layer: 0 }));
+    writeFileSync(
+      join(sae, 'cfg.json'),
+      JSON.stringify({
+        config: { n: 2, k: 1, d: 2, lr: 1, batchSize: 1, warmupSteps: 0, seed: 1 },
+        model: 'en-ja',
+        checkpoint: '.cache/zoo/en-ja/smoke/xs/step-000001',
+        layer: 0,
+      }),
+    );
     writeFileSync(join(sae, 'sae.safetensors'), '');
     writeFileSync(join(sae, 'measured-x.json'), '{}');
     assert.equal(scanCache(dir, 'en-ja', 'default'), [], 'another profile is not listed');
-    assert.throws(() => scanCache(dir, 'en-ja', 'smoke'), /metrics-0123456789abcdef: no activation store .* starting 0123456789abcdef/);
+    assert.throws(
+      () => scanCache(dir, 'en-ja', 'smoke'),
+      /metrics-0123456789abcdef: no activation store .* starting 0123456789abcdef/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -82,7 +122,13 @@ test('serve answers the site files on 127.0.0.1 and 404 outside it; a folder wit
 
 test('browse rejects a bad subcommand, profile, threshold and port with usage errors naming them', async () => {
   const err = async (argv: string[], re: RegExp) => {
-    try { await browseCommand.run(argv); assert.unreachable(`${argv.join(' ')} was accepted`); } catch (e) { assert.instance(e, UsageError); assert.match((e as Error).message, re); }
+    try {
+      await browseCommand.run(argv);
+      assert.unreachable(`${argv.join(' ')} was accepted`);
+    } catch (e) {
+      assert.instance(e, UsageError);
+      assert.match((e as Error).message, re);
+    }
   };
   await err(['show'], /unknown subcommand 'show'/);
   await err([], /name a subcommand/);

@@ -25,7 +25,11 @@ const alive = (n: LineageNode) => n.classes.flatMap((c, f) => (c === 'dead' ? []
  * Edges between consecutive checkpoints (same size, recipe and layer) and adjacent layers (same size, recipe
  * and checkpoint) of the listed SAEs, over their alive features.
  */
-export function lineageEdges(nodes: readonly LineageNode[], threshold: number, axes: readonly ('checkpoint' | 'layer')[] = ['checkpoint', 'layer']): LineageEdge[] {
+export function lineageEdges(
+  nodes: readonly LineageNode[],
+  threshold: number,
+  axes: readonly ('checkpoint' | 'layer')[] = ['checkpoint', 'layer'],
+): LineageEdge[] {
   const edges: LineageEdge[] = [];
   const group = (key: (n: LineageNode) => string, order: (n: LineageNode) => number, axis: 'checkpoint' | 'layer') => {
     const groups = new Map<string, LineageNode[]>();
@@ -33,15 +37,36 @@ export function lineageEdges(nodes: readonly LineageNode[], threshold: number, a
     for (const g of groups.values()) {
       g.sort((a, b) => order(a) - order(b));
       for (let i = 1; i < g.length; i++) {
-        const a = g[i - 1] as LineageNode; const b = g[i] as LineageNode;
+        const a = g[i - 1] as LineageNode;
+        const b = g[i] as LineageNode;
         if (axis === 'layer' && b.layer !== a.layer + 1) continue;
         if (a.d !== b.d) continue;
-        edges.push({ axis, from: a, to: b, lineage: featureLineage({ W_dec: a.W_dec, features: alive(a) }, { W_dec: b.W_dec, features: alive(b) }, a.d, threshold) });
+        edges.push({
+          axis,
+          from: a,
+          to: b,
+          lineage: featureLineage(
+            { W_dec: a.W_dec, features: alive(a) },
+            { W_dec: b.W_dec, features: alive(b) },
+            a.d,
+            threshold,
+          ),
+        });
       }
     }
   };
-  if (axes.includes('checkpoint')) group((n) => `${n.size}|${n.recipe}|${n.layer}`, (n) => n.step, 'checkpoint');
-  if (axes.includes('layer')) group((n) => `${n.size}|${n.recipe}|${n.step}`, (n) => n.layer, 'layer');
+  if (axes.includes('checkpoint'))
+    group(
+      (n) => `${n.size}|${n.recipe}|${n.layer}`,
+      (n) => n.step,
+      'checkpoint',
+    );
+  if (axes.includes('layer'))
+    group(
+      (n) => `${n.size}|${n.recipe}|${n.step}`,
+      (n) => n.layer,
+      'layer',
+    );
   return edges;
 }
 
@@ -65,7 +90,11 @@ export function mixedDescent(chain: readonly LineageEdge[]): MixedDescent {
   const last = chain.at(-1);
   if (!last) throw new RangeError('mixedDescent: an empty chain');
   const mixedFeatures = last.to.classes.flatMap((c, f) => (c === 'mixed' ? [f] : []));
-  let fromMonolingual = 0; let fromBoth = 0; let fromMixedOnly = 0; let fresh = 0; let monolingualAncestor = 0;
+  let fromMonolingual = 0;
+  let fromBoth = 0;
+  let fromMixedOnly = 0;
+  let fresh = 0;
+  let monolingualAncestor = 0;
   for (const f of mixedFeatures) {
     const parents = last.lineage.parents.get(f) ?? [];
     const cls = new Set(parents.map((p) => last.from.classes[p.from]));

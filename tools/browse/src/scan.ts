@@ -19,14 +19,20 @@ export interface CachedSae {
   readonly evalStoreDir: string;
 }
 
-export interface Measured { readonly stats: FeatureStat[]; readonly fvu: number; readonly l0: number }
+export interface Measured {
+  readonly stats: FeatureStat[];
+  readonly fvu: number;
+  readonly l0: number;
+}
 
 /** JSON has no NaN or Infinity; the harness writes them as this prefix and the number's name. */
 const NON_FINITE = '__number:';
 
 export function readMeasured(file: string): Measured {
   try {
-    return JSON.parse(readFileSync(file, 'utf8'), (_k, v: unknown) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v)) as Measured;
+    return JSON.parse(readFileSync(file, 'utf8'), (_k, v: unknown) =>
+      typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v,
+    ) as Measured;
   } catch (e) {
     throw new Error(`${file}: unreadable cached measurements (${(e as Error).message})`);
   }
@@ -53,8 +59,13 @@ const newest = (files: string[]) => files.map((f) => ({ f, t: statSync(f).mtimeM
 export function scanCache(cacheDir: string, pair: string, zoo: string): CachedSae[] {
   const saeRoot = join(cacheDir, 'sae');
   const actRoot = join(cacheDir, 'activations');
-  if (!existsSync(saeRoot)) throw new Error(`${saeRoot}: no cached SAEs (run a feature-dynamics spec first, e.g. npx saetrace run ${pair}/figure5 --profile ${zoo})`);
-  const stores = existsSync(actRoot) ? readdirSync(actRoot).filter((d) => existsSync(join(actRoot, d, 'manifest.json'))) : [];
+  if (!existsSync(saeRoot))
+    throw new Error(
+      `${saeRoot}: no cached SAEs (run a feature-dynamics spec first, e.g. npx saetrace run ${pair}/figure5 --profile ${zoo})`,
+    );
+  const stores = existsSync(actRoot)
+    ? readdirSync(actRoot).filter((d) => existsSync(join(actRoot, d, 'manifest.json')))
+    : [];
   const storeKey = new Map<string, string>();
   const out: CachedSae[] = [];
   for (const key of readdirSync(saeRoot).sort()) {
@@ -62,7 +73,11 @@ export function scanCache(cacheDir: string, pair: string, zoo: string): CachedSa
     const cfgFile = join(dir, 'cfg.json');
     if (!existsSync(cfgFile) || !existsSync(join(dir, 'sae.safetensors'))) continue;
     let record: SaeRecord;
-    try { record = JSON.parse(readFileSync(cfgFile, 'utf8')) as SaeRecord; } catch (e) { throw new Error(`${cfgFile}: ${(e as Error).message}`); }
+    try {
+      record = JSON.parse(readFileSync(cfgFile, 'utf8')) as SaeRecord;
+    } catch (e) {
+      throw new Error(`${cfgFile}: ${(e as Error).message}`);
+    }
     if (record.model !== pair) continue;
     const ck = parseCheckpointDir(record.checkpoint);
     if (!ck || ck.zoo !== zoo) continue;
@@ -74,11 +89,32 @@ export function scanCache(cacheDir: string, pair: string, zoo: string): CachedSa
     let evalStoreDir: string | undefined;
     for (const s of stores) {
       let k = storeKey.get(s);
-      if (k === undefined) { k = (JSON.parse(readFileSync(join(actRoot, s, 'manifest.json'), 'utf8')) as { key: string }).key; storeKey.set(s, k); }
-      if (k.startsWith(prefix)) { evalStoreDir = join(actRoot, s); break; }
+      if (k === undefined) {
+        k = (JSON.parse(readFileSync(join(actRoot, s, 'manifest.json'), 'utf8')) as { key: string }).key;
+        storeKey.set(s, k);
+      }
+      if (k.startsWith(prefix)) {
+        evalStoreDir = join(actRoot, s);
+        break;
+      }
     }
-    if (!evalStoreDir) throw new Error(`${metricsDir}: no activation store under ${actRoot} has a key starting ${prefix} (the measurements' evaluation store is gone)`);
-    out.push({ key, dir, record, size: ck.size, step: ck.step, layer: record.layer, recipe: recipeOf(record), measuredFile, evalStoreDir });
+    if (!evalStoreDir)
+      throw new Error(
+        `${metricsDir}: no activation store under ${actRoot} has a key starting ${prefix} (the measurements' evaluation store is gone)`,
+      );
+    out.push({
+      key,
+      dir,
+      record,
+      size: ck.size,
+      step: ck.step,
+      layer: record.layer,
+      recipe: recipeOf(record),
+      measuredFile,
+      evalStoreDir,
+    });
   }
-  return out.sort((a, b) => a.size.localeCompare(b.size) || a.recipe.localeCompare(b.recipe) || a.layer - b.layer || a.step - b.step);
+  return out.sort(
+    (a, b) => a.size.localeCompare(b.size) || a.recipe.localeCompare(b.recipe) || a.layer - b.layer || a.step - b.step,
+  );
 }

@@ -52,14 +52,33 @@ export interface SaeData {
   readonly features: readonly FeatureData[];
 }
 
-export interface EdgeSummary { readonly axis: 'checkpoint' | 'layer'; readonly from: string; readonly to: string; readonly counts: LineageCounts; readonly mixed?: MixedDescent }
+export interface EdgeSummary {
+  readonly axis: 'checkpoint' | 'layer';
+  readonly from: string;
+  readonly to: string;
+  readonly counts: LineageCounts;
+  readonly mixed?: MixedDescent;
+}
 
 export interface SiteIndex {
   readonly pair: string;
   readonly profile: string;
   readonly threshold: number;
   languages: readonly string[];
-  readonly saes: { readonly id: string; readonly size: string; readonly recipe: string; readonly step: number; readonly layer: number; readonly n: number; readonly k: number; readonly fvu: number; readonly l0: number; readonly dead: number; readonly alive: number; readonly shares: SaeSummary['shares'] }[];
+  readonly saes: {
+    readonly id: string;
+    readonly size: string;
+    readonly recipe: string;
+    readonly step: number;
+    readonly layer: number;
+    readonly n: number;
+    readonly k: number;
+    readonly fvu: number;
+    readonly l0: number;
+    readonly dead: number;
+    readonly alive: number;
+    readonly shares: SaeSummary['shares'];
+  }[];
   readonly edges: readonly EdgeSummary[];
   readonly built: string;
 }

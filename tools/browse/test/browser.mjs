@@ -10,20 +10,44 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const CHROMIUM = process.env.SAETRACE_CHROMIUM ?? '/usr/bin/chromium';
-const skip = (why) => { console.log(`browser test skipped: ${why}`); process.exit(3); };
+const skip = (why) => {
+  console.log(`browser test skipped: ${why}`);
+  process.exit(3);
+};
 if (!existsSync(CHROMIUM)) skip(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 let chromium;
-try { ({ chromium } = await import('playwright-core')); } catch { skip('playwright-core is not installed (npm ci)'); }
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch {
+  skip('playwright-core is not installed (npm ci)');
+}
 if (!existsSync('.cache/sae')) skip('no cached SAEs (run npx saetrace run en-ja/figure5 --profile smoke first)');
 
 const out = resolve('.cache/browse-test-site');
 const shots = resolve('reports/browser');
 mkdirSync(shots, { recursive: true });
-execFileSync(process.execPath, ['tools/cli/bin/saetrace.mjs', 'browse', 'build', '--pair', 'en-ja', '--profile', 'smoke', '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+execFileSync(
+  process.execPath,
+  ['tools/cli/bin/saetrace.mjs', 'browse', 'build', '--pair', 'en-ja', '--profile', 'smoke', '--out', out],
+  { stdio: ['ignore', 'inherit', 'inherit'] },
+);
 
 const failures = [];
-const check = (ok, what) => { console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); if (!ok) failures.push(what); };
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+const check = (ok, what) => {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+};
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+});
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = [];
@@ -43,7 +67,10 @@ try {
   await page.waitForSelector('table.features tbody tr');
   await page.selectOption('#filter-cls', 'mixed');
   const badges = await page.locator('table.features tbody tr td:nth-child(2)').allTextContents();
-  check(badges.length > 0 && badges.every((b) => b === 'Mixed'), `the class filter keeps only Mixed features (${badges.length} rows)`);
+  check(
+    badges.length > 0 && badges.every((b) => b === 'Mixed'),
+    `the class filter keeps only Mixed features (${badges.length} rows)`,
+  );
   await page.screenshot({ path: `${shots}/feature-table.png` });
 
   // Open the Mixed feature with the most parents shown, else the first.
@@ -56,8 +83,15 @@ try {
   check((await shaded.count()) > 0, 'the contexts have shaded tokens');
   const title = (await shaded.first().getAttribute('title')) ?? '';
   check(/activation \d/.test(title), `a shaded token carries its activation in its title (${title})`);
-  check((await page.locator('.ctx .tok.peak').count()) === (await page.locator('.ctx').count()), 'every context marks its peak token');
-  check((await page.locator('#class-share').textContent()) === 'Mixed' && ((await page.locator('#class-peak').textContent()) ?? '') !== '', 'both class rules are shown');
+  check(
+    (await page.locator('.ctx .tok.peak').count()) === (await page.locator('.ctx').count()),
+    'every context marks its peak token',
+  );
+  check(
+    (await page.locator('#class-share').textContent()) === 'Mixed' &&
+      ((await page.locator('#class-peak').textContent()) ?? '') !== '',
+    'both class rules are shown',
+  );
   await page.screenshot({ path: `${shots}/feature.png`, fullPage: true });
 
   const links = page.locator('a.lineage-link');
@@ -67,7 +101,10 @@ try {
     await links.first().click();
     await page.waitForFunction((h) => location.hash === h, href);
     await page.waitForSelector('h1');
-    check(/Feature \d+/.test((await page.locator('h1').textContent()) ?? ''), `a lineage link opens the linked feature (${href})`);
+    check(
+      /Feature \d+/.test((await page.locator('h1').textContent()) ?? ''),
+      `a lineage link opens the linked feature (${href})`,
+    );
     await page.locator('#lineage').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${shots}/lineage.png`, fullPage: true });
   }

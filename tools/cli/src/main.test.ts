@@ -5,7 +5,9 @@ import { UsageError, type Command } from './command.ts';
 
 const calls: string[][] = [];
 const fake: Command = {
-  name: 'echo', summary: 'echoes', usage: 'saetrace echo [args]',
+  name: 'echo',
+  summary: 'echoes',
+  usage: 'saetrace echo [args]',
   async run(argv) {
     calls.push([...argv]);
     if (argv[0] === 'bad') throw new UsageError('bad argument');
@@ -15,9 +17,14 @@ const fake: Command = {
 };
 
 function quiet<T>(fn: () => Promise<T>): Promise<T> {
-  const log = console.log; const err = console.error;
-  console.log = () => {}; console.error = () => {};
-  return fn().finally(() => { console.log = log; console.error = err; });
+  const log = console.log;
+  const err = console.error;
+  console.log = () => {};
+  console.error = () => {};
+  return fn().finally(() => {
+    console.log = log;
+    console.error = err;
+  });
 }
 
 test('dispatches to the named command with the rest of argv', async () => {

@@ -4,8 +4,14 @@ import { UsageError, type Command } from './command.ts';
 function help(list: readonly Command[]): string {
   const width = Math.max(8, ...list.map((c) => c.name.length));
   const rows = list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return ['Usage: saetrace <command> [options]', '', 'Commands:', ...rows, '',
-    'Run `saetrace <command> --help` for a command\'s options.'].join('\n');
+  return [
+    'Usage: saetrace <command> [options]',
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    "Run `saetrace <command> --help` for a command's options.",
+  ].join('\n');
 }
 
 /** Dispatches argv to a command; returns the exit code (0 ok, 1 failure, 2 usage). */

@@ -25,7 +25,11 @@ export function intervalFromEnv(env: NodeJS.ProcessEnv = process.env): number | 
 }
 
 /** tty when stderr is a terminal outside CI, plain lines otherwise; --json and --quiet win. */
-export function progressMode(flags: { quiet?: boolean; json?: boolean }, isTTY: boolean, env: NodeJS.ProcessEnv = process.env): ProgressMode {
+export function progressMode(
+  flags: { quiet?: boolean; json?: boolean },
+  isTTY: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): ProgressMode {
   if (flags.json) return 'json';
   if (flags.quiet) return 'quiet';
   return isTTY && env.CI !== 'true' && env.TERM !== 'dumb' ? 'tty' : 'plain';
@@ -41,7 +45,13 @@ export function formatDuration(seconds: number): string {
 }
 
 function formatRate(x: number): string {
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)}k` : x >= 100 ? x.toFixed(0) : x.toFixed(1);
+  return x >= 1e6
+    ? `${(x / 1e6).toFixed(2)}M`
+    : x >= 1e4
+      ? `${(x / 1e3).toFixed(1)}k`
+      : x >= 100
+        ? x.toFixed(0)
+        : x.toFixed(1);
 }
 
 function formatField(v: number | string): string {
@@ -49,7 +59,16 @@ function formatField(v: number | string): string {
   return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
 }
 
-interface Snapshot { readonly done: number; readonly total: number; readonly unit: string; readonly elapsed: number; readonly rate: number; readonly eta: number; readonly tokensPerSecond?: number; readonly fields: Readonly<Record<string, number | string>> }
+interface Snapshot {
+  readonly done: number;
+  readonly total: number;
+  readonly unit: string;
+  readonly elapsed: number;
+  readonly rate: number;
+  readonly eta: number;
+  readonly tokensPerSecond?: number;
+  readonly fields: Readonly<Record<string, number | string>>;
+}
 
 function describe(s: Snapshot): string {
   const parts = [`${s.done}/${s.total} ${s.unit}`];
@@ -68,21 +87,48 @@ export function createProgress(o: RendererOptions): Progress & { close(): void }
   if (!(interval >= 0)) throw new RangeError(`progress interval must be >= 0 ms, got ${interval}`);
   const width = o.barWidth ?? 24;
   let live = ''; // tty: the line currently drawn
-  const clear = (): void => { if (live) { o.write('\r\x1b[2K'); live = ''; } };
-  const line = (s: string): void => { clear(); o.write(`${s}\n`); };
+  const clear = (): void => {
+    if (live) {
+      o.write('\r\x1b[2K');
+      live = '';
+    }
+  };
+  const line = (s: string): void => {
+    clear();
+    o.write(`${s}\n`);
+  };
   const json = (v: Record<string, unknown>): void => o.write(`${JSON.stringify(v)}\n`);
   return {
-    plan(text) { if (o.mode === 'json') json({ event: 'plan', text }); else line(`plan: ${text}`); },
-    note(text) { if (o.mode === 'json') json({ event: 'note', text }); else line(text); },
-    close() { clear(); },
+    plan(text) {
+      if (o.mode === 'json') json({ event: 'plan', text });
+      else line(`plan: ${text}`);
+    },
+    note(text) {
+      if (o.mode === 'json') json({ event: 'note', text });
+      else line(text);
+    },
+    close() {
+      clear();
+    },
     stage(name: string, total: number, unit: string, options: StageOptions = {}): ProgressStage {
       const t0 = now();
       const start = options.startAt ?? 0;
-      let last = -Infinity; let ended = false; let latest: Snapshot | undefined;
+      let last = -Infinity;
+      let ended = false;
+      let latest: Snapshot | undefined;
       const snap = (done: number, fields: Readonly<Record<string, number | string>>): Snapshot => {
         const elapsed = (now() - t0) / 1000;
         const rate = elapsed > 0 ? (done - start) / elapsed : 0;
-        return { done, total, unit, elapsed, rate, eta: rate > 0 ? (total - done) / rate : Infinity, fields, ...(options.tokensPerUnit !== undefined && { tokensPerSecond: rate * options.tokensPerUnit }) };
+        return {
+          done,
+          total,
+          unit,
+          elapsed,
+          rate,
+          eta: rate > 0 ? (total - done) / rate : Infinity,
+          fields,
+          ...(options.tokensPerUnit !== undefined && { tokensPerSecond: rate * options.tokensPerUnit }),
+        };
       };
       if (o.mode === 'json') json({ event: 'stage', name, total, unit });
       return {
@@ -95,8 +141,14 @@ export function createProgress(o: RendererOptions): Progress & { close(): void }
           // A finished stage is redrawn on a TTY; elsewhere its summary line says it.
           if (t - last < interval && (o.mode !== 'tty' || done < total)) return;
           last = t;
-          if (o.mode === 'json') { json({ event: 'update', name, ...latest, eta: Number.isFinite(latest.eta) ? latest.eta : null }); return; }
-          if (o.mode === 'plain') { line(`[${name}] ${describe(latest)}`); return; }
+          if (o.mode === 'json') {
+            json({ event: 'update', name, ...latest, eta: Number.isFinite(latest.eta) ? latest.eta : null });
+            return;
+          }
+          if (o.mode === 'plain') {
+            line(`[${name}] ${describe(latest)}`);
+            return;
+          }
           const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
           const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
           clear();

@@ -8,27 +8,42 @@ import { renderLineChart, type Point } from '../../report/charts.ts';
 export function readBaselines(path: string, tokenizer: string): FamilyBaselines | undefined {
   if (!existsSync(path)) return undefined;
   const b = readJsonRecord<FamilyBaselines>(path, `delete ${path} and run 'saetrace zoo baseline' again`);
-  if (b.format !== 'saetrace-zoo-baselines/1' || !Array.isArray(b.rows)) throw new Error(`${path}: not a saetrace-zoo-baselines/1 record; delete it and run 'saetrace zoo baseline' again`);
+  if (b.format !== 'saetrace-zoo-baselines/1' || !Array.isArray(b.rows))
+    throw new Error(`${path}: not a saetrace-zoo-baselines/1 record; delete it and run 'saetrace zoo baseline' again`);
   return b.tokenizer === tokenizer ? b : undefined;
 }
 
 /** The baselines table and how the family compares with the best of them. */
 function baselineSection(m: FamilyManifest, b: FamilyBaselines): string[] {
   const [l1, l2] = m.languages;
-  const rows = b.rows.map((r) => `| ${r.order}-gram | ${r.data === 'seen' ? 'the windows the largest member saw' : 'every training window'} | ${r.trainTokens.toLocaleString('en-US')} | ${r.perLang[l1]?.toFixed(2)} | ${r.perLang[l2]?.toFixed(2)} | ${r.overall.toFixed(2)} |`);
+  const rows = b.rows.map(
+    (r) =>
+      `| ${r.order}-gram | ${r.data === 'seen' ? 'the windows the largest member saw' : 'every training window'} | ${r.trainTokens.toLocaleString('en-US')} | ${r.perLang[l1]?.toFixed(2)} | ${r.perLang[l2]?.toFixed(2)} | ${r.overall.toFixed(2)} |`,
+  );
   const best = b.rows.reduce((a, r) => (r.overall < a.overall ? r : a));
   const vs = m.members.map((x) => `${x.size} ${((x.evalPerplexity.overall / best.overall - 1) * 100).toFixed(0)}%`);
   return [
-    '## n-gram baselines', '',
+    '## n-gram baselines',
+    '',
     `${b.smoothing}, trained on the family's own packed training windows (same tokenizer, same seed) and scored on`,
-    'the same eval windows and targets as the family (BOS never a target).', '',
-    `| model | trained on | tokens | ppl ${l1} | ppl ${l2} | ppl all |`, '|---|---|---|---|---|---|', ...rows, '',
-    `Each member's overall perplexity against the best baseline (${best.order}-gram on ${best.data === 'seen' ? 'the windows seen' : 'every window'}, ${best.overall.toFixed(2)}): ${vs.join(', ')} (negative = better than the baseline).`, '',
+    'the same eval windows and targets as the family (BOS never a target).',
+    '',
+    `| model | trained on | tokens | ppl ${l1} | ppl ${l2} | ppl all |`,
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Each member's overall perplexity against the best baseline (${best.order}-gram on ${best.data === 'seen' ? 'the windows seen' : 'every window'}, ${best.overall.toFixed(2)}): ${vs.join(', ')} (negative = better than the baseline).`,
+    '',
   ];
 }
 
 /** Writes reports/zoo.md (and its loss-curve SVG): per-member size, throughput and final per-language perplexity. */
-export async function writeZooReport(m: FamilyManifest, reportDir: string, note = '', baselines?: FamilyBaselines): Promise<string> {
+export async function writeZooReport(
+  m: FamilyManifest,
+  reportDir: string,
+  note = '',
+  baselines?: FamilyBaselines,
+): Promise<string> {
   const svgName = `zoo-${m.pair}-${m.profile}-loss.svg`;
   const points: Point[] = [];
   for (const mem of m.members) {
@@ -36,29 +51,49 @@ export async function writeZooReport(m: FamilyManifest, reportDir: string, note 
     // Smooth over 20 steps so the curve reads through batch noise.
     for (let i = 0; i < mem.losses.length; i += Math.max(1, Math.floor(mem.losses.length / 150))) {
       const w = mem.losses.slice(Math.max(0, i - 19), i + 1);
-      points.push({ x: (mem.losses[i]?.step ?? 0) * tokensPerStep, y: w.reduce((s, l) => s + l.loss, 0) / w.length, series: `${mem.size} (d=${mem.hiddenSize}, L=${mem.layers})` });
+      points.push({
+        x: (mem.losses[i]?.step ?? 0) * tokensPerStep,
+        y: w.reduce((s, l) => s + l.loss, 0) / w.length,
+        series: `${mem.size} (d=${mem.hiddenSize}, L=${mem.layers})`,
+      });
     }
   }
-  const svg = await renderLineChart(points, { title: `Training loss, ${m.pair} ${m.profile} family`, xTitle: 'training tokens (log)', yTitle: 'cross-entropy (20-step mean)', xLog: true });
+  const svg = await renderLineChart(points, {
+    title: `Training loss, ${m.pair} ${m.profile} family`,
+    xTitle: 'training tokens (log)',
+    yTitle: 'cross-entropy (20-step mean)',
+    xLog: true,
+  });
   await writeFileAtomic(join(reportDir, svgName), svg);
   const [l1, l2] = m.languages;
-  const rows = m.members.map((x) => `| ${x.size} | ${x.hiddenSize} | ${x.layers} | ${x.steps} | ${x.checkpoints.length} | ${(x.checkpoints.at(-1)?.tokens ?? 0).toLocaleString('en-US')} | ${x.evalPerplexity.perLang[l1]?.toFixed(2)} | ${x.evalPerplexity.perLang[l2]?.toFixed(2)} | ${x.evalPerplexity.overall.toFixed(2)} | ${(x.trainSeconds / 60).toFixed(1)} | ${x.tokensPerSecond.toFixed(0)} | ${(x.flopsPerSecond / 1e9).toFixed(1)} |`);
+  const rows = m.members.map(
+    (x) =>
+      `| ${x.size} | ${x.hiddenSize} | ${x.layers} | ${x.steps} | ${x.checkpoints.length} | ${(x.checkpoints.at(-1)?.tokens ?? 0).toLocaleString('en-US')} | ${x.evalPerplexity.perLang[l1]?.toFixed(2)} | ${x.evalPerplexity.perLang[l2]?.toFixed(2)} | ${x.evalPerplexity.overall.toFixed(2)} | ${(x.trainSeconds / 60).toFixed(1)} | ${x.tokensPerSecond.toFixed(0)} | ${(x.flopsPerSecond / 1e9).toFixed(1)} |`,
+  );
   const total = m.members.reduce((s, x) => s + x.trainSeconds, 0);
   const md = [
-    `# The ${m.pair} model family (${m.profile} profile)`, '',
+    `# The ${m.pair} model family (${m.profile} profile)`,
+    '',
     'Small Llama-architecture models trained by saetrace from one seed on the committed corpus (both languages, plus',
     `parallel pairs written as bilingual documents: ${m.data.bilingualDocuments} of ${m.data.documents} documents), saved in Hugging Face layout at`,
-    'log-spaced steps. Perplexity is token-weighted over held-out eval documents (first window of each), BOS never a target.', '',
-    `![loss curves](${svgName})`, '',
+    'log-spaced steps. Perplexity is token-weighted over held-out eval documents (first window of each), BOS never a target.',
+    '',
+    `![loss curves](${svgName})`,
+    '',
     `| size | d | blocks | steps | checkpoints | tokens seen | ppl ${l1} | ppl ${l2} | ppl all | minutes | tokens/s | model GFLOP/s |`,
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows, '',
+    ...rows,
+    '',
     `Whole family: ${(total / 60).toFixed(1)} minutes of training on this machine; ${m.data.windows.toLocaleString('en-US')} windows of ${m.data.seqLen} tokens; seed ${m.seed}; tokenizer sha256 ${m.tokenizer.slice(0, 12)}.`,
-    note, '',
+    note,
+    '',
     ...(baselines ? baselineSection(m, baselines) : []),
   ].join('\n');
   // reports/zoo.md is the en-ja default family's (the one the README's results come from); others get their own.
-  const path = join(reportDir, m.pair === 'en-ja' && m.profile === 'default' ? 'zoo.md' : `zoo-${m.pair}-${m.profile}.md`);
+  const path = join(
+    reportDir,
+    m.pair === 'en-ja' && m.profile === 'default' ? 'zoo.md' : `zoo-${m.pair}-${m.profile}.md`,
+  );
   await writeFileAtomic(path, md);
   return path;
 }

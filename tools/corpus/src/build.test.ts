@@ -21,17 +21,32 @@ test('held-out pairs whose text occurs in a document or a training pair are drop
   const [inDoc, sameJa, clean] = heldOut as [string, string, string];
   const trainJa = 'この訳は学習用の対にもあります。';
   const pairs: PairRecord[] = [
-    pairOf(inDoc, 0), pairOf(sameJa, 1, trainJa), pairOf(clean, 2),
+    pairOf(inDoc, 0),
+    pairOf(sameJa, 1, trainJa),
+    pairOf(clean, 2),
     pairOf(kept[0] as string, 3, trainJa),
   ];
-  const doc = { id: 'man/x#0', lang: 'en', text: `SYNOPSIS\n${inDoc.toUpperCase().replace(/ /g, '\n')}`, package: 'p', licence: 'MIT', source: 'man1/x.1', unit: 'doc:x' };
+  const doc = {
+    id: 'man/x#0',
+    lang: 'en',
+    text: `SYNOPSIS\n${inDoc.toUpperCase().replace(/ /g, '\n')}`,
+    package: 'p',
+    licence: 'MIT',
+    source: 'man1/x.1',
+    unit: 'doc:x',
+  };
   const result: HarvestResult = { docs: [doc], pairs, sources: [], warnings: [] };
   const out = mkdtempSync(join(tmpdir(), 'build-'));
   const m = await writeCorpus(out, ['en', 'ja'], result, { heldOutPercent: 50, evalPercent: 50 });
   assert.is(m.parallel.heldOutSeen, 2);
   assert.is(m.parallel.train, 1);
   const heldLines = ['parallel-dev.jsonl.gz', 'parallel-test.jsonl.gz']
-    .flatMap((f) => gunzipSync(readFileSync(join(out, f))).toString('utf8').split('\n').filter(Boolean))
+    .flatMap((f) =>
+      gunzipSync(readFileSync(join(out, f)))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean),
+    )
     .map((l) => (JSON.parse(l) as PairRecord).text.en);
   assert.equal(heldLines, [clean]);
   assert.is(m.parallel.dev + m.parallel.test, 1);

@@ -7,16 +7,35 @@ import { mo, po } from 'gettext-parser';
 import { parseMo, parsePo, readCatalog } from './catalog.ts';
 
 /** A compiled catalog as a translation team would ship it. */
-export function makeMo(charset: string, entries: { id: string; str: string[]; ctx?: string; plural?: string; fuzzy?: boolean }[]): Buffer {
-  const translations: Record<string, Record<string, { msgid: string; msgctxt?: string; msgid_plural?: string; msgstr: string[]; comments?: { flag: string } }>> = {
+export function makeMo(
+  charset: string,
+  entries: { id: string; str: string[]; ctx?: string; plural?: string; fuzzy?: boolean }[],
+): Buffer {
+  const translations: Record<
+    string,
+    Record<
+      string,
+      { msgid: string; msgctxt?: string; msgid_plural?: string; msgstr: string[]; comments?: { flag: string } }
+    >
+  > = {
     '': { '': { msgid: '', msgstr: [`Content-Type: text/plain; charset=${charset}\n`] } },
   };
   for (const e of entries) {
     const ctx = e.ctx ?? '';
     translations[ctx] ??= {};
-    translations[ctx][e.id] = { msgid: e.id, msgstr: e.str, ...(e.ctx ? { msgctxt: e.ctx } : {}), ...(e.plural ? { msgid_plural: e.plural } : {}), ...(e.fuzzy ? { comments: { flag: 'fuzzy' } } : {}) };
+    translations[ctx][e.id] = {
+      msgid: e.id,
+      msgstr: e.str,
+      ...(e.ctx ? { msgctxt: e.ctx } : {}),
+      ...(e.plural ? { msgid_plural: e.plural } : {}),
+      ...(e.fuzzy ? { comments: { flag: 'fuzzy' } } : {}),
+    };
   }
-  return mo.compile({ charset, headers: { 'Content-Type': `text/plain; charset=${charset}` }, translations } as Parameters<typeof mo.compile>[0]);
+  return mo.compile({
+    charset,
+    headers: { 'Content-Type': `text/plain; charset=${charset}` },
+    translations,
+  } as Parameters<typeof mo.compile>[0]);
 }
 
 test('UTF-8 catalog: first plural form kept, msgctxt dropped from text but kept as context', () => {
@@ -66,16 +85,27 @@ test('fuzzy entries are skipped; a .po catalog is read through its header charse
     '': {
       '': { msgid: '', msgstr: ['Content-Type: text/plain; charset=EUC-JP\n'] },
       'Close the window now': { msgid: 'Close the window now', msgstr: ['今すぐウィンドウを閉じる'] },
-      'Guessed translation here': { msgid: 'Guessed translation here', msgstr: ['推測の訳'], comments: { flag: 'fuzzy, c-format' } },
+      'Guessed translation here': {
+        msgid: 'Guessed translation here',
+        msgstr: ['推測の訳'],
+        comments: { flag: 'fuzzy, c-format' },
+      },
     },
   };
-  const buf = po.compile({ charset: 'EUC-JP', headers: { 'Content-Type': 'text/plain; charset=EUC-JP' }, translations } as Parameters<typeof po.compile>[0]);
+  const buf = po.compile({
+    charset: 'EUC-JP',
+    headers: { 'Content-Type': 'text/plain; charset=EUC-JP' },
+    translations,
+  } as Parameters<typeof po.compile>[0]);
   assert.not.ok(buf.includes(Buffer.from('今すぐ', 'utf8')), 'the .po bytes are EUC-JP, not UTF-8');
   const r = parsePo(buf, 'x.po');
   assert.ok(r.ok);
   if (r.ok) {
     assert.is(r.charset, 'euc-jp');
-    assert.equal(r.entries.map((e) => [e.msgid, e.msgstr]), [['Close the window now', '今すぐウィンドウを閉じる']]);
+    assert.equal(
+      r.entries.map((e) => [e.msgid, e.msgstr]),
+      [['Close the window now', '今すぐウィンドウを閉じる']],
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'po-'));
   writeFileSync(join(dir, 'x.po'), buf);

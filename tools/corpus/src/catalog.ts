@@ -25,7 +25,8 @@ export function parseCatalog(buf: Buffer, name: string, format: 'mo' | 'po'): Ca
   } catch (err) {
     return { ok: false, error: `${name}: unreadable catalog (${err instanceof Error ? err.message : String(err)})` };
   }
-  if (!parsed || typeof parsed.translations !== 'object') return { ok: false, error: `${name}: unreadable catalog (no translations table)` };
+  if (!parsed || typeof parsed.translations !== 'object')
+    return { ok: false, error: `${name}: unreadable catalog (no translations table)` };
   const charset = (parsed.charset || 'utf-8').toLowerCase();
   const entries: CatalogEntry[] = [];
   for (const [ctx, table] of Object.entries(parsed.translations)) {

@@ -1,12 +1,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hasMarkup, hasPlaceholder, isCleanPair, isTranslated, normaliseSpace, stripAccelerators, wordCount } from './clean.ts';
+import {
+  hasMarkup,
+  hasPlaceholder,
+  isCleanPair,
+  isTranslated,
+  normaliseSpace,
+  stripAccelerators,
+  wordCount,
+} from './clean.ts';
 import { chunkText, joinMessages } from './chunk.ts';
 import { LANGS, langProfile, scriptShare } from './langs.ts';
 import { htmlToText } from './text.ts';
 
 test('placeholders and markup are detected', () => {
-  for (const s of ['%s files', 'got %1$d', '%(name)s here', 'item {0}', '${HOME}/x', '%.2f MB', '100%%']) assert.ok(hasPlaceholder(s), s);
+  for (const s of ['%s files', 'got %1$d', '%(name)s here', 'item {0}', '${HOME}/x', '%.2f MB', '100%%'])
+    assert.ok(hasPlaceholder(s), s);
   for (const s of ['100 percent', 'a {b c}']) assert.not.ok(hasPlaceholder(s), s);
   for (const s of ['<b>bold</b>', 'a &amp; b', '[b]x[/b]']) assert.ok(hasMarkup(s), s);
   assert.not.ok(hasMarkup('a < b and c > d'));
@@ -52,14 +61,19 @@ test('chunking keeps documents between the limits and joins short tails', () => 
   const para = (n: number) => 'x'.repeat(n);
   const chunks = chunkText([para(100), para(100), para(100), para(20)].join('\n\n'), 150, 300);
   assert.ok(chunks.every((c) => c.length <= 450));
-  assert.ok(chunks.every((c) => c.length >= 150), JSON.stringify(chunks.map((c) => c.length)));
+  assert.ok(
+    chunks.every((c) => c.length >= 150),
+    JSON.stringify(chunks.map((c) => c.length)),
+  );
   assert.equal(joinMessages(['aaaa', 'bbbb', 'cc'], 8, 100), ['aaaa\nbbbb\ncc']);
   assert.equal(joinMessages(['a'.repeat(9), 'b'.repeat(9), 'c'], 8, 16), ['a'.repeat(9), 'b'.repeat(9)]);
   assert.equal(joinMessages(['a'], 8, 100), []);
 });
 
 test('html help pages become plain text', () => {
-  const t = htmlToText('<html><head><title>x</title></head><body><script>var a;</script><h1>Title</h1><p>One &amp; two&nbsp;three &#x3042;&#12354;</p><!-- c --><ul><li>item</li></ul></body></html>');
+  const t = htmlToText(
+    '<html><head><title>x</title></head><body><script>var a;</script><h1>Title</h1><p>One &amp; two&nbsp;three &#x3042;&#12354;</p><!-- c --><ul><li>item</li></ul></body></html>',
+  );
   assert.is(t, 'Title\nOne & two three ああ\nitem');
 });
 

@@ -1,6 +1,7 @@
 // Filters for message-catalog text: what makes a pair noise, and how UI strings are made plain.
 
-const PLACEHOLDER = /%(\d+\$)?[-+ #0]*\d*(\.\d+)?(hh|h|ll|l|L|z|j|t|I64|I32)?[diouxXeEfFgGaAcspn%]|%\([A-Za-z_]+\)[sd]|\{[A-Za-z0-9_]*\}|\$\{[^}]*\}|%[A-Za-z_]+%|<[^>]*>/;
+const PLACEHOLDER =
+  /%(\d+\$)?[-+ #0]*\d*(\.\d+)?(hh|h|ll|l|L|z|j|t|I64|I32)?[diouxXeEfFgGaAcspn%]|%\([A-Za-z_]+\)[sd]|\{[A-Za-z0-9_]*\}|\$\{[^}]*\}|%[A-Za-z_]+%|<[^>]*>/;
 const MARKUP = /<\/?[A-Za-z][^>]*>|&[a-z]+;|\[\/?[a-z]+\]/;
 
 /** True when text carries a format placeholder such as %s, %1$d, %(name)s, {0} or ${x}. */

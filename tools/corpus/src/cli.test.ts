@@ -11,22 +11,34 @@ import type { HarvestResult } from './harvest.ts';
 /** A stand-in `apt-get` on PATH: `download` makes an empty .deb per name, and fails for the name 'nosuchpkg'. */
 function withFakeApt<T>(fn: () => T): T {
   const bin = mkdtempSync(join(tmpdir(), 'fakeapt-'));
-  writeFileSync(join(bin, 'apt-get'), [
-    '#!/bin/sh', 'shift; shift', // 'download' '-q'
-    'for p in "$@"; do if [ "$p" = nosuchpkg ]; then echo "E: Unable to locate package $p" >&2; exit 100; fi; done',
-    'for p in "$@"; do : > "${p}_1.0_all.deb"; done', '',
-  ].join('\n'));
+  writeFileSync(
+    join(bin, 'apt-get'),
+    [
+      '#!/bin/sh',
+      'shift; shift', // 'download' '-q'
+      'for p in "$@"; do if [ "$p" = nosuchpkg ]; then echo "E: Unable to locate package $p" >&2; exit 100; fi; done',
+      'for p in "$@"; do : > "${p}_1.0_all.deb"; done',
+      '',
+    ].join('\n'),
+  );
   chmodSync(join(bin, 'apt-get'), 0o755);
   const old = process.env.PATH;
   process.env.PATH = `${bin}${delimiter}${old ?? ''}`;
-  try { return fn(); } finally { process.env.PATH = old; }
+  try {
+    return fn();
+  } finally {
+    process.env.PATH = old;
+  }
 }
 
 test('downloadDebs fetches what is missing, retries one by one after a failed batch, and names what failed', () => {
   const cache = mkdtempSync(join(tmpdir(), 'debs-'));
   writeFileSync(join(cache, 'cached_2.0_all.deb'), '');
   const { missing } = withFakeApt(() => downloadDebs(['cached', 'alpha', 'nosuchpkg', 'beta'], cache));
-  assert.equal(missing.map((m) => m.pkg), ['nosuchpkg']);
+  assert.equal(
+    missing.map((m) => m.pkg),
+    ['nosuchpkg'],
+  );
   assert.match(missing[0]?.reason ?? '', /Unable to locate package nosuchpkg/);
   assert.ok(findDeb(cache, 'alpha') && findDeb(cache, 'beta'));
   assert.ok(findDeb(cache, 'cached')?.endsWith('cached_2.0_all.deb'));
@@ -37,9 +49,29 @@ test('harvest without --no-download downloads first and warns about failures; pa
   const root = mkdtempSync(join(tmpdir(), 'hcmd-'));
   writeFileSync(join(root, 'list.txt'), 'nosuchpkg\n');
   const logs: string[] = [];
-  await withFakeApt(() => harvestCommand(['--lang', 'ko', '--packages', `@${join(root, 'list.txt')}`, '--doc-packages', 'nosuchpkg',
-    '--cache', join(root, 'debs'), '--work', join(root, 'work'), '--out', join(root, 'out')], (s) => logs.push(s)));
-  assert.ok(logs.some((l) => /warning: nosuchpkg: download failed/.test(l)), logs.join('\n'));
+  await withFakeApt(() =>
+    harvestCommand(
+      [
+        '--lang',
+        'ko',
+        '--packages',
+        `@${join(root, 'list.txt')}`,
+        '--doc-packages',
+        'nosuchpkg',
+        '--cache',
+        join(root, 'debs'),
+        '--work',
+        join(root, 'work'),
+        '--out',
+        join(root, 'out'),
+      ],
+      (s) => logs.push(s),
+    ),
+  );
+  assert.ok(
+    logs.some((l) => /warning: nosuchpkg: download failed/.test(l)),
+    logs.join('\n'),
+  );
   assert.ok(existsSync(join(root, 'out/manifest.json')));
   try {
     await harvestCommand(['--lang', 'ja', '--packages', '@/nonexistent/list'], () => {});
@@ -59,18 +91,32 @@ test('stats prints a line per verified pair and names a tampered file', async ()
   writeFileSync(join(root, 'en-ko', 'train.ko.jsonl.gz'), 'tampered');
   const out: string[] = [];
   const err: string[] = [];
-  const code = statsCommand(['--root', root], (s) => out.push(s), (s) => err.push(s));
+  const code = statsCommand(
+    ['--root', root],
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   assert.is(code, 1);
   assert.is(out.length, 1);
   assert.match(out[0] ?? '', /^en-ja: .*\(sha256 verified\)$/);
   assert.match(err.join('\n'), /en-ko\/train\.ko\.jsonl\.gz: sha256 [0-9a-f]+ does not match/);
   const json: string[] = [];
-  assert.is(statsCommand(['--root', root, '--pair', 'en-ja', '--json'], (s) => json.push(s), () => {}), 0);
+  assert.is(
+    statsCommand(
+      ['--root', root, '--pair', 'en-ja', '--json'],
+      (s) => json.push(s),
+      () => {},
+    ),
+    0,
+  );
   assert.equal((JSON.parse(json[0] ?? 'null') as { verified: boolean }).verified, true);
 });
 
 test('licence summaries come from DEP-5 License lines, else from names in the text', () => {
-  assert.is(summariseLicence('Files: *\nLicense: GPL-2+\n\nFiles: x\nLicense: MIT\nLicense: GPL-2+\n'), 'GPL-2+ and MIT');
+  assert.is(
+    summariseLicence('Files: *\nLicense: GPL-2+\n\nFiles: x\nLicense: MIT\nLicense: GPL-2+\n'),
+    'GPL-2+ and MIT',
+  );
   assert.is(summariseLicence('This program is under the GPL version 2 or the MPL.'), 'GPL and MPL');
   assert.is(summariseLicence('All rights granted.'), 'see copyright file');
 });

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 /** The .deb for a package in the cache directory, if downloaded. */
 export function findDeb(cacheDir: string, pkg: string): string | null {
   if (!existsSync(cacheDir)) return null;
-  const hit = readdirSync(cacheDir).filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb')).sort().at(-1);
+  const hit = readdirSync(cacheDir)
+    .filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
+    .sort()
+    .at(-1);
   return hit ? join(cacheDir, hit) : null;
 }
 
@@ -13,7 +16,10 @@ export function findDeb(cacheDir: string, pkg: string): string | null {
  * Downloads packages with `apt-get download` (no install) into cacheDir, skipping those already there.
  * Returns the packages that could not be downloaded, with apt's reason.
  */
-export function downloadDebs(packages: readonly string[], cacheDir: string): { missing: { pkg: string; reason: string }[] } {
+export function downloadDebs(
+  packages: readonly string[],
+  cacheDir: string,
+): { missing: { pkg: string; reason: string }[] } {
   mkdirSync(cacheDir, { recursive: true });
   const todo = packages.filter((p) => !findDeb(cacheDir, p));
   const missing: { pkg: string; reason: string }[] = [];
@@ -25,7 +31,11 @@ export function downloadDebs(packages: readonly string[], cacheDir: string): { m
       for (const p of chunk) {
         if (findDeb(cacheDir, p)) continue;
         const r = spawnSync('apt-get', ['download', '-q', p], { cwd: cacheDir, encoding: 'utf8' });
-        if (r.status !== 0) missing.push({ pkg: p, reason: (r.stderr || r.error?.message || 'apt-get failed').trim().split('\n').pop() ?? '' });
+        if (r.status !== 0)
+          missing.push({
+            pkg: p,
+            reason: (r.stderr || r.error?.message || 'apt-get failed').trim().split('\n').pop() ?? '',
+          });
       }
     }
   }
@@ -39,11 +49,26 @@ export function debVersion(deb: string): string {
 }
 
 /** Extracts the members matching the shell patterns (e.g. './usr/share/locale/ja/*') into destDir. */
-export function extractDeb(deb: string, destDir: string, patterns: readonly string[]): { ok: true } | { ok: false; error: string } {
+export function extractDeb(
+  deb: string,
+  destDir: string,
+  patterns: readonly string[],
+): { ok: true } | { ok: false; error: string } {
   // A fresh directory each time: files left by an earlier run with other patterns must not enter the corpus.
   rmSync(destDir, { recursive: true, force: true });
   mkdirSync(destDir, { recursive: true });
-  const res = spawnSync('bash', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards --no-wildcards-match-slash --ignore-zeros "${@:3}" 2>/dev/null; exit 0', 'sh', deb, destDir, ...patterns], { encoding: 'utf8' });
+  const res = spawnSync(
+    'bash',
+    [
+      '-c',
+      'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards --no-wildcards-match-slash --ignore-zeros "${@:3}" 2>/dev/null; exit 0',
+      'sh',
+      deb,
+      destDir,
+      ...patterns,
+    ],
+    { encoding: 'utf8' },
+  );
   if (res.status !== 0) return { ok: false, error: `${deb}: extraction failed (${res.stderr.trim()})` };
   return { ok: true };
 }

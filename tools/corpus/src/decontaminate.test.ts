@@ -12,14 +12,24 @@ test('findOccurring finds needles across wrapped lines and case, and leaves abse
     '新しい接続を作成できませんでした\n別の行',
   ];
   const found = findOccurring(
-    ['the quick brown fox jumps', 'A sentence that is nowhere at all', '新しい接続を作成できませんでした', '接続を閉じる操作を取り消しました', 'dog', ''],
+    [
+      'the quick brown fox jumps',
+      'A sentence that is nowhere at all',
+      '新しい接続を作成できませんでした',
+      '接続を閉じる操作を取り消しました',
+      'dog',
+      '',
+    ],
     docs,
   );
   assert.equal([...found].sort(), ['dog', 'the quick brown fox jumps', '新しい接続を作成できませんでした'].sort());
 });
 
 test('findOccurring keeps needles that share a prefix apart', () => {
-  const found = findOccurring(['Cannot open the file now', 'Cannot open the folder now'], ['error: cannot open the folder now.']);
+  const found = findOccurring(
+    ['Cannot open the file now', 'Cannot open the folder now'],
+    ['error: cannot open the folder now.'],
+  );
   assert.equal([...found], ['cannot open the folder now']);
   assert.is(findOccurring(['x'], []).size, 0);
   assert.is(findOccurring([], ['text']).size, 0);

@@ -17,10 +17,15 @@ export function findOccurring(needles: Iterable<string>, haystacks: Iterable<str
   for (const n of needles) {
     const m = matchForm(n);
     if (m.length === 0) continue;
-    if (m.length < probe) { short.add(m); continue; }
+    if (m.length < probe) {
+      short.add(m);
+      continue;
+    }
     const k = m.slice(0, probe);
     const list = byPrefix.get(k);
-    if (list) { if (!list.includes(m)) list.push(m); } else byPrefix.set(k, [m]);
+    if (list) {
+      if (!list.includes(m)) list.push(m);
+    } else byPrefix.set(k, [m]);
   }
   const found = new Set<string>();
   for (const h of haystacks) {

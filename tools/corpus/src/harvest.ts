@@ -9,9 +9,26 @@ import { hasMarkup, isCleanPair, isTranslated, normaliseSpace, stripAccelerators
 import { scriptShare, type LangProfile } from './langs.ts';
 import { htmlToText, manToText } from './text.ts';
 
-export interface DocRecord { readonly id: string; readonly lang: string; readonly text: string; readonly package: string; readonly licence: string; readonly source: string }
-export interface PairRecord { readonly id: string; readonly package: string; readonly licence: string; readonly text: Readonly<Record<string, string>> }
-export interface SourceRecord { readonly package: string; readonly version: string; readonly licence: string; readonly kind: 'catalogs' | 'documentation' }
+export interface DocRecord {
+  readonly id: string;
+  readonly lang: string;
+  readonly text: string;
+  readonly package: string;
+  readonly licence: string;
+  readonly source: string;
+}
+export interface PairRecord {
+  readonly id: string;
+  readonly package: string;
+  readonly licence: string;
+  readonly text: Readonly<Record<string, string>>;
+}
+export interface SourceRecord {
+  readonly package: string;
+  readonly version: string;
+  readonly licence: string;
+  readonly kind: 'catalogs' | 'documentation';
+}
 
 export interface HarvestResult {
   /** Documents with the source document they came from (the unit of splitting). */
@@ -48,9 +65,13 @@ function plainMessage(s: string): string {
  * and documentation documents for both languages. Unreadable files are skipped with a warning.
  */
 export function harvest(opts: {
-  readonly tgt: LangProfile; readonly en: LangProfile;
-  readonly catalogPackages: readonly string[]; readonly docPackages: readonly { pkg: string; lang: LangProfile }[];
-  readonly cacheDir: string; readonly workDir: string; readonly heldOut: (en: string) => boolean;
+  readonly tgt: LangProfile;
+  readonly en: LangProfile;
+  readonly catalogPackages: readonly string[];
+  readonly docPackages: readonly { pkg: string; lang: LangProfile }[];
+  readonly cacheDir: string;
+  readonly workDir: string;
+  readonly heldOut: (en: string) => boolean;
   readonly onProgress?: (msg: string) => void;
 }): HarvestResult {
   const { tgt, en } = opts;
@@ -66,10 +87,19 @@ export function harvest(opts: {
   catalogPkgs.forEach((pkg, i) => {
     if (i % 50 === 0) opts.onProgress?.(`catalogs ${i}/${catalogPkgs.length}`);
     const deb = findDeb(opts.cacheDir, pkg);
-    if (!deb) { warnings.push(`${pkg}: not downloaded, skipped`); return; }
+    if (!deb) {
+      warnings.push(`${pkg}: not downloaded, skipped`);
+      return;
+    }
     const root = join(opts.workDir, 'pkg', pkg);
-    const ex = extractDeb(deb, root, [`./usr/share/locale/${tgt.locale}/LC_MESSAGES/*.[mp]o`, `./usr/share/doc/${pkg}/copyright`]);
-    if (!ex.ok) { warnings.push(ex.error); return; }
+    const ex = extractDeb(deb, root, [
+      `./usr/share/locale/${tgt.locale}/LC_MESSAGES/*.[mp]o`,
+      `./usr/share/doc/${pkg}/copyright`,
+    ]);
+    if (!ex.ok) {
+      warnings.push(ex.error);
+      return;
+    }
     const licence = packageLicence(root, pkg);
     const mos = walk(join(root, 'usr/share/locale', tgt.locale)).filter((f) => /\.[mp]o$/.test(f));
     if (mos.length === 0) return;
@@ -77,7 +107,10 @@ export function harvest(opts: {
     for (const mo of mos) {
       const cat = readCatalog(mo);
       const domain = basename(mo).replace(/\.[mp]o$/, '');
-      if (!cat.ok) { warnings.push(`${pkg}: ${cat.error.replace(`${root}/`, '')}; skipped`); continue; }
+      if (!cat.ok) {
+        warnings.push(`${pkg}: ${cat.error.replace(`${root}/`, '')}; skipped`);
+        continue;
+      }
       const enMsgs: string[] = [];
       const tgtMsgs: string[] = [];
       for (const e of cat.entries) {
@@ -87,7 +120,12 @@ export function harvest(opts: {
         const key = enText.toLowerCase();
         if (isCleanPair(e.msgid.trim(), e.msgstr.trim()) && !seenPair.has(key)) {
           seenPair.add(key);
-          pairs.push({ id: `${pkg}/${domain}/${stableHash(enText).toString(16).padStart(8, '0')}`, package: pkg, licence, text: { [en.code]: enText, [tgt.code]: tgtText } });
+          pairs.push({
+            id: `${pkg}/${domain}/${stableHash(enText).toString(16).padStart(8, '0')}`,
+            package: pkg,
+            licence,
+            text: { [en.code]: enText, [tgt.code]: tgtText },
+          });
         }
         // Held-out pairs never enter running text, in any package.
         if (opts.heldOut(enText) || hasMarkup(e.msgid) || seenMsg.has(key)) continue;
@@ -97,18 +135,44 @@ export function harvest(opts: {
         tgtMsgs.push(tgtText);
       }
       const unit = `catalog:${pkg}/${domain}`;
-      joinMessages(enMsgs, en.minDocChars, maxChars).forEach((text, k) => docs.push({ id: `${pkg}/${domain}.mo#${k}`, lang: en.code, text, package: pkg, licence, source: `catalog ${domain}.mo (msgid)`, unit }));
-      joinMessages(tgtMsgs, tgt.minDocChars, maxChars).forEach((text, k) => docs.push({ id: `${pkg}/${domain}.mo#${k}`, lang: tgt.code, text, package: pkg, licence, source: `catalog ${domain}.mo (msgstr)`, unit }));
+      joinMessages(enMsgs, en.minDocChars, maxChars).forEach((text, k) =>
+        docs.push({
+          id: `${pkg}/${domain}.mo#${k}`,
+          lang: en.code,
+          text,
+          package: pkg,
+          licence,
+          source: `catalog ${domain}.mo (msgid)`,
+          unit,
+        }),
+      );
+      joinMessages(tgtMsgs, tgt.minDocChars, maxChars).forEach((text, k) =>
+        docs.push({
+          id: `${pkg}/${domain}.mo#${k}`,
+          lang: tgt.code,
+          text,
+          package: pkg,
+          licence,
+          source: `catalog ${domain}.mo (msgstr)`,
+          unit,
+        }),
+      );
     }
   });
 
   for (const { pkg, lang } of [...opts.docPackages].sort((a, b) => a.pkg.localeCompare(b.pkg))) {
     opts.onProgress?.(`documentation ${pkg}`);
     const deb = findDeb(opts.cacheDir, pkg);
-    if (!deb) { warnings.push(`${pkg}: not downloaded, skipped`); continue; }
+    if (!deb) {
+      warnings.push(`${pkg}: not downloaded, skipped`);
+      continue;
+    }
     const root = join(opts.workDir, 'doc', pkg);
     const ex = extractDeb(deb, root, [...lang.docPatterns, `./usr/share/doc/${pkg}/copyright`]);
-    if (!ex.ok) { warnings.push(ex.error); continue; }
+    if (!ex.ok) {
+      warnings.push(ex.error);
+      continue;
+    }
     const licence = packageLicence(root, pkg);
     sources.push({ package: pkg, version: debVersion(deb), licence, kind: 'documentation' });
     for (const file of walk(join(root, 'usr/share'))) {
@@ -122,7 +186,10 @@ export function harvest(opts: {
           const src = rel.endsWith('.gz') ? gunzipSync(raw) : raw;
           if (/^\.so /m.test(src.toString('latin1').slice(0, 200))) continue;
           const r = manToText(src);
-          if ('error' in r) { warnings.push(`${pkg}: ${rel}: ${r.error}; skipped`); continue; }
+          if ('error' in r) {
+            warnings.push(`${pkg}: ${rel}: ${r.error}; skipped`);
+            continue;
+          }
           text = r.text;
         } else if (rel.endsWith('.html')) {
           text = htmlToText(readFileSync(file, 'utf8'));
@@ -132,10 +199,16 @@ export function harvest(opts: {
         continue;
       }
       // Keep paragraphs written in the document's language (manpages-ja-dev keeps English paragraphs).
-      const kept = text.split(/\n\s*\n/).filter((p) => scriptShare(p, lang) >= (lang.code === 'en' ? 0.9 : 0.3)).join('\n\n');
+      const kept = text
+        .split(/\n\s*\n/)
+        .filter((p) => scriptShare(p, lang) >= (lang.code === 'en' ? 0.9 : 0.3))
+        .join('\n\n');
       const unit = `doc:${pkg}/${rel}`;
-      chunkText(kept, lang.minDocChars, maxChars).filter((c) => c.length >= lang.minDocChars)
-        .forEach((c, k) => docs.push({ id: `${pkg}/${rel}#${k}`, lang: lang.code, text: c, package: pkg, licence, source: rel, unit }));
+      chunkText(kept, lang.minDocChars, maxChars)
+        .filter((c) => c.length >= lang.minDocChars)
+        .forEach((c, k) =>
+          docs.push({ id: `${pkg}/${rel}#${k}`, lang: lang.code, text: c, package: pkg, licence, source: rel, unit }),
+        );
     }
   }
   return { docs, pairs, sources, warnings };

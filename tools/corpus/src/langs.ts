@@ -18,24 +18,52 @@ const CJK_DOC_CHARS = 128;
 
 export const LANGS: Readonly<Record<string, LangProfile>> = {
   en: {
-    code: 'en', locale: 'en', script: /\p{Script=Latin}/u, minDocChars: 320,
+    code: 'en',
+    locale: 'en',
+    script: /\p{Script=Latin}/u,
+    minDocChars: 320,
     docPackages: ['manpages', 'manpages-dev', 'libreoffice-help-en-us', 'gimp-help-en'],
-    docPatterns: ['./usr/share/man/man*/*', './usr/share/libreoffice/help/en-US/text/*', './usr/share/gimp/2.0/help/en/*.html'],
+    docPatterns: [
+      './usr/share/man/man*/*',
+      './usr/share/libreoffice/help/en-US/text/*',
+      './usr/share/gimp/2.0/help/en/*.html',
+    ],
   },
   ja: {
-    code: 'ja', locale: 'ja', script: /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/u, minDocChars: CJK_DOC_CHARS,
+    code: 'ja',
+    locale: 'ja',
+    script: /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/u,
+    minDocChars: CJK_DOC_CHARS,
     docPackages: ['manpages-ja', 'manpages-ja-dev', 'libreoffice-help-ja', 'gimp-help-ja'],
-    docPatterns: ['./usr/share/man/ja/man*/*', './usr/share/libreoffice/help/ja/text/*', './usr/share/gimp/2.0/help/ja/*.html'],
+    docPatterns: [
+      './usr/share/man/ja/man*/*',
+      './usr/share/libreoffice/help/ja/text/*',
+      './usr/share/gimp/2.0/help/ja/*.html',
+    ],
   },
   ko: {
-    code: 'ko', locale: 'ko', script: /\p{Script=Hangul}/u, minDocChars: CJK_DOC_CHARS,
+    code: 'ko',
+    locale: 'ko',
+    script: /\p{Script=Hangul}/u,
+    minDocChars: CJK_DOC_CHARS,
     docPackages: ['libreoffice-help-ko', 'gimp-help-ko'],
-    docPatterns: ['./usr/share/man/ko/man*/*', './usr/share/libreoffice/help/ko/text/*', './usr/share/gimp/2.0/help/ko/*.html'],
+    docPatterns: [
+      './usr/share/man/ko/man*/*',
+      './usr/share/libreoffice/help/ko/text/*',
+      './usr/share/gimp/2.0/help/ko/*.html',
+    ],
   },
   zh: {
-    code: 'zh', locale: 'zh_CN', script: /\p{Script=Han}/u, minDocChars: CJK_DOC_CHARS,
+    code: 'zh',
+    locale: 'zh_CN',
+    script: /\p{Script=Han}/u,
+    minDocChars: CJK_DOC_CHARS,
     docPackages: ['manpages-zh', 'libreoffice-help-zh-cn', 'gimp-help-zh-cn'],
-    docPatterns: ['./usr/share/man/zh_CN/man*/*', './usr/share/libreoffice/help/zh-CN/text/*', './usr/share/gimp/2.0/help/zh_CN/*.html'],
+    docPatterns: [
+      './usr/share/man/zh_CN/man*/*',
+      './usr/share/libreoffice/help/zh-CN/text/*',
+      './usr/share/gimp/2.0/help/zh_CN/*.html',
+    ],
   },
 };
 
@@ -54,6 +82,11 @@ export function scriptShare(text: string, lang: LangProfile): number {
 export function langProfile(code: string): LangProfile {
   // A Debian locale (zh_CN) names its language too.
   const p = LANGS[code] ?? Object.values(LANGS).find((l) => l.locale === code);
-  if (!p) throw new Error(`unsupported language '${code}' (supported: ${Object.values(LANGS).map((l) => (l.locale === l.code ? l.code : `${l.code} (${l.locale})`)).join(', ')})`);
+  if (!p)
+    throw new Error(
+      `unsupported language '${code}' (supported: ${Object.values(LANGS)
+        .map((l) => (l.locale === l.code ? l.code : `${l.code} (${l.locale})`))
+        .join(', ')})`,
+    );
   return p;
 }

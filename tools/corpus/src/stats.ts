@@ -14,7 +14,10 @@ export function verifyCorpus(dir: string): StatsResult {
   if (!existsSync(mpath)) return { ok: false, errors: [`${mpath}: no manifest`] };
   let manifest: CorpusManifest;
   try {
-    manifest = readJsonRecord<CorpusManifest>(mpath, 'restore it from git (git checkout -- data/corpus) or harvest the corpus again');
+    manifest = readJsonRecord<CorpusManifest>(
+      mpath,
+      'restore it from git (git checkout -- data/corpus) or harvest the corpus again',
+    );
   } catch (err) {
     return { ok: false, errors: [(err as Error).message] };
   }
@@ -22,7 +25,10 @@ export function verifyCorpus(dir: string): StatsResult {
   const errors: string[] = [];
   for (const [name, st] of Object.entries(manifest.files)) {
     const p = join(dir, name);
-    if (!existsSync(p)) { errors.push(`${p}: listed in the manifest but missing`); continue; }
+    if (!existsSync(p)) {
+      errors.push(`${p}: listed in the manifest but missing`);
+      continue;
+    }
     const sha = createHash('sha256').update(readFileSync(p)).digest('hex');
     if (sha !== st.sha256) errors.push(`${p}: sha256 ${sha} does not match the manifest's ${st.sha256}`);
   }

@@ -1,6 +1,21 @@
 import { spawnSync } from 'node:child_process';
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', copy: '©', hellip: '…', mdash: '—', ndash: '–', rsquo: '’', lsquo: '‘', rdquo: '”', ldquo: '“' };
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  copy: '©',
+  hellip: '…',
+  mdash: '—',
+  ndash: '–',
+  rsquo: '’',
+  lsquo: '‘',
+  rdquo: '”',
+  ldquo: '“',
+};
 
 /** Plain text of an HTML help page: scripts, styles and navigation dropped, block elements as line breaks. */
 export function htmlToText(html: string): string {
@@ -25,9 +40,14 @@ export function htmlToText(html: string): string {
 export function manToText(source: Buffer): { text: string } | { error: string } {
   const pre = spawnSync('preconv', ['-e', 'utf-8'], { input: source, maxBuffer: 64 * 2 ** 20 });
   if (pre.status !== 0) return { error: `preconv failed: ${pre.stderr.toString().trim()}` };
-  const res = spawnSync('groff', ['-mandoc', '-Tutf8', '-P-cbou', '-rLL=100n', '-dAD=l', '-rHY=0', '-t'], { input: pre.stdout, maxBuffer: 64 * 2 ** 20 });
-  if (res.status !== 0 || res.error) return { error: `groff failed: ${res.error?.message ?? res.stderr.toString().trim().split('\n')[0]}` };
-  const text = res.stdout.toString('utf8')
+  const res = spawnSync('groff', ['-mandoc', '-Tutf8', '-P-cbou', '-rLL=100n', '-dAD=l', '-rHY=0', '-t'], {
+    input: pre.stdout,
+    maxBuffer: 64 * 2 ** 20,
+  });
+  if (res.status !== 0 || res.error)
+    return { error: `groff failed: ${res.error?.message ?? res.stderr.toString().trim().split('\n')[0]}` };
+  const text = res.stdout
+    .toString('utf8')
     .split('\n')
     .map((l) => l.trim().replace(/ {2,}/g, ' '))
     .join('\n')

@@ -7,13 +7,33 @@ import { parseLlamaConfig } from '@saetrace/lm';
 import { dryRun, estimateStages, GPU_CLASSES, llamaParams, renderDryRun } from './dry-run.ts';
 import type { ExperimentSpec, ProfileSpec } from './spec.ts';
 
-const hf = { model_type: 'llama', hidden_size: 3072, intermediate_size: 8192, num_hidden_layers: 28, num_attention_heads: 24, vocab_size: 99487, max_position_embeddings: 4096 };
+const hf = {
+  model_type: 'llama',
+  hidden_size: 3072,
+  intermediate_size: 8192,
+  num_hidden_layers: 28,
+  num_attention_heads: 24,
+  vocab_size: 99487,
+  max_position_embeddings: 4096,
+};
 const profile = (dirs: string[]): ProfileSpec => ({
-  family: { paths: { '3.7b': dirs.map((dir, i) => ({ dir, tokens: 10 ** (i + 7) })) } }, size: '3.7b', layers: ['mid'], checkpoints: 'all',
-  activations: { trainTokensPerLang: 1000, evalTokensPerLang: 100 }, sae: { n: 64, k: 4, lr: 1e-3, warmupSteps: 1, batchSize: 32, epochs: 2 },
-  metrics: { languageCut: 0.9, cosineCut: 0.1, clusterRule: 'greedy' }, seed: 1,
+  family: { paths: { '3.7b': dirs.map((dir, i) => ({ dir, tokens: 10 ** (i + 7) })) } },
+  size: '3.7b',
+  layers: ['mid'],
+  checkpoints: 'all',
+  activations: { trainTokensPerLang: 1000, evalTokensPerLang: 100 },
+  sae: { n: 64, k: 4, lr: 1e-3, warmupSteps: 1, batchSize: 32, epochs: 2 },
+  metrics: { languageCut: 0.9, cosineCut: 0.1, clusterRule: 'greedy' },
+  seed: 1,
 });
-const spec = (p: ProfileSpec) => ({ id: 'figure3', kind: 'feature-dynamics', pair: 'en-ja', languages: ['en', 'ja'], profiles: { paper: p } }) as unknown as ExperimentSpec;
+const spec = (p: ProfileSpec) =>
+  ({
+    id: 'figure3',
+    kind: 'feature-dynamics',
+    pair: 'en-ja',
+    languages: ['en', 'ja'],
+    profiles: { paper: p },
+  }) as unknown as ExperimentSpec;
 
 test('parameter count and stage FLOPs follow the stated formulas', () => {
   const c = parseLlamaConfig(hf);
@@ -35,7 +55,10 @@ test('a dry run names every missing or broken directory and still estimates from
   const broken = join(root, 'iter_2');
   cpSync(good, broken, { recursive: true });
   writeFileSync(join(broken, 'config.json'), JSON.stringify({ ...hf, hidden_act: 'gelu' }));
-  const r = await dryRun(spec(profile([good, broken, join(root, 'absent')])), profile([good, broken, join(root, 'absent')]));
+  const r = await dryRun(
+    spec(profile([good, broken, join(root, 'absent')])),
+    profile([good, broken, join(root, 'absent')]),
+  );
   assert.equal(r.layers, [14]);
   assert.is(r.problems.length, 2);
   assert.match(r.problems[0]!, /iter_2\/config\.json: hidden_act "gelu" is not supported/);

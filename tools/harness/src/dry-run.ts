@@ -20,8 +20,18 @@ export interface Device {
 
 /** Published dense bf16 tensor-core peaks (NVIDIA data sheets: A100 312 TFLOP/s, H100 SXM 989 TFLOP/s). */
 export const GPU_CLASSES: readonly Device[] = [
-  { name: 'A100 40GB', peakFlops: 312e12, utilisation: 0.4, source: 'bf16 dense peak 312 TFLOP/s (data sheet), 40% assumed' },
-  { name: 'H100 SXM', peakFlops: 989e12, utilisation: 0.4, source: 'bf16 dense peak 989 TFLOP/s (data sheet), 40% assumed' },
+  {
+    name: 'A100 40GB',
+    peakFlops: 312e12,
+    utilisation: 0.4,
+    source: 'bf16 dense peak 312 TFLOP/s (data sheet), 40% assumed',
+  },
+  {
+    name: 'H100 SXM',
+    peakFlops: 989e12,
+    utilisation: 0.4,
+    source: 'bf16 dense peak 989 TFLOP/s (data sheet), 40% assumed',
+  },
 ];
 
 /** This machine: the engine's measured fp32 GEMM rate from reports/bench/engine.md (first row), 50% of it. */
@@ -30,7 +40,10 @@ export function thisMachine(benchFile = 'reports/bench/engine.md'): Device {
   let source = 'no reports/bench/engine.md: 100 GFLOP/s fp32 assumed';
   if (existsSync(benchFile)) {
     const row = /\|\s*\[[^\]]*\]x\[[^\]]*\]\s*\|\s*([\d.]+)\s*\|/.exec(readFileSync(benchFile, 'utf8'));
-    if (row) { gflops = Number(row[1]); source = `${gflops} GFLOP/s fp32 GEMM measured in ${benchFile}, 50% assumed for whole stages`; }
+    if (row) {
+      gflops = Number(row[1]);
+      source = `${gflops} GFLOP/s fp32 GEMM measured in ${benchFile}, 50% assumed for whole stages`;
+    }
   }
   return { name: 'this machine (CPU)', peakFlops: gflops * 1e9, utilisation: 0.5, source };
 }
@@ -63,7 +76,13 @@ export interface DryRun {
 }
 
 /** The stages of a feature-dynamics or intervention profile: extraction per checkpoint, an SAE and a metric pass per (checkpoint, layer). */
-export function estimateStages(p: ProfileSpec, c: LlamaConfig, checkpoints: number, layers: number, langs = 2): Stage[] {
+export function estimateStages(
+  p: ProfileSpec,
+  c: LlamaConfig,
+  checkpoints: number,
+  layers: number,
+  langs = 2,
+): Stage[] {
   const d = c.hiddenSize;
   const { n } = p.sae;
   // Each 64-token window is run with its BOS: 65 positions computed, 64 kept.
@@ -75,9 +94,27 @@ export function estimateStages(p: ProfileSpec, c: LlamaConfig, checkpoints: numb
   const sae = 4 * d * n * trainTokens * p.sae.epochs;
   const metrics = 2 * 2 * d * n * evalTokens; // two encoder passes: maxima, then occurrences
   return [
-    { name: 'activation extraction', count: checkpoints, flops: forward * checkpoints, bytes: (trainTokens + evalTokens) * layers * d * 2 * checkpoints, bytesWhat: 'float16 activations stored' },
-    { name: 'SAE training', count: checkpoints * layers, flops: sae * checkpoints * layers, bytes: trainTokens * d * 2 * p.sae.epochs * checkpoints * layers, bytesWhat: 'activations read' },
-    { name: 'metric passes', count: checkpoints * layers, flops: metrics * checkpoints * layers, bytes: evalTokens * d * 2 * 2 * checkpoints * layers, bytesWhat: 'activations read' },
+    {
+      name: 'activation extraction',
+      count: checkpoints,
+      flops: forward * checkpoints,
+      bytes: (trainTokens + evalTokens) * layers * d * 2 * checkpoints,
+      bytesWhat: 'float16 activations stored',
+    },
+    {
+      name: 'SAE training',
+      count: checkpoints * layers,
+      flops: sae * checkpoints * layers,
+      bytes: trainTokens * d * 2 * p.sae.epochs * checkpoints * layers,
+      bytesWhat: 'activations read',
+    },
+    {
+      name: 'metric passes',
+      count: checkpoints * layers,
+      flops: metrics * checkpoints * layers,
+      bytes: evalTokens * d * 2 * 2 * checkpoints * layers,
+      bytesWhat: 'activations read',
+    },
   ];
 }
 
@@ -85,41 +122,76 @@ export function estimateStages(p: ProfileSpec, c: LlamaConfig, checkpoints: numb
 export async function dryRun(spec: ExperimentSpec, p: ProfileSpec): Promise<DryRun> {
   const problems: string[] = [];
   if (!('paths' in p.family)) {
-    return { problems: [`profile family is the self-trained zoo '${p.family.zoo}': --dry-run checks checkpoint paths (use it on a paths profile such as paper)`], checkpoints: [], config: null, layers: [], stages: [] };
+    return {
+      problems: [
+        `profile family is the self-trained zoo '${p.family.zoo}': --dry-run checks checkpoint paths (use it on a paths profile such as paper)`,
+      ],
+      checkpoints: [],
+      config: null,
+      layers: [],
+      stages: [],
+    };
   }
   const sizes = Object.keys(p.family.paths);
   const size = p.size === 'largest' ? sizes.at(-1) : p.size === 'smallest' ? sizes[0] : p.size;
   const list = size ? p.family.paths[size] : undefined;
-  if (!size || !list) return { problems: [`profile size '${p.size}' is not among the family paths (${sizes.join(', ')})`], checkpoints: [], config: null, layers: [], stages: [] };
+  if (!size || !list)
+    return {
+      problems: [`profile size '${p.size}' is not among the family paths (${sizes.join(', ')})`],
+      checkpoints: [],
+      config: null,
+      layers: [],
+      stages: [],
+    };
   let config: LlamaConfig | null = null;
   for (const c of list) {
-    if (!existsSync(c.dir)) { problems.push(`${c.dir}: checkpoint directory not found`); continue; }
+    if (!existsSync(c.dir)) {
+      problems.push(`${c.dir}: checkpoint directory not found`);
+      continue;
+    }
     const cfgPath = join(c.dir, 'config.json');
-    if (!existsSync(cfgPath)) { problems.push(`${cfgPath}: not found (a Hugging Face model directory needs config.json)`); continue; }
+    if (!existsSync(cfgPath)) {
+      problems.push(`${cfgPath}: not found (a Hugging Face model directory needs config.json)`);
+      continue;
+    }
     try {
-      const cfg = parseLlamaConfig(parseJsonRecord<unknown>(readFileSync(cfgPath, 'utf8'), cfgPath, 'fix or replace the checkpoint', () => null), cfgPath);
-      if (config && (config.hiddenSize !== cfg.hiddenSize || config.numLayers !== cfg.numLayers)) problems.push(`${cfgPath}: another shape than the first checkpoint of size ${size}`);
+      const cfg = parseLlamaConfig(
+        parseJsonRecord<unknown>(readFileSync(cfgPath, 'utf8'), cfgPath, 'fix or replace the checkpoint', () => null),
+        cfgPath,
+      );
+      if (config && (config.hiddenSize !== cfg.hiddenSize || config.numLayers !== cfg.numLayers))
+        problems.push(`${cfgPath}: another shape than the first checkpoint of size ${size}`);
       config ??= cfg;
     } catch (err) {
       problems.push((err as Error).message);
     }
-    if (!existsSync(join(c.dir, 'model.safetensors')) && !existsSync(join(c.dir, 'model.safetensors.index.json'))) problems.push(`${c.dir}: no model.safetensors or model.safetensors.index.json`);
+    if (!existsSync(join(c.dir, 'model.safetensors')) && !existsSync(join(c.dir, 'model.safetensors.index.json')))
+      problems.push(`${c.dir}: no model.safetensors or model.safetensors.index.json`);
     if (!existsSync(join(c.dir, 'tokenizer.json'))) problems.push(`${c.dir}: no tokenizer.json`);
     else await loadTokenizer(c.dir).catch((err: Error) => problems.push(err.message));
   }
   let layers: number[] = [];
   if (config) {
-    try { layers = layersOf(p, config.numLayers); } catch (err) { problems.push(`layers: ${(err as Error).message}`); }
+    try {
+      layers = layersOf(p, config.numLayers);
+    } catch (err) {
+      problems.push(`layers: ${(err as Error).message}`);
+    }
   }
   const checkpoints = spec.kind === 'intervention' ? 2 : p.checkpoints === 'all' ? list.length : p.checkpoints.length;
-  const stages = config ? estimateStages(p, config, checkpoints, Math.max(1, layers.length), spec.languages.length) : [];
+  const stages = config
+    ? estimateStages(p, config, checkpoints, Math.max(1, layers.length), spec.languages.length)
+    : [];
   return { problems, checkpoints: list.map((c) => c.dir), config, layers, stages };
 }
 
 function fmt(x: number, unit: string): string {
   const units = ['', 'k', 'M', 'G', 'T', 'P', 'E'];
   let i = 0;
-  while (Math.abs(x) >= 1000 && i < units.length - 1) { x /= 1000; i++; }
+  while (Math.abs(x) >= 1000 && i < units.length - 1) {
+    x /= 1000;
+    i++;
+  }
   return `${x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : 2)} ${units[i]}${unit}`;
 }
 
@@ -133,15 +205,30 @@ export function renderDryRun(name: string, profile: string, r: DryRun, devices: 
   const lines = [`dry run of ${name} at profile ${profile}: nothing computed`];
   if (r.config) {
     const c = r.config;
-    lines.push(`model: ${c.numLayers} blocks, d ${c.hiddenSize}, ffn ${c.intermediateSize}, vocab ${c.vocabSize}, ${fmt(llamaParams(c), '')} parameters; layers ${r.layers.join(', ')} (sites 0..${c.numLayers})`);
+    lines.push(
+      `model: ${c.numLayers} blocks, d ${c.hiddenSize}, ffn ${c.intermediateSize}, vocab ${c.vocabSize}, ${fmt(llamaParams(c), '')} parameters; layers ${r.layers.join(', ')} (sites 0..${c.numLayers})`,
+    );
   }
-  lines.push(`${r.checkpoints.length} checkpoint directories; ${r.problems.length} problem(s)${r.problems.length ? ':' : ''}`);
+  lines.push(
+    `${r.checkpoints.length} checkpoint directories; ${r.problems.length} problem(s)${r.problems.length ? ':' : ''}`,
+  );
   for (const p of r.problems) lines.push(`  - ${p}`);
   if (r.stages.length) {
-    lines.push('', `| stage | jobs | FLOPs | bytes | ${devices.map((d) => d.name).join(' | ')} |`, `|---|---:|---:|---:|${devices.map(() => '---:').join('|')}|`);
-    for (const s of r.stages) lines.push(`| ${s.name} | ${s.count} | ${fmt(s.flops, 'FLOP')} | ${fmt(s.bytes, 'B')} (${s.bytesWhat}) | ${devices.map((d) => hours(s.flops, d)).join(' | ')} |`);
+    lines.push(
+      '',
+      `| stage | jobs | FLOPs | bytes | ${devices.map((d) => d.name).join(' | ')} |`,
+      `|---|---:|---:|---:|${devices.map(() => '---:').join('|')}|`,
+    );
+    for (const s of r.stages)
+      lines.push(
+        `| ${s.name} | ${s.count} | ${fmt(s.flops, 'FLOP')} | ${fmt(s.bytes, 'B')} (${s.bytesWhat}) | ${devices.map((d) => hours(s.flops, d)).join(' | ')} |`,
+      );
     const total = r.stages.reduce((a, s) => a + s.flops, 0);
-    lines.push(`| total | | ${fmt(total, 'FLOP')} | | ${devices.map((d) => hours(total, d)).join(' | ')} |`, '', 'Throughput assumptions:');
+    lines.push(
+      `| total | | ${fmt(total, 'FLOP')} | | ${devices.map((d) => hours(total, d)).join(' | ')} |`,
+      '',
+      'Throughput assumptions:',
+    );
     for (const d of devices) lines.push(`- ${d.name}: ${d.source}`);
   }
   return lines.join('\n');

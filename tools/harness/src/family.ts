@@ -5,19 +5,30 @@ import { checkedMember, FAMILY_PROFILES, readFamilyManifest, trainFamily, type F
 import { familyStages } from './progress-stages.ts';
 import type { ProfileSpec } from './spec.ts';
 
-export interface ResolvedCheckpoint { readonly size: string; readonly step: number; readonly tokens: number; readonly dir: string }
+export interface ResolvedCheckpoint {
+  readonly size: string;
+  readonly step: number;
+  readonly tokens: number;
+  readonly dir: string;
+}
 
 /**
  * The checkpoints a profile names: from the self-trained family (trained first if missing, via its own
  * resumable cache) or from user paths to real checkpoints.
  */
-export async function resolveCheckpoints(p: ProfileSpec, pair: string, options: { threads?: number; log?: (s: string) => void; progress?: Progress } = {}): Promise<{ size: string; checkpoints: ResolvedCheckpoint[]; sizes: string[] }> {
+export async function resolveCheckpoints(
+  p: ProfileSpec,
+  pair: string,
+  options: { threads?: number; log?: (s: string) => void; progress?: Progress } = {},
+): Promise<{ size: string; checkpoints: ResolvedCheckpoint[]; sizes: string[] }> {
   if ('paths' in p.family) {
     const sizes = Object.keys(p.family.paths);
-    const size = p.size === 'largest' ? (sizes.at(-1) as string) : p.size === 'smallest' ? (sizes[0] as string) : p.size;
+    const size =
+      p.size === 'largest' ? (sizes.at(-1) as string) : p.size === 'smallest' ? (sizes[0] as string) : p.size;
     const list = p.family.paths[size];
     if (!list) throw new Error(`profile size '${p.size}' is not among the family paths (${sizes.join(', ')})`);
-    for (const c of list) if (!existsSync(join(c.dir, 'config.json'))) throw new Error(`checkpoint directory ${c.dir} has no config.json`);
+    for (const c of list)
+      if (!existsSync(join(c.dir, 'config.json'))) throw new Error(`checkpoint directory ${c.dir} has no config.json`);
     return { size, sizes, checkpoints: list.map((c, i) => ({ size, step: i + 1, tokens: c.tokens, dir: c.dir })) };
   }
   const profile = FAMILY_PROFILES[p.family.zoo];
@@ -26,16 +37,29 @@ export async function resolveCheckpoints(p: ProfileSpec, pair: string, options: 
   let manifest: FamilyManifest;
   const sizes = profile.members.map((m) => m.size);
   const size = p.size === 'largest' ? (sizes.at(-1) as string) : p.size === 'smallest' ? (sizes[0] as string) : p.size;
-  if (!sizes.includes(size)) throw new Error(`profile size '${p.size}' is not a member of the ${profile.name} family (${sizes.join(', ')})`);
+  if (!sizes.includes(size))
+    throw new Error(`profile size '${p.size}' is not a member of the ${profile.name} family (${sizes.join(', ')})`);
   const have = existsSync(manifestPath) ? readFamilyManifest(manifestPath) : null;
   if (have && checkedMember(have, manifestPath, profile, size)) manifest = have;
   else {
     options.log?.(`training the ${profile.name} family for ${pair} (cached in ${outDir})`);
     const stages = options.progress && familyStages(options.progress, profile);
-    manifest = await trainFamily({ profile, pair, corpusRoot: 'data/corpus', tokenizerDir: join('data/tokenizer', pair), outDir, threads: options.threads, ...(stages && { onProgress: stages.onProgress }) });
+    manifest = await trainFamily({
+      profile,
+      pair,
+      corpusRoot: 'data/corpus',
+      tokenizerDir: join('data/tokenizer', pair),
+      outDir,
+      threads: options.threads,
+      ...(stages && { onProgress: stages.onProgress }),
+    });
     stages?.end();
   }
   const member = manifest.members.find((m) => m.size === size);
   if (!member) throw new Error(`${manifestPath}: member '${size}' missing`);
-  return { size, sizes, checkpoints: member.checkpoints.map((c) => ({ size, step: c.step, tokens: c.tokens, dir: c.dir })) };
+  return {
+    size,
+    sizes,
+    checkpoints: member.checkpoints.map((c) => ({ size, step: c.step, tokens: c.tokens, dir: c.dir })),
+  };
 }

@@ -7,7 +7,11 @@ import { compareFindings } from './golden.ts';
 import { formatIssue, parseSpec } from './spec.ts';
 
 /** Flat feature-dynamics metrics: mixed[layer][i] at steps[i], `alive` features each. */
-function dynamics(steps: readonly number[], mixed: Readonly<Record<number, readonly number[]>>, alive = 1000): Record<string, number> {
+function dynamics(
+  steps: readonly number[],
+  mixed: Readonly<Record<number, readonly number[]>>,
+  alive = 1000,
+): Record<string, number> {
   const m: Record<string, number> = {};
   for (const [layer, series] of Object.entries(mixed)) {
     series.forEach((v, i) => {
@@ -20,11 +24,19 @@ function dynamics(steps: readonly number[], mixed: Readonly<Record<number, reado
 }
 
 const ctx = (others: Record<string, Record<string, number>> = {}): FindingContext => ({
-  languages: ['en', 'ja'], size: 'xl',
-  metricsOf: (id) => (others[id] ? { metrics: others[id] as Record<string, number>, size: id } : { missing: `no results of ${id}` }),
+  languages: ['en', 'ja'],
+  size: 'xl',
+  metricsOf: (id) =>
+    others[id] ? { metrics: others[id] as Record<string, number>, size: id } : { missing: `no results of ${id}` },
 });
-const decl = (rule: string, extra: Record<string, unknown> = {}): FindingDecl => ({ id: 'f', rule, claim: 'c', ...extra });
-const one = (d: FindingDecl, m: Record<string, number>, c = ctx()) => evaluateFindings([d], m, c)[0] as { holds: boolean | null; numbers: string };
+const decl = (rule: string, extra: Record<string, unknown> = {}): FindingDecl => ({
+  id: 'f',
+  rule,
+  claim: 'c',
+  ...extra,
+});
+const one = (d: FindingDecl, m: Record<string, number>, c = ctx()) =>
+  evaluateFindings([d], m, c)[0] as { holds: boolean | null; numbers: string };
 
 test('dip-and-rise: an interior minimum with a fall and a rise beyond the sampling noise holds; otherwise not', () => {
   const steps = [1, 10, 100, 600];
@@ -32,17 +44,34 @@ test('dip-and-rise: an interior minimum with a fall and a rise beyond the sampli
   // The minimum at the last checkpoint: falls but never rises.
   assert.is(one(decl('dip-and-rise', { layer: 'mid' }), dynamics(steps, { 3: [0.6, 0.5, 0.4, 0.3] })).holds, false);
   // A rise of 0.02 over 100 alive features is noise (2 s.e. is about 0.11), over 100000 it is not.
-  assert.is(one(decl('dip-and-rise', { layer: 'mid' }), dynamics(steps, { 3: [0.6, 0.3, 0.2, 0.22] }, 100)).holds, false);
-  assert.is(one(decl('dip-and-rise', { layer: 'mid' }), dynamics(steps, { 3: [0.6, 0.3, 0.2, 0.22] }, 100000)).holds, true);
+  assert.is(
+    one(decl('dip-and-rise', { layer: 'mid' }), dynamics(steps, { 3: [0.6, 0.3, 0.2, 0.22] }, 100)).holds,
+    false,
+  );
+  assert.is(
+    one(decl('dip-and-rise', { layer: 'mid' }), dynamics(steps, { 3: [0.6, 0.3, 0.2, 0.22] }, 100000)).holds,
+    true,
+  );
   // mid of sites 0..6 is 3, whatever the other layers do; too few checkpoints cannot be judged.
-  const r = one(decl('dip-and-rise', { layer: 'mid' }), dynamics(steps, { 0: [0.9, 0.9, 0.9, 0.9], 3: [0.6, 0.3, 0.2, 0.4], 6: [0.1, 0.1, 0.1, 0.1] }));
+  const r = one(
+    decl('dip-and-rise', { layer: 'mid' }),
+    dynamics(steps, { 0: [0.9, 0.9, 0.9, 0.9], 3: [0.6, 0.3, 0.2, 0.4], 6: [0.1, 0.1, 0.1, 0.1] }),
+  );
   assert.is(r.holds, true);
   assert.match(r.numbers, /^layer 3: 60\.0% at step 1 -> minimum 20\.0% at step 100 -> 40\.0% at step 600/);
   assert.is(one(decl('dip-and-rise', { layer: 3 }), dynamics([1, 600], { 3: [0.6, 0.4] })).holds, null);
 });
 
 test('mid-layers-peak compares the middle third of the last checkpoint with the lower and the upper third', () => {
-  const peak = dynamics([1, 600], { 0: [0, 0.2], 1: [0, 0.3], 2: [0, 0.5], 3: [0, 0.6], 4: [0, 0.4], 5: [0, 0.3], 6: [0, 0.2] });
+  const peak = dynamics([1, 600], {
+    0: [0, 0.2],
+    1: [0, 0.3],
+    2: [0, 0.5],
+    3: [0, 0.6],
+    4: [0, 0.4],
+    5: [0, 0.3],
+    6: [0, 0.2],
+  });
   const r = one(decl('mid-layers-peak'), peak);
   assert.is(r.holds, true);
   assert.match(r.numbers, /layers 0-1 25\.0%, 2-4 50\.0%, 5-6 25\.0%/);
@@ -64,9 +93,12 @@ test('grows-with-size reads the other sizes from their specs, and cannot be judg
 test('own-language-helps needs each language helped most by its own features and bilingual features helping both', () => {
   const m = (enJa: number, bil: [number, number]) => ({
     'alpha-0.1_n-100/none/ppl/en/mean': 100,
-    'alpha-0.1_n-100/English/pplChange/en': -0.02, 'alpha-0.1_n-100/English/pplChange/ja': enJa,
-    'alpha-0.1_n-100/Japanese/pplChange/en': -0.001, 'alpha-0.1_n-100/Japanese/pplChange/ja': -0.03,
-    'alpha-0.1_n-100/Bilingual/pplChange/en': bil[0], 'alpha-0.1_n-100/Bilingual/pplChange/ja': bil[1],
+    'alpha-0.1_n-100/English/pplChange/en': -0.02,
+    'alpha-0.1_n-100/English/pplChange/ja': enJa,
+    'alpha-0.1_n-100/Japanese/pplChange/en': -0.001,
+    'alpha-0.1_n-100/Japanese/pplChange/ja': -0.03,
+    'alpha-0.1_n-100/Bilingual/pplChange/en': bil[0],
+    'alpha-0.1_n-100/Bilingual/pplChange/ja': bil[1],
   });
   assert.is(one(decl('own-language-helps'), m(-0.001, [-0.01, -0.01])).holds, true);
   assert.is(one(decl('own-language-helps'), m(-0.05, [-0.01, -0.01])).holds, false);
@@ -75,8 +107,19 @@ test('own-language-helps needs each language helped most by its own features and
 });
 
 test('a golden verdict that changes, or that this run cannot judge, fails; no recorded verdicts, no rows', () => {
-  const rows = compareFindings({ a: true, b: false, c: true }, [{ id: 'a', holds: true }, { id: 'b', holds: true }, { id: 'c', holds: null }]);
-  assert.equal(rows.map((r) => [r.metric, r.ok]), [['finding/a', true], ['finding/b', false], ['finding/c', false]]);
+  const rows = compareFindings({ a: true, b: false, c: true }, [
+    { id: 'a', holds: true },
+    { id: 'b', holds: true },
+    { id: 'c', holds: null },
+  ]);
+  assert.equal(
+    rows.map((r) => [r.metric, r.ok]),
+    [
+      ['finding/a', true],
+      ['finding/b', false],
+      ['finding/c', false],
+    ],
+  );
   assert.equal(compareFindings(undefined, [{ id: 'a', holds: true }]), []);
 });
 
@@ -86,7 +129,11 @@ test('the spec schema takes findings by rule and refuses unknown rules or parame
   const bad = parseSpec(good.replace('rule: mid-layers-peak', 'rule: mid-layer-peak'), 'f.yaml');
   assert.not.ok(bad.ok);
   const line = good.split('\n').findIndex((l) => l.includes('rule: mid-layers-peak')) + 1;
-  if (!bad.ok) assert.ok(bad.issues.some((i) => i.path.startsWith('findings.1') && Math.abs(i.line - line) <= 1), bad.issues.map(formatIssue).join('\n'));
+  if (!bad.ok)
+    assert.ok(
+      bad.issues.some((i) => i.path.startsWith('findings.1') && Math.abs(i.line - line) <= 1),
+      bad.issues.map(formatIssue).join('\n'),
+    );
   const extra = parseSpec(good.replace('    layer: mid\n', '    layer: mid\n    z: 0\n'), 'f.yaml');
   assert.not.ok(extra.ok);
 });

@@ -7,7 +7,9 @@
 export interface FindingContext {
   readonly languages: readonly [string, string];
   /** Metrics of another spec's stored results (null when they are missing or of another spec version). */
-  readonly metricsOf: (id: string) => { readonly metrics: Readonly<Record<string, number>>; readonly size: string } | { readonly missing: string };
+  readonly metricsOf: (
+    id: string,
+  ) => { readonly metrics: Readonly<Record<string, number>>; readonly size: string } | { readonly missing: string };
   /** The model size this run resolved to. */
   readonly size: string;
 }
@@ -19,16 +21,29 @@ export interface FindingOutcome {
   readonly numbers: string;
 }
 
-export interface FindingDecl { readonly id: string; readonly rule: string; readonly claim: string; readonly [param: string]: unknown }
+export interface FindingDecl {
+  readonly id: string;
+  readonly rule: string;
+  readonly claim: string;
+  readonly [param: string]: unknown;
+}
 
 interface Rule {
   /** JSON Schema properties of the rule's parameters (besides id, rule, claim). */
   readonly params: Record<string, unknown>;
-  readonly evaluate: (decl: FindingDecl, metrics: Readonly<Record<string, number>>, ctx: FindingContext) => FindingOutcome;
+  readonly evaluate: (
+    decl: FindingDecl,
+    metrics: Readonly<Record<string, number>>,
+    ctx: FindingContext,
+  ) => FindingOutcome;
 }
 
 /** One (checkpoint, layer) point of a feature-dynamics run. */
-interface Point { readonly step: number; readonly layer: number; readonly values: Record<string, number> }
+interface Point {
+  readonly step: number;
+  readonly layer: number;
+  readonly values: Record<string, number>;
+}
 
 export function dynamicsPoints(metrics: Readonly<Record<string, number>>): Point[] {
   const byKey = new Map<string, Point>();
@@ -37,7 +52,10 @@ export function dynamicsPoints(metrics: Readonly<Record<string, number>>): Point
     if (!m) continue;
     const key = `${m[1]}@${m[2]}`;
     let p = byKey.get(key);
-    if (!p) { p = { step: Number(m[1]), layer: Number(m[2]), values: {} }; byKey.set(key, p); }
+    if (!p) {
+      p = { step: Number(m[1]), layer: Number(m[2]), values: {} };
+      byKey.set(key, p);
+    }
     p.values[m[3] as string] = v;
   }
   return [...byKey.values()].sort((a, b) => a.layer - b.layer || a.step - b.step);
@@ -56,8 +74,17 @@ function seDiff(p1: number, n1: number, p2: number, n2: number): number {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const METRIC = { type: 'string', pattern: '^[^*]+$', description: "a metric under each point, e.g. 'shares/mixed'" } as const;
-const Z = { type: 'number', exclusiveMinimum: 0, maximum: 6, description: 'standard errors (over alive features) a fall or rise must exceed' } as const;
+const METRIC = {
+  type: 'string',
+  pattern: '^[^*]+$',
+  description: "a metric under each point, e.g. 'shares/mixed'",
+} as const;
+const Z = {
+  type: 'number',
+  exclusiveMinimum: 0,
+  maximum: 6,
+  description: 'standard errors (over alive features) a fall or rise must exceed',
+} as const;
 
 function layerPoints(points: readonly Point[], layer: number | 'mid'): { layer: number; pts: Point[] } {
   const layers = [...new Set(points.map((p) => p.layer))];
@@ -72,17 +99,30 @@ const dipAndRise: Rule = {
     const z = (decl.z as number | undefined) ?? 2;
     const { layer, pts } = layerPoints(dynamicsPoints(metrics), (decl.layer as number | 'mid' | undefined) ?? 'mid');
     const series = pts.filter((p) => Number.isFinite(p.values[metric]));
-    if (series.length < 3) return { holds: null, numbers: `layer ${layer} has ${series.length} checkpoints with ${metric}; the rule needs 3 or more` };
+    if (series.length < 3)
+      return {
+        holds: null,
+        numbers: `layer ${layer} has ${series.length} checkpoints with ${metric}; the rule needs 3 or more`,
+      };
     const v = (p: Point) => p.values[metric] as number;
     const n = (p: Point) => p.values.alive ?? NaN;
     let lo = 0;
-    series.forEach((p, i) => { if (v(p) < v(series[lo] as Point)) lo = i; });
-    const first = series[0] as Point; const min = series[lo] as Point; const last = series.at(-1) as Point;
-    const fall = v(first) - v(min); const rise = v(last) - v(min);
-    const needFall = z * seDiff(v(first), n(first), v(min), n(min)); const needRise = z * seDiff(v(last), n(last), v(min), n(min));
+    series.forEach((p, i) => {
+      if (v(p) < v(series[lo] as Point)) lo = i;
+    });
+    const first = series[0] as Point;
+    const min = series[lo] as Point;
+    const last = series.at(-1) as Point;
+    const fall = v(first) - v(min);
+    const rise = v(last) - v(min);
+    const needFall = z * seDiff(v(first), n(first), v(min), n(min));
+    const needRise = z * seDiff(v(last), n(last), v(min), n(min));
     const interior = lo > 0 && lo < series.length - 1;
     const holds = interior && fall > needFall && rise > needRise;
-    return { holds, numbers: `layer ${layer}: ${pct(v(first))} at step ${first.step} -> minimum ${pct(v(min))} at step ${min.step}${interior ? '' : ' (an end point)'} -> ${pct(v(last))} at step ${last.step}; fall ${pct(fall)} (needs > ${pct(needFall)}), rise ${pct(rise)} (needs > ${pct(needRise)}, ${z} s.e. over alive features)` };
+    return {
+      holds,
+      numbers: `layer ${layer}: ${pct(v(first))} at step ${first.step} -> minimum ${pct(v(min))} at step ${min.step}${interior ? '' : ' (an end point)'} -> ${pct(v(last))} at step ${last.step}; fall ${pct(fall)} (needs > ${pct(needFall)}), rise ${pct(rise)} (needs > ${pct(needRise)}, ${z} s.e. over alive features)`,
+    };
   },
 };
 
@@ -92,21 +132,37 @@ const midLayersPeak: Rule = {
     const metric = (decl.metric as string | undefined) ?? 'shares/mixed';
     const points = dynamicsPoints(metrics);
     const last = Math.max(...points.map((p) => p.step));
-    const at = points.filter((p) => p.step === last && Number.isFinite(p.values[metric])).sort((a, b) => a.layer - b.layer);
-    if (at.length < 3) return { holds: null, numbers: `the last checkpoint has ${at.length} layers with ${metric}; the rule needs 3 or more` };
+    const at = points
+      .filter((p) => p.step === last && Number.isFinite(p.values[metric]))
+      .sort((a, b) => a.layer - b.layer);
+    if (at.length < 3)
+      return {
+        holds: null,
+        numbers: `the last checkpoint has ${at.length} layers with ${metric}; the rule needs 3 or more`,
+      };
     // Sites 0..L in three contiguous groups, sizes as equal as possible (the middle one the largest when uneven).
-    const k = at.length; const a = Math.floor(k / 3); const b = k - Math.floor(k / 3);
+    const k = at.length;
+    const a = Math.floor(k / 3);
+    const b = k - Math.floor(k / 3);
     const groups = [at.slice(0, a), at.slice(a, b), at.slice(b)];
     const mean = (g: readonly Point[]) => g.reduce((s, p) => s + (p.values[metric] as number), 0) / g.length;
     const [lower, mid, upper] = groups.map(mean) as [number, number, number];
     const span = (g: readonly Point[]) => `${(g[0] as Point).layer}-${(g.at(-1) as Point).layer}`;
-    return { holds: mid > lower && mid > upper, numbers: `step ${last}, mean ${metric}: layers ${span(groups[0] as Point[])} ${pct(lower)}, ${span(groups[1] as Point[])} ${pct(mid)}, ${span(groups[2] as Point[])} ${pct(upper)} (by layer: ${at.map((p) => `${p.layer} ${pct(p.values[metric] as number)}`).join(', ')})` };
+    return {
+      holds: mid > lower && mid > upper,
+      numbers: `step ${last}, mean ${metric}: layers ${span(groups[0] as Point[])} ${pct(lower)}, ${span(groups[1] as Point[])} ${pct(mid)}, ${span(groups[2] as Point[])} ${pct(upper)} (by layer: ${at.map((p) => `${p.layer} ${pct(p.values[metric] as number)}`).join(', ')})`,
+    };
   },
 };
 
 const growsWithSize: Rule = {
   params: {
-    specs: { type: 'array', minItems: 2, items: { type: 'string', pattern: '^(self|table[1-4]|figure([3-9]|1[1-4]))$' }, description: 'feature-dynamics specs of the same pair, smallest model first (self: this spec)' },
+    specs: {
+      type: 'array',
+      minItems: 2,
+      items: { type: 'string', pattern: '^(self|table[1-4]|figure([3-9]|1[1-4]))$' },
+      description: 'feature-dynamics specs of the same pair, smallest model first (self: this spec)',
+    },
     metric: METRIC,
   },
   evaluate(decl, metrics, ctx) {
@@ -120,24 +176,51 @@ const growsWithSize: Rule = {
       const points = dynamicsPoints(got.metrics);
       if (points.length === 0) return { holds: null, numbers: `${spec} has no feature-dynamics points` };
       const last = Math.max(...points.map((p) => p.step));
-      const { layer, pts } = layerPoints(points.filter((p) => p.step === last), 'mid');
+      const { layer, pts } = layerPoints(
+        points.filter((p) => p.step === last),
+        'mid',
+      );
       const v = pts[0]?.values[metric];
-      if (v === undefined || !Number.isFinite(v)) return { holds: null, numbers: `size ${s.size}: no ${metric} at layer ${layer} of step ${last}` };
+      if (v === undefined || !Number.isFinite(v))
+        return { holds: null, numbers: `size ${s.size}: no ${metric} at layer ${layer} of step ${last}` };
       values.push({ size: s.size, v });
     }
     const increasing = values.every((x, i) => i === 0 || x.v > (values[i - 1] as { v: number }).v);
-    return { holds: increasing, numbers: `mid layer, last checkpoint, ${metric}: ${values.map((x) => `${x.size} ${pct(x.v)}`).join(' < ')}`.replace(/ < /g, increasing ? ' < ' : ', ') };
+    return {
+      holds: increasing,
+      numbers:
+        `mid layer, last checkpoint, ${metric}: ${values.map((x) => `${x.size} ${pct(x.v)}`).join(' < ')}`.replace(
+          / < /g,
+          increasing ? ' < ' : ', ',
+        ),
+    };
   },
 };
 
 const ownLanguageHelps: Rule = {
   params: {},
   evaluate(_decl, metrics, ctx) {
-    const settings = [...new Set(Object.keys(metrics).map((k) => /^(alpha-[^/]+_n-\d+)\//.exec(k)?.[1]).filter((x): x is string => x !== undefined))].sort();
+    const settings = [
+      ...new Set(
+        Object.keys(metrics)
+          .map((k) => /^(alpha-[^/]+_n-\d+)\//.exec(k)?.[1])
+          .filter((x): x is string => x !== undefined),
+      ),
+    ].sort();
     if (settings.length === 0) return { holds: null, numbers: 'no intervention settings in the results' };
     const [l1, l2] = ctx.languages;
-    const names = [...new Set(Object.keys(metrics).map((k) => k.split('/')[1]).filter((x): x is string => x !== undefined && x !== 'none' && x !== 'Bilingual'))];
-    if (names.length !== 2) return { holds: null, numbers: `expected two language rows beside none and Bilingual, found ${names.join(', ') || 'none'}` };
+    const names = [
+      ...new Set(
+        Object.keys(metrics)
+          .map((k) => k.split('/')[1])
+          .filter((x): x is string => x !== undefined && x !== 'none' && x !== 'Bilingual'),
+      ),
+    ];
+    if (names.length !== 2)
+      return {
+        holds: null,
+        numbers: `expected two language rows beside none and Bilingual, found ${names.join(', ') || 'none'}`,
+      };
     // Rows are written first language first (libs/intervention/src/table.ts).
     const order = Object.keys(metrics).map((k) => k.split('/')[1]);
     const [r1, r2] = [...names].sort((a, b) => order.indexOf(a) - order.indexOf(b)) as [string, string];
@@ -145,12 +228,17 @@ const ownLanguageHelps: Rule = {
     const lines: string[] = [];
     for (const s of settings) {
       const ch = (row: string, lang: string) => metrics[`${s}/${row}/pplChange/${lang}`] ?? NaN;
-      const own1 = ch(r1, l1) < ch(r2, l1); const own2 = ch(r2, l2) < ch(r1, l2); const both = ch('Bilingual', l1) < 0 && ch('Bilingual', l2) < 0;
+      const own1 = ch(r1, l1) < ch(r2, l1);
+      const own2 = ch(r2, l2) < ch(r1, l2);
+      const both = ch('Bilingual', l1) < 0 && ch('Bilingual', l2) < 0;
       if (!(own1 && own2 && both)) holds = false;
       const f = (x: number) => `${(x * 100).toFixed(2)}%`;
-      lines.push(`${s}: ${l1} ppl ${r1} ${f(ch(r1, l1))} vs ${r2} ${f(ch(r2, l1))}${own1 ? '' : ' (no)'}; ${l2} ppl ${r2} ${f(ch(r2, l2))} vs ${r1} ${f(ch(r1, l2))}${own2 ? '' : ' (no)'}; Bilingual ${l1} ${f(ch('Bilingual', l1))}, ${l2} ${f(ch('Bilingual', l2))}${both ? '' : ' (no)'}`);
+      lines.push(
+        `${s}: ${l1} ppl ${r1} ${f(ch(r1, l1))} vs ${r2} ${f(ch(r2, l1))}${own1 ? '' : ' (no)'}; ${l2} ppl ${r2} ${f(ch(r2, l2))} vs ${r1} ${f(ch(r1, l2))}${own2 ? '' : ' (no)'}; Bilingual ${l1} ${f(ch('Bilingual', l1))}, ${l2} ${f(ch('Bilingual', l2))}${both ? '' : ' (no)'}`,
+      );
     }
-    if (!settings.every((s) => Number.isFinite(metrics[`${s}/${r1}/pplChange/${l1}`]))) return { holds: null, numbers: `no pplChange metrics for ${r1}/${l1}` };
+    if (!settings.every((s) => Number.isFinite(metrics[`${s}/${r1}/pplChange/${l1}`])))
+      return { holds: null, numbers: `no pplChange metrics for ${r1}/${l1}` };
     return { holds, numbers: lines.join('; ') };
   },
 };
@@ -167,15 +255,30 @@ export const FINDING_RULES: Readonly<Record<string, Rule>> = {
 export function findingItemSchema(): Record<string, unknown> {
   return {
     oneOf: Object.entries(FINDING_RULES).map(([name, rule]) => ({
-      type: 'object', additionalProperties: false, required: ['id', 'rule', 'claim'],
-      properties: { id: { type: 'string', pattern: '^[a-z0-9-]+$' }, rule: { const: name }, claim: { type: 'string', minLength: 1 }, ...rule.params },
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'rule', 'claim'],
+      properties: {
+        id: { type: 'string', pattern: '^[a-z0-9-]+$' },
+        rule: { const: name },
+        claim: { type: 'string', minLength: 1 },
+        ...rule.params,
+      },
     })),
   };
 }
 
-export interface FindingResult extends FindingOutcome { readonly id: string; readonly rule: string; readonly claim: string }
+export interface FindingResult extends FindingOutcome {
+  readonly id: string;
+  readonly rule: string;
+  readonly claim: string;
+}
 
-export function evaluateFindings(decls: readonly FindingDecl[], metrics: Readonly<Record<string, number>>, ctx: FindingContext): FindingResult[] {
+export function evaluateFindings(
+  decls: readonly FindingDecl[],
+  metrics: Readonly<Record<string, number>>,
+  ctx: FindingContext,
+): FindingResult[] {
   return decls.map((d) => {
     const rule = FINDING_RULES[d.rule];
     if (!rule) throw new Error(`unknown finding rule '${d.rule}' (known: ${Object.keys(FINDING_RULES).join(', ')})`);
@@ -186,8 +289,23 @@ export function evaluateFindings(decls: readonly FindingDecl[], metrics: Readonl
 export const verdict = (h: boolean | null): string => (h === null ? 'not evaluated' : h ? 'holds' : 'not reproduced');
 
 /** The findings section of a report. */
-export function findingsMarkdown(results: readonly FindingResult[], golden?: Readonly<Record<string, boolean>>): string {
+export function findingsMarkdown(
+  results: readonly FindingResult[],
+  golden?: Readonly<Record<string, boolean>>,
+): string {
   if (results.length === 0) return '';
-  const rows = results.map((r) => `| ${r.id} | ${r.claim} | **${verdict(r.holds)}** | ${golden && r.id in golden ? verdict(golden[r.id] as boolean) : '-'} | ${r.numbers.replace(/\|/g, '/')} |`);
-  return ['## Findings', '', 'The paper\'s claims as this spec declares them (`findings` in the spec; rules in tools/harness/src/findings.ts), evaluated on this run. A finding that does not hold is reported as not reproduced.', '', '| finding | claim | this run | golden | numbers |', '|---|---|---|---|---|', ...rows, ''].join('\n');
+  const rows = results.map(
+    (r) =>
+      `| ${r.id} | ${r.claim} | **${verdict(r.holds)}** | ${golden && r.id in golden ? verdict(golden[r.id] as boolean) : '-'} | ${r.numbers.replace(/\|/g, '/')} |`,
+  );
+  return [
+    '## Findings',
+    '',
+    "The paper's claims as this spec declares them (`findings` in the spec; rules in tools/harness/src/findings.ts), evaluated on this run. A finding that does not hold is reported as not reproduced.",
+    '',
+    '| finding | claim | this run | golden | numbers |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }

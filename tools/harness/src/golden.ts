@@ -2,25 +2,52 @@ import { fields, isNumber, isObject, readJsonRecord } from '@saetrace/engine';
 import type { ProfileName, Tolerance } from './spec.ts';
 
 /** `findings`: which of the spec's findings held in the recorded run (absent in goldens recorded before findings existed). */
-export interface GoldenFile { readonly version: number; readonly metrics: Record<string, number>; readonly findings?: Record<string, boolean> }
+export interface GoldenFile {
+  readonly version: number;
+  readonly metrics: Record<string, number>;
+  readonly findings?: Record<string, boolean>;
+}
 
 /** A golden file, read and checked (the harness reads it before the run, so a damaged one costs no computation). */
 export function readGolden(path: string, name: string, profile: ProfileName): GoldenFile {
-  return readJsonRecord<GoldenFile>(path, `restore it from git (git checkout -- ${path}) or record it anew with \`saetrace run ${name} --profile ${profile} --update-golden\``, fields({ version: isNumber, metrics: isObject, findings: (x: unknown) => x === undefined || (isObject(x) && Object.values(x as object).every((v) => typeof v === 'boolean')) }));
+  return readJsonRecord<GoldenFile>(
+    path,
+    `restore it from git (git checkout -- ${path}) or record it anew with \`saetrace run ${name} --profile ${profile} --update-golden\``,
+    fields({
+      version: isNumber,
+      metrics: isObject,
+      findings: (x: unknown) =>
+        x === undefined || (isObject(x) && Object.values(x as object).every((v) => typeof v === 'boolean')),
+    }),
+  );
 }
 
 /** Why a golden of another spec version cannot judge a run (undefined when the versions agree). */
-export function goldenVersionNote(goldenPath: string, goldenVersion: number, specFile: string, specVersion: number, name: string, profile: ProfileName): string | undefined {
+export function goldenVersionNote(
+  goldenPath: string,
+  goldenVersion: number,
+  specFile: string,
+  specVersion: number,
+  name: string,
+  profile: ProfileName,
+): string | undefined {
   if (goldenVersion === specVersion) return undefined;
   return `${goldenPath} holds results of spec version ${goldenVersion}, but ${specFile} is at version ${specVersion}, so the golden cannot judge this run; if the spec change is meant, check these results and record them with \`saetrace run ${name} --profile ${profile} --update-golden\`, else restore the spec from git`;
 }
 
-export interface GoldenRow { readonly metric: string; readonly expected: number | null; readonly got: number | null; readonly tolerance: string; readonly ok: boolean }
+export interface GoldenRow {
+  readonly metric: string;
+  readonly expected: number | null;
+  readonly got: number | null;
+  readonly tolerance: string;
+  readonly ok: boolean;
+}
 
 /** Flattens nested results into 'a/b/c' metric names (numbers only). */
 export function flattenMetrics(x: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> {
   if (typeof x === 'number') out[prefix] = x;
-  else if (x && typeof x === 'object') for (const [k, v] of Object.entries(x)) flattenMetrics(v, prefix ? `${prefix}/${k}` : k, out);
+  else if (x && typeof x === 'object')
+    for (const [k, v] of Object.entries(x)) flattenMetrics(v, prefix ? `${prefix}/${k}` : k, out);
   return out;
 }
 
@@ -39,7 +66,13 @@ export function toleranceFor(metric: string, golden: Readonly<Record<string, Tol
  * pooled proportion: the sampling noise of a share measured on a few hundred features. NaN when either
  * count is missing or zero, so the allowance stays atol + rtol.
  */
-export function proportionAllowance(pe: number, ne: number | undefined, pg: number, ng: number | undefined, z: number): number {
+export function proportionAllowance(
+  pe: number,
+  ne: number | undefined,
+  pg: number,
+  ng: number | undefined,
+  z: number,
+): number {
   if (ne === undefined || ng === undefined || !(ne > 0) || !(ng > 0)) return NaN;
   const pooled = (pe * ne + pg * ng) / (ne + ng);
   return z * Math.sqrt(Math.max(0, pooled * (1 - pooled)) * (1 / ne + 1 / ng));
@@ -59,19 +92,34 @@ function within(expected: number, got: number, t: Tolerance, sampling: number): 
  * Compares every metric that has a tolerance. A metric in the golden file missing from the results, or the
  * reverse, fails. Returns one row per compared metric.
  */
-export function compareGolden(expected: Readonly<Record<string, number>>, got: Readonly<Record<string, number>>, golden: Readonly<Record<string, Tolerance>>): GoldenRow[] {
-  const names = [...new Set([...Object.keys(expected), ...Object.keys(got)])].filter((m) => toleranceFor(m, golden)).sort();
+export function compareGolden(
+  expected: Readonly<Record<string, number>>,
+  got: Readonly<Record<string, number>>,
+  golden: Readonly<Record<string, Tolerance>>,
+): GoldenRow[] {
+  const names = [...new Set([...Object.keys(expected), ...Object.keys(got)])]
+    .filter((m) => toleranceFor(m, golden))
+    .sort();
   return names.map((metric) => {
     const t = toleranceFor(metric, golden) as Tolerance;
-    const e = expected[metric]; const g = got[metric];
+    const e = expected[metric];
+    const g = got[metric];
     let sampling = NaN;
     if (t.proportionOf && e !== undefined && g !== undefined) {
       const countName = `${metric.split('/')[0]}/${t.proportionOf.count}`;
       sampling = proportionAllowance(e, expected[countName], g, got[countName], t.proportionOf.z);
     }
-    const parts = [t.atol !== undefined ? `atol ${t.atol}` : '', t.rtol !== undefined ? `rtol ${t.rtol}` : ''].filter(Boolean).join(', ');
+    const parts = [t.atol !== undefined ? `atol ${t.atol}` : '', t.rtol !== undefined ? `rtol ${t.rtol}` : '']
+      .filter(Boolean)
+      .join(', ');
     const tol = `${parts}${t.proportionOf ? ` or ${t.proportionOf.z} s.e. over ${t.proportionOf.count}${Number.isFinite(sampling) ? ` (${sampling.toFixed(3)})` : ''}` : ''}${t.side && t.side !== 'both' ? ` (${t.side})` : ''}`;
-    return { metric, expected: e ?? null, got: g ?? null, tolerance: tol, ok: e !== undefined && g !== undefined && within(e, g, t, sampling) };
+    return {
+      metric,
+      expected: e ?? null,
+      got: g ?? null,
+      tolerance: tol,
+      ok: e !== undefined && g !== undefined && within(e, g, t, sampling),
+    };
   });
 }
 
@@ -80,19 +128,34 @@ export function compareGolden(expected: Readonly<Record<string, number>>, got: R
  * so a change that breaks one of the paper's findings, or makes one appear, is caught. A finding that could not
  * be evaluated in this run (an input spec's results missing) fails too: the golden says it can be.
  */
-export function compareFindings(expected: Readonly<Record<string, boolean>> | undefined, got: readonly { id: string; holds: boolean | null }[]): GoldenRow[] {
+export function compareFindings(
+  expected: Readonly<Record<string, boolean>> | undefined,
+  got: readonly { id: string; holds: boolean | null }[],
+): GoldenRow[] {
   if (!expected) return [];
   const ids = [...new Set([...Object.keys(expected), ...got.map((g) => g.id)])].sort();
   return ids.map((id) => {
     const e = expected[id];
     const g = got.find((x) => x.id === id)?.holds;
     const num = (x: boolean | null | undefined) => (x === undefined || x === null ? null : x ? 1 : 0);
-    return { metric: `finding/${id}`, expected: num(e), got: num(g), tolerance: 'same verdict (1 holds, 0 not reproduced)', ok: e !== undefined && g !== undefined && g !== null && e === g };
+    return {
+      metric: `finding/${id}`,
+      expected: num(e),
+      got: num(g),
+      tolerance: 'same verdict (1 holds, 0 not reproduced)',
+      ok: e !== undefined && g !== undefined && g !== null && e === g,
+    };
   });
 }
 
 export function goldenTable(rows: readonly GoldenRow[], onlyFailures = true): string {
   const show = onlyFailures ? rows.filter((r) => !r.ok) : rows;
   const fmt = (x: number | null) => (x === null ? 'missing' : Number.isInteger(x) ? String(x) : x.toPrecision(6));
-  return ['| metric | expected | got | tolerance | |', '|---|---|---|---|---|', ...show.map((r) => `| ${r.metric} | ${fmt(r.expected)} | ${fmt(r.got)} | ${r.tolerance} | ${r.ok ? 'ok' : 'FAIL'} |`)].join('\n');
+  return [
+    '| metric | expected | got | tolerance | |',
+    '|---|---|---|---|---|',
+    ...show.map(
+      (r) => `| ${r.metric} | ${fmt(r.expected)} | ${fmt(r.got)} | ${r.tolerance} | ${r.ok ? 'ok' : 'FAIL'} |`,
+    ),
+  ].join('\n');
 }

@@ -27,9 +27,14 @@ function measuredFlops(zooRoot: string): Map<string, number> {
   for (const pair of readdirSync(zooRoot)) {
     const pairDir = join(zooRoot, pair);
     let names: string[] = [];
-    try { names = readdirSync(pairDir); } catch { continue; }
+    try {
+      names = readdirSync(pairDir);
+    } catch {
+      continue;
+    }
     for (const name of names) {
-      for (const m of readManifest(join(pairDir, name, 'family.json'))?.members ?? []) if (m.flopsPerSecond > 0) out.set(m.size, m.flopsPerSecond);
+      for (const m of readManifest(join(pairDir, name, 'family.json'))?.members ?? [])
+        if (m.flopsPerSecond > 0) out.set(m.size, m.flopsPerSecond);
     }
   }
   return out;
@@ -55,28 +60,59 @@ export function planLine(spec: ExperimentSpec, p: ProfileSpec, zooRoot = '.cache
     const profile = FAMILY_PROFILES[p.family.zoo];
     const manifestPath = join(zooRoot, spec.pair, profile.name, 'family.json');
     const have = readManifest(manifestPath);
-    const missing = profile.members.filter((m) => !(have && (() => { try { return checkedMember(have, manifestPath, profile, m.size); } catch { return null; } })()));
+    const missing = profile.members.filter(
+      (m) =>
+        !(
+          have &&
+          (() => {
+            try {
+              return checkedMember(have, manifestPath, profile, m.size);
+            } catch {
+              return null;
+            }
+          })()
+        ),
+    );
     sizesCount = profile.members.length;
-    const size = p.size === 'largest' ? profile.members.at(-1) : p.size === 'smallest' ? profile.members[0] : profile.members.find((m) => m.size === p.size);
+    const size =
+      p.size === 'largest'
+        ? profile.members.at(-1)
+        : p.size === 'smallest'
+          ? profile.members[0]
+          : profile.members.find((m) => m.size === p.size);
     layersPerModel = size?.layers ?? 1;
     checkpointCount = p.checkpoints === 'all' ? profile.checkpoints : p.checkpoints.length;
     if (missing.length === 0) parts.push(`the ${profile.name} family is trained (${manifestPath})`);
     else {
       const flops = measuredFlops(zooRoot);
       const tokensPerStep = profile.batch * (profile.seqLen - 1);
-      const seconds = missing.map((m) => { const f = flops.get(m.size); return f ? (m.steps * tokensPerStep * trainFlopsPerToken(profile, m, profile.vocabSize)) / f : NaN; });
+      const seconds = missing.map((m) => {
+        const f = flops.get(m.size);
+        return f ? (m.steps * tokensPerStep * trainFlopsPerToken(profile, m, profile.vocabSize)) / f : NaN;
+      });
       const total = seconds.reduce((a, b) => a + b, 0);
-      parts.push(`train ${missing.length} model${missing.length > 1 ? 's' : ''} of the ${profile.name} family (${missing.map((m) => `${m.size} ${m.steps} steps`).join(', ')}${Number.isFinite(total) ? `; ~${formatMinutes(total)} here` : ''})`);
+      parts.push(
+        `train ${missing.length} model${missing.length > 1 ? 's' : ''} of the ${profile.name} family (${missing.map((m) => `${m.size} ${m.steps} steps`).join(', ')}${Number.isFinite(total) ? `; ~${formatMinutes(total)} here` : ''})`,
+      );
     }
   }
   if (spec.kind === 'sae-sizes') {
-    parts.push(`extract ${2 * sizesCount} stores (train and eval, mid layer of each size)`, `train ${sizesCount * PAPER_LR_GRID.length} SAEs (${PAPER_LR_GRID.length} learning rates per size)`);
+    parts.push(
+      `extract ${2 * sizesCount} stores (train and eval, mid layer of each size)`,
+      `train ${sizesCount * PAPER_LR_GRID.length} SAEs (${PAPER_LR_GRID.length} learning rates per size)`,
+    );
   } else if (spec.kind === 'intervention') {
     const iv = p.intervention;
-    parts.push('extract 2 stores and train 1 SAE at the injection layer', `evaluate ${iv ? iv.alphas.length * iv.features.length : 0} intervention settings x ${iv?.draws ?? 0} draws`);
+    parts.push(
+      'extract 2 stores and train 1 SAE at the injection layer',
+      `evaluate ${iv ? iv.alphas.length * iv.features.length : 0} intervention settings x ${iv?.draws ?? 0} draws`,
+    );
   } else {
     const layers = layersOf(p, layersPerModel).length;
-    parts.push(`extract ${2 * checkpointCount * layers} stores (${checkpointCount} checkpoints x ${layers} layers, train and eval)`, `train and measure ${checkpointCount * layers} SAEs`);
+    parts.push(
+      `extract ${2 * checkpointCount * layers} stores (${checkpointCount} checkpoints x ${layers} layers, train and eval)`,
+      `train and measure ${checkpointCount * layers} SAEs`,
+    );
   }
   return `${spec.pair}/${spec.id}: ${parts.join('; ')} (cached stages are reused)`;
 }

@@ -17,16 +17,28 @@ export function extractStage(progress: Progress, name: string): (docsDone: numbe
  * trainFamily's onProgress as one stage per member (step/total, tokens/s, loss, ETA); call `end` after
  * trainFamily returns to close the last member's stage.
  */
-export function familyStages(progress: Progress, profile: { readonly batch: number; readonly seqLen: number }): { onProgress: (size: string, step: number, steps: number, loss: number) => void; end: () => void } {
+export function familyStages(
+  progress: Progress,
+  profile: { readonly batch: number; readonly seqLen: number },
+): { onProgress: (size: string, step: number, steps: number, loss: number) => void; end: () => void } {
   let bar: { size: string; stage: ProgressStage; loss: number; step: number } | undefined;
   const close = (): void => bar?.stage.end(`${bar.step} steps, loss ${bar.loss.toFixed(3)}`);
   return {
     onProgress(size, step, steps, loss) {
       if (bar?.size !== size) {
         close();
-        bar = { size, stage: progress.stage(`family ${size}`, steps, 'steps', { startAt: step, tokensPerUnit: profile.batch * (profile.seqLen - 1) }), loss, step };
+        bar = {
+          size,
+          stage: progress.stage(`family ${size}`, steps, 'steps', {
+            startAt: step,
+            tokensPerUnit: profile.batch * (profile.seqLen - 1),
+          }),
+          loss,
+          step,
+        };
       }
-      bar.loss = loss; bar.step = step;
+      bar.loss = loss;
+      bar.step = step;
       bar.stage.update(step, { loss });
     },
     end: close,

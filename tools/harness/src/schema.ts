@@ -8,38 +8,122 @@ import { findingItemSchema } from './findings.ts';
  * Generous: the paper profile (n 32768, batch 32768, 5e7 tokens per language) is well inside.
  */
 export const SPEC_LIMITS = {
-  n: 2 ** 20, k: 4096, batchSize: 2 ** 20, warmupSteps: 10 ** 8, epochs: 1000, tokensPerLang: 2 ** 33, threads: 1024,
-  draws: 1000, evalDocsPerLang: 10 ** 6, translationPairs: 10 ** 5, shots: 32, maxNewTokens: 4096, features: 2 ** 20,
+  n: 2 ** 20,
+  k: 4096,
+  batchSize: 2 ** 20,
+  warmupSteps: 10 ** 8,
+  epochs: 1000,
+  tokensPerLang: 2 ** 33,
+  threads: 1024,
+  draws: 1000,
+  evalDocsPerLang: 10 ** 6,
+  translationPairs: 10 ** 5,
+  shots: 32,
+  maxNewTokens: 4096,
+  features: 2 ** 20,
 } as const;
 const L = SPEC_LIMITS;
-const pathsFamily = { type: 'object', additionalProperties: false, required: ['paths'], properties: { paths: { type: 'object', minProperties: 1, description: 'checkpoints per model size, smallest size first, each size\'s checkpoints in training order', additionalProperties: { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: false, required: ['dir', 'tokens'], properties: { dir: { type: 'string' }, tokens: { type: 'number', minimum: 0 } } } } } } } as const;
+const pathsFamily = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['paths'],
+  properties: {
+    paths: {
+      type: 'object',
+      minProperties: 1,
+      description: "checkpoints per model size, smallest size first, each size's checkpoints in training order",
+      additionalProperties: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['dir', 'tokens'],
+          properties: { dir: { type: 'string' }, tokens: { type: 'number', minimum: 0 } },
+        },
+      },
+    },
+  },
+} as const;
 const PROFILE_KEYS = ['family', 'size', 'layers', 'checkpoints', 'activations', 'sae', 'metrics', 'seed'] as const;
 const profile = {
-  type: 'object', additionalProperties: false,
+  type: 'object',
+  additionalProperties: false,
   required: PROFILE_KEYS,
   properties: {
     family: {
       oneOf: [
-        { type: 'object', additionalProperties: false, required: ['zoo'], properties: { zoo: { enum: ['smoke', 'default'] } } },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['zoo'],
+          properties: { zoo: { enum: ['smoke', 'default'] } },
+        },
         pathsFamily,
       ],
     },
     size: { type: 'string', minLength: 1, description: "a size of the family, or 'largest' / 'smallest'" },
-    layers: { type: 'array', minItems: 1, items: { oneOf: [{ type: 'integer', minimum: 0 }, { enum: ['mid', 'all'] }] } },
-    checkpoints: { oneOf: [{ const: 'all' }, { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 } }] },
-    activations: { type: 'object', additionalProperties: false, required: ['trainTokensPerLang', 'evalTokensPerLang'], properties: { trainTokensPerLang: { type: 'integer', minimum: 64, maximum: L.tokensPerLang }, evalTokensPerLang: { type: 'integer', minimum: 64, maximum: L.tokensPerLang } } },
-    sae: {
-      type: 'object', additionalProperties: false, required: ['n', 'k', 'lr', 'warmupSteps', 'batchSize', 'epochs'],
-      properties: { n: { type: 'integer', minimum: 1, maximum: L.n }, k: { type: 'integer', minimum: 1, maximum: L.k }, lr: { type: 'number', exclusiveMinimum: 0 }, warmupSteps: { type: 'integer', minimum: 0, maximum: L.warmupSteps }, batchSize: { type: 'integer', minimum: 1, maximum: L.batchSize }, epochs: { type: 'integer', minimum: 1, maximum: L.epochs }, precision: { enum: ['fp32', 'bf16'] } },
+    layers: {
+      type: 'array',
+      minItems: 1,
+      items: { oneOf: [{ type: 'integer', minimum: 0 }, { enum: ['mid', 'all'] }] },
     },
-    metrics: { type: 'object', additionalProperties: false, required: ['languageCut', 'cosineCut', 'clusterRule'], properties: { languageCut: { type: 'number', exclusiveMinimum: 0.5, maximum: 1 }, cosineCut: { type: 'number', minimum: -1, maximum: 1 }, clusterRule: { enum: ['greedy', 'components'] } } },
+    checkpoints: { oneOf: [{ const: 'all' }, { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 } }] },
+    activations: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['trainTokensPerLang', 'evalTokensPerLang'],
+      properties: {
+        trainTokensPerLang: { type: 'integer', minimum: 64, maximum: L.tokensPerLang },
+        evalTokensPerLang: { type: 'integer', minimum: 64, maximum: L.tokensPerLang },
+      },
+    },
+    sae: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['n', 'k', 'lr', 'warmupSteps', 'batchSize', 'epochs'],
+      properties: {
+        n: { type: 'integer', minimum: 1, maximum: L.n },
+        k: { type: 'integer', minimum: 1, maximum: L.k },
+        lr: { type: 'number', exclusiveMinimum: 0 },
+        warmupSteps: { type: 'integer', minimum: 0, maximum: L.warmupSteps },
+        batchSize: { type: 'integer', minimum: 1, maximum: L.batchSize },
+        epochs: { type: 'integer', minimum: 1, maximum: L.epochs },
+        precision: { enum: ['fp32', 'bf16'] },
+      },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['languageCut', 'cosineCut', 'clusterRule'],
+      properties: {
+        languageCut: { type: 'number', exclusiveMinimum: 0.5, maximum: 1 },
+        cosineCut: { type: 'number', minimum: -1, maximum: 1 },
+        clusterRule: { enum: ['greedy', 'components'] },
+      },
+    },
     seed: { type: 'integer', minimum: 0 },
     threads: { type: 'integer', minimum: 1, maximum: L.threads },
     intervention: {
-      type: 'object', additionalProperties: false,
-      required: ['midCheckpoint', 'layer', 'alphas', 'features', 'draws', 'evalDocsPerLang', 'translationPairs', 'shots', 'maxNewTokens'],
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'midCheckpoint',
+        'layer',
+        'alphas',
+        'features',
+        'draws',
+        'evalDocsPerLang',
+        'translationPairs',
+        'shots',
+        'maxNewTokens',
+      ],
       properties: {
-        midCheckpoint: { type: 'integer', minimum: 1, description: '1-based index into the saved checkpoints of the model' },
+        midCheckpoint: {
+          type: 'integer',
+          minimum: 1,
+          description: '1-based index into the saved checkpoints of the model',
+        },
         layer: { oneOf: [{ type: 'integer', minimum: 0 }, { const: 'mid' }] },
         alphas: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
         features: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0, maximum: L.features } },
@@ -56,12 +140,20 @@ const profile = {
 } as const;
 
 const tolerance = {
-  type: 'object', additionalProperties: false,
+  type: 'object',
+  additionalProperties: false,
   properties: {
-    atol: { type: 'number', minimum: 0 }, rtol: { type: 'number', minimum: 0 }, side: { enum: ['both', 'higher-is-better', 'lower-is-better'] },
+    atol: { type: 'number', minimum: 0 },
+    rtol: { type: 'number', minimum: 0 },
+    side: { enum: ['both', 'higher-is-better', 'lower-is-better'] },
     proportionOf: {
-      type: 'object', additionalProperties: false, required: ['count', 'z'],
-      properties: { count: { type: 'string', pattern: '^[^/*]+$' }, z: { type: 'number', exclusiveMinimum: 0, maximum: 6 } },
+      type: 'object',
+      additionalProperties: false,
+      required: ['count', 'z'],
+      properties: {
+        count: { type: 'string', pattern: '^[^/*]+$' },
+        z: { type: 'number', exclusiveMinimum: 0, maximum: 6 },
+      },
     },
   },
   anyOf: [{ required: ['atol'] }, { required: ['rtol'] }],
@@ -75,16 +167,35 @@ export const PAIR_PATTERN = '^[a-z]{2}(_[A-Z]{2})?-[a-z]{2}(_[A-Z]{2})?$';
 /** A language pair: the two languages (corpus data/corpus/<pair>, tokenizer data/tokenizer/<pair>), its paper checkpoints, per-experiment overrides. */
 export const PAIR_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  type: 'object', additionalProperties: false,
+  type: 'object',
+  additionalProperties: false,
   required: ['pair', 'languages'],
   properties: {
     pair: { type: 'string', pattern: PAIR_PATTERN },
-    languages: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'string', pattern: '^[a-z]{2}(_[A-Z]{2})?$' } },
+    languages: {
+      type: 'array',
+      minItems: 2,
+      maxItems: 2,
+      items: { type: 'string', pattern: '^[a-z]{2}(_[A-Z]{2})?$' },
+    },
     paper: { type: 'object', additionalProperties: false, required: ['family'], properties: { family: pathsFamily } },
     overrides: {
-      type: 'object', description: "per experiment id: profile settings merged over the experiment's",
+      type: 'object',
+      description: "per experiment id: profile settings merged over the experiment's",
       propertyNames: { pattern: ID_PATTERN },
-      additionalProperties: { type: 'object', additionalProperties: false, required: ['profiles'], properties: { profiles: { type: 'object', additionalProperties: false, minProperties: 1, properties: { smoke: { type: 'object' }, default: { type: 'object' }, paper: { type: 'object' } } } } },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['profiles'],
+        properties: {
+          profiles: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            properties: { smoke: { type: 'object' }, default: { type: 'object' }, paper: { type: 'object' } },
+          },
+        },
+      },
     },
   },
 } as const;
@@ -92,20 +203,37 @@ export const PAIR_SCHEMA = {
 /** The profiles of an experiment once its pair is merged in: every profile complete; paper absent when neither file names its checkpoints. */
 export const MERGED_PROFILES_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  type: 'object', additionalProperties: false, required: ['smoke', 'default'], properties: { smoke: profile, default: profile, paper: profile },
+  type: 'object',
+  additionalProperties: false,
+  required: ['smoke', 'default'],
+  properties: { smoke: profile, default: profile, paper: profile },
 } as const;
 
 export const EXPERIMENT_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  type: 'object', additionalProperties: false,
+  type: 'object',
+  additionalProperties: false,
   required: ['id', 'version', 'title', 'kind', 'profiles', 'golden'],
   properties: {
     id: { type: 'string', pattern: ID_PATTERN },
     version: { type: 'integer', minimum: 1 },
     title: { type: 'string', minLength: 1 },
     kind: { enum: ['feature-dynamics', 'intervention', 'sae-sizes'] },
-    profiles: { type: 'object', additionalProperties: false, required: ['smoke', 'default', 'paper'], properties: { smoke: profile, default: profile, paper: paperProfile } },
-    golden: { type: 'object', description: 'tolerance per metric name pattern (* matches one path segment)', additionalProperties: tolerance },
-    findings: { type: 'array', description: "the paper's claims, checked on every run (tools/harness/src/findings.ts)", items: findingItemSchema() },
+    profiles: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['smoke', 'default', 'paper'],
+      properties: { smoke: profile, default: profile, paper: paperProfile },
+    },
+    golden: {
+      type: 'object',
+      description: 'tolerance per metric name pattern (* matches one path segment)',
+      additionalProperties: tolerance,
+    },
+    findings: {
+      type: 'array',
+      description: "the paper's claims, checked on every run (tools/harness/src/findings.ts)",
+      items: findingItemSchema(),
+    },
   },
 } as const;

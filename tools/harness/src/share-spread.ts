@@ -18,7 +18,8 @@ if (!name || !stepArg || !seedsArg) {
   process.exit(2);
 }
 const parsed = readSpec(name);
-if (!parsed.ok) throw new Error(parsed.issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.path}: ${i.message}`).join('\n'));
+if (!parsed.ok)
+  throw new Error(parsed.issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.path}: ${i.message}`).join('\n'));
 const spec = parsed.spec;
 const profile = (profileArg ?? 'default') as ProfileName;
 const base = profileOf(spec, profile);
@@ -39,7 +40,11 @@ for (const seed of seeds) {
   for (const a of await analyseCheckpoint(spec, { ...base, seed }, ck.dir, layers, embeddings, timings)) {
     const s = summarise(a.stats);
     rows.push({ seed, layer: a.layer, alive: s.alive, shares: { ...s.shares } });
-    console.log(`seed ${seed} layer ${a.layer}: alive ${s.alive}, shares ${Object.entries(s.shares).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
+    console.log(
+      `seed ${seed} layer ${a.layer}: alive ${s.alive}, shares ${Object.entries(s.shares)
+        .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+        .join(', ')}`,
+    );
   }
 }
 for (const layer of layers) {
@@ -50,6 +55,8 @@ for (const layer of layers) {
     const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
     const alive = rs.reduce((a, r) => a + r.alive, 0) / rs.length;
     const binom = Math.sqrt((mean * (1 - mean)) / alive);
-    console.log(`${spec.pair}/${spec.id} step ${step} layer ${layer} ${cls}: mean ${mean.toFixed(3)}, sd over ${xs.length} seeds ${sd.toFixed(4)}, binomial s.e. at ${alive.toFixed(0)} alive ${binom.toFixed(4)}, max-min ${(Math.max(...xs) - Math.min(...xs)).toFixed(3)}`);
+    console.log(
+      `${spec.pair}/${spec.id} step ${step} layer ${layer} ${cls}: mean ${mean.toFixed(3)}, sd over ${xs.length} seeds ${sd.toFixed(4)}, binomial s.e. at ${alive.toFixed(0)} alive ${binom.toFixed(4)}, max-min ${(Math.max(...xs) - Math.min(...xs)).toFixed(3)}`,
+    );
   }
 }

@@ -9,13 +9,27 @@ import { EXPERIMENT_SCHEMA, MERGED_PROFILES_SCHEMA, PAIR_SCHEMA } from './schema
 export type ProfileName = 'smoke' | 'default' | 'paper';
 
 export interface ProfileSpec {
-  readonly family: { readonly zoo: 'smoke' | 'default' } | { readonly paths: Readonly<Record<string, readonly { dir: string; tokens: number }[]>> };
+  readonly family:
+    | { readonly zoo: 'smoke' | 'default' }
+    | { readonly paths: Readonly<Record<string, readonly { dir: string; tokens: number }[]>> };
   readonly size: string;
   readonly layers: readonly (number | 'mid' | 'all')[];
   readonly checkpoints: 'all' | readonly number[];
   readonly activations: { readonly trainTokensPerLang: number; readonly evalTokensPerLang: number };
-  readonly sae: { readonly n: number; readonly k: number; readonly lr: number; readonly warmupSteps: number; readonly batchSize: number; readonly epochs: number; readonly precision?: 'fp32' | 'bf16' };
-  readonly metrics: { readonly languageCut: number; readonly cosineCut: number; readonly clusterRule: 'greedy' | 'components' };
+  readonly sae: {
+    readonly n: number;
+    readonly k: number;
+    readonly lr: number;
+    readonly warmupSteps: number;
+    readonly batchSize: number;
+    readonly epochs: number;
+    readonly precision?: 'fp32' | 'bf16';
+  };
+  readonly metrics: {
+    readonly languageCut: number;
+    readonly cosineCut: number;
+    readonly clusterRule: 'greedy' | 'components';
+  };
   readonly seed: number;
   readonly threads?: number;
   readonly intervention?: InterventionSpec;
@@ -53,7 +67,9 @@ export interface ExperimentFile {
   readonly version: number;
   readonly title: string;
   readonly kind: 'feature-dynamics' | 'intervention' | 'sae-sizes';
-  readonly profiles: Readonly<Record<'smoke' | 'default', ProfileSpec>> & { readonly paper: Omit<ProfileSpec, 'family'> & Partial<Pick<ProfileSpec, 'family'>> };
+  readonly profiles: Readonly<Record<'smoke' | 'default', ProfileSpec>> & {
+    readonly paper: Omit<ProfileSpec, 'family'> & Partial<Pick<ProfileSpec, 'family'>>;
+  };
   readonly golden: Readonly<Record<string, Tolerance>>;
   readonly findings?: readonly FindingDecl[];
 }
@@ -63,8 +79,12 @@ export interface PairSpec {
   readonly pair: string;
   readonly languages: readonly [string, string];
   /** The paper profile's checkpoints for this pair (absent: the pair has no paper profile). */
-  readonly paper?: { readonly family: { readonly paths: Readonly<Record<string, readonly { dir: string; tokens: number }[]>> } };
-  readonly overrides?: Readonly<Record<string, { readonly profiles: Readonly<Partial<Record<ProfileName, Record<string, unknown>>>> }>>;
+  readonly paper?: {
+    readonly family: { readonly paths: Readonly<Record<string, readonly { dir: string; tokens: number }[]>> };
+  };
+  readonly overrides?: Readonly<
+    Record<string, { readonly profiles: Readonly<Partial<Record<ProfileName, Record<string, unknown>>>> }>
+  >;
 }
 
 /** One experiment for one pair, merged: what every run reads. */
@@ -85,10 +105,20 @@ export interface ExperimentSpec {
 }
 
 /** One problem in a spec file, located by line, column and key path. */
-export interface SpecIssue { readonly file: string; readonly line: number; readonly column: number; readonly path: string; readonly message: string }
+export interface SpecIssue {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+  readonly message: string;
+}
 
-export type SpecResult = { readonly ok: true; readonly spec: ExperimentSpec } | { readonly ok: false; readonly issues: readonly SpecIssue[] };
-export type Parsed<T> = { readonly ok: true; readonly spec: T } | { readonly ok: false; readonly issues: readonly SpecIssue[] };
+export type SpecResult =
+  | { readonly ok: true; readonly spec: ExperimentSpec }
+  | { readonly ok: false; readonly issues: readonly SpecIssue[] };
+export type Parsed<T> =
+  | { readonly ok: true; readonly spec: T }
+  | { readonly ok: false; readonly issues: readonly SpecIssue[] };
 
 // strictRequired off: 'anyOf: [{required: [atol]}, {required: [rtol]}]' names properties defined one level up.
 const ajv = new Ajv2020.default({ allErrors: true, strict: true, strictRequired: false, verbose: true });
@@ -103,7 +133,10 @@ function nodeAt(root: Node | null, segments: readonly string[], key = false): No
     if (isMap(node)) {
       const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === s);
       if (!pair) break;
-      node = key && i === segments.length - 1 ? (pair.key as Node) : ((pair.value as Node | undefined) ?? (pair.key as Node));
+      node =
+        key && i === segments.length - 1
+          ? (pair.key as Node)
+          : ((pair.value as Node | undefined) ?? (pair.key as Node));
     } else if (isSeq(node)) {
       node = (node.items[Number(s)] as Node | undefined) ?? node;
     } else break;
@@ -122,17 +155,25 @@ export function memoryEstimate(segs: readonly string[], value: number, profile: 
   const key = segs.at(-1);
   if (segs.includes('intervention') && segs.includes('features')) return '';
   switch (key) {
-    case 'n': return `; an SAE of n = ${value} at width d = ${PAPER_D} needs ${gib(value * PAPER_D * 4 * 6)} (encoder and decoder with both Adam moments, float32)`;
-    case 'batchSize': return `; one step's dense encoder output of ${value} x n = ${sae?.n ?? '?'} needs ${sae?.n ? gib(value * sae.n * 4) : 'batchSize x n x 4 bytes'}`;
-    case 'k': return `; the TopK indices and values of a batch of ${sae?.batchSize ?? '?'} need ${sae?.batchSize ? gib(value * sae.batchSize * 12) : 'batchSize x k x 12 bytes'}`;
-    case 'trainTokensPerLang': case 'evalTokensPerLang': return `; ${value} tokens of width ${PAPER_D} are ${gib(value * PAPER_D * 2)} of float16 activations per layer and language`;
-    default: return '';
+    case 'n':
+      return `; an SAE of n = ${value} at width d = ${PAPER_D} needs ${gib(value * PAPER_D * 4 * 6)} (encoder and decoder with both Adam moments, float32)`;
+    case 'batchSize':
+      return `; one step's dense encoder output of ${value} x n = ${sae?.n ?? '?'} needs ${sae?.n ? gib(value * sae.n * 4) : 'batchSize x n x 4 bytes'}`;
+    case 'k':
+      return `; the TopK indices and values of a batch of ${sae?.batchSize ?? '?'} need ${sae?.batchSize ? gib(value * sae.batchSize * 12) : 'batchSize x k x 12 bytes'}`;
+    case 'trainTokensPerLang':
+    case 'evalTokensPerLang':
+      return `; ${value} tokens of width ${PAPER_D} are ${gib(value * PAPER_D * 2)} of float16 activations per layer and language`;
+    default:
+      return '';
   }
 }
 
 /** Parses and validates an experiment file's YAML text; every problem carries file, line, column and key path. */
 export function parseSpec(text: string, file: string): Parsed<ExperimentFile> {
-  return parseYaml<ExperimentFile>(text, file, validateExperiment, (spec, doc, at) => kOverN(spec.profiles, doc, at, file, ['profiles']));
+  return parseYaml<ExperimentFile>(text, file, validateExperiment, (spec, doc, at) =>
+    kOverN(spec.profiles, doc, at, file, ['profiles']),
+  );
 }
 
 /** Parses and validates a pair file's YAML text. */
@@ -143,25 +184,61 @@ export function parsePair(text: string, file: string): Parsed<PairSpec> {
 type At = (offset: number) => { line: number; col: number };
 
 // k <= n, which the schema cannot say: TopK of more latents than the SAE has.
-function kOverN(profiles: Readonly<Record<string, { sae?: { k: number; n: number } } | undefined>>, doc: Document.Parsed | null, at: At, file: string, prefix: readonly string[]): SpecIssue[] {
-  return Object.entries(profiles).filter(([, p]) => p?.sae && p.sae.k > p.sae.n).map(([name, p]): SpecIssue => {
-    const pos = at(nodeAt((doc?.contents ?? null) as Node | null, [...prefix, name, 'sae', 'k'])?.range?.[0] ?? 0);
-    return { file, line: pos.line, column: pos.col, path: [...prefix, name, 'sae', 'k'].join('.'), message: `k = ${p?.sae?.k} exceeds n = ${p?.sae?.n}: TopK cannot keep more latents than the SAE has` };
-  });
+function kOverN(
+  profiles: Readonly<Record<string, { sae?: { k: number; n: number } } | undefined>>,
+  doc: Document.Parsed | null,
+  at: At,
+  file: string,
+  prefix: readonly string[],
+): SpecIssue[] {
+  return Object.entries(profiles)
+    .filter(([, p]) => p?.sae && p.sae.k > p.sae.n)
+    .map(([name, p]): SpecIssue => {
+      const pos = at(nodeAt((doc?.contents ?? null) as Node | null, [...prefix, name, 'sae', 'k'])?.range?.[0] ?? 0);
+      return {
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: [...prefix, name, 'sae', 'k'].join('.'),
+        message: `k = ${p?.sae?.k} exceeds n = ${p?.sae?.n}: TopK cannot keep more latents than the SAE has`,
+      };
+    });
 }
 
 /** ajv errors as issues located in `doc` (key paths prefixed by `prefix` there). */
-function ajvIssues(errors: readonly ErrorObject[], data: unknown, doc: Document.Parsed, at: At, file: string, prefix: readonly string[] = []): SpecIssue[] {
+function ajvIssues(
+  errors: readonly ErrorObject[],
+  data: unknown,
+  doc: Document.Parsed,
+  at: At,
+  file: string,
+  prefix: readonly string[] = [],
+): SpecIssue[] {
   return errors.map((e) => {
-    const segs = [...prefix, ...e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))];
-    const extra = e.keyword === 'additionalProperties' ? String((e.params as { additionalProperty: string }).additionalProperty) : null;
+    const segs = [
+      ...prefix,
+      ...e.instancePath
+        .split('/')
+        .slice(1)
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')),
+    ];
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? String((e.params as { additionalProperty: string }).additionalProperty)
+        : null;
     const node = nodeAt(doc.contents as Node | null, extra ? [...segs, extra] : segs, extra !== null);
     const p = at(node?.range?.[0] ?? 0);
     const path = [...segs, ...(extra ? [extra] : [])].join('.') || '(root)';
     const limit = e.keyword === 'maximum' ? (e.params as { limit: number }).limit : null;
     const profiles = (data as { profiles?: Record<string, unknown> }).profiles ?? (data as Record<string, unknown>);
-    const msg = limit !== null ? `${String(e.data)} exceeds the limit ${limit}${memoryEstimate(segs, Number(e.data), profiles?.[segs[segs.indexOf('profiles') + 1] ?? segs[0] ?? ''] as unknown)}`
-      : e.keyword === 'additionalProperties' ? `unknown key '${extra}'` : e.keyword === 'enum' ? `${e.message} (${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})` : (e.message ?? e.keyword);
+    const msg =
+      limit !== null
+        ? `${String(e.data)} exceeds the limit ${limit}${memoryEstimate(segs, Number(e.data), profiles?.[segs[segs.indexOf('profiles') + 1] ?? segs[0] ?? ''] as unknown)}`
+        : e.keyword === 'additionalProperties'
+          ? `unknown key '${extra}'`
+          : e.keyword === 'enum'
+            ? `${e.message} (${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`
+            : (e.message ?? e.keyword);
     return { file, line: p.line, column: p.col, path, message: msg };
   });
 }
@@ -171,12 +248,22 @@ function parseDoc(text: string, file: string): { doc: Document.Parsed; at: At } 
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number) => lc.linePos(offset);
   if (doc.errors.length > 0) {
-    return { issues: doc.errors.map((e) => { const p = at(e.pos[0]); return { file, line: p.line, column: p.col, path: '', message: e.message.split('\n')[0] ?? e.message }; }) };
+    return {
+      issues: doc.errors.map((e) => {
+        const p = at(e.pos[0]);
+        return { file, line: p.line, column: p.col, path: '', message: e.message.split('\n')[0] ?? e.message };
+      }),
+    };
   }
   return { doc, at };
 }
 
-function parseYaml<T>(text: string, file: string, validate: ValidateFunction, extra: (spec: T, doc: Document.Parsed, at: At) => SpecIssue[]): Parsed<T> {
+function parseYaml<T>(
+  text: string,
+  file: string,
+  validate: ValidateFunction,
+  extra: (spec: T, doc: Document.Parsed, at: At) => SpecIssue[],
+): Parsed<T> {
   const d = parseDoc(text, file);
   if ('issues' in d) return { ok: false, issues: d.issues };
   const data = d.doc.toJS() as unknown;
@@ -189,7 +276,17 @@ function readText(file: string): { text: string } | { issues: SpecIssue[] } {
   try {
     return { text: readFileSync(file, 'utf8') };
   } catch (err) {
-    return { issues: [{ file, line: 0, column: 0, path: '', message: `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})` }] };
+    return {
+      issues: [
+        {
+          file,
+          line: 0,
+          column: 0,
+          path: '',
+          message: `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        },
+      ],
+    };
   }
 }
 
@@ -198,7 +295,15 @@ function nameMatches(text: string, file: string, key: 'pair' | 'id', value: stri
   const want = basename(file).replace(/\.ya?ml$/, '');
   if (value === want) return [];
   const line = text.split('\n').findIndex((l) => l.startsWith(`${key}:`)) + 1;
-  return [{ file, line, column: line > 0 ? 1 : 0, path: key, message: `'${value}' does not match the file's name, which says ${key} '${want}'; ${where}: rename the file or correct the ${key}` }];
+  return [
+    {
+      file,
+      line,
+      column: line > 0 ? 1 : 0,
+      path: key,
+      message: `'${value}' does not match the file's name, which says ${key} '${want}'; ${where}: rename the file or correct the ${key}`,
+    },
+  ];
 }
 
 const isPlain = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -214,12 +319,22 @@ export function deepMerge(base: unknown, over: unknown): unknown {
 /** Every pair with a file in experiments/pairs/. */
 export function knownPairs(root = 'experiments'): string[] {
   const dir = join(root, 'pairs');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => f.replace(/\.yaml$/, ''))
+        .sort()
+    : [];
 }
 
 /** Every experiment with a file experiments/<id>.yaml. */
 export function knownExperiments(root = 'experiments'): string[] {
-  return existsSync(root) ? readdirSync(root).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort() : [];
+  return existsSync(root)
+    ? readdirSync(root)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => f.replace(/\.yaml$/, ''))
+        .sort()
+    : [];
 }
 
 /** The two files of `<pair>/<id>`. */
@@ -244,14 +359,33 @@ export function readPair(file: string): Parsed<PairSpec> {
  * each problem located in the file that holds it.
  */
 export function readSpec(name: string, root = 'experiments'): SpecResult {
-  if (!/^[^/]+\/[^/]+$/.test(name)) return { ok: false, issues: [{ file: name, line: 0, column: 0, path: '', message: `a spec is named <pair>/<id>, e.g. en-ja/figure3, got '${name}'` }] };
+  if (!/^[^/]+\/[^/]+$/.test(name))
+    return {
+      ok: false,
+      issues: [
+        {
+          file: name,
+          line: 0,
+          column: 0,
+          path: '',
+          message: `a spec is named <pair>/<id>, e.g. en-ja/figure3, got '${name}'`,
+        },
+      ],
+    };
   const files = specFiles(name, root);
   const et = readText(files.experiment);
   const pr = readPair(files.pair);
-  if ('issues' in et || !pr.ok) return { ok: false, issues: [...('issues' in et ? et.issues : []), ...(pr.ok ? [] : pr.issues)] };
+  if ('issues' in et || !pr.ok)
+    return { ok: false, issues: [...('issues' in et ? et.issues : []), ...(pr.ok ? [] : pr.issues)] };
   const er = parseSpec(et.text, files.experiment);
   if (!er.ok) return er;
-  const idIssues = nameMatches(et.text, files.experiment, 'id', er.spec.id, 'an experiment file must be experiments/<id>.yaml');
+  const idIssues = nameMatches(
+    et.text,
+    files.experiment,
+    'id',
+    er.spec.id,
+    'an experiment file must be experiments/<id>.yaml',
+  );
   if (idIssues.length) return { ok: false, issues: idIssues };
   const e = er.spec;
   const pair = pr.spec;
@@ -265,7 +399,11 @@ export function readSpec(name: string, root = 'experiments'): SpecResult {
     }
     merged[prof] = p;
   }
-  if (!validateMerged(merged) || kOverN(merged as Record<string, { sae?: { k: number; n: number } }>, null, () => ({ line: 0, col: 0 }), '', []).length) {
+  if (
+    !validateMerged(merged) ||
+    kOverN(merged as Record<string, { sae?: { k: number; n: number } }>, null, () => ({ line: 0, col: 0 }), '', [])
+      .length
+  ) {
     // Located in the pair file when the key is one its overrides set, else in the experiment file.
     const pairText = readText(files.pair);
     const pd = 'text' in pairText ? parseDoc(pairText.text, files.pair) : null;
@@ -274,15 +412,46 @@ export function readSpec(name: string, root = 'experiments'): SpecResult {
       const segs = err.instancePath.split('/').slice(1);
       const inPair = segs.length > 1 && deepHas(over, segs);
       const d = inPair ? pd : ed;
-      if (!d || 'issues' in d) return { file: inPair ? files.pair : files.experiment, line: 0, column: 0, path: segs.join('.'), message: err.message ?? err.keyword };
-      return ajvIssues([err], { profiles: merged }, d.doc, d.at, inPair ? files.pair : files.experiment, inPair ? ['overrides', e.id, 'profiles'] : ['profiles'])[0] as SpecIssue;
+      if (!d || 'issues' in d)
+        return {
+          file: inPair ? files.pair : files.experiment,
+          line: 0,
+          column: 0,
+          path: segs.join('.'),
+          message: err.message ?? err.keyword,
+        };
+      return ajvIssues(
+        [err],
+        { profiles: merged },
+        d.doc,
+        d.at,
+        inPair ? files.pair : files.experiment,
+        inPair ? ['overrides', e.id, 'profiles'] : ['profiles'],
+      )[0] as SpecIssue;
     });
-    const k = kOverN(merged as Record<string, { sae?: { k: number; n: number } }>, null, () => ({ line: 0, col: 0 }), files.pair, ['overrides', e.id, 'profiles']);
-    return { ok: false, issues: [...issues, ...k.map((i) => ({ ...i, message: `${i.message} (after ${files.pair}'s overrides)` }))] };
+    const k = kOverN(
+      merged as Record<string, { sae?: { k: number; n: number } }>,
+      null,
+      () => ({ line: 0, col: 0 }),
+      files.pair,
+      ['overrides', e.id, 'profiles'],
+    );
+    return {
+      ok: false,
+      issues: [...issues, ...k.map((i) => ({ ...i, message: `${i.message} (after ${files.pair}'s overrides)` }))],
+    };
   }
   const spec: ExperimentSpec = {
-    id: e.id, version: e.version, title: e.title, kind: e.kind, pair: pair.pair, languages: pair.languages,
-    profiles: merged as unknown as ExperimentSpec['profiles'], golden: e.golden, ...(e.findings ? { findings: e.findings } : {}), files,
+    id: e.id,
+    version: e.version,
+    title: e.title,
+    kind: e.kind,
+    pair: pair.pair,
+    languages: pair.languages,
+    profiles: merged as unknown as ExperimentSpec['profiles'],
+    golden: e.golden,
+    ...(e.findings ? { findings: e.findings } : {}),
+    files,
   };
   return { ok: true, spec };
 }
@@ -299,7 +468,10 @@ function deepHas(x: unknown, segs: readonly string[]): boolean {
 /** The profile to run, or an error that says where its checkpoints would go. */
 export function profileOf(spec: ExperimentSpec, profile: ProfileName): ProfileSpec {
   const p = spec.profiles[profile];
-  if (!p) throw new Error(`${spec.pair}/${spec.id} has no ${profile} profile: neither ${spec.files.experiment} (profiles.${profile}.family) nor ${spec.files.pair} (paper.family.paths) names its checkpoints`);
+  if (!p)
+    throw new Error(
+      `${spec.pair}/${spec.id} has no ${profile} profile: neither ${spec.files.experiment} (profiles.${profile}.family) nor ${spec.files.pair} (paper.family.paths) names its checkpoints`,
+    );
   return p;
 }
 

@@ -3,7 +3,17 @@
 // "step-000024@L2/shares/mixed" (feature dynamics), "xs/bestLr" (SAE sizes), "alpha-0.1_n-12/none/ppl/en/mean"
 // (intervention settings).
 
-export const TIDY_COLUMNS = ['pair', 'spec', 'profile', 'size', 'checkpoint', 'layer', 'setting', 'metric', 'value'] as const;
+export const TIDY_COLUMNS = [
+  'pair',
+  'spec',
+  'profile',
+  'size',
+  'checkpoint',
+  'layer',
+  'setting',
+  'metric',
+  'value',
+] as const;
 export type TidyRow = Record<(typeof TIDY_COLUMNS)[number], string | number | null>;
 
 export interface TidyContext {
@@ -20,7 +30,17 @@ export interface TidyContext {
 export function tidyRows(metrics: Readonly<Record<string, unknown>>, c: TidyContext): TidyRow[] {
   return Object.entries(metrics).map(([key, raw]) => {
     const value = typeof raw === 'number' && Number.isFinite(raw) ? raw : null;
-    const row: TidyRow = { pair: c.pair, spec: c.spec, profile: c.profile, size: c.size ?? null, checkpoint: c.checkpoint ?? null, layer: c.layer ?? null, setting: null, metric: key, value };
+    const row: TidyRow = {
+      pair: c.pair,
+      spec: c.spec,
+      profile: c.profile,
+      size: c.size ?? null,
+      checkpoint: c.checkpoint ?? null,
+      layer: c.layer ?? null,
+      setting: null,
+      metric: key,
+      value,
+    };
     const dyn = /^step-(\d+)@L(\d+)\/(.+)$/.exec(key);
     const setting = /^(alpha-[^/]+)\/(.+)$/.exec(key);
     const sized = /^([^/]+)\/(.+)$/.exec(key);

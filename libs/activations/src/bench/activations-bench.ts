@@ -16,13 +16,29 @@ class ReplayModel implements TapModel {
   readonly numLayers = 2;
   readonly bosId = 1;
   private readonly pool: Float32Array;
-  constructor(readonly dModel: number, maxRows: number) {
-    this.pool = runRng('bench').stream('activations/replay').normalArray(maxRows * dModel);
+  constructor(
+    readonly dModel: number,
+    maxRows: number,
+  ) {
+    this.pool = runRng('bench')
+      .stream('activations/replay')
+      .normalArray(maxRows * dModel);
   }
-  async encode(text: string): Promise<number[]> { return Array.from(text, (c) => (c.codePointAt(0)! % 997) + 4); }
-  async encodeBatch(texts: readonly string[]): Promise<number[][]> { return Promise.all(texts.map((t) => this.encode(t))); }
-  fingerprint(): string { return `replay-${this.dModel}`; }
-  async tap(_t: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>> {
+  async encode(text: string): Promise<number[]> {
+    return Array.from(text, (c) => (c.codePointAt(0)! % 997) + 4);
+  }
+  async encodeBatch(texts: readonly string[]): Promise<number[][]> {
+    return Promise.all(texts.map((t) => this.encode(t)));
+  }
+  fingerprint(): string {
+    return `replay-${this.dModel}`;
+  }
+  async tap(
+    _t: Int32Array,
+    batch: number,
+    seqLen: number,
+    layers: readonly number[],
+  ): Promise<Map<number, Float32Array>> {
     const n = batch * seqLen * this.dModel;
     return new Map(layers.map((l) => [l, this.pool.slice(0, n)]));
   }
@@ -43,7 +59,11 @@ export interface ActivationsBenchResult {
 }
 
 /** `saetrace bench activations`: extraction and reading throughput of the store, model cost excluded. */
-export async function activationsBench(options: { quick: boolean; reportDir?: string; d?: number }): Promise<ActivationsBenchResult> {
+export async function activationsBench(options: {
+  quick: boolean;
+  reportDir?: string;
+  d?: number;
+}): Promise<ActivationsBenchResult> {
   const d = options.d ?? 512;
   const docsPerLang = options.quick ? 64 : 256;
   const iters = options.quick ? 2 : 5;
@@ -59,21 +79,40 @@ export async function activationsBench(options: { quick: boolean; reportDir?: st
     let run = 0;
     let lastStore = '';
     for (const dtype of ['float32', 'float16'] as const) {
-      const timing = await timeIt(async () => {
-        const res = await extractActivations({
-          model, layers: [0, 1], corpusDir, split: 'train', langs: ['en', 'ja'], tokensPerLang: docsPerLang * 64, seed: 0,
-          cacheDir: join(root, `cache-${run++}`), dtype, batchDocs,
-        });
-        lastStore = res.stores.get(0)!;
-      }, { warmup: 1, iters });
+      const timing = await timeIt(
+        async () => {
+          const res = await extractActivations({
+            model,
+            layers: [0, 1],
+            corpusDir,
+            split: 'train',
+            langs: ['en', 'ja'],
+            tokensPerLang: docsPerLang * 64,
+            seed: 0,
+            cacheDir: join(root, `cache-${run++}`),
+            dtype,
+            batchDocs,
+          });
+          lastStore = res.stores.get(0)!;
+        },
+        { warmup: 1, iters },
+      );
       rows.push({ stage: 'extract (2 layers)', dtype, tokensPerSecond: tokens / (timing.medianMs / 1000), timing });
       const store = await ActivationStore.open(lastStore);
-      const read = await timeIt(async () => {
-        let n = 0;
-        for await (const b of store.batches({ batchRows: 4096, seed: 1 })) n += b.rows;
-        if (n !== tokens) throw new Error(`bench: read ${n} rows, expected ${tokens}`);
-      }, { warmup: 1, iters });
-      rows.push({ stage: 'read shuffled (1 layer)', dtype, tokensPerSecond: tokens / (read.medianMs / 1000), timing: read });
+      const read = await timeIt(
+        async () => {
+          let n = 0;
+          for await (const b of store.batches({ batchRows: 4096, seed: 1 })) n += b.rows;
+          if (n !== tokens) throw new Error(`bench: read ${n} rows, expected ${tokens}`);
+        },
+        { warmup: 1, iters },
+      );
+      rows.push({
+        stage: 'read shuffled (1 layer)',
+        dtype,
+        tokensPerSecond: tokens / (read.medianMs / 1000),
+        timing: read,
+      });
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -82,13 +121,16 @@ export async function activationsBench(options: { quick: boolean; reportDir?: st
     '# Activations benchmark: store throughput',
     '',
     `d = ${d}, ${tokens} tokens (${docsPerLang} documents per language x 64), ${batchDocs} windows of 65 tokens per forward call.`,
-    'The model is a replay of precomputed activations, so these rates are the pipeline\'s own overhead',
+    "The model is a replay of precomputed activations, so these rates are the pipeline's own overhead",
     '(tokenising, windowing, BOS drop, unit norm, checksums, atomic shard writes, verified reads), an upper',
     `bound on end-to-end speed. Median of ${iters} runs after 1 warm-up. The issue sets no target for this.`,
     '',
     '| stage | dtype | tokens/s | median ms | rel. MAD |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.stage} | ${r.dtype} | ${Math.round(r.tokensPerSecond)} | ${r.timing.medianMs.toFixed(1)} | ${(r.timing.relMad * 100).toFixed(1)}% |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.stage} | ${r.dtype} | ${Math.round(r.tokensPerSecond)} | ${r.timing.medianMs.toFixed(1)} | ${(r.timing.relMad * 100).toFixed(1)}% |`,
+    ),
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.version}.`,
     '',

@@ -49,10 +49,17 @@ export class FakeTapModel implements TapModel {
     return createHash('sha256').update(`fake:${this.dModel}:${this.numLayers}:${this.variant}`).digest('hex');
   }
 
-  async tap(tokens: Int32Array, batch: number, seqLen: number, layers: readonly number[]): Promise<Map<number, Float32Array>> {
-    if (tokens.length !== batch * seqLen) throw new RangeError(`FakeTapModel.tap: ${tokens.length} tokens for batch ${batch} x seqLen ${seqLen}`);
+  async tap(
+    tokens: Int32Array,
+    batch: number,
+    seqLen: number,
+    layers: readonly number[],
+  ): Promise<Map<number, Float32Array>> {
+    if (tokens.length !== batch * seqLen)
+      throw new RangeError(`FakeTapModel.tap: ${tokens.length} tokens for batch ${batch} x seqLen ${seqLen}`);
     this.calls++;
-    if (this.failOnCall !== undefined && this.calls === this.failOnCall) throw new Error(`FakeTapModel: simulated failure on call ${this.calls}`);
+    if (this.failOnCall !== undefined && this.calls === this.failOnCall)
+      throw new Error(`FakeTapModel: simulated failure on call ${this.calls}`);
     this.windows += batch;
     const d = this.dModel;
     const out = new Map<number, Float32Array>();
@@ -65,9 +72,12 @@ export class FakeTapModel implements TapModel {
           ctx += tok;
           const o = (b * seqLen + t) * d;
           for (let j = 0; j < d; j++) {
-            h[o + j] = tok === this.bosId
-              ? 100 + j
-              : (1 + l) * Math.sin(tok * 0.37 + j * 1.3 + l * 0.7 + this.variant) + 0.01 * t + 0.001 * (ctx % 97) * Math.cos(j);
+            h[o + j] =
+              tok === this.bosId
+                ? 100 + j
+                : (1 + l) * Math.sin(tok * 0.37 + j * 1.3 + l * 0.7 + this.variant) +
+                  0.01 * t +
+                  0.001 * (ctx % 97) * Math.cos(j);
           }
         }
       }

@@ -11,7 +11,9 @@ export interface FixtureDoc {
 export function writeFixtureDocs(dir: string, split: string, lang: string, docs: readonly FixtureDoc[]): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${split}.${lang}.jsonl.gz`);
-  const lines = docs.map((d) => JSON.stringify({ id: d.id, lang, text: d.text, package: 'fixture', licence: 'CC0-1.0', source: 'test' }));
+  const lines = docs.map((d) =>
+    JSON.stringify({ id: d.id, lang, text: d.text, package: 'fixture', licence: 'CC0-1.0', source: 'test' }),
+  );
   writeFileSync(path, gzipSync(`${lines.join('\n')}\n`));
   return path;
 }
@@ -26,7 +28,10 @@ export function fixtureDocs(prefix: string, count: number, lengths: readonly num
     const len = lengths[i % lengths.length]!;
     let s = '';
     let v = i * 7919 + 17;
-    for (let k = 0; k < len; k++) { v = (v * 1103515245 + 12345) % 2147483648; s += chars[v % chars.length]; }
+    for (let k = 0; k < len; k++) {
+      v = (v * 1103515245 + 12345) % 2147483648;
+      s += chars[v % chars.length];
+    }
     return { id: `${prefix}-${i}`, text: s };
   });
 }

@@ -14,7 +14,8 @@ export interface GradientOptions {
  */
 export function gradients(g: Graph, loss: Value, wrt: readonly Value[], options: GradientOptions = {}): Value[] {
   if (!isFloat(loss)) throw new Error(`gradients: loss '${loss.name}' is ${loss.dtype}, not a float`);
-  if (loss.shape && loss.shape.some((d) => d !== 1)) throw new Error(`gradients: loss '${loss.name}' must be a scalar, has shape [${loss.shape.join(',')}]`);
+  if (loss.shape && loss.shape.some((d) => d !== 1))
+    throw new Error(`gradients: loss '${loss.name}' must be a scalar, has shape [${loss.shape.join(',')}]`);
   const producer = new Map<string, NodeRecord>();
   for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
 
@@ -53,7 +54,10 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[], options:
     const dOuts = n.outputs.map((o) => grads.get(o) ?? null);
     if (dOuts.every((x) => x === null)) continue;
     const rule = rules[n.opType];
-    if (!rule) throw new Error(`gradients: no gradient rule for ${n.opType} (node '${n.name}'); differentiable ops: ${differentiableOps.join(', ')}`);
+    if (!rule)
+      throw new Error(
+        `gradients: no gradient rule for ${n.opType} (node '${n.name}'); differentiable ops: ${differentiableOps.join(', ')}`,
+      );
     const ins = n.inputs.map((i) => (i ? g.value(i) : null));
     const outs = n.outputs.map((o) => g.value(o));
     const dIns = rule(g, n, ins, outs, dOuts);
@@ -65,7 +69,8 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[], options:
   return wrt.map((w) => {
     const d = grads.get(w.name);
     if (d) return d;
-    if (options.unreachable === 'error') throw new Error(`gradients: loss '${loss.name}' does not depend on '${w.name}'`);
+    if (options.unreachable === 'error')
+      throw new Error(`gradients: loss '${loss.name}' does not depend on '${w.name}'`);
     return zerosLike(g, w);
   });
 }

@@ -9,7 +9,9 @@ export function scalar(g: Graph, x: number, like: Value): Value {
 /** Zeros with the runtime shape of `like`. */
 export function zerosLike(g: Graph, like: Value): Value {
   const dtype: DType = like.dtype === 'float64' ? 'float64' : 'float32';
-  const value = { tensor: { dtype, shape: [1], data: dtype === 'float64' ? new Float64Array(1) : new Float32Array(1) } };
+  const value = {
+    tensor: { dtype, shape: [1], data: dtype === 'float64' ? new Float64Array(1) : new Float32Array(1) },
+  };
   const z = g.op1('ConstantOfShape', [g.op1('Shape', [like])], { value });
   return { ...z, dtype, shape: like.shape };
 }
@@ -25,17 +27,26 @@ export function withShape(v: Value, like: Value): Value {
  */
 export function unbroadcast(g: Graph, grad: Value, input: Value, outShape: readonly Dim[] | null): Value {
   const inShape = input.shape;
-  if (inShape === null || outShape === null) throw new Error(`autodiff: cannot reduce a broadcast gradient to '${input.name}' without static ranks`);
+  if (inShape === null || outShape === null)
+    throw new Error(`autodiff: cannot reduce a broadcast gradient to '${input.name}' without static ranks`);
   if (inShape.length === outShape.length && inShape.every((d, i) => d === outShape[i])) return grad;
   const lead = outShape.length - inShape.length;
   const axes: number[] = [];
   for (let i = 0; i < outShape.length; i++) {
-    if (i < lead) { axes.push(i); continue; }
+    if (i < lead) {
+      axes.push(i);
+      continue;
+    }
     const di = inShape[i - lead] as Dim;
     const dOut = outShape[i] as Dim;
     if (di === dOut) continue;
-    if (di === 1) { axes.push(i); continue; }
-    throw new Error(`autodiff: cannot decide how '${input.name}' [${inShape.join(',')}] broadcast to [${outShape.join(',')}] (axis ${i})`);
+    if (di === 1) {
+      axes.push(i);
+      continue;
+    }
+    throw new Error(
+      `autodiff: cannot decide how '${input.name}' [${inShape.join(',')}] broadcast to [${outShape.join(',')}] (axis ${i})`,
+    );
   }
   let r = grad;
   if (axes.length > 0) r = g.op1('ReduceSum', [grad, g.ints(axes)], { keepdims: 1 });
@@ -46,7 +57,8 @@ export function unbroadcast(g: Graph, grad: Value, input: Value, outShape: reado
 /** Swaps the last two axes (for batched MatMul gradients). */
 export function swapLast(g: Graph, v: Value): Value {
   const rank = v.shape?.length;
-  if (rank === undefined || rank < 2) throw new Error(`autodiff: MatMul gradient needs rank >= 2 operands, '${v.name}' has ${rank ?? 'unknown'} rank`);
+  if (rank === undefined || rank < 2)
+    throw new Error(`autodiff: MatMul gradient needs rank >= 2 operands, '${v.name}' has ${rank ?? 'unknown'} rank`);
   const perm = [...Array(rank).keys()];
   perm[rank - 1] = rank - 2;
   perm[rank - 2] = rank - 1;

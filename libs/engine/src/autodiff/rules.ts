@@ -4,9 +4,16 @@ import type { AttrValue, NodeRecord, Value } from '../graph/types.ts';
 import { scalar, swapLast, unbroadcast, withShape, zerosLike } from './helpers.ts';
 
 /** Inputs' gradients from the outputs' gradients (null: no gradient flows there). */
-export type GradRule = (g: Graph, node: NodeRecord, ins: readonly (Value | null)[], outs: readonly Value[], dOuts: readonly (Value | null)[]) => (Value | null)[];
+export type GradRule = (
+  g: Graph,
+  node: NodeRecord,
+  ins: readonly (Value | null)[],
+  outs: readonly Value[],
+  dOuts: readonly (Value | null)[],
+) => (Value | null)[];
 
-const attrInt = (n: NodeRecord, k: string, d: number): number => (typeof n.attrs[k] === 'number' ? (n.attrs[k] as number) : d);
+const attrInt = (n: NodeRecord, k: string, d: number): number =>
+  typeof n.attrs[k] === 'number' ? (n.attrs[k] as number) : d;
 const req = (v: Value | null | undefined, what: string): Value => {
   if (!v) throw new Error(`autodiff: ${what} is missing`);
   return v;
@@ -19,7 +26,14 @@ function dy(dOuts: readonly (Value | null)[]): Value {
 const mul = (g: Graph, a: Value, b: Value) => g.op1('Mul', [a, b]);
 const neg = (g: Graph, a: Value) => g.op1('Neg', [a]);
 
-function broadcastBinary(g: Graph, n: NodeRecord, ins: readonly (Value | null)[], outs: readonly Value[], dA: Value | null, dB: Value | null): (Value | null)[] {
+function broadcastBinary(
+  g: Graph,
+  n: NodeRecord,
+  ins: readonly (Value | null)[],
+  outs: readonly Value[],
+  dA: Value | null,
+  dB: Value | null,
+): (Value | null)[] {
   const a = req(ins[0], `${n.opType} input 0`);
   const b = req(ins[1], `${n.opType} input 1`);
   const out = outs[0] as Value;
@@ -31,7 +45,9 @@ function expandReduced(g: Graph, n: NodeRecord, x: Value, d: Value): Value {
   const rank = x.shape?.length;
   if (rank === undefined) throw new Error(`autodiff: ${n.opType} '${n.name}' needs a static input rank`);
   const given = n.inputs[1] ? constInts(g.value(n.inputs[1]), g) : null;
-  const axes = (given && given.length > 0 ? given : [...Array(rank).keys()]).map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q);
+  const axes = (given && given.length > 0 ? given : [...Array(rank).keys()])
+    .map((a) => (a < 0 ? a + rank : a))
+    .sort((p, q) => p - q);
   let r = d;
   if (attrInt(n, 'keepdims', 1) === 0) r = g.op1('Unsqueeze', [r, g.ints(axes)]);
   return withShape(g.op1('Expand', [r, g.op1('Shape', [x])]), x);
@@ -39,7 +55,9 @@ function expandReduced(g: Graph, n: NodeRecord, x: Value, d: Value): Value {
 
 function inversePerm(perm: readonly number[]): number[] {
   const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => { inv[p] = i; });
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
   return inv;
 }
 
@@ -48,7 +66,8 @@ export const rules: Readonly<Record<string, GradRule>> = {
   Neg: (g, _n, _i, _o, d) => [neg(g, dy(d))],
   Add: (g, n, ins, outs, d) => broadcastBinary(g, n, ins, outs, dy(d), dy(d)),
   Sub: (g, n, ins, outs, d) => broadcastBinary(g, n, ins, outs, dy(d), neg(g, dy(d))),
-  Mul: (g, n, ins, outs, d) => broadcastBinary(g, n, ins, outs, mul(g, dy(d), req(ins[1], 'Mul b')), mul(g, dy(d), req(ins[0], 'Mul a'))),
+  Mul: (g, n, ins, outs, d) =>
+    broadcastBinary(g, n, ins, outs, mul(g, dy(d), req(ins[1], 'Mul b')), mul(g, dy(d), req(ins[0], 'Mul a'))),
   Div: (g, n, ins, outs, d) => {
     const b = req(ins[1], 'Div b');
     const da = g.op1('Div', [dy(d), b]);
@@ -61,7 +80,8 @@ export const rules: Readonly<Record<string, GradRule>> = {
     const pc = p.dtype === a.dtype ? p : g.op1('Cast', [p], { to: a.dtype === 'float64' ? 11 : 1 });
     const da = mul(g, dy(d), mul(g, pc, g.op1('Pow', [a, g.op1('Sub', [pc, scalar(g, 1, a)])])));
     const exponentIsConst = g.initializers.has(p.name);
-    const dp = exponentIsConst || p.dtype !== a.dtype ? null : mul(g, dy(d), mul(g, outs[0] as Value, g.op1('Log', [a])));
+    const dp =
+      exponentIsConst || p.dtype !== a.dtype ? null : mul(g, dy(d), mul(g, outs[0] as Value, g.op1('Log', [a])));
     return broadcastBinary(g, n, ins, outs, da, dp);
   },
   Sqrt: (g, _n, _i, outs, d) => [g.op1('Div', [mul(g, dy(d), scalar(g, 0.5, outs[0] as Value)), outs[0] as Value])],
@@ -89,8 +109,10 @@ export const rules: Readonly<Record<string, GradRule>> = {
     const db = g.op1('MatMul', [swapLast(g, a), dy(d)]);
     // Batch axes broadcast like elementwise ops; the matrix axes already match.
     // Batch axes broadcast like elementwise ops (a leading axis, or a 1 against a larger size).
-    const reduceTo = (grad: Value, target: Value): Value => (grad.shape ? unbroadcast(g, grad, target, grad.shape) : grad);
-    if ((a.shape?.length ?? 0) < 2 || (b.shape?.length ?? 0) < 2) throw new Error(`autodiff: MatMul '${n.name}' with a rank-1 operand is not supported`);
+    const reduceTo = (grad: Value, target: Value): Value =>
+      grad.shape ? unbroadcast(g, grad, target, grad.shape) : grad;
+    if ((a.shape?.length ?? 0) < 2 || (b.shape?.length ?? 0) < 2)
+      throw new Error(`autodiff: MatMul '${n.name}' with a rank-1 operand is not supported`);
     void out;
     return [reduceTo(da, a), reduceTo(db, b)];
   },
@@ -99,14 +121,20 @@ export const rules: Readonly<Record<string, GradRule>> = {
     const b = req(ins[1], 'Gemm B');
     const alpha = n.attrs.alpha;
     const beta = n.attrs.beta;
-    const num = (v: AttrValue | undefined) => (typeof v === 'number' ? v : v && typeof v === 'object' && 'float' in v ? v.float : 1);
-    if (num(alpha) !== 1 || num(beta) !== 1) throw new Error(`autodiff: Gemm '${n.name}' with alpha/beta other than 1 is not supported`);
+    const num = (v: AttrValue | undefined) =>
+      typeof v === 'number' ? v : v && typeof v === 'object' && 'float' in v ? v.float : 1;
+    if (num(alpha) !== 1 || num(beta) !== 1)
+      throw new Error(`autodiff: Gemm '${n.name}' with alpha/beta other than 1 is not supported`);
     const tA = attrInt(n, 'transA', 0) === 1;
     const tB = attrInt(n, 'transB', 0) === 1;
     const G = dy(d);
     // Y = op(A) op(B): d op(A) = G op(B)^T, d op(B) = op(A)^T G.
-    const da = tA ? g.op1('Gemm', [b, G], { transA: tB ? 1 : 0, transB: 1 }) : g.op1('Gemm', [G, b], { transB: tB ? 0 : 1 });
-    const db = tB ? g.op1('Gemm', [G, a], { transA: 1, transB: tA ? 1 : 0 }) : g.op1('Gemm', [a, G], { transA: tA ? 0 : 1 });
+    const da = tA
+      ? g.op1('Gemm', [b, G], { transA: tB ? 1 : 0, transB: 1 })
+      : g.op1('Gemm', [G, b], { transB: tB ? 0 : 1 });
+    const db = tB
+      ? g.op1('Gemm', [G, a], { transA: 1, transB: tA ? 1 : 0 })
+      : g.op1('Gemm', [a, G], { transA: tA ? 0 : 1 });
     const c = ins[2];
     return [da, db, c ? unbroadcast(g, G, c, (outs[0] as Value).shape) : null];
   },
@@ -114,7 +142,10 @@ export const rules: Readonly<Record<string, GradRule>> = {
   ReduceMean: (g, n, ins, outs, d) => {
     const x = req(ins[0], 'ReduceMean x');
     const y = outs[0] as Value;
-    const ratio = g.op1('Div', [g.op1('Cast', [g.op1('Size', [x])], { to: x.dtype === 'float64' ? 11 : 1 }), g.op1('Cast', [g.op1('Size', [y])], { to: x.dtype === 'float64' ? 11 : 1 })]);
+    const ratio = g.op1('Div', [
+      g.op1('Cast', [g.op1('Size', [x])], { to: x.dtype === 'float64' ? 11 : 1 }),
+      g.op1('Cast', [g.op1('Size', [y])], { to: x.dtype === 'float64' ? 11 : 1 }),
+    ]);
     return [expandReduced(g, n, x, g.op1('Div', [dy(d), ratio])), null];
   },
   Softmax: (g, n, _i, outs, d) => {
@@ -140,12 +171,25 @@ export const rules: Readonly<Record<string, GradRule>> = {
   GatherElements: (g, n, ins, _o, d) => {
     const data = req(ins[0], 'GatherElements data');
     const idx = req(ins[1], 'GatherElements indices');
-    return [withShape(g.op1('ScatterElements', [zerosLike(g, data), idx, dy(d)], { axis: attrInt(n, 'axis', 0), reduction: 'add' }), data), null];
+    return [
+      withShape(
+        g.op1('ScatterElements', [zerosLike(g, data), idx, dy(d)], { axis: attrInt(n, 'axis', 0), reduction: 'add' }),
+        data,
+      ),
+      null,
+    ];
   },
   GatherND: (g, n, ins, _o, d) => {
     const data = req(ins[0], 'GatherND data');
-    if (attrInt(n, 'batch_dims', 0) !== 0) throw new Error(`autodiff: GatherND '${n.name}' with batch_dims is not supported`);
-    return [withShape(g.op1('ScatterND', [zerosLike(g, data), req(ins[1], 'GatherND indices'), dy(d)], { reduction: 'add' }), data), null];
+    if (attrInt(n, 'batch_dims', 0) !== 0)
+      throw new Error(`autodiff: GatherND '${n.name}' with batch_dims is not supported`);
+    return [
+      withShape(
+        g.op1('ScatterND', [zerosLike(g, data), req(ins[1], 'GatherND indices'), dy(d)], { reduction: 'add' }),
+        data,
+      ),
+      null,
+    ];
   },
   ScatterElements: (g, n, ins, _o, d) => {
     const idx = req(ins[1], 'ScatterElements indices');
@@ -167,7 +211,10 @@ export const rules: Readonly<Record<string, GradRule>> = {
     const dv = d[0];
     if (!dv) return [null, null];
     const axis = attrInt(n, 'axis', -1);
-    return [withShape(g.op1('ScatterElements', [zerosLike(g, x), outs[1] as Value, dv], { axis, reduction: 'add' }), x), null];
+    return [
+      withShape(g.op1('ScatterElements', [zerosLike(g, x), outs[1] as Value, dv], { axis, reduction: 'add' }), x),
+      null,
+    ];
   },
   Reshape: (g, _n, ins, _o, d) => {
     const x = req(ins[0], 'Reshape x');
@@ -199,7 +246,11 @@ export const rules: Readonly<Record<string, GradRule>> = {
     const b = req(ins[2], 'Where b');
     const z = scalar(g, 0, a);
     const out = (outs[0] as Value).shape;
-    return [null, unbroadcast(g, g.op1('Where', [c, dy(d), z]), a, out), unbroadcast(g, g.op1('Where', [c, z, dy(d)]), b, out)];
+    return [
+      null,
+      unbroadcast(g, g.op1('Where', [c, dy(d), z]), a, out),
+      unbroadcast(g, g.op1('Where', [c, z, dy(d)]), b, out),
+    ];
   },
   Cast: (g, _n, ins, _o, d) => {
     const x = req(ins[0], 'Cast x');
@@ -211,11 +262,13 @@ export const rules: Readonly<Record<string, GradRule>> = {
     const shape = x.shape;
     const starts = constInts(ins[1], g);
     const ends = constInts(ins[2], g);
-    if (!shape || !shape.every((s) => typeof s === 'number') || !starts || !ends) throw new Error(`autodiff: Slice '${n.name}' needs a static input shape and constant starts/ends`);
+    if (!shape || !shape.every((s) => typeof s === 'number') || !starts || !ends)
+      throw new Error(`autodiff: Slice '${n.name}' needs a static input shape and constant starts/ends`);
     const rank = shape.length;
     const axes = (constInts(ins[3], g) ?? starts.map((_, i) => i)).map((a) => (a < 0 ? a + rank : a));
     const steps = constInts(ins[4], g) ?? starts.map(() => 1);
-    if (steps.some((s) => s !== 1)) throw new Error(`autodiff: Slice '${n.name}' with steps other than 1 is not supported`);
+    if (steps.some((s) => s !== 1))
+      throw new Error(`autodiff: Slice '${n.name}' with steps other than 1 is not supported`);
     const pads = new Array<number>(2 * rank).fill(0);
     axes.forEach((ax, i) => {
       const dim = shape[ax] as number;
@@ -234,7 +287,8 @@ export const rules: Readonly<Record<string, GradRule>> = {
     const axisRaw = attrInt(n, 'axis', 0);
     const axis = axisRaw < 0 ? axisRaw + rank : axisRaw;
     const sizes = parts.map((p) => p.shape?.[axis]);
-    if (!sizes.every((s): s is number => typeof s === 'number')) throw new Error(`autodiff: Concat '${n.name}' needs static sizes on axis ${axis}`);
+    if (!sizes.every((s): s is number => typeof s === 'number'))
+      throw new Error(`autodiff: Concat '${n.name}' needs static sizes on axis ${axis}`);
     const pieces = g.op('Split', [dy(d), g.ints(sizes)], { axis }, { outputs: parts.length });
     return pieces.map((p, i) => withShape(p, parts[i] as Value));
   },

@@ -9,10 +9,18 @@ import { timeIt } from './timing.ts';
 
 test('timeIt reports a median no smaller than its minimum and rejects zero iterations', async () => {
   let calls = 0;
-  const t = await timeIt(() => { calls++; }, { warmup: 1, iters: 5 });
+  const t = await timeIt(
+    () => {
+      calls++;
+    },
+    { warmup: 1, iters: 5 },
+  );
   assert.is(calls, 6);
   assert.ok(t.medianMs >= t.minMs);
-  await timeIt(() => {}, { iters: 0 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /iters must be >= 1/));
+  await timeIt(() => {}, { iters: 0 }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /iters must be >= 1/),
+  );
 });
 
 test('engine GEMM gives a positive GFLOP/s on a small product', async () => {

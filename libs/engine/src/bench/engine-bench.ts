@@ -6,18 +6,31 @@ import { Session } from '../runtime/session.ts';
 import { numpyGemmGflops } from './numpy-reference.ts';
 import { timeIt, type Timing } from './timing.ts';
 
-export const GEMM_SHAPES: readonly (readonly [number, number, number])[] = [[4096, 512, 4096], [2048, 256, 1024]];
+export const GEMM_SHAPES: readonly (readonly [number, number, number])[] = [
+  [4096, 512, 4096],
+  [2048, 256, 1024],
+];
 /** The issue's target: the engine at >= 60% of the reference's GFLOP/s. */
 export const ENGINE_TARGET_RATIO = 0.6;
 
 export interface GemmRow {
-  readonly m: number; readonly k: number; readonly n: number;
-  readonly engineGflops: number; readonly engineTiming: Timing;
-  readonly referenceGflops: number | null; readonly ratio: number | null;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  readonly engineGflops: number;
+  readonly engineTiming: Timing;
+  readonly referenceGflops: number | null;
+  readonly ratio: number | null;
 }
 
 /** GFLOP/s of one [m,k]x[k,n] MatMul through the engine (both operands fed per run, as training does). */
-export async function engineGemm(m: number, k: number, n: number, threads: number, iters: number): Promise<{ gflops: number; timing: Timing }> {
+export async function engineGemm(
+  m: number,
+  k: number,
+  n: number,
+  threads: number,
+  iters: number,
+): Promise<{ gflops: number; timing: Timing }> {
   const g = new Graph('gemm');
   const a = g.input('a', 'float32', [m, k]);
   const b = g.input('b', 'float32', [k, n]);
@@ -41,14 +54,26 @@ export interface EngineBenchResult {
 }
 
 /** `saetrace bench engine`: engine GEMM beside numpy's in the same run; writes reports/bench/engine.md. */
-export async function engineBench(options: { threads: number; quick: boolean; reportDir?: string }): Promise<EngineBenchResult> {
+export async function engineBench(options: {
+  threads: number;
+  quick: boolean;
+  reportDir?: string;
+}): Promise<EngineBenchResult> {
   const iters = options.quick ? 3 : 20;
   const ref = numpyGemmGflops(GEMM_SHAPES, options.threads, iters);
   const rows: GemmRow[] = [];
   for (const [m, k, n] of GEMM_SHAPES) {
     const e = await engineGemm(m, k, n, options.threads, iters);
     const refG = 'gflops' in ref ? (ref.gflops[rows.length] ?? null) : null;
-    rows.push({ m, k, n, engineGflops: e.gflops, engineTiming: e.timing, referenceGflops: refG, ratio: refG ? e.gflops / refG : null });
+    rows.push({
+      m,
+      k,
+      n,
+      engineGflops: e.gflops,
+      engineTiming: e.timing,
+      referenceGflops: refG,
+      ratio: refG ? e.gflops / refG : null,
+    });
   }
   const reference = 'gflops' in ref ? `numpy ${ref.version} (OpenBLAS sgemm) via python3` : `missing: ${ref.missing}`;
   const targetsMet = rows.every((r) => r.ratio !== null && r.ratio >= ENGINE_TARGET_RATIO);
@@ -61,12 +86,20 @@ export async function engineBench(options: { threads: number; quick: boolean; re
     '',
     '| shape | engine GFLOP/s | reference GFLOP/s | ratio | engine median ms | rel. MAD |',
     '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| [${r.m}x${r.k}]x[${r.k}x${r.n}] | ${fmt(r.engineGflops)} | ${fmt(r.referenceGflops)} | ${fmt(r.ratio, 2)} | ${r.engineTiming.medianMs.toFixed(2)} | ${(r.engineTiming.relMad * 100).toFixed(1)}% |`),
+    ...rows.map(
+      (r) =>
+        `| [${r.m}x${r.k}]x[${r.k}x${r.n}] | ${fmt(r.engineGflops)} | ${fmt(r.referenceGflops)} | ${fmt(r.ratio, 2)} | ${r.engineTiming.medianMs.toFixed(2)} | ${(r.engineTiming.relMad * 100).toFixed(1)}% |`,
+    ),
     '',
     `Targets met: ${targetsMet ? 'yes' : 'no'}. Measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.version}.`,
     '',
   ].join('\n');
   const report = join(options.reportDir ?? 'reports/bench', 'engine.md');
   await writeFileAtomic(report, md);
-  return { name: 'engine', json: { threads: options.threads, reference, rows, targetRatio: ENGINE_TARGET_RATIO }, report, targetsMet };
+  return {
+    name: 'engine',
+    json: { threads: options.threads, reference, rows, targetRatio: ENGINE_TARGET_RATIO },
+    report,
+    targetsMet,
+  };
 }

@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
 
 /** GFLOP/s of numpy's matmul (OpenBLAS sgemm) for [m,k]x[k,n], or null with the reason when python3/numpy is absent. */
-export function numpyGemmGflops(shapes: readonly (readonly [number, number, number])[], threads: number, iters: number):
-  { readonly gflops: number[]; readonly version: string } | { readonly missing: string } {
+export function numpyGemmGflops(
+  shapes: readonly (readonly [number, number, number])[],
+  threads: number,
+  iters: number,
+): { readonly gflops: number[]; readonly version: string } | { readonly missing: string } {
   const script = [
     'import json, sys, time',
     'import numpy as np',
@@ -17,10 +20,20 @@ export function numpyGemmGflops(shapes: readonly (readonly [number, number, numb
     '    ts.sort(); out.append(2.0 * m * k * n / ts[len(ts) // 2] / 1e9)',
     'print(json.dumps({"gflops": out, "version": np.__version__}))',
   ].join('\n');
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-  const res = spawnSync('python3', ['-c', script, JSON.stringify(shapes), String(iters)], { env, encoding: 'utf8', timeout: 300_000 });
+  const env = {
+    ...process.env,
+    OPENBLAS_NUM_THREADS: String(threads),
+    OMP_NUM_THREADS: String(threads),
+    MKL_NUM_THREADS: String(threads),
+  };
+  const res = spawnSync('python3', ['-c', script, JSON.stringify(shapes), String(iters)], {
+    env,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (res.error) return { missing: `python3 not runnable: ${res.error.message}` };
-  if (res.status !== 0) return { missing: `numpy reference failed: ${(res.stderr || '').trim().split('\n').pop() ?? 'unknown error'}` };
+  if (res.status !== 0)
+    return { missing: `numpy reference failed: ${(res.stderr || '').trim().split('\n').pop() ?? 'unknown error'}` };
   try {
     return JSON.parse(res.stdout) as { gflops: number[]; version: string };
   } catch {

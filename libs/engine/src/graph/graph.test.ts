@@ -38,9 +38,19 @@ test('missing and unknown feeds are errors naming the input', async () => {
   const x = g.input('x', 'float32', [1]);
   g.output(g.op1('Relu', [x]), 'y');
   const sess = await Session.create(g, { threads: 1 });
-  await sess.run({}).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /missing feed for graph input 'x'/));
-  await sess.run({ x: { dtype: 'float32', shape: [1], data: new Float32Array(1) }, z: { dtype: 'float32', shape: [1], data: new Float32Array(1) } })
-    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /'z' is not an input/));
+  await sess.run({}).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /missing feed for graph input 'x'/),
+  );
+  await sess
+    .run({
+      x: { dtype: 'float32', shape: [1], data: new Float32Array(1) },
+      z: { dtype: 'float32', shape: [1], data: new Float32Array(1) },
+    })
+    .then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, /'z' is not an input/),
+    );
 });
 
 test('asking for CUDA where it is absent is a clear error (and works where present)', async () => {
@@ -51,7 +61,10 @@ test('asking for CUDA where it is absent is a clear error (and works where prese
     assert.ok(s.inputNames.includes('x'));
     return;
   }
-  await Session.create(g, { provider: 'cuda' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /CUDA execution provider requested but not available/));
+  await Session.create(g, { provider: 'cuda' }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /CUDA execution provider requested but not available/),
+  );
 });
 
 test('toOnnx leaves out initializers that no node or output reads; the model still runs', async () => {
@@ -73,7 +86,10 @@ test('toOnnx leaves out initializers that no node or output reads; the model sti
 test('ortLogSeverity is errors-only by default and names a bad SAETRACE_ORT_LOG', () => {
   assert.is(ortLogSeverity({}), 3);
   assert.is(ortLogSeverity({ SAETRACE_ORT_LOG: '1' }), 1);
-  assert.throws(() => ortLogSeverity({ SAETRACE_ORT_LOG: 'loud' }), /SAETRACE_ORT_LOG must be 0 \(verbose\) to 4 \(fatal\), got 'loud'/);
+  assert.throws(
+    () => ortLogSeverity({ SAETRACE_ORT_LOG: 'loud' }),
+    /SAETRACE_ORT_LOG must be 0 \(verbose\) to 4 \(fatal\), got 'loud'/,
+  );
 });
 
 test.run();

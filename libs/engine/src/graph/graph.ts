@@ -27,7 +27,8 @@ export class Graph {
   /** A fresh name with the given prefix, unique in this graph. */
   fresh(prefix: string): string {
     let n: string;
-    do n = `${prefix}_${this.counter++}`; while (this.values.has(n));
+    do n = `${prefix}_${this.counter++}`;
+    while (this.values.has(n));
     return n;
   }
 
@@ -65,7 +66,11 @@ export class Graph {
   }
 
   /** An anonymous constant: a float32 scalar or array, or int64 when given bigints. */
-  constant(values: number | readonly number[] | readonly bigint[], shape?: readonly number[], dtype: DType = 'float32'): Value {
+  constant(
+    values: number | readonly number[] | readonly bigint[],
+    shape?: readonly number[],
+    dtype: DType = 'float32',
+  ): Value {
     const arr: readonly (number | bigint)[] = typeof values === 'number' ? [values] : values;
     const dims = shape ?? (typeof values === 'number' ? [] : [arr.length]);
     const isBig = arr.length > 0 && typeof arr[0] === 'bigint';
@@ -82,14 +87,23 @@ export class Graph {
 
   /** int64 1-D constant, the form ONNX wants for shapes, axes and indices. */
   ints(values: readonly number[]): Value {
-    return this.constant(values.map((x) => BigInt(x)), [values.length]);
+    return this.constant(
+      values.map((x) => BigInt(x)),
+      [values.length],
+    );
   }
 
   /** Adds a node; infers and checks its output types and shapes. */
-  op(opType: string, inputs: readonly (Value | null)[], attrs: Readonly<Record<string, AttrValue>> = {}, options: OpOptions = {}): Value[] {
+  op(
+    opType: string,
+    inputs: readonly (Value | null)[],
+    attrs: Readonly<Record<string, AttrValue>> = {},
+    options: OpOptions = {},
+  ): Value[] {
     const name = options.name ?? this.fresh(opType);
     for (const v of inputs) {
-      if (v && !this.values.has(v.name)) throw new Error(`${opType} node '${name}': input '${v.name}' is not in graph '${this.name}'`);
+      if (v && !this.values.has(v.name))
+        throw new Error(`${opType} node '${name}': input '${v.name}' is not in graph '${this.name}'`);
     }
     const present = inputs.filter((v): v is Value => v !== null);
     let inferred: InferredOutput[];
@@ -106,14 +120,23 @@ export class Graph {
       outs.push(this.define({ name: `${name}:${i}`, dtype: info.dtype, shape: info.shape }));
     }
     this.nodes.push({
-      opType, name, attrs: { ...attrs }, domain: options.domain ?? '',
-      inputs: inputs.map((v) => (v ? v.name : '')), outputs: outs.map((o) => o.name),
+      opType,
+      name,
+      attrs: { ...attrs },
+      domain: options.domain ?? '',
+      inputs: inputs.map((v) => (v ? v.name : '')),
+      outputs: outs.map((o) => o.name),
     });
     return outs;
   }
 
   /** Single-output shorthand for `op`. */
-  op1(opType: string, inputs: readonly (Value | null)[], attrs: Readonly<Record<string, AttrValue>> = {}, options: OpOptions = {}): Value {
+  op1(
+    opType: string,
+    inputs: readonly (Value | null)[],
+    attrs: Readonly<Record<string, AttrValue>> = {},
+    options: OpOptions = {},
+  ): Value {
     return this.op(opType, inputs, attrs, options)[0] as Value;
   }
 
@@ -135,7 +158,11 @@ export class Graph {
     for (let i = 0; i < this.nodes.length; i++) {
       const n = this.nodes[i] as NodeRecord;
       if (n.outputs.includes(from) || n.inputs.includes(from)) {
-        this.nodes[i] = { ...n, outputs: n.outputs.map((o) => (o === from ? to : o)), inputs: n.inputs.map((o) => (o === from ? to : o)) };
+        this.nodes[i] = {
+          ...n,
+          outputs: n.outputs.map((o) => (o === from ? to : o)),
+          inputs: n.inputs.map((o) => (o === from ? to : o)),
+        };
       }
     }
   }

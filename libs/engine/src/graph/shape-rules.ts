@@ -10,7 +10,11 @@ export interface ConstantLookup {
   readonly initializers: ReadonlyMap<string, TensorData>;
 }
 
-type Rule = (ins: readonly (Value | null)[], attrs: Readonly<Record<string, AttrValue>>, g: ConstantLookup) => InferredOutput[];
+type Rule = (
+  ins: readonly (Value | null)[],
+  attrs: Readonly<Record<string, AttrValue>>,
+  g: ConstantLookup,
+) => InferredOutput[];
 
 function req(ins: readonly (Value | null)[], i: number): Value {
   const v = ins[i];
@@ -35,7 +39,8 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[]): Dim[] {
 
 function sameDtype(ins: readonly Value[]): DType {
   const d = ins[0]?.dtype ?? 'float32';
-  for (const v of ins) if (v.dtype !== d) throw new Error(`element types differ: ${ins.map((x) => x.dtype).join(' vs ')}`);
+  for (const v of ins)
+    if (v.dtype !== d) throw new Error(`element types differ: ${ins.map((x) => x.dtype).join(' vs ')}`);
   return d;
 }
 
@@ -85,7 +90,8 @@ const matmul: Rule = (ins) => {
   const B = b.shape.length === 1 ? [b.shape[0] as Dim, 1] : b.shape;
   const k1 = A[A.length - 1] as Dim;
   const k2 = B[B.length - 2] as Dim;
-  if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) throw new Error(`inner dimensions ${k1} and ${k2} differ`);
+  if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2)
+    throw new Error(`inner dimensions ${k1} and ${k2} differ`);
   const batch = broadcastShapes(A.slice(0, -2), B.slice(0, -2));
   const out: Dim[] = [...batch];
   if (a.shape.length > 1) out.push(A[A.length - 2] as Dim);
@@ -101,14 +107,19 @@ const gemm: Rule = (ins, attrs) => {
   if (a.shape.length !== 2 || b.shape.length !== 2) throw new Error('Gemm needs 2-D operands');
   const [m, k1] = int(attrs, 'transA', 0) ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [k2, n] = int(attrs, 'transB', 0) ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
-  if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) throw new Error(`inner dimensions ${k1} and ${k2} differ`);
+  if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2)
+    throw new Error(`inner dimensions ${k1} and ${k2} differ`);
   const c = ins[2];
   const out: Dim[] = [m as Dim, n as Dim];
   if (c?.shape) broadcastShapes(out, c.shape);
   return [{ dtype, shape: out }];
 };
 
-function reduceRule(ins: readonly (Value | null)[], attrs: Readonly<Record<string, AttrValue>>, g: ConstantLookup): InferredOutput[] {
+function reduceRule(
+  ins: readonly (Value | null)[],
+  attrs: Readonly<Record<string, AttrValue>>,
+  g: ConstantLookup,
+): InferredOutput[] {
   const x = req(ins, 0);
   const keep = int(attrs, 'keepdims', 1) === 1;
   if (!x.shape) return [{ dtype: x.dtype, shape: null }];
@@ -150,7 +161,8 @@ const transpose: Rule = (ins, attrs) => {
   if (!x.shape) return [{ dtype: x.dtype, shape: null }];
   const rank = x.shape.length;
   const perm = intList(attrs, 'perm') ?? [...Array(rank).keys()].reverse();
-  if (perm.length !== rank || [...perm].sort().some((p, i) => p !== i)) throw new Error(`perm [${perm.join(',')}] is not a permutation of rank ${rank}`);
+  if (perm.length !== rank || [...perm].sort().some((p, i) => p !== i))
+    throw new Error(`perm [${perm.join(',')}] is not a permutation of rank ${rank}`);
   return [{ dtype: x.dtype, shape: perm.map((p) => x.shape?.[p] as Dim) }];
 };
 
@@ -168,12 +180,24 @@ const slice: Rule = (ins, _attrs, g) => {
     const dim = x.shape?.[ax] as Dim;
     const step = steps[i] as number;
     if (step === 0) throw new Error('Slice step must not be 0');
-    if (typeof dim !== 'number') { out[ax] = '?'; return; }
+    if (typeof dim !== 'number') {
+      out[ax] = '?';
+      return;
+    }
     const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
-    let s = starts[i] as number; let e = ends[i] as number;
-    if (s < 0) s += dim; if (e < 0) e += dim;
-    if (step > 0) { s = clamp(s, 0, dim); e = clamp(e, 0, dim); out[ax] = Math.max(0, Math.ceil((e - s) / step)); }
-    else { s = clamp(s, -1, dim - 1); e = clamp(e, -1, dim - 1); out[ax] = Math.max(0, Math.ceil((s - e) / -step)); }
+    let s = starts[i] as number;
+    let e = ends[i] as number;
+    if (s < 0) s += dim;
+    if (e < 0) e += dim;
+    if (step > 0) {
+      s = clamp(s, 0, dim);
+      e = clamp(e, 0, dim);
+      out[ax] = Math.max(0, Math.ceil((e - s) / step));
+    } else {
+      s = clamp(s, -1, dim - 1);
+      e = clamp(e, -1, dim - 1);
+      out[ax] = Math.max(0, Math.ceil((s - e) / -step));
+    }
   });
   return [{ dtype: x.dtype, shape: out }];
 };
@@ -192,7 +216,8 @@ const concat: Rule = (ins, attrs) => {
     const s = v.shape as Dim[];
     if (s.length !== rank) throw new Error('Concat operands differ in rank');
     s.forEach((d, i) => {
-      if (i !== axis && typeof d === 'number' && typeof out[i] === 'number' && d !== out[i]) throw new Error(`Concat operands differ on axis ${i}`);
+      if (i !== axis && typeof d === 'number' && typeof out[i] === 'number' && d !== out[i])
+        throw new Error(`Concat operands differ on axis ${i}`);
     });
     const d = s[axis] as Dim;
     sum = typeof sum === 'number' && typeof d === 'number' ? sum + d : '?';
@@ -219,7 +244,9 @@ const squeeze: Rule = (ins, _a, g) => {
   const axes = ins[1] ? constInts(ins[1], g) : null;
   const rank = x.shape.length;
   const set = new Set((axes ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(a, rank)));
-  for (const a of set) if (typeof x.shape[a] === 'number' && x.shape[a] !== 1) throw new Error(`cannot squeeze axis ${a} of size ${x.shape[a]}`);
+  for (const a of set)
+    if (typeof x.shape[a] === 'number' && x.shape[a] !== 1)
+      throw new Error(`cannot squeeze axis ${a} of size ${x.shape[a]}`);
   return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !set.has(i)) }];
 };
 
@@ -235,7 +262,8 @@ const gather: Rule = (ins, attrs) => {
 const gatherElements: Rule = (ins) => {
   const x = req(ins, 0);
   const idx = req(ins, 1);
-  if (x.shape && idx.shape && x.shape.length !== idx.shape.length) throw new Error('GatherElements operands differ in rank');
+  if (x.shape && idx.shape && x.shape.length !== idx.shape.length)
+    throw new Error('GatherElements operands differ in rank');
   return [{ dtype: x.dtype, shape: idx.shape }];
 };
 
@@ -259,25 +287,42 @@ const gatherND: Rule = (ins, attrs) => {
 const topk: Rule = (ins, attrs, g) => {
   const x = req(ins, 0);
   const k = constInts(ins[1], g)?.[0];
-  if (!x.shape) return [{ dtype: x.dtype, shape: null }, { dtype: 'int64', shape: null }];
+  if (!x.shape)
+    return [
+      { dtype: x.dtype, shape: null },
+      { dtype: 'int64', shape: null },
+    ];
   const axis = normAxis(int(attrs, 'axis', -1), x.shape.length);
   const dim = x.shape[axis];
   if (k !== undefined && typeof dim === 'number' && k > dim) throw new Error(`k=${k} exceeds axis size ${dim}`);
   const out = [...x.shape];
   out[axis] = k ?? '?';
-  return [{ dtype: x.dtype, shape: out }, { dtype: 'int64', shape: out }];
+  return [
+    { dtype: x.dtype, shape: out },
+    { dtype: 'int64', shape: out },
+  ];
 };
 
 const cast: Rule = (ins, attrs) => {
   const to = int(attrs, 'to', 1);
-  const map: Record<number, DType> = { 1: 'float32', 11: 'float64', 10: 'float16', 7: 'int64', 6: 'int32', 9: 'bool', 2: 'uint8' };
+  const map: Record<number, DType> = {
+    1: 'float32',
+    11: 'float64',
+    10: 'float16',
+    7: 'int64',
+    6: 'int32',
+    9: 'bool',
+    2: 'uint8',
+  };
   const dtype = map[to];
   if (!dtype) throw new Error(`Cast to element type ${to} is not supported`);
   return [{ dtype, shape: req(ins, 0).shape }];
 };
 
 const where: Rule = (ins) => {
-  const c = req(ins, 0); const a = req(ins, 1); const b = req(ins, 2);
+  const c = req(ins, 0);
+  const a = req(ins, 1);
+  const b = req(ins, 2);
   if (c.dtype !== 'bool') throw new Error('Where condition must be bool');
   const dtype = sameDtype([a, b]);
   const shape = c.shape && a.shape && b.shape ? broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape) : null;
@@ -300,22 +345,74 @@ const softmax: Rule = (ins, attrs) => {
 const shapeOp: Rule = (ins) => [{ dtype: 'int64', shape: [req(ins, 0).shape?.length ?? '?'] }];
 
 const rules: Record<string, Rule> = {
-  MatMul: matmul, Gemm: gemm,
-  Add: broadcastRule(), Sub: broadcastRule(), Mul: broadcastRule(), Div: broadcastRule(), Pow: (ins) => broadcastRule()([req(ins, 0), { ...req(ins, 1), dtype: req(ins, 0).dtype }], {}, { initializers: new Map() }),
-  Max: broadcastRule(), Min: broadcastRule(), Sum: broadcastRule(),
-  Equal: broadcastRule('bool'), Less: broadcastRule('bool'), Greater: broadcastRule('bool'),
-  LessOrEqual: broadcastRule('bool'), GreaterOrEqual: broadcastRule('bool'), And: broadcastRule('bool'), Or: broadcastRule('bool'),
-  Sqrt: unary, Reciprocal: unary, Exp: unary, Log: unary, Sigmoid: unary, Relu: unary, Neg: unary, Abs: unary,
-  Tanh: unary, Identity: unary, Erf: unary, Cos: unary, Sin: unary, Not: unary, Softplus: unary, Sign: unary, Floor: unary,
-  Softmax: softmax, LogSoftmax: softmax,
-  ReduceSum: reduceRule, ReduceMean: reduceRule, ReduceMax: reduceRule, ReduceMin: reduceRule, ReduceSumSquare: reduceRule, ReduceL2: reduceRule,
-  Reshape: reshape, Transpose: transpose, Slice: slice, Concat: concat, Unsqueeze: unsqueeze, Squeeze: squeeze,
-  Gather: gather, GatherElements: gatherElements, ScatterElements: scatter, ScatterND: scatter, GatherND: gatherND,
-  TopK: topk, Cast: cast, Where: where, Expand: expand, Shape: shapeOp,
+  MatMul: matmul,
+  Gemm: gemm,
+  Add: broadcastRule(),
+  Sub: broadcastRule(),
+  Mul: broadcastRule(),
+  Div: broadcastRule(),
+  Pow: (ins) =>
+    broadcastRule()([req(ins, 0), { ...req(ins, 1), dtype: req(ins, 0).dtype }], {}, { initializers: new Map() }),
+  Max: broadcastRule(),
+  Min: broadcastRule(),
+  Sum: broadcastRule(),
+  Equal: broadcastRule('bool'),
+  Less: broadcastRule('bool'),
+  Greater: broadcastRule('bool'),
+  LessOrEqual: broadcastRule('bool'),
+  GreaterOrEqual: broadcastRule('bool'),
+  And: broadcastRule('bool'),
+  Or: broadcastRule('bool'),
+  Sqrt: unary,
+  Reciprocal: unary,
+  Exp: unary,
+  Log: unary,
+  Sigmoid: unary,
+  Relu: unary,
+  Neg: unary,
+  Abs: unary,
+  Tanh: unary,
+  Identity: unary,
+  Erf: unary,
+  Cos: unary,
+  Sin: unary,
+  Not: unary,
+  Softplus: unary,
+  Sign: unary,
+  Floor: unary,
+  Softmax: softmax,
+  LogSoftmax: softmax,
+  ReduceSum: reduceRule,
+  ReduceMean: reduceRule,
+  ReduceMax: reduceRule,
+  ReduceMin: reduceRule,
+  ReduceSumSquare: reduceRule,
+  ReduceL2: reduceRule,
+  Reshape: reshape,
+  Transpose: transpose,
+  Slice: slice,
+  Concat: concat,
+  Unsqueeze: unsqueeze,
+  Squeeze: squeeze,
+  Gather: gather,
+  GatherElements: gatherElements,
+  ScatterElements: scatter,
+  ScatterND: scatter,
+  GatherND: gatherND,
+  TopK: topk,
+  Cast: cast,
+  Where: where,
+  Expand: expand,
+  Shape: shapeOp,
 };
 
 /** Output types and shapes of one op; unknown ops get the first input's type and an unknown shape. */
-export function inferShapes(opType: string, ins: readonly (Value | null)[], attrs: Readonly<Record<string, AttrValue>>, g: ConstantLookup): InferredOutput[] {
+export function inferShapes(
+  opType: string,
+  ins: readonly (Value | null)[],
+  attrs: Readonly<Record<string, AttrValue>>,
+  g: ConstantLookup,
+): InferredOutput[] {
   const rule = rules[opType];
   if (rule) return rule(ins, attrs, g);
   return [{ dtype: ins.find((v) => v)?.dtype ?? 'float32', shape: null }];

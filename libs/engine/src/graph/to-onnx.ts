@@ -9,9 +9,13 @@ const { onnx } = onnxProto;
 export const OPSET = 18;
 
 const elemType: Readonly<Record<DType, number>> = {
-  float32: onnx.TensorProto.DataType.FLOAT, float64: onnx.TensorProto.DataType.DOUBLE, float16: onnx.TensorProto.DataType.FLOAT16,
-  int64: onnx.TensorProto.DataType.INT64, int32: onnx.TensorProto.DataType.INT32,
-  bool: onnx.TensorProto.DataType.BOOL, uint8: onnx.TensorProto.DataType.UINT8,
+  float32: onnx.TensorProto.DataType.FLOAT,
+  float64: onnx.TensorProto.DataType.DOUBLE,
+  float16: onnx.TensorProto.DataType.FLOAT16,
+  int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
+  bool: onnx.TensorProto.DataType.BOOL,
+  uint8: onnx.TensorProto.DataType.UINT8,
 };
 
 export function onnxElemType(dtype: DType): number {
@@ -41,10 +45,12 @@ function attribute(name: string, v: AttrValue): OnnxTypes.IAttributeProto {
   }
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) {
-    if (v.length > 0 && typeof v[0] === 'string') return { name, type: T.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
+    if (v.length > 0 && typeof v[0] === 'string')
+      return { name, type: T.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
     return { name, type: T.INTS, ints: v as number[] };
   }
-  if ('floats' in (v as object)) return { name, type: T.FLOATS, floats: [...(v as { floats: readonly number[] }).floats] };
+  if ('floats' in (v as object))
+    return { name, type: T.FLOATS, floats: [...(v as { floats: readonly number[] }).floats] };
   if ('float' in (v as object)) return { name, type: T.FLOAT, f: (v as { float: number }).float };
   return { name, type: T.TENSOR, t: tensorProto(name, (v as { tensor: TensorData }).tensor) };
 }
@@ -64,7 +70,11 @@ export function toOnnx(g: Graph): Uint8Array {
     graph: {
       name: g.name,
       node: g.nodes.map((n) => ({
-        name: n.name, opType: n.opType, domain: n.domain, input: [...n.inputs], output: [...n.outputs],
+        name: n.name,
+        opType: n.opType,
+        domain: n.domain,
+        input: [...n.inputs],
+        output: [...n.outputs],
         attribute: Object.entries(n.attrs).map(([k, v]) => attribute(k, v)),
       })),
       input: g.inputs.map(valueInfo),

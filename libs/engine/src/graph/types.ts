@@ -32,9 +32,16 @@ export interface TensorData {
  * The first element of a session's output `name` as a number; a missing output is an error naming it and
  * `where` (instead of a TypeError reading index 0 of undefined).
  */
-export function scalarOutput(out: Readonly<Record<string, TensorData | undefined>>, name: string, where: string): number {
+export function scalarOutput(
+  out: Readonly<Record<string, TensorData | undefined>>,
+  name: string,
+  where: string,
+): number {
   const t = out[name];
-  if (!t) throw new Error(`${where}: the session returned no output '${name}' (it returned ${Object.keys(out).join(', ') || 'nothing'})`);
+  if (!t)
+    throw new Error(
+      `${where}: the session returned no output '${name}' (it returned ${Object.keys(out).join(', ') || 'nothing'})`,
+    );
   return Number(t.data[0]);
 }
 
@@ -49,7 +56,13 @@ export interface NodeRecord {
 }
 
 export const elementSize: Readonly<Record<DType, number>> = {
-  float32: 4, float64: 8, float16: 2, int64: 8, int32: 4, bool: 1, uint8: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  int64: 8,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
 };
 
 export function shapeToString(shape: readonly Dim[] | null): string {

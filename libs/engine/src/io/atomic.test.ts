@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { pidAlive, removeStaleTemps, tempName, tempOwner, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic.ts';
+import {
+  pidAlive,
+  removeStaleTemps,
+  tempName,
+  tempOwner,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeJsonAtomic,
+} from './atomic.ts';
 
 test('writes whole files and leaves no temp files behind', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
@@ -21,7 +29,10 @@ test('a failed write leaves the old file intact', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
   const p = join(dir, 'x.txt');
   await writeFileAtomic(p, 'old');
-  await writeFileAtomic(join(p, 'child'), 'new').then(() => assert.unreachable(), () => {});
+  await writeFileAtomic(join(p, 'child'), 'new').then(
+    () => assert.unreachable(),
+    () => {},
+  );
   assert.is(readFileSync(p, 'utf8'), 'old');
 });
 
@@ -29,9 +40,15 @@ test('a write that fails leaves no directory it created behind; directories that
   const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
   const bad = undefined as unknown as string; // writeFile rejects it after mkdir has run
   mkdirSync(join(dir, 'keep'));
-  await writeFileAtomic(join(dir, 'n1/n2/f'), bad).then(() => assert.unreachable(), (e: Error) => assert.instance(e, TypeError));
+  await writeFileAtomic(join(dir, 'n1/n2/f'), bad).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.instance(e, TypeError),
+  );
   assert.throws(() => writeFileAtomicSync(join(dir, 's1/s2/f'), bad), TypeError);
-  await writeFileAtomic(join(dir, 'keep/new/f'), bad).then(() => assert.unreachable(), () => {});
+  await writeFileAtomic(join(dir, 'keep/new/f'), bad).then(
+    () => assert.unreachable(),
+    () => {},
+  );
   assert.equal(readdirSync(dir), ['keep']);
   assert.equal(readdirSync(join(dir, 'keep')), []);
 });
@@ -44,7 +61,12 @@ test('temp files are owned: named by pid, removed only when their process is gon
   const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
   assert.not.ok(pidAlive(dead));
   assert.ok(pidAlive(process.ppid));
-  const names = { mine: mine.split('/').pop()!, live: `b.bin.${process.ppid}.0011aabb.tmp`, dead: `c.bin.${dead}.0011aabb.tmp`, other: 'notes.tmp' };
+  const names = {
+    mine: mine.split('/').pop()!,
+    live: `b.bin.${process.ppid}.0011aabb.tmp`,
+    dead: `c.bin.${dead}.0011aabb.tmp`,
+    other: 'notes.tmp',
+  };
   for (const n of Object.values(names)) writeFileSync(join(dir, n), 'x');
   assert.equal(await removeStaleTemps(dir), [names.dead]);
   assert.equal(readdirSync(dir).sort(), [names.mine, names.live, names.other].sort());

@@ -56,7 +56,11 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
 export function undoMkdir(made: string | undefined, path: string): void {
   if (made === undefined) return;
   for (let d = dirname(path); d.length >= made.length; d = dirname(d)) {
-    try { rmdirSync(d); } catch { return; }
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
     if (d === made) return;
   }
 }

@@ -8,7 +8,11 @@ import { readFile } from 'node:fs/promises';
  */
 export class RecordError extends Error {
   override readonly name = 'RecordError';
-  constructor(readonly file: string, readonly detail: string, readonly fix: string) {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+    readonly fix: string,
+  ) {
     super(`${file}: ${detail}; ${fix}`);
   }
 }
@@ -20,7 +24,11 @@ export type RecordCheck = (value: unknown) => string | null;
 function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let last = -1;
-  for (let i = 0; i < Math.min(offset, text.length); i++) if (text.charCodeAt(i) === 10) { line++; last = i; }
+  for (let i = 0; i < Math.min(offset, text.length); i++)
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
   return { line, column: offset - last };
 }
 
@@ -31,15 +39,28 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
  */
 export function jsonErrorOffset(text: string): number {
   let i = 0;
-  const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++; };
-  const fail = (): never => { throw i; };
-  const lit = (w: string) => { if (text.startsWith(w, i)) i += w.length; else fail(); };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const lit = (w: string) => {
+    if (text.startsWith(w, i)) i += w.length;
+    else fail();
+  };
   const str = () => {
     i++;
     while (i < text.length && text[i] !== '"') {
       const ch = text.charCodeAt(i);
       if (ch < 0x20) fail();
-      if (text[i] === '\\') { i++; if (text[i] === 'u') { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail(); i += 4; } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail(); }
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
       i++;
     }
     if (i >= text.length) fail();
@@ -49,25 +70,76 @@ export function jsonErrorOffset(text: string): number {
     ws();
     const c = text[i];
     if (c === '{') {
-      i++; ws();
-      if (text[i] === '}') { i++; return; }
-      for (;;) { ws(); if (text[i] !== '"') fail(); str(); ws(); if (text[i] !== ':') fail(); i++; value(); ws(); if (text[i] === ',') { i++; continue; } if (text[i] === '}') { i++; return; } fail(); }
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        str();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail();
+      }
     }
     if (c === '[') {
-      i++; ws();
-      if (text[i] === ']') { i++; return; }
-      for (;;) { value(); ws(); if (text[i] === ',') { i++; continue; } if (text[i] === ']') { i++; return; } fail(); }
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail();
+      }
     }
-    if (c === '"') { str(); return; }
-    if (c === 't') { lit('true'); return; }
-    if (c === 'f') { lit('false'); return; }
-    if (c === 'n') { lit('null'); return; }
+    if (c === '"') {
+      str();
+      return;
+    }
+    if (c === 't') {
+      lit('true');
+      return;
+    }
+    if (c === 'f') {
+      lit('false');
+      return;
+    }
+    if (c === 'n') {
+      lit('null');
+      return;
+    }
     const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
     if (!m || m[0] === '' || m[0] === '-') fail();
     i += (m as RegExpExecArray)[0].length;
   };
   try {
-    value(); ws();
+    value();
+    ws();
     return i < text.length ? i : -1;
   } catch (at) {
     return at as number;
@@ -75,7 +147,13 @@ export function jsonErrorOffset(text: string): number {
 }
 
 /** Parses JSON text read from `file`; syntax errors come back as RecordError with line and column. */
-export function parseJsonRecord<T>(text: string, file: string, fix: string, check?: RecordCheck, reviver?: (key: string, value: unknown) => unknown): T {
+export function parseJsonRecord<T>(
+  text: string,
+  file: string,
+  fix: string,
+  check?: RecordCheck,
+  reviver?: (key: string, value: unknown) => unknown,
+): T {
   let value: unknown;
   try {
     value = JSON.parse(text, reviver);
@@ -83,7 +161,8 @@ export function parseJsonRecord<T>(text: string, file: string, fix: string, chec
     const msg = err instanceof Error ? err.message : String(err);
     const pos = /at position (\d+)/.exec(msg);
     const offset = pos ? Number(pos[1]) : jsonErrorOffset(text);
-    const where = offset >= 0 ? (({ line, column }) => ` at line ${line}, column ${column}`)(lineColumn(text, offset)) : '';
+    const where =
+      offset >= 0 ? (({ line, column }) => ` at line ${line}, column ${column}`)(lineColumn(text, offset)) : '';
     throw new RecordError(file, `is not valid JSON${where} (${msg.split('\n')[0]})`, fix);
   }
   const wrong = check?.(value) ?? null;
@@ -96,7 +175,12 @@ function readError(file: string, err: unknown, fix: string): RecordError {
 }
 
 /** Reads and parses one JSON record; every failure names the file and says what to do (`fix`). */
-export function readJsonRecord<T>(file: string, fix: string, check?: RecordCheck, reviver?: (key: string, value: unknown) => unknown): T {
+export function readJsonRecord<T>(
+  file: string,
+  fix: string,
+  check?: RecordCheck,
+  reviver?: (key: string, value: unknown) => unknown,
+): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -121,7 +205,8 @@ export async function readJsonRecordAsync<T>(file: string, fix: string, check?: 
 export function fields(tests: Readonly<Record<string, (v: unknown) => boolean>>): RecordCheck {
   return (value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
-    for (const [key, ok] of Object.entries(tests)) if (!ok((value as Record<string, unknown>)[key])) return `field '${key}' is missing or of the wrong type`;
+    for (const [key, ok] of Object.entries(tests))
+      if (!ok((value as Record<string, unknown>)[key])) return `field '${key}' is missing or of the wrong type`;
     return null;
   };
 }

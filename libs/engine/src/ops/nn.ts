@@ -11,9 +11,12 @@ export const mul = (g: Graph, a: Value, b: Value): Value => g.op1('Mul', [a, b])
 export const div = (g: Graph, a: Value, b: Value): Value => g.op1('Div', [a, b]);
 export const scale = (g: Graph, a: Value, s: number): Value => g.op1('Mul', [a, f(g, s, a)]);
 export const reshape = (g: Graph, a: Value, shape: readonly number[]): Value => g.op1('Reshape', [a, g.ints(shape)]);
-export const transpose = (g: Graph, a: Value, perm: readonly number[]): Value => g.op1('Transpose', [a], { perm: [...perm] });
-export const sumAxes = (g: Graph, a: Value, axes: readonly number[], keepdims = true): Value => g.op1('ReduceSum', [a, g.ints(axes)], { keepdims: keepdims ? 1 : 0 });
-export const meanAxes = (g: Graph, a: Value, axes: readonly number[], keepdims = true): Value => g.op1('ReduceMean', [a, g.ints(axes)], { keepdims: keepdims ? 1 : 0 });
+export const transpose = (g: Graph, a: Value, perm: readonly number[]): Value =>
+  g.op1('Transpose', [a], { perm: [...perm] });
+export const sumAxes = (g: Graph, a: Value, axes: readonly number[], keepdims = true): Value =>
+  g.op1('ReduceSum', [a, g.ints(axes)], { keepdims: keepdims ? 1 : 0 });
+export const meanAxes = (g: Graph, a: Value, axes: readonly number[], keepdims = true): Value =>
+  g.op1('ReduceMean', [a, g.ints(axes)], { keepdims: keepdims ? 1 : 0 });
 export const sumAll = (g: Graph, a: Value): Value => g.op1('ReduceSum', [a], { keepdims: 0 });
 export const meanAll = (g: Graph, a: Value): Value => g.op1('ReduceMean', [a], { keepdims: 0 });
 

@@ -22,10 +22,23 @@ export interface AdamUpdate {
  * schedule costs nothing and bias correction (1 - beta^t) is computed in the graph.
  * AdamW: p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + wd * p), with decay skipped where `decay` is false.
  */
-export function adamUpdate(g: Graph, p: Value, grad: Value, m: Value, v: Value, lr: Value, step: Value, cfg: AdamConfig, decay = true): AdamUpdate {
+export function adamUpdate(
+  g: Graph,
+  p: Value,
+  grad: Value,
+  m: Value,
+  v: Value,
+  lr: Value,
+  step: Value,
+  cfg: AdamConfig,
+  decay = true,
+): AdamUpdate {
   const c = (x: number) => g.constant([x], [], p.dtype === 'float64' ? 'float64' : 'float32');
   const m1 = g.op1('Add', [g.op1('Mul', [m, c(cfg.beta1)]), g.op1('Mul', [grad, c(1 - cfg.beta1)])]);
-  const v1 = g.op1('Add', [g.op1('Mul', [v, c(cfg.beta2)]), g.op1('Mul', [g.op1('Mul', [grad, grad]), c(1 - cfg.beta2)])]);
+  const v1 = g.op1('Add', [
+    g.op1('Mul', [v, c(cfg.beta2)]),
+    g.op1('Mul', [g.op1('Mul', [grad, grad]), c(1 - cfg.beta2)]),
+  ]);
   const bc1 = g.op1('Sub', [c(1), g.op1('Pow', [c(cfg.beta1), step])]);
   const bc2 = g.op1('Sub', [c(1), g.op1('Pow', [c(cfg.beta2), step])]);
   const mHat = g.op1('Div', [m1, bc1]);

@@ -24,7 +24,10 @@ test('normal has mean 0 and variance 1 within sampling error', () => {
 
 test('sample draws distinct indices; misuse throws', () => {
   const s = new Rng('x').sample(10, 10);
-  assert.equal([...s].sort((p, q) => p - q), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(
+    [...s].sort((p, q) => p - q),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.throws(() => new Rng('x').sample(3, 4), /cannot draw 4 of 3/);
   assert.throws(() => new Rng('x').int(0), /positive integer/);
   const arr = [1, 2, 3, 4];

@@ -31,7 +31,11 @@ export class Rng {
 
   /** Standard normal (Box-Muller, caching the second value). */
   normal(): number {
-    if (this.spare !== null) { const s = this.spare; this.spare = null; return s; }
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
     let u = 0;
     while (u === 0) u = this.prng();
     const v = this.prng();
@@ -51,7 +55,9 @@ export class Rng {
   shuffle<T>(arr: T[]): T[] {
     for (let i = arr.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      const t = arr[i] as T; arr[i] = arr[j] as T; arr[j] = t;
+      const t = arr[i] as T;
+      arr[i] = arr[j] as T;
+      arr[j] = t;
     }
     return arr;
   }
@@ -62,7 +68,9 @@ export class Rng {
     const idx = Array.from({ length: n }, (_, i) => i);
     for (let i = 0; i < k; i++) {
       const j = i + this.int(n - i);
-      const t = idx[i] as number; idx[i] = idx[j] as number; idx[j] = t;
+      const t = idx[i] as number;
+      idx[i] = idx[j] as number;
+      idx[j] = t;
     }
     return idx.slice(0, k);
   }

@@ -33,16 +33,38 @@ export function availableProviders(): string[] {
 }
 
 function toOrt(t: HostTensor): ort.Tensor {
-  const type = t.dtype === 'float32' ? 'float32' : t.dtype === 'float64' ? 'float64' : t.dtype === 'int64' ? 'int64' : t.dtype === 'int32' ? 'int32'
-    : t.dtype === 'bool' ? 'bool' : t.dtype === 'uint8' ? 'uint8' : 'float16';
+  const type =
+    t.dtype === 'float32'
+      ? 'float32'
+      : t.dtype === 'float64'
+        ? 'float64'
+        : t.dtype === 'int64'
+          ? 'int64'
+          : t.dtype === 'int32'
+            ? 'int32'
+            : t.dtype === 'bool'
+              ? 'bool'
+              : t.dtype === 'uint8'
+                ? 'uint8'
+                : 'float16';
   return new ort.Tensor(type, t.data as never, [...t.shape]);
 }
 
 function fromOrt(t: ort.Tensor): HostTensor {
-  const map: Record<string, DType> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', bool: 'bool', uint8: 'uint8', float16: 'float16' };
+  const map: Record<string, DType> = {
+    float32: 'float32',
+    float64: 'float64',
+    int64: 'int64',
+    int32: 'int32',
+    bool: 'bool',
+    uint8: 'uint8',
+    float16: 'float16',
+  };
   const dtype = map[t.type];
   if (!dtype) throw new Error(`unsupported output element type ${t.type}`);
-  const data = (dtype === 'bool' ? new Uint8Array((t.data as Uint8Array).buffer, (t.data as Uint8Array).byteOffset, t.size) : t.data) as HostTensor['data'];
+  const data = (
+    dtype === 'bool' ? new Uint8Array((t.data as Uint8Array).buffer, (t.data as Uint8Array).byteOffset, t.size) : t.data
+  ) as HostTensor['data'];
   return { dtype, shape: [...t.dims], data };
 }
 
@@ -60,12 +82,18 @@ export function ortLogSeverity(env: NodeJS.ProcessEnv = process.env): 0 | 1 | 2 
 
 /** A compiled graph ready to run: feeds by input name, outputs by output name. */
 export class Session {
-  private constructor(private readonly inner: ort.InferenceSession, readonly inputNames: readonly string[], readonly outputNames: readonly string[]) {}
+  private constructor(
+    private readonly inner: ort.InferenceSession,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {}
 
   static async create(model: Graph | Uint8Array, options: SessionOptions = {}): Promise<Session> {
     const provider = options.provider ?? 'cpu';
     if (provider === 'cuda' && !availableProviders().includes('cuda')) {
-      throw new ProviderUnavailableError(`CUDA execution provider requested but not available in this onnxruntime-node build (available: ${availableProviders().join(', ')}); install onnxruntime-node with its CUDA binaries on a GPU machine, or use provider 'cpu'`);
+      throw new ProviderUnavailableError(
+        `CUDA execution provider requested but not available in this onnxruntime-node build (available: ${availableProviders().join(', ')}); install onnxruntime-node with its CUDA binaries on a GPU machine, or use provider 'cpu'`,
+      );
     }
     const bytes = model instanceof Uint8Array ? model : toOnnx(model);
     const threads = options.threads ?? defaultThreads();
@@ -80,9 +108,14 @@ export class Session {
   }
 
   /** Runs the graph. Missing or unknown feeds are errors naming the input. */
-  async run(feeds: Readonly<Record<string, HostTensor>>, fetch?: readonly string[]): Promise<Record<string, HostTensor>> {
+  async run(
+    feeds: Readonly<Record<string, HostTensor>>,
+    fetch?: readonly string[],
+  ): Promise<Record<string, HostTensor>> {
     for (const n of this.inputNames) if (!(n in feeds)) throw new Error(`missing feed for graph input '${n}'`);
-    for (const n of Object.keys(feeds)) if (!this.inputNames.includes(n)) throw new Error(`'${n}' is not an input of this graph (inputs: ${this.inputNames.join(', ')})`);
+    for (const n of Object.keys(feeds))
+      if (!this.inputNames.includes(n))
+        throw new Error(`'${n}' is not an input of this graph (inputs: ${this.inputNames.join(', ')})`);
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
     const res = fetch ? await this.inner.run(ortFeeds, [...fetch]) : await this.inner.run(ortFeeds);

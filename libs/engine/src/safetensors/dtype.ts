@@ -5,19 +5,26 @@ export const ST_DTYPES = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL:
 export type StDType = keyof typeof ST_DTYPES;
 
 export function isStDType(x: string): x is StDType {
-  return  Object.hasOwn(ST_DTYPES, x);
+  return Object.hasOwn(ST_DTYPES, x);
 }
 
 /** The safetensors dtype a host tensor is written as. */
 export function stDTypeOf(dtype: DType): StDType {
   switch (dtype) {
-    case 'float32': return 'F32';
-    case 'float64': return 'F64';
-    case 'float16': return 'F16';
-    case 'int64': return 'I64';
-    case 'int32': return 'I32';
-    case 'uint8': return 'U8';
-    case 'bool': return 'BOOL';
+    case 'float32':
+      return 'F32';
+    case 'float64':
+      return 'F64';
+    case 'float16':
+      return 'F16';
+    case 'int64':
+      return 'I64';
+    case 'int32':
+      return 'I32';
+    case 'uint8':
+      return 'U8';
+    case 'bool':
+      return 'BOOL';
   }
 }
 
@@ -41,8 +48,10 @@ export function decodeTensor(st: StDType, shape: readonly number[], bytes: Uint8
   const buf = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(buf).set(bytes);
   switch (st) {
-    case 'F32': return { dtype: 'float32', shape: [...shape], data: new Float32Array(buf) };
-    case 'F64': return { dtype: 'float32', shape: [...shape], data: Float32Array.from(new Float64Array(buf)) };
+    case 'F32':
+      return { dtype: 'float32', shape: [...shape], data: new Float32Array(buf) };
+    case 'F64':
+      return { dtype: 'float32', shape: [...shape], data: Float32Array.from(new Float64Array(buf)) };
     case 'F16': {
       const h = new Uint16Array(buf);
       const out = new Float32Array(n);
@@ -55,10 +64,14 @@ export function decodeTensor(st: StDType, shape: readonly number[], bytes: Uint8
       for (let i = 0; i < n; i++) bits[i] = (h[i] as number) << 16;
       return { dtype: 'float32', shape: [...shape], data: new Float32Array(bits.buffer) };
     }
-    case 'I64': return { dtype: 'int64', shape: [...shape], data: new BigInt64Array(buf) };
-    case 'I32': return { dtype: 'int32', shape: [...shape], data: new Int32Array(buf) };
-    case 'U8': return { dtype: 'uint8', shape: [...shape], data: new Uint8Array(buf) };
-    case 'BOOL': return { dtype: 'bool', shape: [...shape], data: new Uint8Array(buf) };
+    case 'I64':
+      return { dtype: 'int64', shape: [...shape], data: new BigInt64Array(buf) };
+    case 'I32':
+      return { dtype: 'int32', shape: [...shape], data: new Int32Array(buf) };
+    case 'U8':
+      return { dtype: 'uint8', shape: [...shape], data: new Uint8Array(buf) };
+    case 'BOOL':
+      return { dtype: 'bool', shape: [...shape], data: new Uint8Array(buf) };
   }
 }
 
@@ -82,13 +95,13 @@ export function floatToHalf(x: number): number {
     let half = m >>> shift;
     const rest = m & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    if (rest > mid || (rest === mid && (half & 1))) half++;
+    if (rest > mid || (rest === mid && half & 1)) half++;
     return sign | half;
   }
   let half = sign | (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
   // A carry out of the mantissa correctly bumps the exponent (up to infinity).
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
   return half;
 }
 

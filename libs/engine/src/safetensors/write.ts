@@ -18,7 +18,12 @@ function bytesOf(t: TensorData): Uint8Array {
  * renamed into place: no second copy of the tensors is made, and readers never see half a file.
  * Tensor names are written in sorted order so the same tensors give the same bytes.
  */
-export async function writeSafetensors(path: string, tensors: Readonly<Record<string, TensorData>>, metadata?: Readonly<Record<string, string>>, options: WriteOptions = {}): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: Readonly<Record<string, TensorData>>,
+  metadata?: Readonly<Record<string, string>>,
+  options: WriteOptions = {},
+): Promise<void> {
   const narrow = options.floatFormat === 'F16' || options.floatFormat === 'BF16' ? options.floatFormat : null;
   const stOf = (t: TensorData): StDType => (narrow && t.dtype === 'float32' ? narrow : stDTypeOf(t.dtype));
   const names = Object.keys(tensors).sort();
@@ -29,7 +34,10 @@ export async function writeSafetensors(path: string, tensors: Readonly<Record<st
     const t = tensors[name] as TensorData;
     const st = stOf(t);
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== n) throw new RangeError(`writeSafetensors: tensor '${name}' has ${t.data.length} elements for shape [${t.shape.join(',')}]`);
+    if (t.data.length !== n)
+      throw new RangeError(
+        `writeSafetensors: tensor '${name}' has ${t.data.length} elements for shape [${t.shape.join(',')}]`,
+      );
     const len = n * ST_DTYPES[st];
     header[name] = { dtype: st, shape: [...t.shape], data_offsets: [offset, offset + len] };
     offset += len;
@@ -65,7 +73,13 @@ export async function writeSafetensors(path: string, tensors: Readonly<Record<st
  * Writes a sharded checkpoint in Hugging Face layout: `model-0000i-of-0000n.safetensors` files of at most
  * `maxShardBytes` each plus `model.safetensors.index.json`.
  */
-export async function writeShardedSafetensors(dir: string, tensors: Readonly<Record<string, TensorData>>, maxShardBytes: number, metadata?: Readonly<Record<string, string>>, options: WriteOptions = {}): Promise<string[]> {
+export async function writeShardedSafetensors(
+  dir: string,
+  tensors: Readonly<Record<string, TensorData>>,
+  maxShardBytes: number,
+  metadata?: Readonly<Record<string, string>>,
+  options: WriteOptions = {},
+): Promise<string[]> {
   const halves = options.floatFormat === 'F16' || options.floatFormat === 'BF16';
   const stored = (t: TensorData) => (halves && t.dtype === 'float32' ? t.data.byteLength / 2 : t.data.byteLength);
   const names = Object.keys(tensors).sort();
@@ -75,18 +89,29 @@ export async function writeShardedSafetensors(dir: string, tensors: Readonly<Rec
   for (const name of names) {
     const b = stored(tensors[name] as TensorData);
     total += b;
-    if (size > 0 && size + b > maxShardBytes) { shards.push([]); size = 0; }
+    if (size > 0 && size + b > maxShardBytes) {
+      shards.push([]);
+      size = 0;
+    }
     (shards.at(-1) as string[]).push(name);
     size += b;
   }
   const n = shards.length;
-  const files = shards.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`);
+  const files = shards.map(
+    (_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`,
+  );
   const weightMap: Record<string, string> = {};
   for (let i = 0; i < n; i++) {
     const part: Record<string, TensorData> = {};
-    for (const name of shards[i] as string[]) { part[name] = tensors[name] as TensorData; weightMap[name] = files[i] as string; }
+    for (const name of shards[i] as string[]) {
+      part[name] = tensors[name] as TensorData;
+      weightMap[name] = files[i] as string;
+    }
     await writeSafetensors(`${dir}/${files[i]}`, part, metadata, options);
   }
-  await writeJsonAtomic(`${dir}/model.safetensors.index.json`, { metadata: { total_size: total }, weight_map: weightMap });
+  await writeJsonAtomic(`${dir}/model.safetensors.index.json`, {
+    metadata: { total_size: total },
+    weight_map: weightMap,
+  });
   return files;
 }

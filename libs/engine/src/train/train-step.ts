@@ -19,7 +19,11 @@ export interface DataInput {
 }
 
 /** Builds the forward graph and loss from parameter and data values; extra outputs are fetched each step. */
-export type LossBuilder = (g: Graph, params: Readonly<Record<string, Value>>, data: Readonly<Record<string, Value>>) => { loss: Value; extras?: Readonly<Record<string, Value>> };
+export type LossBuilder = (
+  g: Graph,
+  params: Readonly<Record<string, Value>>,
+  data: Readonly<Record<string, Value>>,
+) => { loss: Value; extras?: Readonly<Record<string, Value>> };
 
 export interface TrainState {
   readonly step: number;
@@ -43,20 +47,33 @@ export class TrainStep {
     readonly extraNames: readonly string[],
   ) {}
 
-  static async create(options: { params: readonly ParamSpec[]; data: readonly DataInput[]; build: LossBuilder; adam?: Partial<AdamConfig>; session?: SessionOptions }): Promise<TrainStep> {
+  static async create(options: {
+    params: readonly ParamSpec[];
+    data: readonly DataInput[];
+    build: LossBuilder;
+    adam?: Partial<AdamConfig>;
+    session?: SessionOptions;
+  }): Promise<TrainStep> {
     const cfg: AdamConfig = { ...ADAM_DEFAULTS, ...options.adam };
     const g = new Graph('train_step');
     const data: Record<string, Value> = {};
     for (const d of options.data) data[d.name] = g.input(d.name, d.dtype, d.shape);
     const pv: Record<string, Value> = {};
     for (const p of options.params) {
-      if (p.init.length !== p.shape.reduce((a, b) => a * b, 1)) throw new Error(`TrainStep: parameter '${p.name}' init has ${p.init.length} values for shape [${p.shape.join(',')}]`);
+      if (p.init.length !== p.shape.reduce((a, b) => a * b, 1))
+        throw new Error(
+          `TrainStep: parameter '${p.name}' init has ${p.init.length} values for shape [${p.shape.join(',')}]`,
+        );
       pv[p.name] = g.input(`p.${p.name}`, 'float32', p.shape);
     }
     const lr = g.input('lr', 'float32', []);
     const t = g.input('t', 'float32', []);
     const { loss, extras } = options.build(g, pv, data);
-    const grads = gradients(g, loss, options.params.map((p) => pv[p.name] as Value));
+    const grads = gradients(
+      g,
+      loss,
+      options.params.map((p) => pv[p.name] as Value),
+    );
     g.output(loss, 'loss');
     options.params.forEach((p, i) => {
       const m = g.input(`m.${p.name}`, 'float32', p.shape);
@@ -85,9 +102,16 @@ export class TrainStep {
   }
 
   /** Runs one optimiser step at learning rate `lr`; returns the loss before the update and the extras. */
-  async run(data: Readonly<Record<string, TensorData>>, lr: number): Promise<{ loss: number; extras: Record<string, TensorData> }> {
+  async run(
+    data: Readonly<Record<string, TensorData>>,
+    lr: number,
+  ): Promise<{ loss: number; extras: Record<string, TensorData> }> {
     const t = this.stepCount + 1;
-    const feeds: Record<string, TensorData> = { ...data, lr: { dtype: 'float32', shape: [], data: Float32Array.of(lr) }, t: { dtype: 'float32', shape: [], data: Float32Array.of(t) } };
+    const feeds: Record<string, TensorData> = {
+      ...data,
+      lr: { dtype: 'float32', shape: [], data: Float32Array.of(lr) },
+      t: { dtype: 'float32', shape: [], data: Float32Array.of(t) },
+    };
     for (const p of this.specs) {
       feeds[`p.${p.name}`] = { dtype: 'float32', shape: p.shape, data: this.params[p.name] as Float32Array };
       feeds[`m.${p.name}`] = { dtype: 'float32', shape: p.shape, data: this.m[p.name] as Float32Array };
@@ -95,7 +119,8 @@ export class TrainStep {
     }
     const out = await this.session.run(feeds);
     const loss = scalarOutput(out, 'loss', 'TrainStep');
-    if (!Number.isFinite(loss)) throw new Error(`TrainStep: loss is ${loss} at step ${t}; parameters were left at step ${this.stepCount}`);
+    if (!Number.isFinite(loss))
+      throw new Error(`TrainStep: loss is ${loss} at step ${t}; parameters were left at step ${this.stepCount}`);
     for (const p of this.specs) {
       this.params[p.name] = out[`p'.${p.name}`]?.data as Float32Array;
       this.m[p.name] = out[`m'.${p.name}`]?.data as Float32Array;
@@ -115,9 +140,14 @@ export class TrainStep {
   /** Restores a saved state (resuming an interrupted run); shapes must match the parameter specs. */
   restore(s: TrainState): void {
     for (const p of this.specs) {
-      for (const [what, table] of [['params', s.params], ['m', s.m], ['v', s.v]] as const) {
+      for (const [what, table] of [
+        ['params', s.params],
+        ['m', s.m],
+        ['v', s.v],
+      ] as const) {
         const arr = table[p.name];
-        if (!arr || arr.length !== p.init.length) throw new Error(`TrainStep.restore: ${what}.${p.name} is missing or has the wrong size`);
+        if (!arr || arr.length !== p.init.length)
+          throw new Error(`TrainStep.restore: ${what}.${p.name} is missing or has the wrong size`);
       }
       this.params[p.name] = Float32Array.from(s.params[p.name] as Float32Array);
       this.m[p.name] = Float32Array.from(s.m[p.name] as Float32Array);

@@ -32,15 +32,23 @@ export interface DecodeStepResult {
  * in place of the causal one, since rows of a batch have different lengths and padding holes), at a cost
  * per token of one position's matrix products plus attention over P+1 entries.
  */
-export function llamaDecodeStep(g: Graph, c: LlamaConfig, p: Readonly<Record<string, Value>>, tokens: Value, o: DecodeStepOptions): DecodeStepResult {
+export function llamaDecodeStep(
+  g: Graph,
+  c: LlamaConfig,
+  p: Readonly<Record<string, Value>>,
+  tokens: Value,
+  o: DecodeStepOptions,
+): DecodeStepResult {
   const hd = c.headDim;
   const KV = c.numKvHeads;
   const rep = c.numHeads / KV;
   const endSite = o.stopAtSite ?? c.numLayers;
   checkSite('llamaDecodeStep', endSite, c.numLayers, 'stopAtSite');
-  if (o.past.length !== endSite) throw new Error(`llamaDecodeStep: ${o.past.length} cached blocks for blocks 0..${endSite - 1}`);
+  if (o.past.length !== endSite)
+    throw new Error(`llamaDecodeStep: ${o.past.length} cached blocks for blocks 0..${endSite - 1}`);
   for (const s of [...(o.taps ?? []), ...(o.inject ? [o.inject.layer] : [])]) {
-    if (!Number.isInteger(s) || s < 0 || s > endSite) throw new RangeError(`llamaDecodeStep: site ${s} is outside the sites 0..${endSite} this step runs`);
+    if (!Number.isInteger(s) || s < 0 || s > endSite)
+      throw new RangeError(`llamaDecodeStep: site ${s} is outside the sites 0..${endSite} this step runs`);
   }
   const P = (name: string): Value => {
     const v = p[name];
@@ -57,7 +65,14 @@ export function llamaDecodeStep(g: Graph, c: LlamaConfig, p: Readonly<Record<str
   const maxPos = c.maxPositionEmbeddings;
   const { cos, sin } = rotaryTables(maxPos, hd, c.ropeTheta, c.rope);
   // Each row's angles, [B, 1, 1, 1, hd], broadcast over its heads.
-  const at = (table: Float32Array) => nn.reshape(g, g.op1('Gather', [g.constant(Array.from(table), [maxPos, hd]), o.positions], { axis: 0 }), [0, 1, 1, 1, hd]);
+  const at = (table: Float32Array) =>
+    nn.reshape(g, g.op1('Gather', [g.constant(Array.from(table), [maxPos, hd]), o.positions], { axis: 0 }), [
+      0,
+      1,
+      1,
+      1,
+      hd,
+    ]);
   const cosV = at(cos);
   const sinV = at(sin);
   const rot = g.constant(Array.from(rotateHalfMatrix(hd)), [hd, hd]);
@@ -77,17 +92,29 @@ export function llamaDecodeStep(g: Graph, c: LlamaConfig, p: Readonly<Record<str
     const pre = `model.layers.${l}`;
     const past = o.past[l] as { k: Value; v: Value };
     const x = nn.rmsNorm(g, h, P(`${pre}.input_layernorm.weight`), c.rmsNormEps);
-    const heads = (v: Value, groups: number, per: number) => nn.transpose(g, nn.reshape(g, v, [0, 1, groups, per, hd]), [0, 2, 3, 1, 4]);
+    const heads = (v: Value, groups: number, per: number) =>
+      nn.transpose(g, nn.reshape(g, v, [0, 1, groups, per, hd]), [0, 2, 3, 1, 4]);
     const q = rope(heads(linear(x, `${pre}.self_attn.q_proj.weight`), KV, rep));
     const k = g.op1('Concat', [past.k, rope(heads(linear(x, `${pre}.self_attn.k_proj.weight`), KV, 1))], { axis: 3 });
     const v = g.op1('Concat', [past.v, heads(linear(x, `${pre}.self_attn.v_proj.weight`), KV, 1)], { axis: 3 });
     present.push({ k, v });
-    const scores = nn.add(g, nn.scale(g, nn.matmul(g, q, nn.transpose(g, k, [0, 1, 2, 4, 3])), 1 / Math.sqrt(hd)), mask);
+    const scores = nn.add(
+      g,
+      nn.scale(g, nn.matmul(g, q, nn.transpose(g, k, [0, 1, 2, 4, 3])), 1 / Math.sqrt(hd)),
+      mask,
+    );
     const att = nn.matmul(g, g.op1('Softmax', [scores], { axis: -1 }), v);
     const merged = nn.reshape(g, nn.transpose(g, att, [0, 3, 1, 2, 4]), [0, 1, c.numHeads * hd]);
     h = nn.add(g, h, linear(merged, `${pre}.self_attn.o_proj.weight`));
     const y = nn.rmsNorm(g, h, P(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
-    h = nn.add(g, h, linear(nn.mul(g, nn.silu(g, linear(y, `${pre}.mlp.gate_proj.weight`)), linear(y, `${pre}.mlp.up_proj.weight`)), `${pre}.mlp.down_proj.weight`));
+    h = nn.add(
+      g,
+      h,
+      linear(
+        nn.mul(g, nn.silu(g, linear(y, `${pre}.mlp.gate_proj.weight`)), linear(y, `${pre}.mlp.up_proj.weight`)),
+        `${pre}.mlp.down_proj.weight`,
+      ),
+    );
   }
   atSite(endSite);
   let logits: Value | null = null;

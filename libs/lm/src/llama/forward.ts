@@ -44,7 +44,11 @@ export interface ForwardResult {
 }
 
 /** Inverse rotary frequencies, one per pair of head_dim, as transformers' modeling_rope_utils.py computes them per rope type. */
-export function ropeInverseFrequencies(headDim: number, theta: number, rope: RopeScaling = { type: 'default' }): Float64Array {
+export function ropeInverseFrequencies(
+  headDim: number,
+  theta: number,
+  rope: RopeScaling = { type: 'default' },
+): Float64Array {
   const half = headDim / 2;
   const inv = new Float64Array(half);
   for (let i = 0; i < half; i++) {
@@ -68,7 +72,12 @@ export function ropeInverseFrequencies(headDim: number, theta: number, rope: Rop
 }
 
 /** Rotary tables for positions 0..T-1, Hugging Face layout: [cos(f) cos(f)] over the two halves of head_dim. */
-export function rotaryTables(T: number, headDim: number, theta: number, rope: RopeScaling = { type: 'default' }): { cos: Float32Array; sin: Float32Array } {
+export function rotaryTables(
+  T: number,
+  headDim: number,
+  theta: number,
+  rope: RopeScaling = { type: 'default' },
+): { cos: Float32Array; sin: Float32Array } {
   const half = headDim / 2;
   const inv = ropeInverseFrequencies(headDim, theta, rope);
   const cos = new Float32Array(T * headDim);
@@ -99,7 +108,13 @@ export function rotateHalfMatrix(headDim: number): Float32Array {
  * Builds a Llama forward pass on `tokens` [B, T] (int64) from parameters given as graph values under their
  * Hugging Face names (so one graph serves every checkpoint of a config, and training feeds them as inputs).
  */
-export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string, Value>>, tokens: Value | null, o: ForwardOptions): ForwardResult {
+export function llamaForward(
+  g: Graph,
+  c: LlamaConfig,
+  p: Readonly<Record<string, Value>>,
+  tokens: Value | null,
+  o: ForwardOptions,
+): ForwardResult {
   const T = o.seqLen;
   const hd = c.headDim;
   const KV = c.numKvHeads;
@@ -125,12 +140,18 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
         cosV: g.constant(Array.from(cos), [T, hd]),
         sinV: g.constant(Array.from(sin), [T, hd]),
         rot: g.constant(Array.from(rotateHalfMatrix(hd)), [hd, hd]),
-        maskV: g.constant(Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? -1e9 : 0)), [T, T]),
+        maskV: g.constant(
+          Array.from({ length: T * T }, (_, i) => (i % T > Math.floor(i / T) ? -1e9 : 0)),
+          [T, T],
+        ),
       };
     }
     return tables;
   };
-  const rope = (x: Value) => { const t = consts(); return nn.add(g, nn.mul(g, x, t.cosV), nn.mul(g, nn.matmul(g, x, t.rot), t.sinV)); };
+  const rope = (x: Value) => {
+    const t = consts();
+    return nn.add(g, nn.mul(g, x, t.cosV), nn.mul(g, nn.matmul(g, x, t.rot), t.sinV));
+  };
   const taps = new Map<number, Value>();
   const tapSet = new Set(o.taps ?? []);
   for (const l of tapSet) checkSite('llamaForward', l, c.numLayers, 'tap');
@@ -142,7 +163,8 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
   if (o.resume) checkSite('llamaForward', first, c.numLayers, 'resume site');
   // A tap or injection outside the sites this graph runs would silently do nothing.
   for (const s of [...tapSet, ...(o.inject ? [o.inject.layer] : [])]) {
-    if (s < first || s > endSite) throw new RangeError(`llamaForward: site ${s} is outside the sites ${first}..${endSite} this forward runs`);
+    if (s < first || s > endSite)
+      throw new RangeError(`llamaForward: site ${s} is outside the sites ${first}..${endSite} this forward runs`);
   }
   let h: Value;
   if (o.resume) {
@@ -161,17 +183,25 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
     atSite(l);
     const pre = `model.layers.${l}`;
     const x = nn.rmsNorm(g, h, P(`${pre}.input_layernorm.weight`), c.rmsNormEps);
-    const heads = (v: Value, groups: number, per: number) => nn.transpose(g, nn.reshape(g, v, [0, T, groups, per, hd]), [0, 2, 3, 1, 4]);
+    const heads = (v: Value, groups: number, per: number) =>
+      nn.transpose(g, nn.reshape(g, v, [0, T, groups, per, hd]), [0, 2, 3, 1, 4]);
     const q = rope(heads(linear(x, `${pre}.self_attn.q_proj.weight`), KV, rep));
     const k = rope(heads(linear(x, `${pre}.self_attn.k_proj.weight`), KV, 1));
     const v = heads(linear(x, `${pre}.self_attn.v_proj.weight`), KV, 1);
     kv.push({ k, v });
-    const scores = nn.add(g, nn.scale(g, nn.matmul(g, q, nn.transpose(g, k, [0, 1, 2, 4, 3])), 1 / Math.sqrt(hd)), consts().maskV);
+    const scores = nn.add(
+      g,
+      nn.scale(g, nn.matmul(g, q, nn.transpose(g, k, [0, 1, 2, 4, 3])), 1 / Math.sqrt(hd)),
+      consts().maskV,
+    );
     const att = nn.matmul(g, g.op1('Softmax', [scores], { axis: -1 }), v);
     const merged = nn.reshape(g, nn.transpose(g, att, [0, 3, 1, 2, 4]), [0, T, c.numHeads * hd]);
     h = nn.add(g, h, linear(merged, `${pre}.self_attn.o_proj.weight`));
     const y = nn.rmsNorm(g, h, P(`${pre}.post_attention_layernorm.weight`), c.rmsNormEps);
-    const mlp = linear(nn.mul(g, nn.silu(g, linear(y, `${pre}.mlp.gate_proj.weight`)), linear(y, `${pre}.mlp.up_proj.weight`)), `${pre}.mlp.down_proj.weight`);
+    const mlp = linear(
+      nn.mul(g, nn.silu(g, linear(y, `${pre}.mlp.gate_proj.weight`)), linear(y, `${pre}.mlp.up_proj.weight`)),
+      `${pre}.mlp.down_proj.weight`,
+    );
     h = nn.add(g, h, mlp);
   }
   atSite(endSite);
@@ -191,7 +221,9 @@ export function llamaForward(g: Graph, c: LlamaConfig, p: Readonly<Record<string
   } else if ((o.logits ?? true) && endSite === c.numLayers) {
     const normed = nn.rmsNorm(g, h, P('model.norm.weight'), c.rmsNormEps);
     // GatherND with one batch dim picks row b's position headAt[b]: [B, T, d] -> [B, d].
-    const hn = o.headAt ? g.op1('GatherND', [normed, g.op1('Unsqueeze', [o.headAt, g.ints([-1])])], { batch_dims: 1 }) : normed;
+    const hn = o.headAt
+      ? g.op1('GatherND', [normed, g.op1('Unsqueeze', [o.headAt, g.ints([-1])])], { batch_dims: 1 })
+      : normed;
     logits = linear(hn, head);
   }
   return { logits, nll, taps, residual: h, kv };

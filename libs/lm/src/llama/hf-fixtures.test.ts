@@ -8,7 +8,20 @@ import { LlamaModel } from './model.ts';
 // Reference outputs written by Hugging Face transformers (libs/lm/fixtures/hf/generate.py, versions in
 // its README.md): saetrace loads each checkpoint as a user would and must reproduce them, without Python.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'hf');
-const VARIANTS = ['f32', 'tied', 'bf16', 'theta500k', 'linear2', 'llama3', 'bias', 'mha', 'mqa', 'headdim', 'sharded', 'legacy'];
+const VARIANTS = [
+  'f32',
+  'tied',
+  'bf16',
+  'theta500k',
+  'linear2',
+  'llama3',
+  'bias',
+  'mha',
+  'mqa',
+  'headdim',
+  'sharded',
+  'legacy',
+];
 const TOL = 1e-4;
 
 interface Reference {
@@ -51,7 +64,10 @@ for (const v of VARIANTS) {
       const taps = await model.tap(tokens, B, T, sites);
       for (const l of sites) check(`site ${l}`, taps.get(l) as Float32Array, ref.sites[l] as number[]);
       check('nll', await model.nllWithDelta(tokens, B, T, 0, null), ref.nll);
-      const greedy = await model.generateBatch(ref.ids, ref.greedy.reduce((m, g) => Math.max(m, g.length), 0));
+      const greedy = await model.generateBatch(
+        ref.ids,
+        ref.greedy.reduce((m, g) => Math.max(m, g.length), 0),
+      );
       // A row that met EOS stopped early in the reference; generateBatch stops the same way.
       assert.equal(greedy, ref.greedy, `${v}: greedy ids`);
     } finally {

@@ -4,7 +4,14 @@ import type { HostTensor } from '@saetrace/engine';
 import { cacheAfterStep, cacheFromPrefill, keepRows, stepMask } from './kv-cache.ts';
 
 // [rows 3, KV 1, 1, past 2, hd 2]: row r's values are 100r + index.
-const t = (rows: number, past: number, base = 0): HostTensor => ({ dtype: 'float32', shape: [rows, 1, 1, past, 2], data: Float32Array.from({ length: rows * past * 2 }, (_, i) => base + 100 * Math.floor(i / (past * 2)) + (i % (past * 2))) });
+const t = (rows: number, past: number, base = 0): HostTensor => ({
+  dtype: 'float32',
+  shape: [rows, 1, 1, past, 2],
+  data: Float32Array.from(
+    { length: rows * past * 2 },
+    (_, i) => base + 100 * Math.floor(i / (past * 2)) + (i % (past * 2)),
+  ),
+});
 
 test('a prefill cache marks pads, a step mask hides them and shows the new token, a step appends a real position', () => {
   const c = cacheFromPrefill([t(3, 2)], [t(3, 2, 0.5)], [2, 1, 2], 2);
@@ -28,7 +35,10 @@ test('keepRows keeps the named rows of every block in order, with their masks an
   assert.equal([...k.valid], [1, 1, 1, 0]);
   assert.equal(k.positions, [2, 1]);
   assert.is(keepRows(c, [0, 1, 2]), c);
-  assert.throws(() => keepRows(c, [3]), (e: Error) => e instanceof RangeError && /row 3 is not in \[0, 3\)/.test(e.message));
+  assert.throws(
+    () => keepRows(c, [3]),
+    (e: Error) => e instanceof RangeError && /row 3 is not in \[0, 3\)/.test(e.message),
+  );
 });
 
 test.run();

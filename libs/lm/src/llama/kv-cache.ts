@@ -17,11 +17,17 @@ export interface KvCache {
 }
 
 /** The cache after a prefill of right-padded rows: positions at or after a row's length are pads. */
-export function cacheFromPrefill(k: readonly HostTensor[], v: readonly HostTensor[], lengths: readonly number[], width: number): KvCache {
+export function cacheFromPrefill(
+  k: readonly HostTensor[],
+  v: readonly HostTensor[],
+  lengths: readonly number[],
+  width: number,
+): KvCache {
   const rows = lengths.length;
   const valid = new Uint8Array(rows * width);
   for (const [r, len] of lengths.entries()) {
-    if (!Number.isInteger(len) || len < 1 || len > width) throw new RangeError(`cacheFromPrefill: lengths[${r}] = ${len} is not in [1, ${width}]`);
+    if (!Number.isInteger(len) || len < 1 || len > width)
+      throw new RangeError(`cacheFromPrefill: lengths[${r}] = ${len} is not in [1, ${width}]`);
     valid.fill(1, r * width, r * width + len);
   }
   return { rows, past: width, k, v, valid, positions: [...lengths] };
@@ -50,7 +56,9 @@ export function cacheAfterStep(c: KvCache, k: readonly HostTensor[], v: readonly
 
 /** The cache of a subset of its rows, in the order given (indices into the current rows). */
 export function keepRows(c: KvCache, keep: readonly number[]): KvCache {
-  for (const r of keep) if (!Number.isInteger(r) || r < 0 || r >= c.rows) throw new RangeError(`keepRows: row ${r} is not in [0, ${c.rows})`);
+  for (const r of keep)
+    if (!Number.isInteger(r) || r < 0 || r >= c.rows)
+      throw new RangeError(`keepRows: row ${r} is not in [0, ${c.rows})`);
   if (keep.length === c.rows && keep.every((r, i) => r === i)) return c;
   const pick = (t: HostTensor): HostTensor => {
     const data = t.data as Float32Array;
@@ -61,5 +69,12 @@ export function keepRows(c: KvCache, keep: readonly number[]): KvCache {
   };
   const valid = new Uint8Array(keep.length * c.past);
   for (const [i, r] of keep.entries()) valid.set(c.valid.subarray(r * c.past, (r + 1) * c.past), i * c.past);
-  return { rows: keep.length, past: c.past, k: c.k.map(pick), v: c.v.map(pick), valid, positions: keep.map((r) => c.positions[r] as number) };
+  return {
+    rows: keep.length,
+    past: c.past,
+    k: c.k.map(pick),
+    v: c.v.map(pick),
+    valid,
+    positions: keep.map((r) => c.positions[r] as number),
+  };
 }

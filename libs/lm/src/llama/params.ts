@@ -19,10 +19,21 @@ export function llamaParamShapes(c: LlamaConfig): Map<string, number[]> {
     m.set(`${p}.mlp.up_proj.weight`, [c.intermediateSize, d]);
     m.set(`${p}.mlp.down_proj.weight`, [d, c.intermediateSize]);
     if (c.attentionBias) {
-      for (const [n, size] of [['q_proj', q], ['k_proj', kv], ['v_proj', kv], ['o_proj', d]] as const) m.set(`${p}.self_attn.${n}.bias`, [size]);
+      for (const [n, size] of [
+        ['q_proj', q],
+        ['k_proj', kv],
+        ['v_proj', kv],
+        ['o_proj', d],
+      ] as const)
+        m.set(`${p}.self_attn.${n}.bias`, [size]);
     }
     if (c.mlpBias) {
-      for (const [n, size] of [['gate_proj', c.intermediateSize], ['up_proj', c.intermediateSize], ['down_proj', d]] as const) m.set(`${p}.mlp.${n}.bias`, [size]);
+      for (const [n, size] of [
+        ['gate_proj', c.intermediateSize],
+        ['up_proj', c.intermediateSize],
+        ['down_proj', d],
+      ] as const)
+        m.set(`${p}.mlp.${n}.bias`, [size]);
     }
   }
   m.set('model.norm.weight', [d]);

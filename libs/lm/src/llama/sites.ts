@@ -23,6 +23,8 @@ export function allSites(numLayers: number): number[] {
 /** Throws a RangeError naming `where` when `site` is not an integer in [0, L]. */
 export function checkSite(where: string, site: number, numLayers: number, what = 'layer'): void {
   if (!Number.isInteger(site) || site < 0 || site > numLayers) {
-    throw new RangeError(`${where}: ${what} ${site} is not a site in [0, ${numLayers}] (0 = embedding output, l = output of block l-1)`);
+    throw new RangeError(
+      `${where}: ${what} ${site} is not a site in [0, ${numLayers}] (0 = embedding output, l = output of block l-1)`,
+    );
   }
 }

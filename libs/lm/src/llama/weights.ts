@@ -1,7 +1,16 @@
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCheckpointTensors, readJsonRecord, removeStaleTemps, writeJsonAtomic, writeSafetensors, writeShardedSafetensors, type Rng, type TensorData } from '@saetrace/engine';
+import {
+  readCheckpointTensors,
+  readJsonRecord,
+  removeStaleTemps,
+  writeJsonAtomic,
+  writeSafetensors,
+  writeShardedSafetensors,
+  type Rng,
+  type TensorData,
+} from '@saetrace/engine';
 import { toHfConfig, type LlamaConfig } from './config.ts';
 import { isBiasParam, isNormParam, llamaParamShapes } from './params.ts';
 
@@ -11,7 +20,10 @@ export type LlamaWeights = Record<string, TensorData>;
 function weightFile(dir: string, name: string): string {
   const index = join(dir, 'model.safetensors.index.json');
   if (!existsSync(index)) return join(dir, 'model.safetensors');
-  const map = readJsonRecord<{ weight_map?: Record<string, string> }>(index, 'restore the checkpoint from where it came from').weight_map;
+  const map = readJsonRecord<{ weight_map?: Record<string, string> }>(
+    index,
+    'restore the checkpoint from where it came from',
+  ).weight_map;
   return join(dir, map?.[name] ?? 'model.safetensors.index.json');
 }
 
@@ -29,7 +41,9 @@ export function checkFiniteWeights(dir: string, weights: LlamaWeights): void {
       if (Number.isFinite(x[i] as number)) continue;
       let bad = 0;
       for (let j = i; j < x.length; j++) if (!Number.isFinite(x[j] as number)) bad++;
-      throw new Error(`${weightFile(dir, name)}: tensor '${name}' holds ${bad} non-finite value${bad > 1 ? 's' : ''} (first: ${x[i]} at element ${i}); the checkpoint is damaged or its training diverged: use another checkpoint, or set ${ALLOW_NONFINITE_ENV}=1 to load it anyway`);
+      throw new Error(
+        `${weightFile(dir, name)}: tensor '${name}' holds ${bad} non-finite value${bad > 1 ? 's' : ''} (first: ${x[i]} at element ${i}); the checkpoint is damaged or its training diverged: use another checkpoint, or set ${ALLOW_NONFINITE_ENV}=1 to load it anyway`,
+      );
     }
   }
 }
@@ -42,10 +56,22 @@ const warnedUnused = new Set<string>();
  * lm_head.weight unlike the embeddings under tie_word_embeddings true, would change the maths if used, so
  * they are errors naming the config key; anything else (e.g. rotary_emb.inv_freq) is listed once on stderr.
  */
-function checkExtraTensors(dir: string, c: LlamaConfig, unused: readonly string[], tensors: ReadonlyMap<string, TensorData>): void {
+function checkExtraTensors(
+  dir: string,
+  c: LlamaConfig,
+  unused: readonly string[],
+  tensors: ReadonlyMap<string, TensorData>,
+): void {
   for (const name of unused) {
-    const key = /\.self_attn\.[qkvo]_proj\.bias$/.test(name) ? 'attention_bias' : /\.mlp\.(gate|up|down)_proj\.bias$/.test(name) ? 'mlp_bias' : null;
-    if (key) throw new Error(`${weightFile(dir, name)}: tensor '${name}' is in the checkpoint but config.json has ${key} false; the model would need it (set ${key} true in config.json if the checkpoint was trained with biases)`);
+    const key = /\.self_attn\.[qkvo]_proj\.bias$/.test(name)
+      ? 'attention_bias'
+      : /\.mlp\.(gate|up|down)_proj\.bias$/.test(name)
+        ? 'mlp_bias'
+        : null;
+    if (key)
+      throw new Error(
+        `${weightFile(dir, name)}: tensor '${name}' is in the checkpoint but config.json has ${key} false; the model would need it (set ${key} true in config.json if the checkpoint was trained with biases)`,
+      );
   }
   const head = tensors.get('lm_head.weight');
   const embed = tensors.get('model.embed_tokens.weight');
@@ -53,17 +79,25 @@ function checkExtraTensors(dir: string, c: LlamaConfig, unused: readonly string[
     const a = head.data as Float32Array;
     const b = embed.data as Float32Array;
     if (a.length !== b.length || a.some((x, i) => x !== b[i])) {
-      throw new Error(`${weightFile(dir, 'lm_head.weight')}: config.json has tie_word_embeddings true but the checkpoint's lm_head.weight differs from model.embed_tokens.weight; set tie_word_embeddings false to use the separate head`);
+      throw new Error(
+        `${weightFile(dir, 'lm_head.weight')}: config.json has tie_word_embeddings true but the checkpoint's lm_head.weight differs from model.embed_tokens.weight; set tie_word_embeddings false to use the separate head`,
+      );
     }
   }
   if (unused.length > 0 && !warnedUnused.has(dir)) {
     warnedUnused.add(dir);
-    process.stderr.write(`warning: ${dir}: ${unused.length} tensor${unused.length > 1 ? 's' : ''} in the checkpoint not used by a Llama of this config: ${unused.slice(0, 8).join(', ')}${unused.length > 8 ? ', ...' : ''}\n`);
+    process.stderr.write(
+      `warning: ${dir}: ${unused.length} tensor${unused.length > 1 ? 's' : ''} in the checkpoint not used by a Llama of this config: ${unused.slice(0, 8).join(', ')}${unused.length > 8 ? ', ...' : ''}\n`,
+    );
   }
 }
 
 /** Reads a checkpoint's tensors and checks every name and shape against config.json, and that every weight is finite. */
-export async function readLlamaWeights(dir: string, c: LlamaConfig, options: { readonly allowNonFinite?: boolean } = {}): Promise<LlamaWeights> {
+export async function readLlamaWeights(
+  dir: string,
+  c: LlamaConfig,
+  options: { readonly allowNonFinite?: boolean } = {},
+): Promise<LlamaWeights> {
   const expected = llamaParamShapes(c);
   const unused: string[] = [];
   const tensors = await readCheckpointTensors(dir, (name) => {
@@ -76,9 +110,12 @@ export async function readLlamaWeights(dir: string, c: LlamaConfig, options: { r
   for (const [name, shape] of expected) {
     const t = tensors.get(name);
     if (!t) throw new Error(`${dir}: tensor '${name}' is missing from the checkpoint`);
-    if (t.dtype !== 'float32') throw new Error(`${dir}: tensor '${name}' has element type ${t.dtype}, expected a float type`);
+    if (t.dtype !== 'float32')
+      throw new Error(`${dir}: tensor '${name}' has element type ${t.dtype}, expected a float type`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`${dir}: tensor '${name}' has shape [${t.shape.join(',')}] but config.json implies [${shape.join(',')}]`);
+      throw new Error(
+        `${dir}: tensor '${name}' has shape [${t.shape.join(',')}] but config.json implies [${shape.join(',')}]`,
+      );
     }
     out[name] = t;
   }
@@ -91,8 +128,14 @@ export function initLlamaWeights(c: LlamaConfig, rng: Rng, std = 0.02): LlamaWei
   const out: LlamaWeights = {};
   for (const [name, shape] of llamaParamShapes(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (isNormParam(name)) { out[name] = { dtype: 'float32', shape, data: new Float32Array(n).fill(1) }; continue; }
-    if (isBiasParam(name)) { out[name] = { dtype: 'float32', shape, data: new Float32Array(n) }; continue; }
+    if (isNormParam(name)) {
+      out[name] = { dtype: 'float32', shape, data: new Float32Array(n).fill(1) };
+      continue;
+    }
+    if (isBiasParam(name)) {
+      out[name] = { dtype: 'float32', shape, data: new Float32Array(n) };
+      continue;
+    }
     const s = /o_proj|down_proj/.test(name) ? std / Math.sqrt(2 * c.numLayers) : std;
     out[name] = { dtype: 'float32', shape, data: rng.stream(name).normalArray(n, s) };
   }
@@ -118,27 +161,47 @@ export interface SaveCheckpointOptions {
  * Writes a checkpoint in Hugging Face layout: config.json, model.safetensors or shards with their index
  * (+ the tokenizer files copied from tokenizerDir), and saetrace.json with whatever training facts are given.
  */
-export async function saveLlamaCheckpoint(dir: string, c: LlamaConfig, weights: LlamaWeights, options: SaveCheckpointOptions = {}): Promise<void> {
+export async function saveLlamaCheckpoint(
+  dir: string,
+  c: LlamaConfig,
+  weights: LlamaWeights,
+  options: SaveCheckpointOptions = {},
+): Promise<void> {
   const dtype = options.dtype ?? 'float32';
   const floatFormat = FLOAT_FORMATS[dtype];
-  if (!floatFormat) throw new RangeError(`saveLlamaCheckpoint: dtype '${String(dtype)}' is not one of ${Object.keys(FLOAT_FORMATS).join(', ')}`);
+  if (!floatFormat)
+    throw new RangeError(
+      `saveLlamaCheckpoint: dtype '${String(dtype)}' is not one of ${Object.keys(FLOAT_FORMATS).join(', ')}`,
+    );
   await mkdir(dir, { recursive: true });
   await removeStaleTemps(dir);
   // Drop the other layout's weight files so a reader never mixes a stale one with the new one.
   for (const f of await readdir(dir)) {
-    if (f === 'model.safetensors.index.json' || /^model-\d+-of-\d+\.safetensors$/.test(f) || (f === 'model.safetensors' && options.maxShardBytes !== undefined)) await rm(join(dir, f));
+    if (
+      f === 'model.safetensors.index.json' ||
+      /^model-\d+-of-\d+\.safetensors$/.test(f) ||
+      (f === 'model.safetensors' && options.maxShardBytes !== undefined)
+    )
+      await rm(join(dir, f));
   }
   const wrote = options.onWrite ?? (() => {});
-  if (options.maxShardBytes !== undefined) await writeShardedSafetensors(dir, weights, options.maxShardBytes, { format: 'pt' }, { floatFormat });
+  if (options.maxShardBytes !== undefined)
+    await writeShardedSafetensors(dir, weights, options.maxShardBytes, { format: 'pt' }, { floatFormat });
   else await writeSafetensors(join(dir, 'model.safetensors'), weights, { format: 'pt' }, { floatFormat });
   wrote('model.safetensors');
   if (options.tokenizerDir) {
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
       const src = join(options.tokenizerDir, f);
-      if (existsSync(src)) { await copyFile(src, join(dir, f)); wrote(f); }
+      if (existsSync(src)) {
+        await copyFile(src, join(dir, f));
+        wrote(f);
+      }
     }
   }
-  if (options.info) { await writeJsonAtomic(join(dir, 'saetrace.json'), options.info); wrote('saetrace.json'); }
+  if (options.info) {
+    await writeJsonAtomic(join(dir, 'saetrace.json'), options.info);
+    wrote('saetrace.json');
+  }
   // config.json last: a directory with it is a complete checkpoint.
   await writeJsonAtomic(join(dir, 'config.json'), { ...toHfConfig(c), torch_dtype: dtype });
   wrote('config.json');

@@ -26,43 +26,56 @@ class PairHeap {
   private counts: number[] = [];
   private keys: number[] = [];
 
-  get size(): number { return this.counts.length; }
+  get size(): number {
+    return this.counts.length;
+  }
 
   private above(i: number, j: number): boolean {
-    const ci = this.counts[i]!, cj = this.counts[j]!;
+    const ci = this.counts[i]!,
+      cj = this.counts[j]!;
     return ci > cj || (ci === cj && this.keys[i]! < this.keys[j]!);
   }
 
   private swap(i: number, j: number): void {
-    const c = this.counts[i]!; this.counts[i] = this.counts[j]!; this.counts[j] = c;
-    const k = this.keys[i]!; this.keys[i] = this.keys[j]!; this.keys[j] = k;
+    const c = this.counts[i]!;
+    this.counts[i] = this.counts[j]!;
+    this.counts[j] = c;
+    const k = this.keys[i]!;
+    this.keys[i] = this.keys[j]!;
+    this.keys[j] = k;
   }
 
   push(count: number, key: number): void {
-    this.counts.push(count); this.keys.push(key);
+    this.counts.push(count);
+    this.keys.push(key);
     let i = this.counts.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.above(i, p)) break;
-      this.swap(i, p); i = p;
+      this.swap(i, p);
+      i = p;
     }
   }
 
   /** Removes the top entry and returns it as [count, key]. Caller checks size first. */
   pop(): [number, number] {
     const top: [number, number] = [this.counts[0]!, this.keys[0]!];
-    const lastC = this.counts.pop()!, lastK = this.keys.pop()!;
+    const lastC = this.counts.pop()!,
+      lastK = this.keys.pop()!;
     if (this.counts.length > 0) {
-      this.counts[0] = lastC; this.keys[0] = lastK;
+      this.counts[0] = lastC;
+      this.keys[0] = lastK;
       let i = 0;
       const n = this.counts.length;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < n && this.above(l, m)) m = l;
         if (r < n && this.above(r, m)) m = r;
         if (m === i) break;
-        this.swap(i, m); i = m;
+        this.swap(i, m);
+        i = m;
       }
     }
     return top;
@@ -96,7 +109,8 @@ export function learnBpe(input: BpeInput): BpeResult {
     const s = wordSyms[w]!;
     const f = wordFreq[w]! * sign;
     for (let i = 0; i + 1 < s.length; i++) {
-      const a = s[i]!, b = s[i + 1]!;
+      const a = s[i]!,
+        b = s[i + 1]!;
       if (a < 0 || b < 0) continue;
       const key = a * KEY_BASE + b;
       pairCount.set(key, (pairCount.get(key) ?? 0) + f);
@@ -124,8 +138,10 @@ export function learnBpe(input: BpeInput): BpeResult {
       continue;
     }
     if (count < input.minPairFrequency) break;
-    const a = Math.floor(key / KEY_BASE), b = key % KEY_BASE;
-    const left = vocab[a]!, right = vocab[b]!;
+    const a = Math.floor(key / KEY_BASE),
+      b = key % KEY_BASE;
+    const left = vocab[a]!,
+      right = vocab[b]!;
     const merged = left + right;
     let id = idOf.get(merged);
     if (id === undefined) {
@@ -141,12 +157,19 @@ export function learnBpe(input: BpeInput): BpeResult {
       stamp[w] = step;
       const s = wordSyms[w]!;
       let found = false;
-      for (let i = 0; i + 1 < s.length; i++) if (s[i] === a && s[i + 1] === b) { found = true; break; }
+      for (let i = 0; i + 1 < s.length; i++)
+        if (s[i] === a && s[i + 1] === b) {
+          found = true;
+          break;
+        }
       if (!found) continue;
       addPairs(w, -1, null);
       const out: number[] = [];
       for (let i = 0; i < s.length; i++) {
-        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) { out.push(id); i++; } else out.push(s[i]!);
+        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
+          out.push(id);
+          i++;
+        } else out.push(s[i]!);
       }
       wordSyms[w] = Int32Array.from(out);
       addPairs(w, 1, touched);

@@ -7,8 +7,16 @@ import { loadTokenizer } from './load.ts';
 // Python `tokenizers`' ids and decodes for three tokenizer shapes (written by
 // libs/lm/fixtures/tokenizers/generate.py; versions in its README and in expected.json).
 const DIR = join(import.meta.dirname, '..', '..', 'fixtures', 'tokenizers');
-interface Case { readonly text: string; readonly ids: number[]; readonly idsWithSpecial: number[]; readonly decode: string; readonly decodeKeepSpecial: string }
-const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as { readonly cases: Readonly<Record<string, readonly Case[]>> };
+interface Case {
+  readonly text: string;
+  readonly ids: number[];
+  readonly idsWithSpecial: number[];
+  readonly decode: string;
+  readonly decodeKeepSpecial: string;
+}
+const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as {
+  readonly cases: Readonly<Record<string, readonly Case[]>>;
+};
 
 for (const [name, cases] of Object.entries(expected.cases)) {
   test(`${name}: ids and decodes equal Python tokenizers' on ${cases.length} strings`, async () => {
@@ -20,7 +28,11 @@ for (const [name, cases] of Object.entries(expected.cases)) {
       assert.equal(batch[i], c.ids, `batch ids ${JSON.stringify(c.text)}`);
       assert.equal(await tok.encode(c.text, { addBos: true }), c.idsWithSpecial, `ids+bos ${JSON.stringify(c.text)}`);
       assert.is(tok.decode(c.ids), c.decode, `decode ${JSON.stringify(c.text)}`);
-      assert.is(tok.decode(c.idsWithSpecial, { keepSpecial: true }), c.decodeKeepSpecial, `decode+special ${JSON.stringify(c.text)}`);
+      assert.is(
+        tok.decode(c.idsWithSpecial, { keepSpecial: true }),
+        c.decodeKeepSpecial,
+        `decode+special ${JSON.stringify(c.text)}`,
+      );
     }
   });
 }

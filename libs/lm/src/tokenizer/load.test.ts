@@ -10,11 +10,22 @@ import { trainTokenizer } from './train.ts';
 import { corpus } from './fixtures.test-util.ts';
 
 const dirs: string[] = [];
-function tmp(): string { const d = mkdtempSync(join(tmpdir(), 'tokload-')); dirs.push(d); return d; }
-test.after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tokload-'));
+  dirs.push(d);
+  return d;
+}
+test.after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  try { await p; assert.unreachable(`expected ${pattern}`); } catch (err) { assert.match((err as Error).message, pattern); }
+  try {
+    await p;
+    assert.unreachable(`expected ${pattern}`);
+  } catch (err) {
+    assert.match((err as Error).message, pattern);
+  }
 }
 
 test('saveTokenizer writes tokenizer.json with one merge per line and a Hugging Face tokenizer_config.json', async () => {
@@ -26,7 +37,9 @@ test('saveTokenizer writes tokenizer.json with one merge per line and a Hugging 
   assert.match(text, /\n {6}\["[^"\n]+", "[^"\n]+"\],?\n/);
   const cfg = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
   assert.is(cfg.add_bos_token, true);
-  assert.is(cfg.bos_token, '<s>'); assert.is(cfg.eos_token, '</s>'); assert.is(cfg.pad_token, '<pad>');
+  assert.is(cfg.bos_token, '<s>');
+  assert.is(cfg.eos_token, '</s>');
+  assert.is(cfg.pad_token, '<pad>');
   assert.is(cfg.clean_up_tokenization_spaces, false);
 });
 
@@ -36,7 +49,7 @@ test('loads without tokenizer_config.json using the default specials', async () 
   rmSync(join(dir, 'tokenizer_config.json'));
   const tok = await loadTokenizer(dir);
   assert.equal([tok.bosId, tok.eosId, tok.padId], [1, 2, 0]);
-  assert.is(tok.decode((await tok.encode('The dog. 今日は'))), 'The dog. 今日は');
+  assert.is(tok.decode(await tok.encode('The dog. 今日は')), 'The dog. 今日は');
 });
 
 test('clear errors: missing file, bad JSON, not an object, not a tokenizer, missing special', async () => {
@@ -65,17 +78,21 @@ test('decode and token reject ids outside the vocabulary', async () => {
   assert.throws(() => tok.token(1.5), /outside/);
   assert.is(tok.idOf('a'), 260);
   assert.is(tok.idOf('zz'), undefined);
-  assert.ok(tok.isByte(4)); assert.not.ok(tok.isByte(260));
+  assert.ok(tok.isByte(4));
+  assert.not.ok(tok.isByte(260));
   // 'b' is not a character token: it is spelled as its byte.
-  assert.equal((await tok.encode('ab')), [260, 4 + 0x62]);
+  assert.equal(await tok.encode('ab'), [260, 4 + 0x62]);
 });
 
 test('buildTokenizerJson checks the specials and duplicates', () => {
   assert.throws(() => buildTokenizerJson(['<s>', '<pad>', '</s>', '<unk>'], []), /vocab\[0\] must be <pad>/);
-  assert.throws(() => buildTokenizerJson([...SPECIAL_TOKENS, 'x', 'x'], []), /duplicate vocabulary entry "x" at ids 4 and 5/);
+  assert.throws(
+    () => buildTokenizerJson([...SPECIAL_TOKENS, 'x', 'x'], []),
+    /duplicate vocabulary entry "x" at ids 4 and 5/,
+  );
 });
 
-test('sync decode equals the binding\'s own async Tokenizer.decode, with and without specials', async () => {
+test("sync decode equals the binding's own async Tokenizer.decode, with and without specials", async () => {
   const dir = tmp();
   await saveTokenizer(dir, await trainTokenizer(corpus(4), { vocabSize: 320 }));
   const tok = await loadTokenizer(dir);
@@ -91,10 +108,16 @@ test('sync decode equals the binding\'s own async Tokenizer.decode, with and wit
 
 test('a component the binding rejects is named with the file', async () => {
   const dir = tmp();
-  const tj = JSON.parse(JSON.stringify(buildTokenizerJson([...SPECIAL_TOKENS, ...BYTE_TOKENS, 'a'], []))) as Record<string, unknown>;
+  const tj = JSON.parse(JSON.stringify(buildTokenizerJson([...SPECIAL_TOKENS, ...BYTE_TOKENS, 'a'], []))) as Record<
+    string,
+    unknown
+  >;
   tj.normalizer = { type: 'NoSuchNormalizer' };
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tj));
-  await rejects(loadTokenizer(dir), /tokenizer\.json: not a loadable tokenizer, normalizer \(NoSuchNormalizer\) rejected by the tokenizers binding/);
+  await rejects(
+    loadTokenizer(dir),
+    /tokenizer\.json: not a loadable tokenizer, normalizer \(NoSuchNormalizer\) rejected by the tokenizers binding/,
+  );
 });
 
 test.run();

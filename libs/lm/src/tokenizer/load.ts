@@ -35,10 +35,16 @@ export interface LoadedTokenizer {
 }
 
 /** Writes tokenizer.json (one merge per line) and tokenizer_config.json into dir, atomically. */
-export async function saveTokenizer(dir: string, tokenizer: TokenizerJson, config: TokenizerConfigJson = buildTokenizerConfig()): Promise<void> {
+export async function saveTokenizer(
+  dir: string,
+  tokenizer: TokenizerJson,
+  config: TokenizerConfigJson = buildTokenizerConfig(),
+): Promise<void> {
   // JSON strings never hold raw newlines, so this only folds the two-element merge arrays.
-  const text = JSON.stringify(tokenizer, null, 2)
-    .replace(/\[\n\s+("(?:[^"\\\n]|\\.)*"),\n\s+("(?:[^"\\\n]|\\.)*")\n\s+\]/g, '[$1, $2]');
+  const text = JSON.stringify(tokenizer, null, 2).replace(
+    /\[\n\s+("(?:[^"\\\n]|\\.)*"),\n\s+("(?:[^"\\\n]|\\.)*")\n\s+\]/g,
+    '[$1, $2]',
+  );
   await writeFileAtomic(join(dir, TOKENIZER_FILE), `${text}\n`);
   await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
 }
@@ -54,13 +60,22 @@ async function readJsonObject(path: string, optional: boolean): Promise<Record<s
     }
     throw err;
   }
-  return parseJsonRecord<Record<string, unknown>>(text, path, 'restore it from where the tokenizer came from (for the committed ones: git checkout -- data/tokenizer)', (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'not a JSON object'));
+  return parseJsonRecord<Record<string, unknown>>(
+    text,
+    path,
+    'restore it from where the tokenizer came from (for the committed ones: git checkout -- data/tokenizer)',
+    (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? null : 'not a JSON object'),
+  );
 }
 
 // serde names the enum it failed on (e.g. "untagged enum NormalizerUntagged"); map it to the JSON key.
 const SERDE_COMPONENT: readonly (readonly [RegExp, string])[] = [
-  [/Normalizer/, 'normalizer'], [/PreTokenizer/, 'pre_tokenizer'], [/PostProcessor|Processor/, 'post_processor'],
-  [/Decoder/, 'decoder'], [/Model/, 'model'], [/AddedToken/, 'added_tokens'],
+  [/Normalizer/, 'normalizer'],
+  [/PreTokenizer/, 'pre_tokenizer'],
+  [/PostProcessor|Processor/, 'post_processor'],
+  [/Decoder/, 'decoder'],
+  [/Model/, 'model'],
+  [/AddedToken/, 'added_tokens'],
 ];
 
 /** The tokenizer.json component a binding error is about, with its `type` when it has one. */
@@ -68,7 +83,8 @@ function componentOf(json: Record<string, unknown>, message: string): string {
   const key = SERDE_COMPONENT.find(([re]) => re.test(message))?.[1];
   if (key === undefined) return 'a component';
   const v = json[key];
-  const type = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).type : undefined;
+  const type =
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).type : undefined;
   return typeof type === 'string' ? `${key} (${type})` : key;
 }
 
@@ -82,13 +98,16 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
     tok = Tokenizer.fromString(JSON.stringify(json));
   } catch (err) {
     const message = (err as Error).message;
-    throw new Error(`${jsonPath}: not a loadable tokenizer, ${componentOf(json, message)} rejected by the tokenizers binding (${message})`);
+    throw new Error(
+      `${jsonPath}: not a loadable tokenizer, ${componentOf(json, message)} rejected by the tokenizers binding (${message})`,
+    );
   }
   const idOf = (key: string, fallback: string): number => {
     const v = config[key];
     const name = typeof v === 'string' ? v : fallback;
     const id = tok.tokenToId(name);
-    if (id === null) throw new Error(`${jsonPath}: special token ${JSON.stringify(name)} (${key}) is not in the vocabulary`);
+    if (id === null)
+      throw new Error(`${jsonPath}: special token ${JSON.stringify(name)} (${key}) is not in the vocabulary`);
     return id;
   };
   const bosId = idOf('bos_token', SPECIALS.bos);
@@ -108,7 +127,11 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
     return t;
   };
   return {
-    vocabSize, bosId, eosId, padId, unkId,
+    vocabSize,
+    bosId,
+    eosId,
+    padId,
+    unkId,
     async encode(text, opts = {}) {
       return (await tok.encode(text, null, { addSpecialTokens: opts.addBos === true })).getIds();
     },

@@ -13,13 +13,17 @@ test('measures tokens per character and word, byte fallback and round trips per 
   try {
     await saveTokenizer(dir, await trainTokenizer(corpus(), { vocabSize: 700, maxCharFraction: 1 }));
     const tok = await loadTokenizer(dir);
-    const m = await measureTokenizer(tok, (async function* () {
-      yield { lang: 'en', text: 'The dog jumps.' };
-      yield { lang: 'en', text: 'the lazy fox' };
-      yield { lang: 'ja', text: '今日は鬱です。' };
-    })());
+    const m = await measureTokenizer(
+      tok,
+      (async function* () {
+        yield { lang: 'en', text: 'The dog jumps.' };
+        yield { lang: 'en', text: 'the lazy fox' };
+        yield { lang: 'ja', text: '今日は鬱です。' };
+      })(),
+    );
     assert.equal(Object.keys(m), ['en', 'ja']);
-    const en = m.en!, ja = m.ja!;
+    const en = m.en!,
+      ja = m.ja!;
     assert.is(en.documents, 2);
     assert.is(en.words, 6);
     assert.is(en.characters, 'Thedogjumps.thelazyfox'.length);
@@ -37,7 +41,10 @@ test('measures tokens per character and word, byte fallback and round trips per 
     assert.is(ja.byteCharacterRate, 1 / 7);
     assert.is(ja.byteTokenRate, 3 / ja.tokens);
     const empty = await measureTokenizer(tok, [{ lang: 'en', text: '' }]);
-    assert.equal([empty.en!.tokensPerWord, empty.en!.tokensPerCharacter, empty.en!.byteTokenRate, empty.en!.byteCharacterRate], [0, 0, 0, 0]);
+    assert.equal(
+      [empty.en!.tokensPerWord, empty.en!.tokensPerCharacter, empty.en!.byteTokenRate, empty.en!.byteCharacterRate],
+      [0, 0, 0, 0],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

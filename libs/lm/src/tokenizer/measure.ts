@@ -33,21 +33,44 @@ export interface LanguageMeasures {
 export type TokenizerMeasures = Readonly<Record<string, LanguageMeasures>>;
 
 interface Acc {
-  documents: number; characters: number; words: number; tokens: number; byteTokens: number; byteChars: number; roundTripFailures: number;
-  jaOcc: number; jaByteOcc: number; jaChars: Map<string, number>; jaByteChars: Map<string, number>;
+  documents: number;
+  characters: number;
+  words: number;
+  tokens: number;
+  byteTokens: number;
+  byteChars: number;
+  roundTripFailures: number;
+  jaOcc: number;
+  jaByteOcc: number;
+  jaChars: Map<string, number>;
+  jaByteChars: Map<string, number>;
 }
 
 /** Encodes each document (no BOS) and gathers per-language token rates and byte-fallback use. */
 export async function measureTokenizer(
   tok: LoadedTokenizer,
-  docs: AsyncIterable<{ readonly lang: string; readonly text: string }> | Iterable<{ readonly lang: string; readonly text: string }>,
+  docs:
+    | AsyncIterable<{ readonly lang: string; readonly text: string }>
+    | Iterable<{ readonly lang: string; readonly text: string }>,
 ): Promise<TokenizerMeasures> {
   const accs = new Map<string, Acc>();
   const hasToken = new Map<string, boolean>();
   for await (const { lang, text } of docs) {
     let a = accs.get(lang);
     if (a === undefined) {
-      a = { documents: 0, characters: 0, words: 0, tokens: 0, byteTokens: 0, byteChars: 0, roundTripFailures: 0, jaOcc: 0, jaByteOcc: 0, jaChars: new Map(), jaByteChars: new Map() };
+      a = {
+        documents: 0,
+        characters: 0,
+        words: 0,
+        tokens: 0,
+        byteTokens: 0,
+        byteChars: 0,
+        roundTripFailures: 0,
+        jaOcc: 0,
+        jaByteOcc: 0,
+        jaChars: new Map(),
+        jaByteChars: new Map(),
+      };
       accs.set(lang, a);
     }
     a.documents++;
@@ -65,7 +88,10 @@ export async function measureTokenizer(
       if (JAPANESE_SCRIPT.test(ch)) {
         a.jaOcc++;
         a.jaChars.set(ch, (a.jaChars.get(ch) ?? 0) + 1);
-        if (!has) { a.jaByteOcc++; a.jaByteChars.set(ch, (a.jaByteChars.get(ch) ?? 0) + 1); }
+        if (!has) {
+          a.jaByteOcc++;
+          a.jaByteChars.set(ch, (a.jaByteChars.get(ch) ?? 0) + 1);
+        }
       }
     }
   }
@@ -74,13 +100,22 @@ export async function measureTokenizer(
     const a = accs.get(lang)!;
     const top = [...a.jaByteChars].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, 20);
     out[lang] = {
-      documents: a.documents, characters: a.characters, words: a.words, tokens: a.tokens,
+      documents: a.documents,
+      characters: a.characters,
+      words: a.words,
+      tokens: a.tokens,
       tokensPerCharacter: a.characters > 0 ? a.tokens / a.characters : 0,
       tokensPerWord: a.words > 0 ? a.tokens / a.words : 0,
       byteTokenRate: a.tokens > 0 ? a.byteTokens / a.tokens : 0,
       byteCharacterRate: a.characters > 0 ? a.byteChars / a.characters : 0,
       roundTripFailures: a.roundTripFailures,
-      japaneseScript: { occurrences: a.jaOcc, distinct: a.jaChars.size, byteOccurrences: a.jaByteOcc, byteDistinct: a.jaByteChars.size, topByteCharacters: top },
+      japaneseScript: {
+        occurrences: a.jaOcc,
+        distinct: a.jaChars.size,
+        byteOccurrences: a.jaByteOcc,
+        byteDistinct: a.jaByteChars.size,
+        topByteCharacters: top,
+      },
     };
   }
   return out;

@@ -9,7 +9,19 @@ test('English: words keep their leading space, digits stand alone, punctuation r
 });
 
 test('Japanese: split into kanji, hiragana and katakana runs', () => {
-  assert.equal(split('私は東京大学で勉強しています。コンピューターを使う'), ['私', 'は', '東京大学', 'で', '勉強', 'しています', '。', 'コンピューター', 'を', '使', 'う']);
+  assert.equal(split('私は東京大学で勉強しています。コンピューターを使う'), [
+    '私',
+    'は',
+    '東京大学',
+    'で',
+    '勉強',
+    'しています',
+    '。',
+    'コンピューター',
+    'を',
+    '使',
+    'う',
+  ]);
 });
 
 test('Korean, full-width and unusual text are split without losing a character', () => {

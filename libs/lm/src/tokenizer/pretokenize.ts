@@ -44,9 +44,26 @@ export function preTokenizerJson(): SplitPreTokenizerJson {
  */
 export function createPreTokenizer(): (text: string) => string[] {
   const json = {
-    version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: preTokenizerJson(),
-    post_processor: null, decoder: null,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab: {}, merges: [] },
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [],
+    normalizer: null,
+    pre_tokenizer: preTokenizerJson(),
+    post_processor: null,
+    decoder: null,
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab: {},
+      merges: [],
+    },
   };
   const split = Tokenizer.fromString(JSON.stringify(json)).getPreTokenizer();
   if (split === null) throw new Error('createPreTokenizer: the tokenizers binding dropped the Split pre-tokenizer');

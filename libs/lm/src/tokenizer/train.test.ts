@@ -11,23 +11,43 @@ import { EN, JA, corpus } from './fixtures.test-util.ts';
 test('vocabulary layout: specials at the contract ids, then bytes, then characters, then merges', async () => {
   const tj = await trainTokenizer(corpus(), { vocabSize: 700, maxCharFraction: 1 });
   const v = tj.model.vocab;
-  assert.is(v['<pad>'], PAD_ID); assert.is(v['<s>'], BOS_ID); assert.is(v['</s>'], EOS_ID); assert.is(v['<unk>'], UNK_ID);
+  assert.is(v['<pad>'], PAD_ID);
+  assert.is(v['<s>'], BOS_ID);
+  assert.is(v['</s>'], EOS_ID);
+  assert.is(v['<unk>'], UNK_ID);
   assert.is(v['<0x00>'], SPECIAL_TOKENS.length);
   assert.is(v['<0xFF>'], FIRST_CHAR_ID - 1);
   assert.is(Object.keys(v).length, 700);
-  assert.equal(tj.added_tokens.map((t) => [t.id, t.content, t.special]), [[0, '<pad>', true], [1, '<s>', true], [2, '</s>', true], [3, '<unk>', true]]);
+  assert.equal(
+    tj.added_tokens.map((t) => [t.id, t.content, t.special]),
+    [
+      [0, '<pad>', true],
+      [1, '<s>', true],
+      [2, '</s>', true],
+      [3, '<unk>', true],
+    ],
+  );
   // Every kana and kanji of the fixture is a token of its own (never bytes).
-  for (const ch of JA.join('')) if (/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(ch)) assert.ok(v[ch] !== undefined, ch);
+  for (const ch of JA.join(''))
+    if (/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(ch)) assert.ok(v[ch] !== undefined, ch);
   // The characters sit right after the bytes, merges after them.
   const ids = Object.values(v).sort((a, b) => a - b);
-  assert.equal(ids, Array.from({ length: 700 }, (_, i) => i));
+  assert.equal(
+    ids,
+    Array.from({ length: 700 }, (_, i) => i),
+  );
   assert.ok(tj.model.merges.length > 0);
   for (const [l, r] of tj.model.merges) assert.ok(v[l + r]! >= FIRST_CHAR_ID);
 });
 
 test('training is deterministic: same texts and options give identical JSON', async () => {
   const a = await trainTokenizer(corpus(), { vocabSize: 400 });
-  const b = await trainTokenizer((async function* () { yield* corpus(); })(), { vocabSize: 400 });
+  const b = await trainTokenizer(
+    (async function* () {
+      yield* corpus();
+    })(),
+    { vocabSize: 400 },
+  );
   assert.is(JSON.stringify(a), JSON.stringify(b));
   const c = await trainTokenizer(corpus(), { vocabSize: 380 });
   assert.is.not(JSON.stringify(a), JSON.stringify(c));
@@ -36,7 +56,10 @@ test('training is deterministic: same texts and options give identical JSON', as
 test('stats describe what training saw', async () => {
   const { stats } = await trainTokenizerDetailed(corpus(2), { vocabSize: 300, minPairFrequency: 1 });
   assert.is(stats.documents, 16);
-  assert.is(stats.characters, corpus(2).reduce((s, t) => s + Array.from(t).length, 0));
+  assert.is(
+    stats.characters,
+    corpus(2).reduce((s, t) => s + Array.from(t).length, 0),
+  );
   assert.ok(stats.keptCharacters <= 20, 'maxCharFraction caps the characters at half of 40');
   assert.ok(stats.characterCoverage > 0 && stats.characterCoverage < 1);
   assert.is(stats.vocabSize, 300);
@@ -49,7 +72,13 @@ test('trained tokenizer loads in the tokenizers binding and round-trips English 
     const tok = await loadTokenizer(dir);
     assert.is(tok.vocabSize, 700);
     assert.equal([tok.padId, tok.bosId, tok.eosId, tok.unkId], [0, 1, 2, 3]);
-    const samples = [...EN, ...JA, 'Unseen: 𠮷野家 🙂 naïve\n\n\ttabs   and  spaces ', ' leading space', '全角　スペース１２３'];
+    const samples = [
+      ...EN,
+      ...JA,
+      'Unseen: 𠮷野家 🙂 naïve\n\n\ttabs   and  spaces ',
+      ' leading space',
+      '全角　スペース１２３',
+    ];
     for (const s of samples) {
       const ids = await tok.encode(s);
       assert.ok(!ids.includes(tok.unkId), s);
@@ -61,7 +90,10 @@ test('trained tokenizer loads in the tokenizers binding and round-trips English 
     }
     // Unseen characters fall back to bytes; seen kana/kanji never do.
     const emoji = await tok.encode('🙂');
-    assert.equal(emoji.map((i) => tok.token(i)), ['<0xF0>', '<0x9F>', '<0x99>', '<0x82>']);
+    assert.equal(
+      emoji.map((i) => tok.token(i)),
+      ['<0xF0>', '<0x9F>', '<0x99>', '<0x82>'],
+    );
     assert.ok(emoji.every((i) => tok.isByte(i)));
     assert.ok((await tok.encode(JA.join(''))).every((i) => !tok.isByte(i)));
     // Common words become single tokens.
@@ -75,7 +107,13 @@ test('trained tokenizer loads in the tokenizers binding and round-trips English 
 });
 
 test('selectCharacters: by frequency then code point, up to coverage, floor and cap', () => {
-  const counts = new Map([['b', 5], ['a', 5], ['c', 3], ['d', 1], ['e', 1]]);
+  const counts = new Map([
+    ['b', 5],
+    ['a', 5],
+    ['c', 3],
+    ['d', 1],
+    ['e', 1],
+  ]);
   assert.equal(selectCharacters(counts, 1, 1, 10), ['a', 'b', 'c', 'd', 'e']);
   assert.equal(selectCharacters(counts, 1, 2, 10), ['a', 'b', 'c']);
   assert.equal(selectCharacters(counts, 1, 1, 2), ['a', 'b']);
@@ -96,8 +134,12 @@ test('every kana and printable ASCII character is a token even when unseen', asy
 
 test('bad options and inputs are rejected with the option named', async () => {
   for (const [opts, name] of [
-    [{ vocabSize: 100 }, 'vocabSize'], [{ vocabSize: 300.5 }, 'vocabSize'], [{ charCoverage: 0 }, 'charCoverage'],
-    [{ maxCharFraction: 2 }, 'maxCharFraction'], [{ minCharFrequency: 0 }, 'minCharFrequency'], [{ minPairFrequency: -1 }, 'minPairFrequency'],
+    [{ vocabSize: 100 }, 'vocabSize'],
+    [{ vocabSize: 300.5 }, 'vocabSize'],
+    [{ charCoverage: 0 }, 'charCoverage'],
+    [{ maxCharFraction: 2 }, 'maxCharFraction'],
+    [{ minCharFrequency: 0 }, 'minCharFrequency'],
+    [{ minPairFrequency: -1 }, 'minPairFrequency'],
   ] as const) {
     try {
       await trainTokenizer(['abc'], opts);

@@ -39,7 +39,11 @@ export const BASELINES_FILE = 'baselines.json';
  * perplexity (libs/lm/src/zoo/eval.ts), written to outDir/baselines.json.
  */
 export async function familyBaselines(options: {
-  readonly profile: FamilyProfile; readonly pair: string; readonly corpusRoot: string; readonly tokenizerDir: string; readonly outDir: string;
+  readonly profile: FamilyProfile;
+  readonly pair: string;
+  readonly corpusRoot: string;
+  readonly tokenizerDir: string;
+  readonly outDir: string;
   readonly onProgress?: (line: string) => void;
 }): Promise<FamilyBaselines> {
   const { profile } = options;
@@ -47,8 +51,19 @@ export async function familyBaselines(options: {
   if (languages.length !== 2) throw new Error(`familyBaselines: pair must look like en-ja, got '${options.pair}'`);
   const corpusDir = join(options.corpusRoot, options.pair);
   const tokenizer = await loadTokenizer(options.tokenizerDir);
-  const tokenizerKey = createHash('sha256').update(readFileSync(join(options.tokenizerDir, 'tokenizer.json'))).digest('hex');
-  const data = await trainingTokens({ corpusDir, languages, tokenizer, tokenizerKey, seqLen: profile.seqLen, parallelShare: profile.parallelShare, rng: runRng(profile.seed).stream('data'), cacheDir: join(options.outDir, 'data') });
+  const tokenizerKey = createHash('sha256')
+    .update(readFileSync(join(options.tokenizerDir, 'tokenizer.json')))
+    .digest('hex');
+  const data = await trainingTokens({
+    corpusDir,
+    languages,
+    tokenizer,
+    tokenizerKey,
+    seqLen: profile.seqLen,
+    parallelShare: profile.parallelShare,
+    rng: runRng(profile.seed).stream('data'),
+    cacheDir: join(options.outDir, 'data'),
+  });
   const window = (w: number) => data.windows.subarray(w * data.seqLen, (w + 1) * data.seqLen);
   const largest = profile.members.at(-1);
   if (!largest) throw new Error(`familyBaselines: profile ${profile.name} has no members`);
@@ -76,15 +91,28 @@ export async function familyBaselines(options: {
         nll += Math.log(r.perplexity) * r.tokens;
         n += r.tokens;
       }
-      const row: NgramBaseline = { order, data: set, trainTokens: train.length * data.seqLen, perLang, overall: Math.exp(nll / n), seconds: (performance.now() - t0) / 1000 };
+      const row: NgramBaseline = {
+        order,
+        data: set,
+        trainTokens: train.length * data.seqLen,
+        perLang,
+        overall: Math.exp(nll / n),
+        seconds: (performance.now() - t0) / 1000,
+      };
       rows.push(row);
-      options.onProgress?.(`${order}-gram on ${set} windows (${row.trainTokens.toLocaleString('en-US')} tokens): ${languages.map((l) => `${l} ${perLang[l]?.toFixed(1)}`).join(', ')}, all ${row.overall.toFixed(1)}`);
+      options.onProgress?.(
+        `${order}-gram on ${set} windows (${row.trainTokens.toLocaleString('en-US')} tokens): ${languages.map((l) => `${l} ${perLang[l]?.toFixed(1)}`).join(', ')}, all ${row.overall.toFixed(1)}`,
+      );
     }
   }
   const out: FamilyBaselines = {
-    format: 'saetrace-zoo-baselines/1', pair: options.pair, profile: profile.name, tokenizer: tokenizerKey,
+    format: 'saetrace-zoo-baselines/1',
+    pair: options.pair,
+    profile: profile.name,
+    tokenizer: tokenizerKey,
     smoothing: 'interpolated modified Kneser-Ney (Chen and Goodman 1999), unigram level interpolated with uniform',
-    evalTokens, rows,
+    evalTokens,
+    rows,
   };
   await writeJsonAtomic(join(options.outDir, BASELINES_FILE), out);
   return out;

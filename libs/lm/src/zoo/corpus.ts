@@ -49,7 +49,13 @@ export async function* readDocuments(pairDir: string, split: string, lang: strin
     if (!isObject(rec) || typeof rec.id !== 'string' || typeof rec.text !== 'string' || typeof rec.lang !== 'string') {
       throw new Error(`${path}: record ${n} lacks string fields id, lang and text`);
     }
-    yield { id: rec.id, lang: rec.lang, text: rec.text, package: String(rec.package ?? ''), licence: String(rec.licence ?? '') };
+    yield {
+      id: rec.id,
+      lang: rec.lang,
+      text: rec.text,
+      package: String(rec.package ?? ''),
+      licence: String(rec.licence ?? ''),
+    };
   }
 }
 
@@ -59,7 +65,8 @@ export async function* readParallel(pairDir: string, split: string): AsyncGenera
   let n = 0;
   for await (const rec of readJsonlGz(path)) {
     n++;
-    if (!isObject(rec) || typeof rec.id !== 'string' || !isObject(rec.text)) throw new Error(`${path}: record ${n} lacks fields id and text`);
+    if (!isObject(rec) || typeof rec.id !== 'string' || !isObject(rec.text))
+      throw new Error(`${path}: record ${n} lacks fields id and text`);
     const text: Record<string, string> = {};
     for (const [k, v] of Object.entries(rec.text)) if (typeof v === 'string') text[k] = v;
     yield { id: rec.id, package: String(rec.package ?? ''), licence: String(rec.licence ?? ''), text };

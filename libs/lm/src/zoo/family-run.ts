@@ -15,37 +15,63 @@ export interface FamilyManifest {
   readonly languages: readonly [string, string];
   readonly seed: number;
   readonly tokenizer: string;
-  readonly data: { readonly windows: number; readonly seqLen: number; readonly documents: number; readonly bilingualDocuments: number };
+  readonly data: {
+    readonly windows: number;
+    readonly seqLen: number;
+    readonly documents: number;
+    readonly bilingualDocuments: number;
+  };
   readonly members: readonly {
-    readonly size: string; readonly hiddenSize: number; readonly layers: number; readonly steps: number;
+    readonly size: string;
+    readonly hiddenSize: number;
+    readonly layers: number;
+    readonly steps: number;
     /** memberFingerprint of the definition the member was trained under. */
     readonly fingerprint: string;
     readonly checkpoints: readonly { readonly step: number; readonly tokens: number; readonly dir: string }[];
     readonly losses: readonly { readonly step: number; readonly loss: number }[];
     readonly evalPerplexity: LanguagePerplexity;
-    readonly trainSeconds: number; readonly tokensPerSecond: number; readonly flopsPerSecond: number;
+    readonly trainSeconds: number;
+    readonly tokensPerSecond: number;
+    readonly flopsPerSecond: number;
   }[];
 }
 
 /** What to do about a damaged family.json: it is only a record of the members' own checkpoints and training states. */
-export const FAMILY_FIX = (path: string): string => `delete ${path} and run again: it is rewritten from the members' checkpoints and training states (a member whose training completed is not retrained)`;
+export const FAMILY_FIX = (path: string): string =>
+  `delete ${path} and run again: it is rewritten from the members' checkpoints and training states (a member whose training completed is not retrained)`;
 
 /** Reads a family.json, naming it (and what to do) when it is damaged. */
 export function readFamilyManifest(path: string): FamilyManifest {
-  return readJsonRecord<FamilyManifest>(path, FAMILY_FIX(path), fields({ profile: isString, pair: isString, members: isArray }));
+  return readJsonRecord<FamilyManifest>(
+    path,
+    FAMILY_FIX(path),
+    fields({ profile: isString, pair: isString, members: isArray }),
+  );
 }
 
 /**
  * The manifest's member `size`, checked against this code's definition of it: a family trained under another
  * definition of the profile (other steps, sizes or settings) is refused, naming the file, rather than used.
  */
-export function checkedMember(manifest: FamilyManifest, manifestPath: string, profile: FamilyProfile, size: string): FamilyManifest['members'][number] | null {
+export function checkedMember(
+  manifest: FamilyManifest,
+  manifestPath: string,
+  profile: FamilyProfile,
+  size: string,
+): FamilyManifest['members'][number] | null {
   const have = manifest.members.find((x) => x.size === size);
   if (!have) return null;
   const m = profile.members.find((x) => x.size === size);
-  if (!m) throw new Error(`${manifestPath}: member '${size}' is not in this code's ${profile.name} profile (${profile.members.map((x) => x.size).join(', ')})`);
+  if (!m)
+    throw new Error(
+      `${manifestPath}: member '${size}' is not in this code's ${profile.name} profile (${profile.members.map((x) => x.size).join(', ')})`,
+    );
   const want = memberFingerprint(profile, m);
-  if (have.fingerprint !== want) throw new Error(`${manifestPath}: member '${size}' was trained under another definition of the ${profile.name} profile (fingerprint ${have.fingerprint ?? 'none'}, this code's ${want}); move ${dirname(manifestPath)} away to train the family anew`);
+  if (have.fingerprint !== want)
+    throw new Error(
+      `${manifestPath}: member '${size}' was trained under another definition of the ${profile.name} profile (fingerprint ${have.fingerprint ?? 'none'}, this code's ${want}); move ${dirname(manifestPath)} away to train the family anew`,
+    );
   return have;
 }
 
@@ -75,7 +101,10 @@ export function lockFamilyDir(outDir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (pidAlive(pid)) throw new Error(`${path}: process ${pid} is training this family now; wait for it to finish (its checkpoints are then reused), or delete the file if that process is not a training`);
+      if (pidAlive(pid))
+        throw new Error(
+          `${path}: process ${pid} is training this family now; wait for it to finish (its checkpoints are then reused), or delete the file if that process is not a training`,
+        );
       rmSync(path, { force: true });
     }
   }
@@ -84,8 +113,14 @@ export function lockFamilyDir(outDir: string): () => void {
 
 /** Trains every member of a profile (or the named sizes), evaluates final perplexity, and writes family.json. */
 export async function trainFamily(options: {
-  readonly profile: FamilyProfile; readonly pair: string; readonly corpusRoot: string; readonly tokenizerDir: string; readonly outDir: string;
-  readonly sizes?: readonly string[]; readonly threads?: number; readonly evalDocs?: number;
+  readonly profile: FamilyProfile;
+  readonly pair: string;
+  readonly corpusRoot: string;
+  readonly tokenizerDir: string;
+  readonly outDir: string;
+  readonly sizes?: readonly string[];
+  readonly threads?: number;
+  readonly evalDocs?: number;
   readonly onProgress?: (size: string, step: number, steps: number, loss: number) => void;
 }): Promise<FamilyManifest> {
   const { profile } = options;
@@ -99,28 +134,77 @@ export async function trainFamily(options: {
   }
 }
 
-async function trainLocked(options: Parameters<typeof trainFamily>[0], profile: FamilyProfile, languages: [string, string]): Promise<FamilyManifest> {
+async function trainLocked(
+  options: Parameters<typeof trainFamily>[0],
+  profile: FamilyProfile,
+  languages: [string, string],
+): Promise<FamilyManifest> {
   const corpusDir = join(options.corpusRoot, options.pair);
   const tokenizer = await loadTokenizer(options.tokenizerDir);
-  const tokenizerKey = createHash('sha256').update(readFileSync(join(options.tokenizerDir, 'tokenizer.json'))).digest('hex');
-  const data = await trainingTokens({ corpusDir, languages, tokenizer, tokenizerKey, seqLen: profile.seqLen, parallelShare: profile.parallelShare, rng: runRng(profile.seed).stream('data'), cacheDir: join(options.outDir, 'data') });
+  const tokenizerKey = createHash('sha256')
+    .update(readFileSync(join(options.tokenizerDir, 'tokenizer.json')))
+    .digest('hex');
+  const data = await trainingTokens({
+    corpusDir,
+    languages,
+    tokenizer,
+    tokenizerKey,
+    seqLen: profile.seqLen,
+    parallelShare: profile.parallelShare,
+    rng: runRng(profile.seed).stream('data'),
+    cacheDir: join(options.outDir, 'data'),
+  });
   const evalDocs = await evalDocuments(corpusDir, languages, options.evalDocs ?? EVAL_DOCS);
   const unknown = (options.sizes ?? []).filter((s) => !profile.members.some((m) => m.size === s));
-  if (unknown.length) throw new Error(`trainFamily: unknown size ${unknown.join(', ')} (profile ${profile.name} has ${profile.members.map((m) => m.size).join(', ')})`);
+  if (unknown.length)
+    throw new Error(
+      `trainFamily: unknown size ${unknown.join(', ')} (profile ${profile.name} has ${profile.members.map((m) => m.size).join(', ')})`,
+    );
   const members: FamilyManifest['members'][number][] = [];
   for (const m of profile.members) {
     if (options.sizes && options.sizes.length && !options.sizes.includes(m.size)) continue;
-    const r: MemberResult = await trainMember({ profile, member: m, data, vocabSize: tokenizer.vocabSize, outDir: options.outDir, tokenizerDir: options.tokenizerDir, threads: options.threads, onProgress: (s, l) => options.onProgress?.(m.size, s, m.steps, l) });
+    const r: MemberResult = await trainMember({
+      profile,
+      member: m,
+      data,
+      vocabSize: tokenizer.vocabSize,
+      outDir: options.outDir,
+      tokenizerDir: options.tokenizerDir,
+      threads: options.threads,
+      onProgress: (s, l) => options.onProgress?.(m.size, s, m.steps, l),
+    });
     const final = r.checkpoints.at(-1);
     if (!final) throw new Error(`trainFamily: member ${m.size} saved no checkpoint`);
     const model = await LlamaModel.load(final.dir, { threads: options.threads });
     const ppl = await documentPerplexity(model, tokenizer, evalDocs, profile.seqLen);
     await model.release();
-    members.push({ size: m.size, hiddenSize: m.hiddenSize, layers: m.layers, steps: m.steps, fingerprint: r.fingerprint, checkpoints: r.checkpoints, losses: r.losses, evalPerplexity: ppl, trainSeconds: r.trainSeconds, tokensPerSecond: r.tokensPerSecond, flopsPerSecond: r.flopsPerSecond });
+    members.push({
+      size: m.size,
+      hiddenSize: m.hiddenSize,
+      layers: m.layers,
+      steps: m.steps,
+      fingerprint: r.fingerprint,
+      checkpoints: r.checkpoints,
+      losses: r.losses,
+      evalPerplexity: ppl,
+      trainSeconds: r.trainSeconds,
+      tokensPerSecond: r.tokensPerSecond,
+      flopsPerSecond: r.flopsPerSecond,
+    });
   }
   const manifest: FamilyManifest = {
-    profile: profile.name, pair: options.pair, languages, seed: profile.seed, tokenizer: tokenizerKey,
-    data: { windows: data.count, seqLen: data.seqLen, documents: data.documents, bilingualDocuments: data.bilingualDocuments }, members,
+    profile: profile.name,
+    pair: options.pair,
+    languages,
+    seed: profile.seed,
+    tokenizer: tokenizerKey,
+    data: {
+      windows: data.count,
+      seqLen: data.seqLen,
+      documents: data.documents,
+      bilingualDocuments: data.bilingualDocuments,
+    },
+    members,
   };
   await writeJsonAtomic(join(options.outDir, 'family.json'), manifest);
   return manifest;

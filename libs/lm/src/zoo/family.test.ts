@@ -23,25 +23,33 @@ test('the default family has five sizes as LLM-jp-3 does, growing in width and c
   assert.is(m.length, 5);
   // l+ sits between l (5 blocks) and xl (6 blocks), so two neighbours may share a depth.
   for (let i = 1; i < m.length; i++) {
-    assert.ok(m[i]!.hiddenSize > m[i - 1]!.hiddenSize && m[i]!.layers >= m[i - 1]!.layers, `${m[i]!.size} after ${m[i - 1]!.size}`);
+    assert.ok(
+      m[i]!.hiddenSize > m[i - 1]!.hiddenSize && m[i]!.layers >= m[i - 1]!.layers,
+      `${m[i]!.size} after ${m[i - 1]!.size}`,
+    );
     assert.ok(flopParams(m[i]!, 8192) > flopParams(m[i - 1]!, 8192));
   }
   const last = m.at(-1)!;
   assert.ok(last.layers >= 6 && last.hiddenSize >= 192);
-  for (const p of Object.values(FAMILY_PROFILES)) for (const x of p.members) {
-    assert.is(x.hiddenSize % x.heads, 0);
-    assert.is(x.heads % x.kvHeads, 0);
-  }
+  for (const p of Object.values(FAMILY_PROFILES))
+    for (const x of p.members) {
+      assert.is(x.hiddenSize % x.heads, 0);
+      assert.is(x.heads % x.kvHeads, 0);
+    }
 });
-
 
 test('windowsSeen: steps x batch windows, each window once per epoch, another order in the next epoch and per member', () => {
   const p = FAMILY_PROFILES.smoke;
-  const [a, b] = p.members as [typeof p.members[number], typeof p.members[number]];
+  const [a, b] = p.members as [(typeof p.members)[number], (typeof p.members)[number]];
   const count = 50; // 24 steps x 8 = 192 windows: three full epochs and part of a fourth
   const seen = windowsSeen(p, a, count);
   assert.is(seen.length, a.steps * p.batch);
-  for (let e = 0; e < 3; e++) assert.equal([...seen.slice(e * count, (e + 1) * count)].sort((x, y) => x - y), Array.from({ length: count }, (_, i) => i), `epoch ${e}`);
+  for (let e = 0; e < 3; e++)
+    assert.equal(
+      [...seen.slice(e * count, (e + 1) * count)].sort((x, y) => x - y),
+      Array.from({ length: count }, (_, i) => i),
+      `epoch ${e}`,
+    );
   assert.not.equal(seen.slice(0, count), seen.slice(count, 2 * count));
   assert.not.equal(windowsSeen(p, b, count).slice(0, count), seen.slice(0, count));
   assert.equal(windowsSeen(p, a, count), seen, 'a pure function of the profile and member');
@@ -50,7 +58,10 @@ test('windowsSeen: steps x batch windows, each window once per epoch, another or
 test('lockFamilyDir: a second training of the same directory is refused naming the holder; a dead holder is taken over', () => {
   const dir = mkdtempSync(join(tmpdir(), 'family-lock-'));
   const release = lockFamilyDir(dir);
-  assert.throws(() => lockFamilyDir(dir), new RegExp(`train\\.lock: process ${process.pid} is training this family now`));
+  assert.throws(
+    () => lockFamilyDir(dir),
+    new RegExp(`train\\.lock: process ${process.pid} is training this family now`),
+  );
   release();
   lockFamilyDir(dir)();
   // A pid no process has: the lock is stale and taken over.
@@ -76,11 +87,35 @@ test('memberFingerprint: equal definitions agree; a changed step count, width or
 test('checkedMember: a member of this definition is used, a missing one is null, one of another definition is refused naming the file', () => {
   const p = FAMILY_PROFILES.default;
   const m = p.members[0]!;
-  const row = (fingerprint: string) => ({ size: m.size, hiddenSize: m.hiddenSize, layers: m.layers, steps: m.steps, fingerprint, checkpoints: [], losses: [], evalPerplexity: { perLang: {}, overall: 1 }, trainSeconds: 1, tokensPerSecond: 1, flopsPerSecond: 1 });
-  const manifest = (fp: string) => ({ profile: 'default', pair: 'en-ja', languages: ['en', 'ja'], seed: 1, tokenizer: 't', data: { windows: 1, seqLen: 1, documents: 1, bilingualDocuments: 0 }, members: [row(fp)] }) as unknown as FamilyManifest;
+  const row = (fingerprint: string) => ({
+    size: m.size,
+    hiddenSize: m.hiddenSize,
+    layers: m.layers,
+    steps: m.steps,
+    fingerprint,
+    checkpoints: [],
+    losses: [],
+    evalPerplexity: { perLang: {}, overall: 1 },
+    trainSeconds: 1,
+    tokensPerSecond: 1,
+    flopsPerSecond: 1,
+  });
+  const manifest = (fp: string) =>
+    ({
+      profile: 'default',
+      pair: 'en-ja',
+      languages: ['en', 'ja'],
+      seed: 1,
+      tokenizer: 't',
+      data: { windows: 1, seqLen: 1, documents: 1, bilingualDocuments: 0 },
+      members: [row(fp)],
+    }) as unknown as FamilyManifest;
   assert.is(checkedMember(manifest(memberFingerprint(p, m)), 'x/family.json', p, m.size)?.size, m.size);
   assert.is(checkedMember(manifest(memberFingerprint(p, m)), 'x/family.json', p, 'xl'), null);
-  assert.throws(() => checkedMember(manifest('0123456789abcdef'), 'cache/zoo/en-ja/default/family.json', p, m.size), /cache\/zoo\/en-ja\/default\/family\.json: member 's' was trained under another definition of the default profile \(fingerprint 0123456789abcdef, this code's [0-9a-f]{16}\); move cache\/zoo\/en-ja\/default away/);
+  assert.throws(
+    () => checkedMember(manifest('0123456789abcdef'), 'cache/zoo/en-ja/default/family.json', p, m.size),
+    /cache\/zoo\/en-ja\/default\/family\.json: member 's' was trained under another definition of the default profile \(fingerprint 0123456789abcdef, this code's [0-9a-f]{16}\); move cache\/zoo\/en-ja\/default away/,
+  );
   // A manifest from before fingerprints (none recorded) is refused too.
   assert.throws(() => checkedMember(manifest(undefined as unknown as string), 'f.json', p, m.size), /fingerprint none/);
 });
@@ -100,7 +135,10 @@ test('a damaged family.json names the file and says it is rewritten from the mem
   const dir = mkdtempSync(join(tmpdir(), 'fam-bad-'));
   const p = join(dir, 'family.json');
   writeFileSync(p, '{"profile": "default", "members": [');
-  assert.throws(() => readFamilyManifest(p), /family\.json: is not valid JSON at line 1, column 36 .*; delete .*family\.json and run again: it is rewritten from the members' checkpoints and training states \(a member whose training completed is not retrained\)/);
+  assert.throws(
+    () => readFamilyManifest(p),
+    /family\.json: is not valid JSON at line 1, column 36 .*; delete .*family\.json and run again: it is rewritten from the members' checkpoints and training states \(a member whose training completed is not retrained\)/,
+  );
   writeFileSync(p, '{"profile": "default", "pair": "en-ja", "members": {}}');
   assert.throws(() => readFamilyManifest(p), /has the wrong shape: field 'members' is missing or of the wrong type/);
   rmSync(dir, { recursive: true });

@@ -35,8 +35,15 @@ export interface FamilyProfile {
 
 export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfile>> = {
   smoke: {
-    name: 'smoke', vocabSize: 8192, seqLen: 65, batch: 8, warmupSteps: 4, parallelShare: 0.05, checkpoints: 8,
-    weightDecay: 0.1, seed: 1234,
+    name: 'smoke',
+    vocabSize: 8192,
+    seqLen: 65,
+    batch: 8,
+    warmupSteps: 4,
+    parallelShare: 0.05,
+    checkpoints: 8,
+    weightDecay: 0.1,
+    seed: 1234,
     members: [
       { size: 'xxs', hiddenSize: 32, layers: 2, heads: 2, kvHeads: 1, intermediateSize: 96, steps: 24, peakLr: 3e-3 },
       { size: 'xs', hiddenSize: 48, layers: 3, heads: 3, kvHeads: 1, intermediateSize: 128, steps: 24, peakLr: 3e-3 },
@@ -46,14 +53,30 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfi
   // most of the 90 the whole default profile may take. Peak rates are twice the 1500-step family's: on s at
   // 600 steps, 3e-3 reached perplexity 256, 6e-3 209 and 1.2e-2 410; the larger sizes keep their ratios to s.
   default: {
-    name: 'default', vocabSize: 8192, seqLen: 129, batch: 16, warmupSteps: 50, parallelShare: 0.05, checkpoints: 10,
-    weightDecay: 0.1, seed: 1234,
+    name: 'default',
+    vocabSize: 8192,
+    seqLen: 129,
+    batch: 16,
+    warmupSteps: 50,
+    parallelShare: 0.05,
+    checkpoints: 10,
+    weightDecay: 0.1,
+    seed: 1234,
     members: [
       { size: 's', hiddenSize: 64, layers: 3, heads: 2, kvHeads: 1, intermediateSize: 176, steps: 600, peakLr: 6e-3 },
       { size: 'm', hiddenSize: 96, layers: 4, heads: 3, kvHeads: 1, intermediateSize: 256, steps: 600, peakLr: 5e-3 },
       { size: 'l', hiddenSize: 144, layers: 5, heads: 4, kvHeads: 2, intermediateSize: 384, steps: 600, peakLr: 4e-3 },
       // Between l and xl, so the family has three middle sizes as LLM-jp-3 does (440M, 980M, 1.8B: Figures 12-14).
-      { size: 'l+', hiddenSize: 168, layers: 6, heads: 6, kvHeads: 2, intermediateSize: 448, steps: 600, peakLr: 3.5e-3 },
+      {
+        size: 'l+',
+        hiddenSize: 168,
+        layers: 6,
+        heads: 6,
+        kvHeads: 2,
+        intermediateSize: 448,
+        steps: 600,
+        peakLr: 3.5e-3,
+      },
       { size: 'xl', hiddenSize: 192, layers: 6, heads: 6, kvHeads: 2, intermediateSize: 512, steps: 600, peakLr: 3e-3 },
     ],
   },
@@ -66,7 +89,10 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfi
  */
 export function memberFingerprint(p: FamilyProfile, m: FamilyMember): string {
   const { members: _members, ...training } = p;
-  const canon = JSON.stringify({ training: Object.fromEntries(Object.entries(training).sort(([a], [b]) => a.localeCompare(b))), member: Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b))) });
+  const canon = JSON.stringify({
+    training: Object.fromEntries(Object.entries(training).sort(([a], [b]) => a.localeCompare(b))),
+    member: Object.fromEntries(Object.entries(m).sort(([a], [b]) => a.localeCompare(b))),
+  });
   return createHash('sha256').update(canon).digest('hex').slice(0, 16);
 }
 
@@ -75,13 +101,18 @@ export function memberFingerprint(p: FamilyProfile, m: FamilyMember): string {
  * (the paper's checkpoints are iterations 10, 100, 1k, 10k, 100k and the final one).
  */
 export function logSpacedSteps(last: number, count: number): number[] {
-  if (!Number.isInteger(last) || last < 1) throw new RangeError(`logSpacedSteps: last must be a positive integer, got ${last}`);
-  if (!Number.isInteger(count) || count < 2) throw new RangeError(`logSpacedSteps: count must be an integer >= 2, got ${count}`);
+  if (!Number.isInteger(last) || last < 1)
+    throw new RangeError(`logSpacedSteps: last must be a positive integer, got ${last}`);
+  if (!Number.isInteger(count) || count < 2)
+    throw new RangeError(`logSpacedSteps: count must be an integer >= 2, got ${count}`);
   const steps = new Set<number>();
   for (let i = 0; i < count; i++) steps.add(Math.round(Math.exp((Math.log(last) * i) / (count - 1))));
   // Rounding collapses small steps together; fill upward so there are `count` when last allows it.
   let next = 1;
-  while (steps.size < Math.min(count, last)) { if (!steps.has(next)) steps.add(next); next++; }
+  while (steps.size < Math.min(count, last)) {
+    if (!steps.has(next)) steps.add(next);
+    next++;
+  }
   return [...steps].sort((a, b) => a - b);
 }
 

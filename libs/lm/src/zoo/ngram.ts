@@ -55,8 +55,10 @@ function tables(count: Map<number, number>, vocab: number): OrderTables {
 
 /** Trains an interpolated modified Kneser-Ney model of `order` (1..3) on the sequences. */
 export function trainKneserNey(sequences: Iterable<ArrayLike<number>>, order: number, vocabSize: number): NgramModel {
-  if (!Number.isInteger(order) || order < 1 || order > 3) throw new RangeError(`trainKneserNey: order must be 1, 2 or 3, got ${order}`);
-  if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize ** order >= 2 ** 53) throw new RangeError(`trainKneserNey: vocabulary ${vocabSize} is too large for packed ${order}-gram keys`);
+  if (!Number.isInteger(order) || order < 1 || order > 3)
+    throw new RangeError(`trainKneserNey: order must be 1, 2 or 3, got ${order}`);
+  if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize ** order >= 2 ** 53)
+    throw new RangeError(`trainKneserNey: vocabulary ${vocabSize} is too large for packed ${order}-gram keys`);
   const V = vocabSize;
   // raw[k]: raw counts of (k+1)-grams; only the highest order's are used as they are.
   const raw: Map<number, number>[] = Array.from({ length: order }, () => new Map());
@@ -85,7 +87,8 @@ export function trainKneserNey(sequences: Iterable<ArrayLike<number>>, order: nu
   });
   const levels = counts.map((m) => tables(m, V));
   const prob = (context: readonly number[], token: number): number => {
-    if (!(token >= 0 && token < V)) throw new RangeError(`NgramModel.prob: token id ${token} outside the vocabulary of ${V}`);
+    if (!(token >= 0 && token < V))
+      throw new RangeError(`NgramModel.prob: token id ${token} outside the vocabulary of ${V}`);
     let p = 1 / V;
     const n = Math.min(order - 1, context.length);
     // From unigrams up: p_k(w | h_k) = max(c(h_k w) - D, 0) / c(h_k) + gamma(h_k) p_{k-1}(w | h_{k-1}).
@@ -110,7 +113,10 @@ export function trainKneserNey(sequences: Iterable<ArrayLike<number>>, order: nu
  * Token-weighted perplexity of a model over sequences, targets from position 1 on (position 0 is the BOS
  * the family's evaluation never scores; libs/lm/src/zoo/eval.ts).
  */
-export function ngramPerplexity(model: NgramModel, sequences: Iterable<ArrayLike<number>>): { perplexity: number; tokens: number } {
+export function ngramPerplexity(
+  model: NgramModel,
+  sequences: Iterable<ArrayLike<number>>,
+): { perplexity: number; tokens: number } {
   let nll = 0;
   let n = 0;
   for (const seq of sequences) {

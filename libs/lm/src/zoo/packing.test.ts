@@ -24,8 +24,14 @@ test('bilingual documents join both sides in either order', () => {
 
 test('reads corpus documents and pairs; malformed records are errors naming the file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'corpus-'));
-  writeFileSync(join(dir, 'train.en.jsonl.gz'), gzipSync('{"id":"a","lang":"en","text":"hello","package":"p","licence":"GPL"}\n\n'));
-  writeFileSync(join(dir, 'parallel-dev.jsonl.gz'), gzipSync('{"id":"x","package":"p","licence":"GPL","text":{"en":"hi","ja":"やあ"}}\n'));
+  writeFileSync(
+    join(dir, 'train.en.jsonl.gz'),
+    gzipSync('{"id":"a","lang":"en","text":"hello","package":"p","licence":"GPL"}\n\n'),
+  );
+  writeFileSync(
+    join(dir, 'parallel-dev.jsonl.gz'),
+    gzipSync('{"id":"x","package":"p","licence":"GPL","text":{"en":"hi","ja":"やあ"}}\n'),
+  );
   writeFileSync(join(dir, 'train.ja.jsonl.gz'), gzipSync('{"id":"b"}\n'));
   writeFileSync(join(dir, 'eval.ja.jsonl.gz'), gzipSync('not json\n'));
   const docs = [];
@@ -34,10 +40,23 @@ test('reads corpus documents and pairs; malformed records are errors naming the 
   const pairs = [];
   for await (const p of readParallel(dir, 'dev')) pairs.push(p);
   assert.equal(pairs[0]?.text, { en: 'hi', ja: 'やあ' });
-  const drain = async (it: AsyncGenerator<unknown>) => { for await (const _ of it) { /* consume */ } };
-  await drain(readDocuments(dir, 'train', 'ja')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /train\.ja\.jsonl\.gz: record 1 lacks/));
-  await drain(readDocuments(dir, 'eval', 'ja')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /eval\.ja\.jsonl\.gz:1: invalid JSON/));
-  await drain(readDocuments(dir, 'eval', 'en')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /corpus file not found/));
+  const drain = async (it: AsyncGenerator<unknown>) => {
+    for await (const _ of it) {
+      /* consume */
+    }
+  };
+  await drain(readDocuments(dir, 'train', 'ja')).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /train\.ja\.jsonl\.gz: record 1 lacks/),
+  );
+  await drain(readDocuments(dir, 'eval', 'ja')).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /eval\.ja\.jsonl\.gz:1: invalid JSON/),
+  );
+  await drain(readDocuments(dir, 'eval', 'en')).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /corpus file not found/),
+  );
 });
 
 test.run();

@@ -3,8 +3,14 @@
  * documents are concatenated in the given order and the stream is cut into windows of `seqLen` tokens
  * (the remainder is dropped). Returns the windows row-major, [count * seqLen].
  */
-export function packWindows(docs: Iterable<readonly number[]>, seqLen: number, bosId: number, eosId: number): { windows: Int32Array; count: number; tokens: number } {
-  if (!Number.isInteger(seqLen) || seqLen < 2) throw new RangeError(`packWindows: seqLen must be an integer >= 2, got ${seqLen}`);
+export function packWindows(
+  docs: Iterable<readonly number[]>,
+  seqLen: number,
+  bosId: number,
+  eosId: number,
+): { windows: Int32Array; count: number; tokens: number } {
+  if (!Number.isInteger(seqLen) || seqLen < 2)
+    throw new RangeError(`packWindows: seqLen must be an integer >= 2, got ${seqLen}`);
   const stream: number[] = [];
   for (const d of docs) {
     stream.push(bosId);

@@ -12,15 +12,26 @@ import { trainMember } from './train.ts';
 
 // The same tiny member as train.test.ts: 12 steps, checkpoints at 1, 2, 5 and 12.
 const profile: FamilyProfile = {
-  name: 'smoke', vocabSize: 32, seqLen: 9, batch: 4, warmupSteps: 2, parallelShare: 0, checkpoints: 4, weightDecay: 0.1, seed: 5,
-  members: [{ size: 'tiny', hiddenSize: 16, layers: 2, heads: 2, kvHeads: 1, intermediateSize: 32, steps: 12, peakLr: 1e-2 }],
+  name: 'smoke',
+  vocabSize: 32,
+  seqLen: 9,
+  batch: 4,
+  warmupSteps: 2,
+  parallelShare: 0,
+  checkpoints: 4,
+  weightDecay: 0.1,
+  seed: 5,
+  members: [
+    { size: 'tiny', hiddenSize: 16, layers: 2, heads: 2, kvHeads: 1, intermediateSize: 32, steps: 12, peakLr: 1e-2 },
+  ],
 };
 const member = profile.members[0]!;
 
 function data(): TrainingTokens {
   const count = 40;
   const windows = new Int32Array(count * profile.seqLen);
-  for (let w = 0; w < count; w++) for (let t = 0; t < profile.seqLen; t++) windows[w * profile.seqLen + t] = 3 + ((w * 7 + t) % 29);
+  for (let w = 0; w < count; w++)
+    for (let t = 0; t < profile.seqLen; t++) windows[w * profile.seqLen + t] = 3 + ((w * 7 + t) % 29);
   return { windows, count, seqLen: profile.seqLen, documents: count, bilingualDocuments: 0, key: 'test' };
 }
 
@@ -40,7 +51,16 @@ function filesOf(dir: string, rel = ''): Map<string, Buffer> {
   return out;
 }
 
-const run = (outDir: string, faultPoint?: (label: string) => void) => trainMember({ profile, member, data: data(), vocabSize: 32, outDir, threads: 1, ...(faultPoint ? { faultPoint } : {}) });
+const run = (outDir: string, faultPoint?: (label: string) => void) =>
+  trainMember({
+    profile,
+    member,
+    data: data(),
+    vocabSize: 32,
+    outDir,
+    threads: 1,
+    ...(faultPoint ? { faultPoint } : {}),
+  });
 
 test('killed at every point between two writes, in turn, training resumes each time and ends with the same bytes as an uninterrupted run', async () => {
   const ref = mkdtempSync(join(tmpdir(), 'zoo-ref-'));
@@ -59,14 +79,21 @@ test('killed at every point between two writes, in turn, training resumes each t
     runs++;
     let kill: string | null = null;
     try {
-      await run(dir, (label) => { if (!killedAt.has(label)) { kill = label; killedAt.add(label); throw new Killed(label); } });
+      await run(dir, (label) => {
+        if (!killedAt.has(label)) {
+          kill = label;
+          killedAt.add(label);
+          throw new Killed(label);
+        }
+      });
       break;
     } catch (e) {
       if (!(e instanceof Killed)) throw e;
       assert.ok(kill !== null);
       // A real kill can also leave half a file under a temp name (writes rename into place): one of a
       // process that is gone is beside the state, and must be neither read nor left behind.
-      if (existsSync(join(dir, 'tiny/train-state'))) writeFileSync(join(dir, 'tiny/train-state', `${STATE_FILE}.${deadPid}.0badf00d.tmp`), 'half a state');
+      if (existsSync(join(dir, 'tiny/train-state')))
+        writeFileSync(join(dir, 'tiny/train-state', `${STATE_FILE}.${deadPid}.0badf00d.tmp`), 'half a state');
     }
     assert.ok(runs <= points.length + 1, 'no progress');
   }
@@ -75,8 +102,11 @@ test('killed at every point between two writes, in turn, training resumes each t
   assert.equal([...got.keys()].sort(), [...want.keys()].sort());
   const differ = [...want].filter(([k, v]) => !got.get(k)?.equals(v)).map(([k]) => k);
   assert.equal(differ, [], `files that differ from the uninterrupted run: ${differ.join(', ')}`);
-  console.log(`chained kills: ${points.length} kill points, ${runs - 1} kills and resumes in ${runs} runs; files differing from the uninterrupted run at the end: ${differ.length}`);
-  rmSync(ref, { recursive: true }); rmSync(dir, { recursive: true });
+  console.log(
+    `chained kills: ${points.length} kill points, ${runs - 1} kills and resumes in ${runs} runs; files differing from the uninterrupted run at the end: ${differ.length}`,
+  );
+  rmSync(ref, { recursive: true });
+  rmSync(dir, { recursive: true });
 });
 
 test('each kill point on its own: a run killed there and resumed once ends with the same bytes', async () => {
@@ -90,9 +120,20 @@ test('each kill point on its own: a run killed there and resumed once ends with 
   const chosen = points.filter((_, i) => i % 3 === 0);
   for (const p of chosen) {
     const dir = mkdtempSync(join(tmpdir(), 'zoo-one-'));
-    await run(dir, (label) => { if (label === p) throw new Killed(label); }).then(() => assert.unreachable(`no kill at ${p}`), (e: unknown) => { if (!(e instanceof Killed)) throw e; });
+    await run(dir, (label) => {
+      if (label === p) throw new Killed(label);
+    }).then(
+      () => assert.unreachable(`no kill at ${p}`),
+      (e: unknown) => {
+        if (!(e instanceof Killed)) throw e;
+      },
+    );
     await run(dir);
-    if (readFileSync(join(dir, 'tiny/step-000012/model.safetensors')).equals(want) && readFileSync(join(dir, 'tiny/train-state', STATE_FILE)).equals(wantState)) matched++;
+    if (
+      readFileSync(join(dir, 'tiny/step-000012/model.safetensors')).equals(want) &&
+      readFileSync(join(dir, 'tiny/train-state', STATE_FILE)).equals(wantState)
+    )
+      matched++;
     rmSync(dir, { recursive: true });
   }
   console.log(`single kills: ${chosen.length} points; resumed runs whose final weights and state matched: ${matched}`);
@@ -104,12 +145,19 @@ test('each kill point on its own: a run killed there and resumed once ends with 
 async function toLegacy(stateDir: string, fingerprintOverride?: string): Promise<void> {
   const file = join(stateDir, STATE_FILE);
   const { tensors, metadata } = await readSafetensors(file);
-  for (const [prefix, name] of [['param.', 'params'], ['m.', 'm'], ['v.', 'v']] as const) {
+  for (const [prefix, name] of [
+    ['param.', 'params'],
+    ['m.', 'm'],
+    ['v.', 'v'],
+  ] as const) {
     const t: Record<string, TensorData> = {};
     for (const [k, v] of tensors) if (k.startsWith(prefix)) t[k.slice(prefix.length)] = v;
     await writeSafetensors(join(stateDir, `${name}.safetensors`), t);
   }
-  writeFileSync(join(stateDir, 'state.json'), `${JSON.stringify({ step: Number(metadata.step), losses: JSON.parse(metadata.losses!), fingerprint: fingerprintOverride ?? metadata.fingerprint }, null, 2)}\n`);
+  writeFileSync(
+    join(stateDir, 'state.json'),
+    `${JSON.stringify({ step: Number(metadata.step), losses: JSON.parse(metadata.losses!), fingerprint: fingerprintOverride ?? metadata.fingerprint }, null, 2)}\n`,
+  );
   rmSync(file);
 }
 
@@ -123,7 +171,10 @@ test('a state in the earlier four-file format resumes to the same bytes when who
   await toLegacy(stateDir);
   const r = await run(dir);
   assert.is(r.resumedFrom, 5);
-  assert.ok(readFileSync(join(dir, 'tiny/step-000012/model.safetensors')).equals(want), 'resumed from the earlier format, the weights differ');
+  assert.ok(
+    readFileSync(join(dir, 'tiny/step-000012/model.safetensors')).equals(want),
+    'resumed from the earlier format, the weights differ',
+  );
   assert.equal(readdirSync(stateDir), [STATE_FILE], 'the earlier format is removed once the new state is written');
 
   // A kill after params.safetensors of step 5 but before state.json: params of step 5 under state.json of step 2.
@@ -133,15 +184,28 @@ test('a state in the earlier four-file format resumes to the same bytes when who
   await toLegacy(mixedState);
   const later = await readSafetensors(join(mixed, 'tiny/step-000002/model.safetensors'));
   const shifted: Record<string, TensorData> = {};
-  for (const [k, v] of later.tensors) shifted[k] = { ...v, data: Float32Array.from(v.data as Float32Array, (x) => x * 1.01) };
+  for (const [k, v] of later.tensors)
+    shifted[k] = { ...v, data: Float32Array.from(v.data as Float32Array, (x) => x * 1.01) };
   await writeSafetensors(join(mixedState, 'params.safetensors'), shifted);
-  const err = await run(mixed).then(() => null, (e: Error) => e);
-  assert.match(err?.message ?? 'no error', /state\.json: a training state in the earlier four-file format whose params\.safetensors is not the weights of its step 2 .*move .* away and the member trains anew from step 0/);
+  const err = await run(mixed).then(
+    () => null,
+    (e: Error) => e,
+  );
+  assert.match(
+    err?.message ?? 'no error',
+    /state\.json: a training state in the earlier four-file format whose params\.safetensors is not the weights of its step 2 .*move .* away and the member trains anew from step 0/,
+  );
 
   // Of another definition: refused naming the file, as before.
   await toLegacy(stateDir, 'other');
-  const other = await run(dir).then(() => null, (e: Error) => e);
-  assert.match(other?.message ?? 'no error', /train-state\/state\.json: this training state is of another definition of member 'tiny'/);
+  const other = await run(dir).then(
+    () => null,
+    (e: Error) => e,
+  );
+  assert.match(
+    other?.message ?? 'no error',
+    /train-state\/state\.json: this training state is of another definition of member 'tiny'/,
+  );
   assert.ok(existsSync(join(stateDir, 'state.json')));
   for (const d of [ref, dir, mixed]) rmSync(d, { recursive: true });
 });

@@ -9,24 +9,45 @@ import type { TrainingTokens } from './tokens.ts';
 import { trainFlopsPerToken, trainMember } from './train.ts';
 
 const profile: FamilyProfile = {
-  name: 'smoke', vocabSize: 32, seqLen: 9, batch: 4, warmupSteps: 2, parallelShare: 0, checkpoints: 4, weightDecay: 0.1, seed: 5,
-  members: [{ size: 'tiny', hiddenSize: 16, layers: 2, heads: 2, kvHeads: 1, intermediateSize: 32, steps: 12, peakLr: 1e-2 }],
+  name: 'smoke',
+  vocabSize: 32,
+  seqLen: 9,
+  batch: 4,
+  warmupSteps: 2,
+  parallelShare: 0,
+  checkpoints: 4,
+  weightDecay: 0.1,
+  seed: 5,
+  members: [
+    { size: 'tiny', hiddenSize: 16, layers: 2, heads: 2, kvHeads: 1, intermediateSize: 32, steps: 12, peakLr: 1e-2 },
+  ],
 };
 
 /** A learnable stream: each window counts upward modulo the vocabulary from a random start. */
 function data(): TrainingTokens {
   const count = 40;
   const windows = new Int32Array(count * profile.seqLen);
-  for (let w = 0; w < count; w++) for (let t = 0; t < profile.seqLen; t++) windows[w * profile.seqLen + t] = 3 + ((w * 7 + t) % 29);
+  for (let w = 0; w < count; w++)
+    for (let t = 0; t < profile.seqLen; t++) windows[w * profile.seqLen + t] = 3 + ((w * 7 + t) % 29);
   return { windows, count, seqLen: profile.seqLen, documents: count, bilingualDocuments: 0, key: 'test' };
 }
 
 test('a family member trains (loss falls), saves log-spaced HF checkpoints with tokens seen, and loads back', async () => {
   const out = mkdtempSync(join(tmpdir(), 'zoo-'));
-  const r = await trainMember({ profile, member: profile.members[0]!, data: data(), vocabSize: 32, outDir: out, threads: 1 });
+  const r = await trainMember({
+    profile,
+    member: profile.members[0]!,
+    data: data(),
+    vocabSize: 32,
+    outDir: out,
+    threads: 1,
+  });
   assert.is(r.losses.length, 12);
   assert.ok(r.losses.at(-1)!.loss < r.losses[0]!.loss - 0.5, `loss ${r.losses[0]!.loss} -> ${r.losses.at(-1)!.loss}`);
-  assert.equal(r.checkpoints.map((c) => c.step), [1, 2, 5, 12]);
+  assert.equal(
+    r.checkpoints.map((c) => c.step),
+    [1, 2, 5, 12],
+  );
   const last = r.checkpoints.at(-1)!;
   assert.is(JSON.parse(readFileSync(join(last.dir, 'saetrace.json'), 'utf8')).tokens, 12 * 4 * 8);
   const m = await LlamaModel.load(last.dir, { threads: 1 });
@@ -40,10 +61,25 @@ test('an interrupted run resumes from its last checkpoint and ends with the same
   const full = mkdtempSync(join(tmpdir(), 'zoo-full-'));
   const part = mkdtempSync(join(tmpdir(), 'zoo-part-'));
   await trainMember({ profile, member: profile.members[0]!, data: data(), vocabSize: 32, outDir: full, threads: 1 });
-  const first = await trainMember({ profile, member: profile.members[0]!, data: data(), vocabSize: 32, outDir: part, threads: 1, stopAfter: 7 });
+  const first = await trainMember({
+    profile,
+    member: profile.members[0]!,
+    data: data(),
+    vocabSize: 32,
+    outDir: part,
+    threads: 1,
+    stopAfter: 7,
+  });
   assert.is(first.losses.length, 7);
   // Steps after the last checkpoint (5) are lost with the interruption and redone.
-  const second = await trainMember({ profile, member: profile.members[0]!, data: data(), vocabSize: 32, outDir: part, threads: 1 });
+  const second = await trainMember({
+    profile,
+    member: profile.members[0]!,
+    data: data(),
+    vocabSize: 32,
+    outDir: part,
+    threads: 1,
+  });
   assert.is(second.resumedFrom, 5);
   const a = readFileSync(join(full, 'tiny/step-000012/model.safetensors'));
   const b = readFileSync(join(part, 'tiny/step-000012/model.safetensors'));
@@ -54,13 +90,40 @@ test('an interrupted run resumes from its last checkpoint and ends with the same
 
 test('a training state of another member definition (here other steps) is refused, naming the state file, not resumed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'zoo-redef-'));
-  await trainMember({ profile, member: profile.members[0]!, data: data(), vocabSize: 32, outDir: dir, threads: 1, stopAfter: 3 });
+  await trainMember({
+    profile,
+    member: profile.members[0]!,
+    data: data(),
+    vocabSize: 32,
+    outDir: dir,
+    threads: 1,
+    stopAfter: 3,
+  });
   const longer = { ...profile.members[0]!, steps: 20 };
   let err: Error | null = null;
-  await trainMember({ profile: { ...profile, members: [longer] }, member: longer, data: data(), vocabSize: 32, outDir: dir, threads: 1 }).catch((e: Error) => { err = e; });
-  assert.match((err as Error | null)?.message ?? 'no error', /tiny\/train-state\/state\.safetensors: this training state is of another definition of member 'tiny'/);
+  await trainMember({
+    profile: { ...profile, members: [longer] },
+    member: longer,
+    data: data(),
+    vocabSize: 32,
+    outDir: dir,
+    threads: 1,
+  }).catch((e: Error) => {
+    err = e;
+  });
+  assert.match(
+    (err as Error | null)?.message ?? 'no error',
+    /tiny\/train-state\/state\.safetensors: this training state is of another definition of member 'tiny'/,
+  );
   // The same definition still resumes.
-  const again = await trainMember({ profile, member: profile.members[0]!, data: data(), vocabSize: 32, outDir: dir, threads: 1 });
+  const again = await trainMember({
+    profile,
+    member: profile.members[0]!,
+    data: data(),
+    vocabSize: 32,
+    outDir: dir,
+    threads: 1,
+  });
   assert.is(again.resumedFrom, 2);
   rmSync(dir, { recursive: true });
 });

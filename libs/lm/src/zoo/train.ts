@@ -8,7 +8,11 @@ import { flopParams, logSpacedSteps, memberFingerprint, type FamilyMember, type 
 import type { TrainingTokens } from './tokens.ts';
 import { readTrainState, writeTrainState } from './train-state.ts';
 
-export interface MemberCheckpoint { readonly step: number; readonly tokens: number; readonly dir: string }
+export interface MemberCheckpoint {
+  readonly step: number;
+  readonly tokens: number;
+  readonly dir: string;
+}
 export interface MemberResult {
   readonly size: string;
   /** memberFingerprint of the definition it was trained under. */
@@ -25,9 +29,19 @@ export interface MemberResult {
 
 export function memberConfig(profile: FamilyProfile, m: FamilyMember, vocabSize: number): LlamaConfig {
   return parseLlamaConfig({
-    model_type: 'llama', hidden_size: m.hiddenSize, intermediate_size: m.intermediateSize, num_hidden_layers: m.layers,
-    num_attention_heads: m.heads, num_key_value_heads: m.kvHeads, vocab_size: vocabSize, rms_norm_eps: 1e-5, rope_theta: 10000,
-    tie_word_embeddings: true, max_position_embeddings: Math.max(profile.seqLen, 128), bos_token_id: 1, eos_token_id: 2,
+    model_type: 'llama',
+    hidden_size: m.hiddenSize,
+    intermediate_size: m.intermediateSize,
+    num_hidden_layers: m.layers,
+    num_attention_heads: m.heads,
+    num_key_value_heads: m.kvHeads,
+    vocab_size: vocabSize,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    tie_word_embeddings: true,
+    max_position_embeddings: Math.max(profile.seqLen, 128),
+    bos_token_id: 1,
+    eos_token_id: 2,
   });
 }
 
@@ -45,7 +59,10 @@ export function windowsSeen(profile: FamilyProfile, m: FamilyMember, count: numb
   let permutation: number[] = [];
   for (let flat = 0; flat < m.steps * profile.batch; flat++) {
     const e = Math.floor(flat / count);
-    if (e !== epoch) { epoch = e; permutation = windowPermutation(order, count, e); }
+    if (e !== epoch) {
+      epoch = e;
+      permutation = windowPermutation(order, count, e);
+    }
     out.push(permutation[flat % count] as number);
   }
   return out;
@@ -57,7 +74,8 @@ export function trainFlopsPerToken(profile: FamilyProfile, m: FamilyMember, voca
 
 function toTensors(c: LlamaConfig, table: Readonly<Record<string, Float32Array>>): LlamaWeights {
   const out: LlamaWeights = {};
-  for (const [name, shape] of llamaParamShapes(c)) out[name] = { dtype: 'float32', shape, data: table[name] as Float32Array };
+  for (const [name, shape] of llamaParamShapes(c))
+    out[name] = { dtype: 'float32', shape, data: table[name] as Float32Array };
   return out;
 }
 
@@ -68,8 +86,14 @@ function toTensors(c: LlamaConfig, table: Readonly<Record<string, Float32Array>>
  * same bytes as an uninterrupted run (train-faults.test.ts kills it at every point between two writes).
  */
 export async function trainMember(options: {
-  readonly profile: FamilyProfile; readonly member: FamilyMember; readonly data: TrainingTokens; readonly vocabSize: number;
-  readonly outDir: string; readonly tokenizerDir?: string; readonly threads?: number; readonly onProgress?: (step: number, loss: number) => void;
+  readonly profile: FamilyProfile;
+  readonly member: FamilyMember;
+  readonly data: TrainingTokens;
+  readonly vocabSize: number;
+  readonly outDir: string;
+  readonly tokenizerDir?: string;
+  readonly threads?: number;
+  readonly onProgress?: (step: number, loss: number) => void;
   /** Stop after this many steps in this call (to test resumption). */
   readonly stopAfter?: number;
   /**
@@ -84,13 +108,23 @@ export async function trainMember(options: {
   const B = profile.batch;
   const rng = runRng(profile.seed).stream(`zoo/${m.size}`);
   const init = initLlamaWeights(c, rng.stream('init'));
-  const specs: ParamSpec[] = [...llamaParamShapes(c)].map(([name, shape]) => ({ name, shape, init: init[name]?.data as Float32Array, decay: !isNormParam(name) && !isBiasParam(name) && !name.includes('embed') }));
+  const specs: ParamSpec[] = [...llamaParamShapes(c)].map(([name, shape]) => ({
+    name,
+    shape,
+    init: init[name]?.data as Float32Array,
+    decay: !isNormParam(name) && !isBiasParam(name) && !name.includes('embed'),
+  }));
   const ts = await TrainStep.create({
     params: specs,
-    data: [{ name: 'tokens', dtype: 'int64', shape: [B, T] }, { name: 'targets', dtype: 'int64', shape: [B * T] }],
+    data: [
+      { name: 'tokens', dtype: 'int64', shape: [B, T] },
+      { name: 'targets', dtype: 'int64', shape: [B * T] },
+    ],
     build: (g, p, d) => {
       const r = llamaForward(g, c, p, d.tokens as Value, { seqLen: T });
-      return { loss: crossEntropy(g, g.op1('Reshape', [r.logits as Value, g.ints([B * T, c.vocabSize])]), d.targets as Value) };
+      return {
+        loss: crossEntropy(g, g.op1('Reshape', [r.logits as Value, g.ints([B * T, c.vocabSize])]), d.targets as Value),
+      };
     },
     adam: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: profile.weightDecay },
     session: { threads: options.threads },
@@ -104,7 +138,15 @@ export async function trainMember(options: {
   const order = rng.stream('order');
   const ckptDir = (step: number) => join(memberDir, `step-${String(step).padStart(6, '0')}`);
   const fault = options.faultPoint ?? (() => {});
-  const st = await readTrainState(stateDir, c, { fingerprint, rng: order.seed, size: m.size, profile: profile.name, memberDir }, ckptDir).catch(async (e: unknown) => { await ts.release(); throw e; });
+  const st = await readTrainState(
+    stateDir,
+    c,
+    { fingerprint, rng: order.seed, size: m.size, profile: profile.name, memberDir },
+    ckptDir,
+  ).catch(async (e: unknown) => {
+    await ts.release();
+    throw e;
+  });
   if (st) {
     ts.restore(st);
     losses.push(...st.losses);
@@ -124,7 +166,10 @@ export async function trainMember(options: {
       for (let b = 0; b < B; b++) {
         const flat = (step - 1) * B + b;
         const e = Math.floor(flat / data.count);
-        if (e !== epoch) { epoch = e; permutation = perm(e); }
+        if (e !== epoch) {
+          epoch = e;
+          permutation = perm(e);
+        }
         const w = permutation[flat % data.count] as number;
         for (let t = 0; t < T; t++) {
           tokens[b * T + t] = BigInt(data.windows[w * data.seqLen + t] as number);
@@ -132,7 +177,13 @@ export async function trainMember(options: {
         }
       }
       const lr = warmupCosine(step, m.peakLr, profile.warmupSteps, m.steps);
-      const { loss } = await ts.run({ tokens: { dtype: 'int64', shape: [B, T], data: tokens }, targets: { dtype: 'int64', shape: [B * T], data: targets } }, lr);
+      const { loss } = await ts.run(
+        {
+          tokens: { dtype: 'int64', shape: [B, T], data: tokens },
+          targets: { dtype: 'int64', shape: [B * T], data: targets },
+        },
+        lr,
+      );
       losses.push({ step, loss });
       stepsRun++;
       options.onProgress?.(step, loss);
@@ -141,7 +192,11 @@ export async function trainMember(options: {
         const s = ts.state();
         // The checkpoint first, the state last: a kill in between resumes from the previous state and writes
         // this checkpoint again, with the same bytes.
-        await saveLlamaCheckpoint(ckptDir(step), c, toTensors(c, s.params), { tokenizerDir: options.tokenizerDir, info: { step, tokens: step * B * T, loss, size: m.size, seed: profile.seed }, onWrite: (f) => fault(`step ${step} checkpoint ${f}`) });
+        await saveLlamaCheckpoint(ckptDir(step), c, toTensors(c, s.params), {
+          tokenizerDir: options.tokenizerDir,
+          info: { step, tokens: step * B * T, loss, size: m.size, seed: profile.seed },
+          onWrite: (f) => fault(`step ${step} checkpoint ${f}`),
+        });
         await writeTrainState(stateDir, c, { ...s, losses, fingerprint, rng: order.seed });
         fault(`step ${step} state`);
       }
@@ -152,9 +207,18 @@ export async function trainMember(options: {
   }
   const seconds = (performance.now() - t0) / 1000;
   const tokensRun = stepsRun * B * T;
-  const checkpoints = [...ckptSteps].sort((a, b) => a - b).filter((s) => s <= ts.step).map((step) => ({ step, tokens: step * B * T, dir: join(memberDir, `step-${String(step).padStart(6, '0')}`) }));
+  const checkpoints = [...ckptSteps]
+    .sort((a, b) => a - b)
+    .filter((s) => s <= ts.step)
+    .map((step) => ({ step, tokens: step * B * T, dir: join(memberDir, `step-${String(step).padStart(6, '0')}`) }));
   return {
-    size: m.size, fingerprint, config: c, checkpoints, losses, trainSeconds: seconds, resumedFrom,
+    size: m.size,
+    fingerprint,
+    config: c,
+    checkpoints,
+    losses,
+    trainSeconds: seconds,
+    resumedFrom,
     tokensPerSecond: seconds > 0 ? tokensRun / seconds : 0,
     flopsPerSecond: seconds > 0 ? (tokensRun * trainFlopsPerToken(profile, m, options.vocabSize)) / seconds : 0,
   };

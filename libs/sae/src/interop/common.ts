@@ -27,13 +27,17 @@ export interface PortableSae {
 /** An import or export problem, naming the file and key. */
 export class SaeFormatError extends Error {
   override readonly name = 'SaeFormatError';
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
   }
 }
 
 /** The unit-L2 input convention as each format's metadata records it. */
-export const UNIT_L2_NOTE = 'inputs are residual-stream vectors scaled to unit L2 norm per token (no mean subtraction) before the SAE';
+export const UNIT_L2_NOTE =
+  'inputs are residual-stream vectors scaled to unit L2 norm per token (no mean subtraction) before the SAE';
 
 /**
  * Hook names for SPEC site l = hidden_states[l]: TransformerLens (SAELens) calls the embedding output
@@ -86,7 +90,8 @@ export async function readJsonObject(path: string): Promise<Record<string, unkno
 
 export function positiveInt(file: string, obj: Record<string, unknown>, key: string): number {
   const v = obj[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new SaeFormatError(file, `key '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new SaeFormatError(file, `key '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -101,9 +106,14 @@ export async function readTensors(dir: string, file: string): Promise<(name: str
   const { tensors } = await readSafetensors(path);
   return (name, shape) => {
     const t = tensors.get(name);
-    if (!t) throw new SaeFormatError(path, `tensor '${name}' is missing (has ${[...tensors.keys()].join(', ') || 'none'})`);
+    if (!t)
+      throw new SaeFormatError(path, `tensor '${name}' is missing (has ${[...tensors.keys()].join(', ') || 'none'})`);
     if (t.dtype !== 'float32') throw new SaeFormatError(path, `tensor '${name}' is ${t.dtype}, expected a float type`);
-    if (t.shape.join(',') !== shape.join(',')) throw new SaeFormatError(path, `tensor '${name}' has shape [${t.shape.join(',')}], the config implies [${shape.join(',')}]`);
+    if (t.shape.join(',') !== shape.join(','))
+      throw new SaeFormatError(
+        path,
+        `tensor '${name}' has shape [${t.shape.join(',')}], the config implies [${shape.join(',')}]`,
+      );
     return t.data as Float32Array;
   };
 }

@@ -2,12 +2,28 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { saeConfig } from '../config.ts';
 import { loadSae, saveSae, SAETRACE_VERSION, type SaeRecord } from '../io.ts';
-import { SAE_FORMATS, SaeFormatError, readJsonObject, type PortableSae, type SaeFormat, type SaeOrigin } from './common.ts';
+import {
+  SAE_FORMATS,
+  SaeFormatError,
+  readJsonObject,
+  type PortableSae,
+  type SaeFormat,
+  type SaeOrigin,
+} from './common.ts';
 import { readLlmJp, writeLlmJp, LLMJP_SAE_COMMIT } from './llmjp.ts';
 import { readSaeLens, writeSaeLens, SAELENS_VERSION } from './saelens.ts';
 import { readSparsify, writeSparsify, SPARSIFY_VERSION } from './sparsify.ts';
 
-export { SAE_FORMATS, SaeFormatError, transformerLensHook, sparsifyHookpoint, layerFromHook, type SaeFormat, type PortableSae, type SaeOrigin } from './common.ts';
+export {
+  SAE_FORMATS,
+  SaeFormatError,
+  transformerLensHook,
+  sparsifyHookpoint,
+  layerFromHook,
+  type SaeFormat,
+  type PortableSae,
+  type SaeOrigin,
+} from './common.ts';
 export { SAELENS_VERSION, SPARSIFY_VERSION, LLMJP_SAE_COMMIT };
 
 /** The library and version each format is written for. */
@@ -32,7 +48,13 @@ export async function writeSaeFormat(out: string, format: SaeFormat, sae: Portab
 export async function exportSae(dir: string, format: SaeFormat, out: string): Promise<void> {
   const { params, record } = await loadSae(dir);
   const { d, n, k } = record.config;
-  await writeSaeFormat(out, format, { params, d, n, k, origin: { model: record.model, checkpoint: record.checkpoint, layer: record.layer } });
+  await writeSaeFormat(out, format, {
+    params,
+    d,
+    n,
+    k,
+    origin: { model: record.model, checkpoint: record.checkpoint, layer: record.layer },
+  });
 }
 
 const PICKLE = /\.(pth|pt|bin|ckpt)$/;
@@ -53,10 +75,16 @@ export async function detectSaeFormat(dir: string): Promise<SaeFormat | 'saetrac
   }
   const pickled = [...files].filter((f) => PICKLE.test(f));
   if (pickled.length > 0) {
-    throw new SaeFormatError(join(dir, pickled[0] as string), 'a pickled torch file: saetrace does not unpickle (it can run code). Convert it in Python with '
-      + '`safetensors.torch.save_file(torch.load(path, weights_only=True), "model.safetensors")` beside a config.json (llm-jp-sae) or cfg.json (sparsify), then import again');
+    throw new SaeFormatError(
+      join(dir, pickled[0] as string),
+      'a pickled torch file: saetrace does not unpickle (it can run code). Convert it in Python with ' +
+        '`safetensors.torch.save_file(torch.load(path, weights_only=True), "model.safetensors")` beside a config.json (llm-jp-sae) or cfg.json (sparsify), then import again',
+    );
   }
-  throw new SaeFormatError(dir, 'no SAE found: expected cfg.json + sae_weights.safetensors (SAELens), cfg.json + sae.safetensors (sparsify), or config.json + model.safetensors (llm-jp-sae)');
+  throw new SaeFormatError(
+    dir,
+    'no SAE found: expected cfg.json + sae_weights.safetensors (SAELens), cfg.json + sae.safetensors (sparsify), or config.json + model.safetensors (llm-jp-sae)',
+  );
 }
 
 export interface ImportOptions {
@@ -70,15 +98,29 @@ export interface ImportOptions {
 
 /** Reads another library's SAE and saves it as saetrace's own (saveSae), so every analysis can load it. */
 export async function importSae(dir: string, out: string, options: ImportOptions = {}): Promise<SaeRecord> {
-  const format = options.format ?? await detectSaeFormat(dir);
-  if (format === 'saetrace') throw new SaeFormatError(dir, 'already a saetrace SAE (cfg.json has saetraceVersion); nothing to import');
-  const sae = format === 'saelens' ? await readSaeLens(dir, { assumeUnitNorm: options.assumeUnitNorm ?? false })
-    : format === 'sparsify' ? await readSparsify(dir) : await readLlmJp(dir);
+  const format = options.format ?? (await detectSaeFormat(dir));
+  if (format === 'saetrace')
+    throw new SaeFormatError(dir, 'already a saetrace SAE (cfg.json has saetraceVersion); nothing to import');
+  const sae =
+    format === 'saelens'
+      ? await readSaeLens(dir, { assumeUnitNorm: options.assumeUnitNorm ?? false })
+      : format === 'sparsify'
+        ? await readSparsify(dir)
+        : await readLlmJp(dir);
   const origin = { ...sae.origin, ...options.origin };
-  if (origin.layer === undefined) throw new SaeFormatError(dir, 'the activation site is not recorded; pass --layer (SPEC section 2: hidden_states[layer])');
+  if (origin.layer === undefined)
+    throw new SaeFormatError(
+      dir,
+      'the activation site is not recorded; pass --layer (SPEC section 2: hidden_states[layer])',
+    );
   const record: SaeRecord = {
-    config: saeConfig({ d: sae.d, n: sae.n, k: sae.k }), normalisation: 'unit-l2', hookSite: 'resid_post',
-    model: origin.model ?? 'unknown', checkpoint: origin.checkpoint ?? 'unknown', layer: origin.layer, saetraceVersion: SAETRACE_VERSION,
+    config: saeConfig({ d: sae.d, n: sae.n, k: sae.k }),
+    normalisation: 'unit-l2',
+    hookSite: 'resid_post',
+    model: origin.model ?? 'unknown',
+    checkpoint: origin.checkpoint ?? 'unknown',
+    layer: origin.layer,
+    saetraceVersion: SAETRACE_VERSION,
     imported: { format, from: dir, reader: FORMAT_TARGET[format] },
   };
   await saveSae(out, sae.params, record);

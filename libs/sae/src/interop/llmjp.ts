@@ -10,21 +10,51 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic, writeSafetensors } from '@saetrace/engine';
-import { SaeFormatError, UNIT_L2_NOTE, f32, optionalString, positiveInt, readJsonObject, readTensors, type PortableSae } from './common.ts';
+import {
+  SaeFormatError,
+  UNIT_L2_NOTE,
+  f32,
+  optionalString,
+  positiveInt,
+  readJsonObject,
+  readTensors,
+  type PortableSae,
+} from './common.ts';
 
 export const LLMJP_SAE_COMMIT = 'd9eb8c6';
 
 export async function writeLlmJp(out: string, sae: PortableSae): Promise<void> {
   const { d, n, k, params, origin } = sae;
-  if (n % d !== 0) throw new SaeFormatError(join(out, 'config.json'), `llm-jp-sae sizes an SAE as d_in * expansion_factor; ${n} latents is not a multiple of d_in ${d}`);
+  if (n % d !== 0)
+    throw new SaeFormatError(
+      join(out, 'config.json'),
+      `llm-jp-sae sizes an SAE as d_in * expansion_factor; ${n} latents is not a multiple of d_in ${d}`,
+    );
   await mkdir(out, { recursive: true });
-  await writeSafetensors(join(out, 'model.safetensors'), {
-    'encoder.weight': f32(params.W_enc, [n, d]), 'encoder.bias': f32(params.b_enc, [n]),
-    W_dec: f32(params.W_dec, [n, d]), b_dec: f32(params.b_dec, [d]),
-  }, { format: 'pt' });
+  await writeSafetensors(
+    join(out, 'model.safetensors'),
+    {
+      'encoder.weight': f32(params.W_enc, [n, d]),
+      'encoder.bias': f32(params.b_enc, [n]),
+      W_dec: f32(params.W_dec, [n, d]),
+      b_dec: f32(params.b_dec, [d]),
+    },
+    { format: 'pt' },
+  );
   await writeJsonAtomic(join(out, 'config.json'), {
-    architectures: ['SparseAutoEncoder'], d_in: d, expansion_factor: n / d, k, torch_dtype: 'float32',
-    normalization: 'Scalar', saetrace: { input: UNIT_L2_NOTE, model: origin.model ?? null, checkpoint: origin.checkpoint ?? null, layer: origin.layer ?? null, llm_jp_sae_commit: LLMJP_SAE_COMMIT },
+    architectures: ['SparseAutoEncoder'],
+    d_in: d,
+    expansion_factor: n / d,
+    k,
+    torch_dtype: 'float32',
+    normalization: 'Scalar',
+    saetrace: {
+      input: UNIT_L2_NOTE,
+      model: origin.model ?? null,
+      checkpoint: origin.checkpoint ?? null,
+      layer: origin.layer ?? null,
+      llm_jp_sae_commit: LLMJP_SAE_COMMIT,
+    },
   });
 }
 
@@ -36,15 +66,31 @@ export async function readLlmJp(dir: string): Promise<PortableSae> {
   const k = positiveInt(cfgPath, cfg, 'k');
   if (k > n) throw new SaeFormatError(cfgPath, `k (${k}) exceeds the ${n} latents`);
   const nl = cfg.normalization;
-  if (nl !== undefined && nl !== 'Scalar') throw new SaeFormatError(cfgPath, `normalization is ${JSON.stringify(nl)}; saetrace feeds unit-L2-norm inputs (the authors' "Scalar")`);
+  if (nl !== undefined && nl !== 'Scalar')
+    throw new SaeFormatError(
+      cfgPath,
+      `normalization is ${JSON.stringify(nl)}; saetrace feeds unit-L2-norm inputs (the authors' "Scalar")`,
+    );
   const get = await readTensors(dir, 'model.safetensors');
-  const inner = typeof cfg.saetrace === 'object' && cfg.saetrace !== null ? cfg.saetrace as Record<string, unknown> : undefined;
+  const inner =
+    typeof cfg.saetrace === 'object' && cfg.saetrace !== null ? (cfg.saetrace as Record<string, unknown>) : undefined;
   const model = optionalString(inner, 'model');
   const checkpoint = optionalString(inner, 'checkpoint');
   const layer = inner?.layer;
   return {
-    d, n, k,
-    params: { W_enc: Float32Array.from(get('encoder.weight', [n, d])), b_enc: get('encoder.bias', [n]), W_dec: get('W_dec', [n, d]), b_dec: get('b_dec', [d]) },
-    origin: { ...(model !== undefined && { model }), ...(checkpoint !== undefined && { checkpoint }), ...(typeof layer === 'number' && Number.isInteger(layer) && layer >= 0 && { layer }) },
+    d,
+    n,
+    k,
+    params: {
+      W_enc: Float32Array.from(get('encoder.weight', [n, d])),
+      b_enc: get('encoder.bias', [n]),
+      W_dec: get('W_dec', [n, d]),
+      b_dec: get('b_dec', [d]),
+    },
+    origin: {
+      ...(model !== undefined && { model }),
+      ...(checkpoint !== undefined && { checkpoint }),
+      ...(typeof layer === 'number' && Number.isInteger(layer) && layer >= 0 && { layer }),
+    },
   };
 }

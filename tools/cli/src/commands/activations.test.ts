@@ -19,15 +19,45 @@ let firstStore = '';
 const written: { path: string; tensors: Record<string, TensorData> }[] = [];
 let model = new FakeTapModel();
 const cmd = makeActivationsCommand({
-  loadModel: async (dir) => { if (dir !== 'fake-model') throw new Error(`no model at ${dir}`); return model; },
-  safetensorsWriter: async () => async (path, tensors) => { written.push({ path, tensors }); },
+  loadModel: async (dir) => {
+    if (dir !== 'fake-model') throw new Error(`no model at ${dir}`);
+    return model;
+  },
+  safetensorsWriter: async () => async (path, tensors) => {
+    written.push({ path, tensors });
+  },
   log: (l) => lines.push(l),
 });
-const extractArgs = ['extract', '--model', 'fake-model', '--corpus', corpus, '--langs', 'en,ja', '--layers', '0,2', '--cache', cache,
-  '--tokens-per-lang', '320', '--seed', '4', '--docs-per-shard', '3', '--batch-docs', '2'];
+const extractArgs = [
+  'extract',
+  '--model',
+  'fake-model',
+  '--corpus',
+  corpus,
+  '--langs',
+  'en,ja',
+  '--layers',
+  '0,2',
+  '--cache',
+  cache,
+  '--tokens-per-lang',
+  '320',
+  '--seed',
+  '4',
+  '--docs-per-shard',
+  '3',
+  '--batch-docs',
+  '2',
+];
 
 async function usage(argv: string[], re: RegExp): Promise<void> {
-  await cmd.run(argv).then(() => assert.unreachable(), (e: Error) => { assert.instance(e, UsageError); assert.match(e.message, re); });
+  await cmd.run(argv).then(
+    () => assert.unreachable(),
+    (e: Error) => {
+      assert.instance(e, UsageError);
+      assert.match(e.message, re);
+    },
+  );
 }
 
 test('extract writes one store per layer, then a repeat is a cache hit', async () => {
@@ -52,7 +82,20 @@ test('verify and export a store', async () => {
   lines.length = 0;
   assert.is(await cmd.run(['verify', '--store', store]), 0);
   assert.match(lines[0]!, /4 shards, 640 rows x 8, layer 2: all checksums match/);
-  assert.is(await cmd.run(['export', '--format', 'safetensors', '--store', store, '--out', join(root, 'a.safetensors'), '--dtype', 'fp16']), 0);
+  assert.is(
+    await cmd.run([
+      'export',
+      '--format',
+      'safetensors',
+      '--store',
+      store,
+      '--out',
+      join(root, 'a.safetensors'),
+      '--dtype',
+      'fp16',
+    ]),
+    0,
+  );
   assert.is(written.at(-1)!.tensors['activations']!.dtype, 'float16');
   assert.equal(written.at(-1)!.tensors['activations']!.shape, [640, 8]);
   assert.match(lines.at(-1)!, /wrote .*a\.safetensors: 640 rows x 8 \(float16\), layer 2/);
@@ -67,16 +110,40 @@ test('bad arguments are usage errors; real failures are errors', async () => {
   await usage(['verify', '--bogus'], /bogus/);
   await usage(['extract', '--langs', 'en,ja', '--layers', 'a'], /--layers must be comma-separated/);
   await usage(['extract', '--langs', 'EN', '--layers', '1'], /--langs must be comma-separated language codes/);
-  await usage(['extract', '--langs', 'en', '--layers', '1', '--corpus', 'c', '--cache', 'x', '--batch-docs', '0'], /--batch-docs must be a positive integer/);
-  await usage(['extract', '--langs', 'en', '--layers', '1', '--corpus', 'c', '--cache', 'x', '--docs-per-shard', '0'], /--docs-per-shard must be a positive integer/);
+  await usage(
+    ['extract', '--langs', 'en', '--layers', '1', '--corpus', 'c', '--cache', 'x', '--batch-docs', '0'],
+    /--batch-docs must be a positive integer/,
+  );
+  await usage(
+    ['extract', '--langs', 'en', '--layers', '1', '--corpus', 'c', '--cache', 'x', '--docs-per-shard', '0'],
+    /--docs-per-shard must be a positive integer/,
+  );
   await usage(['extract', '--langs', 'en', '--layers', '1', '--corpus', 'c', '--cache', 'x'], /--model is required/);
-  await cmd.run(['verify', '--store', join(root, 'none')]).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /manifest\.json missing/));
+  await cmd.run(['verify', '--store', join(root, 'none')]).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /manifest\.json missing/),
+  );
 });
 
 test('the registered command loads models from @saetrace/lm', async () => {
   assert.is(activationsCommand.name, 'activations');
-  const args = ['extract', '--model', join(root, 'm'), '--corpus', corpus, '--langs', 'en,ja', '--layers', '0', '--cache', join(root, 'c2')];
-  await activationsCommand.run(args).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /@saetrace\/lm|loadTapModel|no such file|ENOENT|config/i));
+  const args = [
+    'extract',
+    '--model',
+    join(root, 'm'),
+    '--corpus',
+    corpus,
+    '--langs',
+    'en,ja',
+    '--layers',
+    '0',
+    '--cache',
+    join(root, 'c2'),
+  ];
+  await activationsCommand.run(args).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /@saetrace\/lm|loadTapModel|no such file|ENOENT|config/i),
+  );
   assert.not.ok(existsSync(join(root, 'c2')));
 });
 

@@ -1,7 +1,12 @@
 import { parseArgs } from 'node:util';
 import {
-  ActivationStore, engineSafetensorsWriter, exportSafetensors, extractActivations,
-  type SafetensorsWriter, type StoreDType, type TapModel,
+  ActivationStore,
+  engineSafetensorsWriter,
+  exportSafetensors,
+  extractActivations,
+  type SafetensorsWriter,
+  type StoreDType,
+  type TapModel,
 } from '@saetrace/activations';
 import { UsageError, type Command } from '../command.ts';
 
@@ -23,7 +28,7 @@ async function loadLmModel(modelDir: string): Promise<TapModel> {
   }
   const load = lm['loadTapModel'];
   if (typeof load !== 'function') throw new Error('@saetrace/lm does not export loadTapModel(modelDir) yet');
-  return (await (load as (dir: string) => Promise<TapModel>)(modelDir));
+  return await (load as (dir: string) => Promise<TapModel>)(modelDir);
 }
 
 const USAGE = [
@@ -64,24 +69,46 @@ function dtypeOf(v: string | undefined): StoreDType {
 
 async function extract(argv: string[], deps: ActivationsDeps): Promise<number> {
   const { values } = parseArgs({
-    args: argv, strict: true,
+    args: argv,
+    strict: true,
     options: {
-      model: { type: 'string' }, corpus: { type: 'string' }, langs: { type: 'string' }, layers: { type: 'string' },
-      cache: { type: 'string' }, split: { type: 'string', default: 'train' }, 'tokens-per-lang': { type: 'string' },
-      seed: { type: 'string', default: '0' }, dtype: { type: 'string' }, 'docs-per-shard': { type: 'string' }, 'batch-docs': { type: 'string' },
+      model: { type: 'string' },
+      corpus: { type: 'string' },
+      langs: { type: 'string' },
+      layers: { type: 'string' },
+      cache: { type: 'string' },
+      split: { type: 'string', default: 'train' },
+      'tokens-per-lang': { type: 'string' },
+      seed: { type: 'string', default: '0' },
+      dtype: { type: 'string' },
+      'docs-per-shard': { type: 'string' },
+      'batch-docs': { type: 'string' },
     },
   });
-  const layers = required('layers', values.layers).split(',').map((s) => {
-    const n = Number(s);
-    if (s.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`--layers must be comma-separated sites (0 = embedding output, l = output of block l-1), got '${values.layers}'`);
-    return n;
-  });
+  const layers = required('layers', values.layers)
+    .split(',')
+    .map((s) => {
+      const n = Number(s);
+      if (s.trim() === '' || !Number.isInteger(n) || n < 0)
+        throw new UsageError(
+          `--layers must be comma-separated sites (0 = embedding output, l = output of block l-1), got '${values.layers}'`,
+        );
+      return n;
+    });
   const langs = required('langs', values.langs).split(',');
-  if (langs.some((l) => !/^[a-z]{2,3}$/.test(l))) throw new UsageError(`--langs must be comma-separated language codes, got '${values.langs}'`);
+  if (langs.some((l) => !/^[a-z]{2,3}$/.test(l)))
+    throw new UsageError(`--langs must be comma-separated language codes, got '${values.langs}'`);
   const req = {
-    layers, langs, corpusDir: required('corpus', values.corpus), cacheDir: required('cache', values.cache),
-    split: values.split!, seed: values.seed!, tokensPerLang: positiveInt('tokens-per-lang', values['tokens-per-lang'], 64 * 1000),
-    dtype: dtypeOf(values.dtype), docsPerShard: values['docs-per-shard'] === undefined ? undefined : positiveInt('docs-per-shard', values['docs-per-shard']),
+    layers,
+    langs,
+    corpusDir: required('corpus', values.corpus),
+    cacheDir: required('cache', values.cache),
+    split: values.split!,
+    seed: values.seed!,
+    tokensPerLang: positiveInt('tokens-per-lang', values['tokens-per-lang'], 64 * 1000),
+    dtype: dtypeOf(values.dtype),
+    docsPerShard:
+      values['docs-per-shard'] === undefined ? undefined : positiveInt('docs-per-shard', values['docs-per-shard']),
     batchDocs: positiveInt('batch-docs', values['batch-docs'], 32),
   };
   const modelDir = required('model', values.model);
@@ -90,18 +117,30 @@ async function extract(argv: string[], deps: ActivationsDeps): Promise<number> {
   const res = await extractActivations({ ...req, model });
   const seconds = (performance.now() - t0) / 1000;
   const requested = Math.floor(req.tokensPerLang / 64) * 64;
-  if (res.tokensPerLangStored < requested) deps.log(`warning: only ${res.tokensPerLangStored} tokens per language available (asked ${requested}); languages kept balanced`);
-  for (const [layer, dir] of res.stores) deps.log(`layer ${layer}: ${res.cachedLayers.includes(layer) ? 'cached' : 'extracted'} ${dir}`);
+  if (res.tokensPerLangStored < requested)
+    deps.log(
+      `warning: only ${res.tokensPerLangStored} tokens per language available (asked ${requested}); languages kept balanced`,
+    );
+  for (const [layer, dir] of res.stores)
+    deps.log(`layer ${layer}: ${res.cachedLayers.includes(layer) ? 'cached' : 'extracted'} ${dir}`);
   const tokens = res.forwardCalls === 0 ? 0 : res.docsPerLang * langs.length * 64;
-  deps.log(`${res.docsPerLang} documents per language, ${res.forwardCalls} forward calls, ${res.shardsResumed} shards resumed` +
-    (res.forwardCalls > 0 ? `, ${Math.round(tokens / seconds)} tokens/s` : ''));
+  deps.log(
+    `${res.docsPerLang} documents per language, ${res.forwardCalls} forward calls, ${res.shardsResumed} shards resumed` +
+      (res.forwardCalls > 0 ? `, ${Math.round(tokens / seconds)} tokens/s` : ''),
+  );
   return 0;
 }
 
 async function exportStore(argv: string[], deps: ActivationsDeps): Promise<number> {
   const { values } = parseArgs({
-    args: argv, strict: true,
-    options: { store: { type: 'string' }, out: { type: 'string' }, format: { type: 'string', default: 'safetensors' }, dtype: { type: 'string' } },
+    args: argv,
+    strict: true,
+    options: {
+      store: { type: 'string' },
+      out: { type: 'string' },
+      format: { type: 'string', default: 'safetensors' },
+      dtype: { type: 'string' },
+    },
   });
   if (values.format !== 'safetensors') throw new UsageError(`--format must be safetensors, got '${values.format}'`);
   const storeDir = required('store', values.store);
@@ -117,7 +156,9 @@ async function verify(argv: string[], deps: ActivationsDeps): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { store: { type: 'string' } } });
   const store = await ActivationStore.open(required('store', values.store));
   await store.verify();
-  deps.log(`${store.dir}: ${store.numShards} shards, ${store.rows} rows x ${store.d}, layer ${store.layer}: all checksums match`);
+  deps.log(
+    `${store.dir}: ${store.numShards} shards, ${store.rows} rows x ${store.d}, layer ${store.layer}: all checksums match`,
+  );
   return 0;
 }
 
@@ -134,10 +175,15 @@ export function makeActivationsCommand(deps: ActivationsDeps): Command {
         if (sub === 'verify') return await verify(rest, deps);
       } catch (err) {
         // parseArgs reports unknown or malformed options as TypeErrors with an ERR_PARSE_ARGS code.
-        if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+        if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))
+          throw new UsageError((err as Error).message);
         throw err;
       }
-      throw new UsageError(sub === undefined ? 'name a subcommand: extract, export or verify' : `unknown subcommand '${sub}' (extract, export, verify)`);
+      throw new UsageError(
+        sub === undefined
+          ? 'name a subcommand: extract, export or verify'
+          : `unknown subcommand '${sub}' (extract, export, verify)`,
+      );
     },
   };
 }

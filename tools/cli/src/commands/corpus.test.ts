@@ -4,21 +4,32 @@ import { main } from '../main.ts';
 import { corpusCommand } from './corpus.ts';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log; const error = console.error;
-  let out = ''; let err = '';
-  console.log = (s: string) => { out += `${s}\n`; };
-  console.error = (s: string) => { err += `${s}\n`; };
+  const log = console.log;
+  const error = console.error;
+  let out = '';
+  let err = '';
+  console.log = (s: string) => {
+    out += `${s}\n`;
+  };
+  console.error = (s: string) => {
+    err += `${s}\n`;
+  };
   try {
     return { code: await main(argv, [corpusCommand]), out, err };
   } finally {
-    console.log = log; console.error = error;
+    console.log = log;
+    console.error = error;
   }
 }
 
 test('corpus stats verifies the committed en-ja corpus and reports its scale', async () => {
   const r = await capture(['corpus', 'stats', '--pair', 'en-ja', '--json']);
   assert.is(r.code, 0, r.err);
-  const s = JSON.parse(r.out) as { totals: Record<string, { docWords: number; docChars: number }>; parallel: { dev: number; test: number }; verified: boolean };
+  const s = JSON.parse(r.out) as {
+    totals: Record<string, { docWords: number; docChars: number }>;
+    parallel: { dev: number; test: number };
+    verified: boolean;
+  };
   assert.ok(s.verified);
   assert.ok(s.totals.en!.docWords >= 2_500_000, `English words ${s.totals.en!.docWords}`);
   assert.ok(s.parallel.dev + s.parallel.test >= 20_000);
@@ -29,7 +40,10 @@ test('corpus usage errors exit 2 and name the problem', async () => {
   assert.match((await capture(['corpus', 'nope'])).err, /unknown subcommand 'nope'/);
   assert.match((await capture(['corpus', 'harvest'])).err, /--lang is required/);
   assert.match((await capture(['corpus', 'harvest', '--lang', 'xx'])).err, /unsupported language 'xx'/);
-  assert.match((await capture(['corpus', 'harvest', '--lang', 'ja', '--held-out', '0'])).err, /--held-out must be a percentage/);
+  assert.match(
+    (await capture(['corpus', 'harvest', '--lang', 'ja', '--held-out', '0'])).err,
+    /--held-out must be a percentage/,
+  );
   assert.match((await capture(['corpus', 'stats', '--root', '/nonexistent'])).err, /no corpus under/);
   assert.match((await capture(['corpus', 'stats', '--bogus'])).err, /Unknown option/);
 });

@@ -15,10 +15,19 @@ export const corpusCommand: Command = {
   async run(argv) {
     const [sub, ...rest] = argv;
     try {
-      if (sub === 'harvest') return await harvestCommand(rest, (s) => { if (!quiet() || s.startsWith('warning') || s.startsWith('wrote')) console.error(s); });
-      if (sub === 'stats') return statsCommand(rest, (s) => console.log(s), (s) => console.error(s));
+      if (sub === 'harvest')
+        return await harvestCommand(rest, (s) => {
+          if (!quiet() || s.startsWith('warning') || s.startsWith('wrote')) console.error(s);
+        });
+      if (sub === 'stats')
+        return statsCommand(
+          rest,
+          (s) => console.log(s),
+          (s) => console.error(s),
+        );
     } catch (err) {
-      if (err instanceof CorpusUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+      if (err instanceof CorpusUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+        throw new UsageError((err as Error).message);
       throw err;
     }
     throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'name a subcommand: harvest or stats');

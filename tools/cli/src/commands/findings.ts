@@ -30,42 +30,78 @@ export const findingsCommand: Command = {
   usage: [
     'Usage: saetrace findings [<pair>/<id> ...] --profile smoke|default|paper [--record]',
     '',
-    'Evaluates each spec\'s `findings` on reports/<pair>/<id>.<profile>.results.json and prints the verdicts with',
-    'their numbers (default: every spec that declares findings). With --record, the verdicts on the golden\'s own',
+    "Evaluates each spec's `findings` on reports/<pair>/<id>.<profile>.results.json and prints the verdicts with",
+    "their numbers (default: every spec that declares findings). With --record, the verdicts on the golden's own",
     'metrics (the recorded run) are written into golden/<pair>/<id>.<profile>.json, and the findings section of',
     'the report is rewritten; a run then fails its golden when a verdict changes.',
   ].join('\n'),
   async run(argv) {
-    const parsed = parseOrUsage(() => parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string' }, record: { type: 'boolean' } } }));
+    const parsed = parseOrUsage(() =>
+      parseArgs({
+        args: [...argv],
+        allowPositionals: true,
+        options: { profile: { type: 'string' }, record: { type: 'boolean' } },
+      }),
+    );
     const profile = parsed.values.profile as ProfileName | undefined;
-    if (!profile || !PROFILES.includes(profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile ?? ''}'`);
+    if (!profile || !PROFILES.includes(profile))
+      throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile ?? ''}'`);
     const names = parsed.positionals.length ? parsed.positionals : knownSpecs();
     let bad = 0;
     for (const name of names) {
       specPath(name);
       const r = readSpec(name);
-      if (!r.ok) { for (const i of r.issues) console.error(formatIssue(i)); bad++; continue; }
+      if (!r.ok) {
+        for (const i of r.issues) console.error(formatIssue(i));
+        bad++;
+        continue;
+      }
       const spec = r.spec;
-      if (!spec.findings?.length) { if (parsed.positionals.length) console.log(`${name}: declares no findings`); continue; }
+      if (!spec.findings?.length) {
+        if (parsed.positionals.length) console.log(`${name}: declares no findings`);
+        continue;
+      }
       const resultsPath = join('reports', spec.pair, `${spec.id}.${profile}.results.json`);
       const goldenPath = join('golden', spec.pair, `${spec.id}.${profile}.json`);
       const source = parsed.values.record ? goldenPath : resultsPath;
       if (!existsSync(source)) {
         // Named specs must have been run; in the every-spec sweep a pair never run at this profile is only noted.
-        console.error(`${name}: ${source} does not exist (run \`saetrace run ${name} --profile ${profile}${parsed.values.record ? ' --update-golden' : ''}\` first)`);
+        console.error(
+          `${name}: ${source} does not exist (run \`saetrace run ${name} --profile ${profile}${parsed.values.record ? ' --update-golden' : ''}\` first)`,
+        );
         if (parsed.positionals.length) bad++;
         continue;
       }
-      const stored = parsed.values.record ? readGolden(goldenPath, name, profile) : readJsonRecord<{ version: number; metrics: Record<string, number>; size?: string }>(resultsPath, `run ${name} --profile ${profile} again`, fields({ version: isNumber, metrics: isObject }));
-      if (stored.version !== spec.version) { console.error(`${name}: ${source} is of spec version ${stored.version}, the spec is at ${spec.version}`); bad++; continue; }
-      const results = existsSync(resultsPath) ? readJsonRecord<{ size?: string }>(resultsPath, `run ${name} --profile ${profile} again`) : {};
-      const found = evaluateFindings(spec.findings, stored.metrics, findingContext(spec, profile, results.size ?? '', { from: parsed.values.record ? 'golden' : 'results' }));
+      const stored = parsed.values.record
+        ? readGolden(goldenPath, name, profile)
+        : readJsonRecord<{ version: number; metrics: Record<string, number>; size?: string }>(
+            resultsPath,
+            `run ${name} --profile ${profile} again`,
+            fields({ version: isNumber, metrics: isObject }),
+          );
+      if (stored.version !== spec.version) {
+        console.error(`${name}: ${source} is of spec version ${stored.version}, the spec is at ${spec.version}`);
+        bad++;
+        continue;
+      }
+      const results = existsSync(resultsPath)
+        ? readJsonRecord<{ size?: string }>(resultsPath, `run ${name} --profile ${profile} again`)
+        : {};
+      const found = evaluateFindings(
+        spec.findings,
+        stored.metrics,
+        findingContext(spec, profile, results.size ?? '', { from: parsed.values.record ? 'golden' : 'results' }),
+      );
       for (const f of found) console.log(`${name} ${f.id}: ${verdict(f.holds)} (${f.numbers})`);
       if (parsed.values.record) {
         const golden = JSON.parse(readFileSync(goldenPath, 'utf8')) as Record<string, unknown>;
         await writeJsonAtomic(goldenPath, { ...golden, findings: recordedFindings(found) });
         const report = join('reports', spec.pair, profile === 'default' ? `${spec.id}.md` : `${spec.id}.${profile}.md`);
-        if (existsSync(report)) await writeFileAtomic(report, withFindingsSection(readFileSync(report, 'utf8'), findingsMarkdown(found, recordedFindings(found))));
+        if (existsSync(report))
+          await writeFileAtomic(
+            report,
+            withFindingsSection(readFileSync(report, 'utf8'), findingsMarkdown(found, recordedFindings(found))),
+          );
         console.log(`${name}: recorded ${found.filter((f) => f.holds !== null).length} verdicts in ${goldenPath}`);
       }
     }

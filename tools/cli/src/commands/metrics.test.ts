@@ -7,24 +7,61 @@ import { main } from '../main.ts';
 import { metricsCommand } from './metrics.ts';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log; const error = console.error;
-  let out = ''; let err = '';
-  console.log = (s: string) => { out += `${s}\n`; };
-  console.error = (s: string) => { err += `${s}\n`; };
-  try { return { code: await main(argv, [metricsCommand]), out, err }; } finally { console.log = log; console.error = error; }
+  const log = console.log;
+  const error = console.error;
+  let out = '';
+  let err = '';
+  console.log = (s: string) => {
+    out += `${s}\n`;
+  };
+  console.error = (s: string) => {
+    err += `${s}\n`;
+  };
+  try {
+    return { code: await main(argv, [metricsCommand]), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
 }
 
 test('classify-examples prints {"en","ja","mixed"} counts with the authors\' detector', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'demo-cli-'));
-  writeFileSync(join(dir, '0.json'), JSON.stringify({ token_act: [[['the', 1], [' cat', 3]], [['a', 5]]] }));
+  writeFileSync(
+    join(dir, '0.json'),
+    JSON.stringify({
+      token_act: [
+        [
+          ['the', 1],
+          [' cat', 3],
+        ],
+        [['a', 5]],
+      ],
+    }),
+  );
   writeFileSync(join(dir, '1.json'), JSON.stringify({ token_act: [[['猫', 2]]] }));
   writeFileSync(join(dir, '2.json'), JSON.stringify({ token_act: [[['dog', 2]], [['犬', 4]]] }));
-  const r = await capture(['metrics', 'classify-examples', dir, '--rule', 'peak-token', '--detector', 'llmjp-regex', '--json']);
+  const r = await capture([
+    'metrics',
+    'classify-examples',
+    dir,
+    '--rule',
+    'peak-token',
+    '--detector',
+    'llmjp-regex',
+    '--json',
+  ]);
   assert.is(r.code, 0, r.err);
   assert.equal(JSON.parse(r.out), { en: 1, ja: 1, mixed: 1 });
   assert.match((await capture(['metrics', 'classify-examples', dir])).out, /en 1, ja 1, mixed 1/);
-  assert.match((await capture(['metrics', 'classify-examples', dir, '--detector', 'x'])).err, /--detector must be script or llmjp-regex/);
-  assert.match((await capture(['metrics', 'classify-examples', dir, '--rule', 'all'])).err, /--rule must be peak-token/);
+  assert.match(
+    (await capture(['metrics', 'classify-examples', dir, '--detector', 'x'])).err,
+    /--detector must be script or llmjp-regex/,
+  );
+  assert.match(
+    (await capture(['metrics', 'classify-examples', dir, '--rule', 'all'])).err,
+    /--rule must be peak-token/,
+  );
   assert.match((await capture(['metrics', 'classify-examples', dir, '--cut', '2'])).err, /--cut must be in/);
   assert.match((await capture(['metrics', 'classify-examples', '/nonexistent'])).err, /no such directory/);
   assert.match((await capture(['metrics', 'classify-examples'])).err, /name the directory/);

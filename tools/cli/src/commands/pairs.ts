@@ -8,14 +8,21 @@ import { parseOrUsage, type Command } from '../command.ts';
 /** What one pair has: corpus, tokenizer, trained families, goldens and reports per profile. */
 export function pairStatus(pair: string): Record<string, string> {
   const ids = knownExperiments();
-  const count = (dir: string, suffix: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(suffix) && ids.includes(f.split('.')[0] as string)).length : 0);
+  const count = (dir: string, suffix: string) =>
+    existsSync(dir)
+      ? readdirSync(dir).filter((f) => f.endsWith(suffix) && ids.includes(f.split('.')[0] as string)).length
+      : 0;
   const family = (p: string) => existsSync(join('.cache/zoo', pair, p, 'family.json'));
   return {
     corpus: existsSync(join('data/corpus', pair, 'manifest.json')) ? 'yes' : 'no',
     tokenizer: existsSync(join('data/tokenizer', pair, 'tokenizer.json')) ? 'yes' : 'no',
     family: ['smoke', 'default'].filter(family).join(', ') || 'none trained here',
-    goldens: ['smoke', 'default', 'paper'].map((p) => `${p} ${count(join('golden', pair), `.${p}.json`)}/${ids.length}`).join(', '),
-    reports: ['smoke', 'default'].map((p) => `${p} ${count(join('reports', pair), `.${p}.results.json`)}/${ids.length}`).join(', '),
+    goldens: ['smoke', 'default', 'paper']
+      .map((p) => `${p} ${count(join('golden', pair), `.${p}.json`)}/${ids.length}`)
+      .join(', '),
+    reports: ['smoke', 'default']
+      .map((p) => `${p} ${count(join('reports', pair), `.${p}.results.json`)}/${ids.length}`)
+      .join(', '),
   };
 }
 
@@ -38,9 +45,15 @@ export const pairsCommand: Command = {
     let bad = 0;
     for (const pair of knownPairs()) {
       const r = readPair(join('experiments/pairs', `${pair}.yaml`));
-      if (!r.ok) { bad++; for (const i of r.issues) console.error(formatIssue(i)); continue; }
+      if (!r.ok) {
+        bad++;
+        for (const i of r.issues) console.error(formatIssue(i));
+        continue;
+      }
       const st = pairStatus(pair);
-      console.log(`${pair} (${r.spec.languages.join(', ')}): corpus ${st.corpus}, tokenizer ${st.tokenizer}, paper profile ${r.spec.paper ? 'yes' : 'no'}; family ${st.family}; goldens ${st.goldens}; results ${st.reports}`);
+      console.log(
+        `${pair} (${r.spec.languages.join(', ')}): corpus ${st.corpus}, tokenizer ${st.tokenizer}, paper profile ${r.spec.paper ? 'yes' : 'no'}; family ${st.family}; goldens ${st.goldens}; results ${st.reports}`,
+      );
     }
     return bad > 0 ? 1 : 0;
   },

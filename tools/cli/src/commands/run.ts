@@ -24,30 +24,63 @@ export const runCommand: Command = {
     '--quiet prints only the final line; --json prints progress as JSON lines on stderr and the outcome as JSON on stdout.',
   ].join('\n'),
   async run(argv) {
-    const parsed = parseOrUsage(() => parseArgs({ args: [...argv], allowPositionals: true, options: { profile: { type: 'string', default: 'default' }, 'update-golden': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false } } }));
+    const parsed = parseOrUsage(() =>
+      parseArgs({
+        args: [...argv],
+        allowPositionals: true,
+        options: {
+          profile: { type: 'string', default: 'default' },
+          'update-golden': { type: 'boolean', default: false },
+          quiet: { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+          'dry-run': { type: 'boolean', default: false },
+        },
+      }),
+    );
     const name = parsed.positionals[0];
     if (!name) throw new UsageError('name a spec, e.g. en-ja/figure3');
     const profile = parsed.values.profile as ProfileName;
-    if (!['smoke', 'default', 'paper'].includes(profile)) throw new UsageError(`--profile must be smoke, default or paper, got '${profile}'`);
+    if (!['smoke', 'default', 'paper'].includes(profile))
+      throw new UsageError(`--profile must be smoke, default or paper, got '${profile}'`);
     if (parsed.values.quiet && parsed.values.json) throw new UsageError('--quiet and --json exclude each other');
     if (parsed.values['dry-run']) {
       const spec = readSpec(name);
-      if (!spec.ok) { for (const i of spec.issues) console.error(formatIssue(i)); return 1; }
+      if (!spec.ok) {
+        for (const i of spec.issues) console.error(formatIssue(i));
+        return 1;
+      }
       const r = await dryRun(spec.spec, profileOf(spec.spec, profile));
       console.log(renderDryRun(name, profile, r, [thisMachine(), ...GPU_CLASSES]));
       return r.problems.length > 0 ? 1 : 0;
     }
     const mode = progressMode(parsed.values, process.stderr.isTTY === true);
     const intervalMs = mode === 'tty' ? undefined : intervalFromEnv();
-    const progress = createProgress({ mode, write: (t) => process.stderr.write(t), ...(intervalMs !== undefined && { intervalMs }) });
+    const progress = createProgress({
+      mode,
+      write: (t) => process.stderr.write(t),
+      ...(intervalMs !== undefined && { intervalMs }),
+    });
     let out: Awaited<ReturnType<typeof runExperiment>>;
     try {
-      out = await runExperiment(name, profile, { updateGolden: parsed.values['update-golden'], log: (t) => progress.note(t), progress });
+      out = await runExperiment(name, profile, {
+        updateGolden: parsed.values['update-golden'],
+        log: (t) => progress.note(t),
+        progress,
+      });
     } finally {
       progress.close();
     }
     if (parsed.values.json) {
-      console.log(JSON.stringify({ spec: name, profile, report: out.reportPath, results: out.resultsPath, golden: out.golden, drift: out.golden === 'failed' ? out.rows : [] }));
+      console.log(
+        JSON.stringify({
+          spec: name,
+          profile,
+          report: out.reportPath,
+          results: out.resultsPath,
+          golden: out.golden,
+          drift: out.golden === 'failed' ? out.rows : [],
+        }),
+      );
       return out.golden === 'failed' ? 1 : 0;
     }
     console.log(`${name} (${profile}): report ${out.reportPath}; results ${out.resultsPath}; golden ${out.golden}`);

@@ -9,14 +9,21 @@ import { saeCommand } from './sae.ts';
 const FIX = 'libs/sae/fixtures/interop';
 
 async function captured(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log; const error = console.error;
-  let out = ''; let err = '';
-  console.log = (s: string) => { out += `${s}\n`; };
-  console.error = (s: string) => { err += `${s}\n`; };
+  const log = console.log;
+  const error = console.error;
+  let out = '';
+  let err = '';
+  console.log = (s: string) => {
+    out += `${s}\n`;
+  };
+  console.error = (s: string) => {
+    err += `${s}\n`;
+  };
   try {
     return { code: await main(argv, [saeCommand]), out, err };
   } finally {
-    console.log = log; console.error = error;
+    console.log = log;
+    console.error = error;
   }
 }
 
@@ -37,9 +44,15 @@ test('sae export writes a format, sae import reads it back with the site and mod
 });
 
 test('sae usage errors exit 2 naming the argument; a bad source exits 1 naming the file', async () => {
-  assert.match((await captured(['sae', 'export', `${FIX}/saetrace`, '--format', 'hdf5', '--out', '/tmp/x'])).err, /--format must be one of saelens, sparsify, llmjp, got 'hdf5'/);
+  assert.match(
+    (await captured(['sae', 'export', `${FIX}/saetrace`, '--format', 'hdf5', '--out', '/tmp/x'])).err,
+    /--format must be one of saelens, sparsify, llmjp, got 'hdf5'/,
+  );
   assert.is((await captured(['sae', 'export', `${FIX}/saetrace`, '--format', 'llmjp'])).code, 2);
-  assert.match((await captured(['sae', 'import', `${FIX}/saelens`, '--out', '/tmp/x', '--layer=1.5'])).err, /--layer must be a non-negative integer/);
+  assert.match(
+    (await captured(['sae', 'import', `${FIX}/saelens`, '--out', '/tmp/x', '--layer=1.5'])).err,
+    /--layer must be a non-negative integer/,
+  );
   assert.match((await captured(['sae', 'eval', `${FIX}/saetrace`])).err, /--store DIR is required/);
   assert.match((await captured(['sae', 'frobnicate'])).err, /unknown subcommand 'frobnicate'/);
   const bad = await captured(['sae', 'import', FIX, '--out', '/tmp/never-written']);

@@ -9,11 +9,17 @@ import { makeTokenizerCommand, tokenizerCommand } from './tokenizer.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'cli-tok-'));
 const corpus = join(root, 'corpus');
-const EN = ['The cat sat on the mat.', 'A dog ran in the park, and the cat watched.', 'Reading the manual helps the user.'];
+const EN = [
+  'The cat sat on the mat.',
+  'A dog ran in the park, and the cat watched.',
+  'Reading the manual helps the user.',
+];
 const JA = ['猫がマットの上に座った。', '犬が公園を走り、猫が見ていた。', 'マニュアルを読むと役に立ちます。'];
 function writeDocs(split: string, lang: string, texts: string[]): void {
   mkdirSync(join(corpus, 'en-ja'), { recursive: true });
-  const lines = texts.map((text, i) => JSON.stringify({ id: `${lang}-${i}`, lang, text, package: 'p', licence: 'MIT', source: 's' }));
+  const lines = texts.map((text, i) =>
+    JSON.stringify({ id: `${lang}-${i}`, lang, text, package: 'p', licence: 'MIT', source: 's' }),
+  );
   writeFileSync(join(corpus, 'en-ja', `${split}.${lang}.jsonl.gz`), gzipSync(`${lines.join('\n')}\n`));
 }
 const rep = <T>(xs: T[], n: number): T[] => Array.from({ length: n }, () => xs).flat();
@@ -28,7 +34,13 @@ const lines: string[] = [];
 const cmd = makeTokenizerCommand({ log: (l) => lines.push(l) });
 
 async function usage(argv: string[], re: RegExp): Promise<void> {
-  await cmd.run(argv).then(() => assert.unreachable(), (e: Error) => { assert.instance(e, UsageError); assert.match(e.message, re); });
+  await cmd.run(argv).then(
+    () => assert.unreachable(),
+    (e: Error) => {
+      assert.instance(e, UsageError);
+      assert.match(e.message, re);
+    },
+  );
 }
 
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -37,7 +49,10 @@ test('train writes a loadable tokenizer with training.json, byte-identical on a 
   assert.is(await cmd.run(['train', '--pair', 'en-ja', '--vocab', '900', '--corpus', corpus, '--out', out]), 0);
   assert.match(lines.join('\n'), /trained en-ja: \d+ tokens \(\d+ characters, \d+ merges\) from 120 documents/);
   const first = readFileSync(join(out, 'tokenizer.json'));
-  const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')) as { vocabSize: number; inputs: Record<string, string> };
+  const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')) as {
+    vocabSize: number;
+    inputs: Record<string, string>;
+  };
   assert.is(training.vocabSize, 900);
   assert.match(training.inputs['train.ja.jsonl.gz']!, /^[0-9a-f]{64}$/);
   assert.ok(existsSync(join(out, 'tokenizer_config.json')));
@@ -47,7 +62,24 @@ test('train writes a loadable tokenizer with training.json, byte-identical on a 
 
 test('train warns when the corpus runs out of pairs before the vocabulary size', async () => {
   lines.length = 0;
-  assert.is(await cmd.run(['train', '--pair', 'en-ja', '--vocab', '5000', '--corpus', corpus, '--out', join(root, 'big'), '--max-docs', '3', '--min-pair-freq', '2']), 0);
+  assert.is(
+    await cmd.run([
+      'train',
+      '--pair',
+      'en-ja',
+      '--vocab',
+      '5000',
+      '--corpus',
+      corpus,
+      '--out',
+      join(root, 'big'),
+      '--max-docs',
+      '3',
+      '--min-pair-freq',
+      '2',
+    ]),
+    0,
+  );
   assert.match(lines.join('\n'), /warning: stopped at \d+ tokens/);
   assert.match(lines.join('\n'), /from 6 documents/);
 });
@@ -59,7 +91,10 @@ test('report prints the rates, writes the pair section and replaces it on a reru
   const text = lines.join('\n');
   assert.match(text, /\*\*English: [\d.]+ tokens per word\*\*/);
   assert.match(text, /\*\*ja: [\d.]+ tokens per character\*\*/);
-  assert.match(text, /1 distinct characters \(1 occurrences, [\d.]+%\) have no token and fall back to bytes\. Most frequent of them: 鬱 ×1/);
+  assert.match(
+    text,
+    /1 distinct characters \(1 occurrences, [\d.]+%\) have no token and fall back to bytes\. Most frequent of them: 鬱 ×1/,
+  );
   const md = readFileSync(reportPath, 'utf8');
   assert.match(md, /^# Tokenizer report/);
   assert.match(md, /<!-- pair:en-ja -->\n## en-ja\n/);
@@ -78,7 +113,10 @@ test('report prints the rates, writes the pair section and replaces it on a reru
 test('report flags a tokenizer whose training corpus has changed', async () => {
   writeDocs('train', 'en', rep(EN, 21));
   lines.length = 0;
-  assert.is(await cmd.run(['report', '--pair', 'en-ja', '--tokenizer', out, '--corpus', corpus, '--report', reportPath]), 0);
+  assert.is(
+    await cmd.run(['report', '--pair', 'en-ja', '--tokenizer', out, '--corpus', corpus, '--report', reportPath]),
+    0,
+  );
   assert.match(lines.join('\n'), /warning: train\.en\.jsonl\.gz changed since/);
   assert.match(readFileSync(reportPath, 'utf8'), /\*\*Stale:\*\* train\.en\.jsonl\.gz changed/);
   assert.not.match(lines.join('\n'), /train\.ja\.jsonl\.gz changed/);
@@ -87,7 +125,22 @@ test('report flags a tokenizer whose training corpus has changed', async () => {
 test('report without training.json still works', async () => {
   rmSync(join(out, 'training.json'));
   lines.length = 0;
-  assert.is(await cmd.run(['report', '--pair', 'en-ja', '--tokenizer', out, '--corpus', corpus, '--report', reportPath, '--max-docs', '1']), 0);
+  assert.is(
+    await cmd.run([
+      'report',
+      '--pair',
+      'en-ja',
+      '--tokenizer',
+      out,
+      '--corpus',
+      corpus,
+      '--report',
+      reportPath,
+      '--max-docs',
+      '1',
+    ]),
+    0,
+  );
   assert.match(lines.join('\n'), /no training\.json beside it/);
   assert.match(lines.join('\n'), /\| en \| 1 \|/);
 });
@@ -106,9 +159,15 @@ test('usage errors name the argument', async () => {
 
 test('missing corpus or tokenizer files are errors naming the path', async () => {
   await cmd.run(['train', '--pair', 'en-ko', '--corpus', corpus, '--out', join(root, 'ko')]).then(
-    () => assert.unreachable(), (e: Error) => assert.match(e.message, /corpus file not found: .*en-ko\/train\.en\.jsonl\.gz/));
-  await cmd.run(['report', '--pair', 'en-ja', '--tokenizer', join(root, 'none'), '--corpus', corpus, '--report', reportPath]).then(
-    () => assert.unreachable(), (e: Error) => assert.match(e.message, /tokenizer file not found: .*none\/tokenizer\.json/));
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /corpus file not found: .*en-ko\/train\.en\.jsonl\.gz/),
+  );
+  await cmd
+    .run(['report', '--pair', 'en-ja', '--tokenizer', join(root, 'none'), '--corpus', corpus, '--report', reportPath])
+    .then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, /tokenizer file not found: .*none\/tokenizer\.json/),
+    );
 });
 
 test('the registered command is named tokenizer', () => {

@@ -5,8 +5,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readJsonRecordAsync, writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import {
-  loadTokenizer, measureTokenizer, pairDocuments, pairLanguages, renderPairReport, saveTokenizer, trainTokenizerDetailed,
-  upsertReportSection, type TrainingRecord,
+  loadTokenizer,
+  measureTokenizer,
+  pairDocuments,
+  pairLanguages,
+  renderPairReport,
+  saveTokenizer,
+  trainTokenizerDetailed,
+  upsertReportSection,
+  type TrainingRecord,
 } from '@saetrace/lm';
 import { UsageError, type Command } from '../command.ts';
 
@@ -25,7 +32,7 @@ const USAGE = [
   '  writes tokenizer.json, tokenizer_config.json and training.json. Same corpus and options give the same bytes.',
   '  Every character seen --min-char-freq times (and all kana and printable ASCII) gets a token; rarer ones are bytes.',
   'report: tokens per character and per word, byte-fallback rates and round-trip failures on a split; prints them',
-  '  (as JSON with --json) and rewrites the pair\'s section of the report file.',
+  "  (as JSON with --json) and rewrites the pair's section of the report file.",
 ].join('\n');
 
 function pairOf(v: string | undefined): string {
@@ -41,7 +48,8 @@ function pairOf(v: string | undefined): string {
 function intOpt(name: string, v: string | undefined, fallback: number, min: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
   return n;
 }
 
@@ -60,10 +68,17 @@ async function sha256File(path: string): Promise<string> {
 
 async function train(argv: string[], deps: TokenizerDeps): Promise<number> {
   const { values } = parseArgs({
-    args: argv, strict: true,
+    args: argv,
+    strict: true,
     options: {
-      pair: { type: 'string' }, vocab: { type: 'string' }, out: { type: 'string' }, corpus: { type: 'string', default: 'data/corpus' },
-      coverage: { type: 'string' }, 'min-char-freq': { type: 'string' }, 'min-pair-freq': { type: 'string' }, 'max-docs': { type: 'string' },
+      pair: { type: 'string' },
+      vocab: { type: 'string' },
+      out: { type: 'string' },
+      corpus: { type: 'string', default: 'data/corpus' },
+      coverage: { type: 'string' },
+      'min-char-freq': { type: 'string' },
+      'min-pair-freq': { type: 'string' },
+      'max-docs': { type: 'string' },
     },
   });
   const pair = pairOf(values.pair);
@@ -84,37 +99,60 @@ async function train(argv: string[], deps: TokenizerDeps): Promise<number> {
     }
   }
   const t0 = performance.now();
-  const texts = (async function* () { for await (const d of pairDocuments(values.corpus, pair, split, maxDocs)) yield d.text; })();
+  const texts = (async function* () {
+    for await (const d of pairDocuments(values.corpus, pair, split, maxDocs)) yield d.text;
+  })();
   const options = { vocabSize, charCoverage, minCharFrequency, minPairFrequency };
   const { tokenizer, stats } = await trainTokenizerDetailed(texts, options);
   await saveTokenizer(out, tokenizer);
-  const record: TrainingRecord = { pair, split, vocabSize, options: { ...options, maxDocsPerLang: values['max-docs'] === undefined ? -1 : maxDocs }, stats, inputs };
+  const record: TrainingRecord = {
+    pair,
+    split,
+    vocabSize,
+    options: { ...options, maxDocsPerLang: values['max-docs'] === undefined ? -1 : maxDocs },
+    stats,
+    inputs,
+  };
   await writeJsonAtomic(join(out, 'training.json'), record);
   const secs = (performance.now() - t0) / 1000;
-  deps.log(`trained ${pair}: ${stats.vocabSize} tokens (${stats.keptCharacters} characters, ${stats.merges} merges) from ${stats.documents} documents, ` +
-    `${stats.characters} characters, ${stats.distinctWords} distinct pre-tokens in ${secs.toFixed(1)} s`);
-  if (stats.vocabSize < vocabSize) deps.log(`warning: stopped at ${stats.vocabSize} tokens: no pair seen ${minPairFrequency}+ times remained`);
+  deps.log(
+    `trained ${pair}: ${stats.vocabSize} tokens (${stats.keptCharacters} characters, ${stats.merges} merges) from ${stats.documents} documents, ` +
+      `${stats.characters} characters, ${stats.distinctWords} distinct pre-tokens in ${secs.toFixed(1)} s`,
+  );
+  if (stats.vocabSize < vocabSize)
+    deps.log(`warning: stopped at ${stats.vocabSize} tokens: no pair seen ${minPairFrequency}+ times remained`);
   deps.log(`wrote ${join(out, 'tokenizer.json')}, tokenizer_config.json, training.json`);
   return 0;
 }
 
 async function report(argv: string[], deps: TokenizerDeps): Promise<number> {
   const { values } = parseArgs({
-    args: argv, strict: true,
+    args: argv,
+    strict: true,
     options: {
-      pair: { type: 'string' }, tokenizer: { type: 'string' }, corpus: { type: 'string', default: 'data/corpus' },
-      split: { type: 'string', default: 'eval' }, 'max-docs': { type: 'string' }, report: { type: 'string', default: 'reports/tokenizer.md' },
+      pair: { type: 'string' },
+      tokenizer: { type: 'string' },
+      corpus: { type: 'string', default: 'data/corpus' },
+      split: { type: 'string', default: 'eval' },
+      'max-docs': { type: 'string' },
+      report: { type: 'string', default: 'reports/tokenizer.md' },
       json: { type: 'boolean', default: false },
     },
   });
   const pair = pairOf(values.pair);
-  if (!/^[a-z]+$/.test(values.split)) throw new UsageError(`--split must be a split name such as eval, got '${values.split}'`);
+  if (!/^[a-z]+$/.test(values.split))
+    throw new UsageError(`--split must be a split name such as eval, got '${values.split}'`);
   const maxDocs = intOpt('max-docs', values['max-docs'], Number.MAX_SAFE_INTEGER, 1);
   const dir = values.tokenizer ?? join('data/tokenizer', pair);
   const tok = await loadTokenizer(dir);
   // Absent: a tokenizer from elsewhere, nothing to check; damaged: an error naming it.
   const trainingPath = join(dir, 'training.json');
-  const training = existsSync(trainingPath) ? await readJsonRecordAsync<TrainingRecord>(trainingPath, `restore it from git (git checkout -- ${trainingPath}) or train the tokenizer again`) : null;
+  const training = existsSync(trainingPath)
+    ? await readJsonRecordAsync<TrainingRecord>(
+        trainingPath,
+        `restore it from git (git checkout -- ${trainingPath}) or train the tokenizer again`,
+      )
+    : null;
   // training.json records the sha256 of its inputs: a corpus regenerated since then makes the tokenizer stale.
   const stale: string[] = [];
   for (const [file, sha] of Object.entries(training?.inputs ?? {})) {
@@ -131,7 +169,9 @@ async function report(argv: string[], deps: TokenizerDeps): Promise<number> {
     existing = null;
   }
   await writeFileAtomic(values.report, upsertReportSection(existing, pair, section));
-  deps.log(values.json ? JSON.stringify({ pair, tokenizer: dir, split: values.split, measures }, null, 2) : section.trimEnd());
+  deps.log(
+    values.json ? JSON.stringify({ pair, tokenizer: dir, split: values.split, measures }, null, 2) : section.trimEnd(),
+  );
   if (!values.json) deps.log(`wrote ${values.report}`);
   return 0;
 }
@@ -151,7 +191,9 @@ export function makeTokenizerCommand(deps: TokenizerDeps): Command {
         if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
         throw err;
       }
-      throw new UsageError(sub === undefined ? 'a subcommand is required: train or report' : `unknown subcommand '${sub}' (train, report)`);
+      throw new UsageError(
+        sub === undefined ? 'a subcommand is required: train or report' : `unknown subcommand '${sub}' (train, report)`,
+      );
     },
   };
 }

@@ -1,11 +1,31 @@
 import { createHash } from 'node:crypto';
-import { existsSync, } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { allSites, LlamaModel, midSite, readLlamaWeights } from '@saetrace/lm';
-import { collectOccurrences, featureMaxima, featureStats, saveFeatureMetrics, summarise, type FeatureStat, type SaeSummary, type TokenBatch } from '@saetrace/metrics';
+import {
+  collectOccurrences,
+  featureMaxima,
+  featureStats,
+  saveFeatureMetrics,
+  summarise,
+  type FeatureStat,
+  type SaeSummary,
+  type TokenBatch,
+} from '@saetrace/metrics';
 import { noProgress, readJsonRecord, writeJsonAtomic, type Progress, type TensorData } from '@saetrace/engine';
-import { evaluateSae, loadSae, resolveStepKernel, SAE_INIT, saeConfig, SaeEncoder, saveSae, SAETRACE_VERSION, trainSae, type SaeParams } from '@saetrace/sae';
+import {
+  evaluateSae,
+  loadSae,
+  resolveStepKernel,
+  SAE_INIT,
+  saeConfig,
+  SaeEncoder,
+  saveSae,
+  SAETRACE_VERSION,
+  trainSae,
+  type SaeParams,
+} from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
 import { extractStage } from '../progress-stages.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -18,7 +38,12 @@ export interface DynamicsPoint {
   readonly fvu: number;
   readonly l0: number;
   /** The most frequent tokens of a few example features per class (decoded strings). */
-  readonly examples: readonly { readonly feature: number; readonly cls: string; readonly tokens: readonly string[]; readonly contexts: readonly string[] }[];
+  readonly examples: readonly {
+    readonly feature: number;
+    readonly cls: string;
+    readonly tokens: readonly string[];
+    readonly contexts: readonly string[];
+  }[];
 }
 
 export interface DynamicsResult {
@@ -35,7 +60,8 @@ export function layersOf(p: ProfileSpec, numLayers: number): number[] {
     // Sites as the authors number them (libs/lm/src/llama/sites.ts): 0..L, mid = floor(L/2).
     if (l === 'mid') out.add(midSite(numLayers));
     else if (l === 'all') for (const s of allSites(numLayers)) out.add(s);
-    else if (l > numLayers) throw new Error(`layer ${l} is not a site of a ${numLayers}-block model (sites 0..${numLayers})`);
+    else if (l > numLayers)
+      throw new Error(`layer ${l} is not a site of a ${numLayers}-block model (sites 0..${numLayers})`);
     else out.add(l);
   }
   return [...out].sort((a, b) => a - b);
@@ -45,16 +71,36 @@ export function layersOf(p: ProfileSpec, numLayers: number): number[] {
  * The checkpoints a profile asks for, in training order: all of them, or those whose step is listed. A
  * listed step the model lacks is an error naming it and the steps there are (a typo must not shrink a figure).
  */
-export function selectCheckpoints<C extends { readonly step: number }>(all: readonly C[], wanted: 'all' | readonly number[], where: string, size: string): C[] {
+export function selectCheckpoints<C extends { readonly step: number }>(
+  all: readonly C[],
+  wanted: 'all' | readonly number[],
+  where: string,
+  size: string,
+): C[] {
   if (wanted === 'all') return [...all];
   const have = new Set(all.map((c) => c.step));
   const missing = wanted.filter((s) => !have.has(s));
-  if (missing.length > 0) throw new Error(`${where}: checkpoints lists step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which '${size}' does not have (it has ${[...have].join(', ')})`);
+  if (missing.length > 0)
+    throw new Error(
+      `${where}: checkpoints lists step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which '${size}' does not have (it has ${[...have].join(', ')})`,
+    );
   return all.filter((c) => wanted.includes(c.step));
 }
 
-async function* trainBatches(store: ActivationStore, batch: number, epochs: number, seed: number): AsyncGenerator<Float32Array> {
-  for (let e = 0; e < epochs; e++) for await (const b of store.batches({ batchRows: batch, seed: `${seed}/epoch-${e}`, dropLast: true, shardsInMemory: 4 })) yield b.x;
+async function* trainBatches(
+  store: ActivationStore,
+  batch: number,
+  epochs: number,
+  seed: number,
+): AsyncGenerator<Float32Array> {
+  for (let e = 0; e < epochs; e++)
+    for await (const b of store.batches({
+      batchRows: batch,
+      seed: `${seed}/epoch-${e}`,
+      dropLast: true,
+      shardsInMemory: 4,
+    }))
+      yield b.x;
 }
 
 /**
@@ -62,8 +108,16 @@ async function* trainBatches(store: ActivationStore, batch: number, epochs: numb
  * its features classified and measured on held-out activations (SPEC sections 2-4). Every stage is cached
  * by content: activations by the activation store's key, SAEs by the store key plus the SAE recipe.
  */
-export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void; progress?: Progress }): Promise<DynamicsResult> {
-  const { size, checkpoints: all } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log, progress: options.progress });
+export async function featureDynamics(
+  spec: ExperimentSpec,
+  p: ProfileSpec,
+  options: { log: (s: string) => void; progress?: Progress },
+): Promise<DynamicsResult> {
+  const { size, checkpoints: all } = await resolveCheckpoints(p, spec.pair, {
+    threads: p.threads,
+    log: options.log,
+    progress: options.progress,
+  });
   const checkpoints = selectCheckpoints(all, p.checkpoints, `spec ${spec.id}`, size);
   const final = all.at(-1) as (typeof all)[number];
   const finalModel = await LlamaModel.load(final.dir, { threads: p.threads });
@@ -78,11 +132,22 @@ export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, opti
   const decode = (ids: readonly number[]) => (tokenizer ? tokenizer.decode([...ids]) : ids.join(' '));
   for (const ck of checkpoints) {
     for (const a of await analyseCheckpoint(spec, p, ck.dir, layers, embeddings, timings, options.progress)) {
-      const chosen = (['first', 'second', 'mixed'] as const).flatMap((cls) => a.stats.filter((s) => s.cls === cls).sort((x, y) => y.occurrences - x.occurrences || x.feature - y.feature).slice(0, 2).map((s) => ({ s, cls })));
+      const chosen = (['first', 'second', 'mixed'] as const).flatMap((cls) =>
+        a.stats
+          .filter((s) => s.cls === cls)
+          .sort((x, y) => y.occurrences - x.occurrences || x.feature - y.feature)
+          .slice(0, 2)
+          .map((s) => ({ s, cls })),
+      );
       // Example contexts: a few tokens either side of each stored occurrence, the activating token in [[ ]].
-      const docs = await documentTokens(a.evalStoreDir, new Set(chosen.flatMap((c) => c.s.examples.slice(0, 2).map((e) => e.doc))));
+      const docs = await documentTokens(
+        a.evalStoreDir,
+        new Set(chosen.flatMap((c) => c.s.examples.slice(0, 2).map((e) => e.doc))),
+      );
       const examples = chosen.map(({ s, cls }) => ({
-        feature: s.feature, cls, tokens: s.topTokens.slice(0, 5).map((t) => decode([t.id])),
+        feature: s.feature,
+        cls,
+        tokens: s.topTokens.slice(0, 5).map((t) => decode([t.id])),
         contexts: s.examples.slice(0, 2).map((e) => {
           const d = docs.get(e.doc) ?? [];
           return `${decode(d.slice(Math.max(0, e.position - 6), e.position))}[[${decode(d.slice(e.position, e.position + 1))}]]${decode(d.slice(e.position + 1, e.position + 4))}`;
@@ -90,7 +155,9 @@ export async function featureDynamics(spec: ExperimentSpec, p: ProfileSpec, opti
       }));
       const summary = summarise(a.stats);
       points.push({ step: ck.step, tokens: ck.tokens, layer: a.layer, summary, fvu: a.fvu, l0: a.l0, examples });
-      options.log(`${size} step ${ck.step} layer ${a.layer}: mixed ${(summary.mixedProportion * 100).toFixed(1)}%, monosemanticity ${summary.meanMonosemanticity.toFixed(3)}, fvu ${a.fvu.toFixed(3)}`);
+      options.log(
+        `${size} step ${ck.step} layer ${a.layer}: mixed ${(summary.mixedProportion * 100).toFixed(1)}%, monosemanticity ${summary.meanMonosemanticity.toFixed(3)}, fvu ${a.fvu.toFixed(3)}`,
+      );
     }
   }
   return { size, layers, points, timings };
@@ -129,13 +196,41 @@ export interface CheckpointAnalysis {
  * One checkpoint: activations (train and eval splits, all layers in one pass), an SAE per layer trained on
  * the train activations, and its features measured on the eval activations. Every stage is cached by content.
  */
-export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, dir: string, layers: readonly number[], embeddings: TensorData, timings: { extract: number; sae: number; metrics: number }, progress: Progress = noProgress): Promise<CheckpointAnalysis[]> {
+export async function analyseCheckpoint(
+  spec: ExperimentSpec,
+  p: ProfileSpec,
+  dir: string,
+  layers: readonly number[],
+  embeddings: TensorData,
+  timings: { extract: number; sae: number; metrics: number },
+  progress: Progress = noProgress,
+): Promise<CheckpointAnalysis[]> {
   const where = `${basename(dir)} layer${layers.length > 1 ? 's' : ''} ${layers.join(',')}`;
   const corpusDir = join('data/corpus', spec.pair);
   const model = await LlamaModel.load(dir, { threads: p.threads });
   let t0 = performance.now();
-  const train = await extractActivations({ model, layers, corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations', onProgress: extractStage(progress, `extract train ${where}`) });
-  const evalSet = await extractActivations({ model, layers, corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations', onProgress: extractStage(progress, `extract eval ${where}`) });
+  const train = await extractActivations({
+    model,
+    layers,
+    corpusDir,
+    split: 'train',
+    langs: spec.languages,
+    tokensPerLang: p.activations.trainTokensPerLang,
+    seed: p.seed,
+    cacheDir: '.cache/activations',
+    onProgress: extractStage(progress, `extract train ${where}`),
+  });
+  const evalSet = await extractActivations({
+    model,
+    layers,
+    corpusDir,
+    split: 'eval',
+    langs: spec.languages,
+    tokensPerLang: p.activations.evalTokensPerLang,
+    seed: p.seed,
+    cacheDir: '.cache/activations',
+    onProgress: extractStage(progress, `extract eval ${where}`),
+  });
   timings.extract += (performance.now() - t0) / 1000;
   await model.release();
   const out: CheckpointAnalysis[] = [];
@@ -143,27 +238,79 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
     // Read several times (epochs, rates, metric passes): each shard is read and checksummed once.
     const trainStore = await ActivationStore.open(train.stores.get(layer) as string, { retainShards: true });
     const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string, { retainShards: true });
-    const cfg = saeConfig({ d: trainStore.d, n: p.sae.n, k: p.sae.k, lr: p.sae.lr, warmupSteps: p.sae.warmupSteps, batchSize: p.sae.batchSize, seed: p.seed, precision: p.sae.precision ?? 'fp32' });
+    const cfg = saeConfig({
+      d: trainStore.d,
+      n: p.sae.n,
+      k: p.sae.k,
+      lr: p.sae.lr,
+      warmupSteps: p.sae.warmupSteps,
+      batchSize: p.sae.batchSize,
+      seed: p.seed,
+      precision: p.sae.precision ?? 'fp32',
+    });
     const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
     // The step kernel is part of the key: native and graph steps agree only to fp32 rounding, not in bytes.
     const kernel = resolveStepKernel('auto', 'sparse', { threads: p.threads });
-    const key = createHash('sha256').update(JSON.stringify({ store: trainStore.manifest.key, cfg, init: SAE_INIT, epochs: p.sae.epochs, v: SAETRACE_VERSION, ...(kernel === 'native' ? { kernel } : {}) })).digest('hex').slice(0, 24);
+    const key = createHash('sha256')
+      .update(
+        JSON.stringify({
+          store: trainStore.manifest.key,
+          cfg,
+          init: SAE_INIT,
+          epochs: p.sae.epochs,
+          v: SAETRACE_VERSION,
+          ...(kernel === 'native' ? { kernel } : {}),
+        }),
+      )
+      .digest('hex')
+      .slice(0, 24);
     const saeDir = join('.cache/sae', key);
     t0 = performance.now();
     let params: SaeParams;
     if (existsSync(join(saeDir, 'cfg.json'))) params = (await loadSae(saeDir)).params;
     else {
-      const bar = progress.stage(`sae ${basename(dir)} layer ${layer}`, steps, 'steps', { tokensPerUnit: cfg.batchSize });
-      const r = await trainSae({ config: cfg, batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed), steps, session: { threads: p.threads }, checkpointDir: join(saeDir, 'state'), checkpointEvery: 100, sourceName: trainStore.dir, onStep: (l) => bar.update(l.step, { fvu: l.fvu }) });
-      bar.end(`${r.steps} steps, train FVU ${(r.log.at(-1)?.fvu ?? NaN).toFixed(3)}, dead ${(100 * r.deadFraction).toFixed(1)}%`);
+      const bar = progress.stage(`sae ${basename(dir)} layer ${layer}`, steps, 'steps', {
+        tokensPerUnit: cfg.batchSize,
+      });
+      const r = await trainSae({
+        config: cfg,
+        batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed),
+        steps,
+        session: { threads: p.threads },
+        checkpointDir: join(saeDir, 'state'),
+        checkpointEvery: 100,
+        sourceName: trainStore.dir,
+        onStep: (l) => bar.update(l.step, { fvu: l.fvu }),
+      });
+      bar.end(
+        `${r.steps} steps, train FVU ${(r.log.at(-1)?.fvu ?? NaN).toFixed(3)}, dead ${(100 * r.deadFraction).toFixed(1)}%`,
+      );
       params = r.params;
-      await saveSae(saeDir, params, { config: cfg, normalisation: 'unit-l2', hookSite: 'resid_post', model: spec.pair, checkpoint: dir, layer, saetraceVersion: SAETRACE_VERSION, training: { steps: r.steps, tokens: r.tokens, seconds: r.seconds, deadFraction: r.deadFraction, kernel: r.kernel } });
+      await saveSae(saeDir, params, {
+        config: cfg,
+        normalisation: 'unit-l2',
+        hookSite: 'resid_post',
+        model: spec.pair,
+        checkpoint: dir,
+        layer,
+        saetraceVersion: SAETRACE_VERSION,
+        training: {
+          steps: r.steps,
+          tokens: r.tokens,
+          seconds: r.seconds,
+          deadFraction: r.deadFraction,
+          kernel: r.kernel,
+        },
+      });
     }
     timings.sae += (performance.now() - t0) / 1000;
     t0 = performance.now();
     // Figures 3-7 (and 8-9) measure the same SAEs on the same held-out store: the measurements are cached
     // beside the SAE, keyed by everything that changes them (store, metric settings, embedding matrix).
-    const measuredFile = join(saeDir, `measured-${measurementKey(evalStore.manifest.key, p.metrics, embeddingKey(embeddings))}.json`);
+    const measuredFile = join(
+      saeDir,
+      `measured-${measurementKey(evalStore.manifest.key, p.metrics, embeddingKey(embeddings))}.json`,
+    );
     let measured = readMeasured(measuredFile);
     if (measured === null) {
       const enc = await SaeEncoder.create(params, cfg.d, cfg.n, cfg.k, { threads: p.threads });
@@ -171,18 +318,47 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
       const bar = progress.stage(`metrics ${basename(dir)} layer ${layer}`, 3 * evalStore.rows, 'rows');
       let seen = 0;
       const evalBatches = async function* (): AsyncGenerator<TokenBatch> {
-        for await (const b of evalStore.batches({ batchRows: 4096 })) { yield b; bar.update(seen += b.rows); }
+        for await (const b of evalStore.batches({ batchRows: 4096 })) {
+          yield b;
+          bar.update((seen += b.rows));
+        }
       };
       const maxima = await featureMaxima(enc, evalBatches);
       const occ = await collectOccurrences(enc, evalBatches, maxima, { numLangs: 2 });
-      const stats = featureStats(occ, { embeddings: embeddings.data as Float32Array, embeddingDim: embeddings.shape[1] as number, cut: p.metrics.languageCut, cosineCut: p.metrics.cosineCut, clusterRule: p.metrics.clusterRule });
+      const stats = featureStats(occ, {
+        embeddings: embeddings.data as Float32Array,
+        embeddingDim: embeddings.shape[1] as number,
+        cut: p.metrics.languageCut,
+        cosineCut: p.metrics.cosineCut,
+        clusterRule: p.metrics.clusterRule,
+      });
       // Per-feature columns and the summary beside the SAE, keyed by the evaluation store.
-      await saveFeatureMetrics(join(saeDir, `metrics-${evalStore.manifest.key.slice(0, 16)}`), stats, summarise(stats), spec.languages);
-      const quality = await evaluateSae(enc, (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) { yield b.x; bar.update(seen += b.rows); } })());
+      await saveFeatureMetrics(
+        join(saeDir, `metrics-${evalStore.manifest.key.slice(0, 16)}`),
+        stats,
+        summarise(stats),
+        spec.languages,
+      );
+      const quality = await evaluateSae(
+        enc,
+        (async function* () {
+          for await (const b of evalStore.batches({ batchRows: 4096 })) {
+            yield b.x;
+            bar.update((seen += b.rows));
+          }
+        })(),
+      );
       bar.end(`${stats.length} features, FVU ${quality.fvu.toFixed(3)}`);
       await enc.release();
       measured = { stats, fvu: quality.fvu, l0: quality.l0 };
-      await writeJsonAtomic(measuredFile, JSON.parse(JSON.stringify(measured, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `${NON_FINITE}${v}` : v))));
+      await writeJsonAtomic(
+        measuredFile,
+        JSON.parse(
+          JSON.stringify(measured, (_k, v: unknown) =>
+            typeof v === 'number' && !Number.isFinite(v) ? `${NON_FINITE}${v}` : v,
+          ),
+        ),
+      );
     }
     const { stats, fvu, l0 } = measured;
     timings.metrics += (performance.now() - t0) / 1000;
@@ -191,21 +367,37 @@ export async function analyseCheckpoint(spec: ExperimentSpec, p: ProfileSpec, di
   return out;
 }
 
-interface Measured { readonly stats: FeatureStat[]; readonly fvu: number; readonly l0: number }
+interface Measured {
+  readonly stats: FeatureStat[];
+  readonly fvu: number;
+  readonly l0: number;
+}
 
 /** JSON has no NaN or Infinity; they are written as this prefix and the number's name. */
 const NON_FINITE = '__number:';
 
 function embeddingKey(e: TensorData): string {
   const x = e.data as Float32Array;
-  return createHash('sha256').update(JSON.stringify(e.shape)).update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(e.shape))
+    .update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function measurementKey(evalStoreKey: string, metrics: ProfileSpec['metrics'], embeddings: string): string {
-  return createHash('sha256').update(JSON.stringify({ evalStoreKey, metrics, embeddings, numLangs: 2, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
+  return createHash('sha256')
+    .update(JSON.stringify({ evalStoreKey, metrics, embeddings, numLangs: 2, v: SAETRACE_VERSION }))
+    .digest('hex')
+    .slice(0, 24);
 }
 
 function readMeasured(file: string): Measured | null {
   if (!existsSync(file)) return null;
-  return readJsonRecord<Measured>(file, 'delete it to measure again (cached measurements)', undefined, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v));
+  return readJsonRecord<Measured>(
+    file,
+    'delete it to measure again (cached measurements)',
+    undefined,
+    (_k, v: unknown) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v),
+  );
 }

@@ -1,6 +1,16 @@
 import { join } from 'node:path';
 import { checkSite, readLlamaWeights, readDocuments, readParallel, LlamaModel, midSite } from '@saetrace/lm';
-import { baselineRow, decodeInjector, encodeWindows, interventionRows, languageName, type EvalWindows, type Injection, type InterventionRow, type FeatureClass } from '@saetrace/intervention';
+import {
+  baselineRow,
+  decodeInjector,
+  encodeWindows,
+  interventionRows,
+  languageName,
+  type EvalWindows,
+  type Injection,
+  type InterventionRow,
+  type FeatureClass,
+} from '@saetrace/intervention';
 import { corpusBleu, corpusChrf } from '@saetrace/metrics';
 import { SaeEncoder } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
@@ -14,8 +24,17 @@ export interface InterventionResult {
   readonly midStep: number;
   readonly fullStep: number;
   readonly classCounts: Readonly<Record<string, number>>;
-  readonly settings: readonly { readonly alpha: number; readonly features: number; readonly rows: readonly InterventionRow[] }[];
-  readonly timings: { readonly extract: number; readonly sae: number; readonly metrics: number; readonly evaluation: number };
+  readonly settings: readonly {
+    readonly alpha: number;
+    readonly features: number;
+    readonly rows: readonly InterventionRow[];
+  }[];
+  readonly timings: {
+    readonly extract: number;
+    readonly sae: number;
+    readonly metrics: number;
+    readonly evaluation: number;
+  };
 }
 
 const SCRIPT_TARGETS = new Set(['ja', 'ko', 'zh', 'zh_CN', 'zh_TW']);
@@ -26,13 +45,24 @@ const SCRIPT_TARGETS = new Set(['ja', 'ko', 'zh', 'zh_CN', 'zh_TW']);
  * in both directions (few-shot prompt, greedy decoding, chrF and BLEU; COMET is not available offline: the
  * scorer is a hook a model-based metric can fill).
  */
-export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void; progress?: Progress }): Promise<InterventionResult> {
+export async function interventionExperiment(
+  spec: ExperimentSpec,
+  p: ProfileSpec,
+  options: { log: (s: string) => void; progress?: Progress },
+): Promise<InterventionResult> {
   const iv = p.intervention;
   if (!iv) throw new Error(`spec ${spec.id}: kind 'intervention' needs an 'intervention' block in the profile`);
-  const { size, checkpoints } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log, progress: options.progress });
+  const { size, checkpoints } = await resolveCheckpoints(p, spec.pair, {
+    threads: p.threads,
+    log: options.log,
+    progress: options.progress,
+  });
   const fullCk = checkpoints.at(-1) as (typeof checkpoints)[number];
   const midCk = checkpoints[iv.midCheckpoint - 1];
-  if (!midCk || midCk === fullCk) throw new Error(`intervention.midCheckpoint ${iv.midCheckpoint} must name a checkpoint before the last (1..${checkpoints.length - 1})`);
+  if (!midCk || midCk === fullCk)
+    throw new Error(
+      `intervention.midCheckpoint ${iv.midCheckpoint} must name a checkpoint before the last (1..${checkpoints.length - 1})`,
+    );
   const full = await LlamaModel.load(fullCk.dir, { threads: p.threads });
   const mid = await LlamaModel.load(midCk.dir, { threads: p.threads });
   const tok = full.tokenizer;
@@ -64,22 +94,40 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
       if (++taken >= iv.evalDocsPerLang) break;
     }
   }
-  const windows: EvalWindows = { tokens: Int32Array.from(rows), count: langs.length, seqLen: T, langs: Uint8Array.from(langs) };
+  const windows: EvalWindows = {
+    tokens: Int32Array.from(rows),
+    count: langs.length,
+    seqLen: T,
+    langs: Uint8Array.from(langs),
+  };
   const shots: Record<string, string>[] = [];
-  for await (const pr of readParallel(corpusDir, 'dev')) { if (shots.length >= iv.shots) break; shots.push({ ...pr.text }); }
+  for await (const pr of readParallel(corpusDir, 'dev')) {
+    if (shots.length >= iv.shots) break;
+    shots.push({ ...pr.text });
+  }
   const tests: Record<string, string>[] = [];
-  for await (const pr of readParallel(corpusDir, 'test')) { if (tests.length >= iv.translationPairs) break; tests.push({ ...pr.text }); }
+  for await (const pr of readParallel(corpusDir, 'test')) {
+    if (tests.length >= iv.translationPairs) break;
+    tests.push({ ...pr.text });
+  }
   const window = Math.min(full.config.maxPositionEmbeddings, 128);
   const translate = async (injection: Injection | null): Promise<Record<string, number>> => {
     if (tests.length === 0) return {};
     const out: Record<string, number> = {};
-    for (const [src, tgt] of [[l1, l2], [l2, l1]] as const) {
-      const prompt = (x: string) => `${shots.map((s) => `${languageName(src)}: ${s[src]}\n${languageName(tgt)}: ${s[tgt]}\n`).join('')}${languageName(src)}: ${x}\n${languageName(tgt)}:`;
+    for (const [src, tgt] of [
+      [l1, l2],
+      [l2, l1],
+    ] as const) {
+      const prompt = (x: string) =>
+        `${shots.map((s) => `${languageName(src)}: ${s[src]}\n${languageName(tgt)}: ${s[tgt]}\n`).join('')}${languageName(src)}: ${x}\n${languageName(tgt)}:`;
       // One batched generation per direction; a prompt longer than the window keeps its last `window`
       // tokens, as one-prompt generation did.
-      const prompts = (await tok.encodeBatch(tests.map((t) => prompt(t[src] as string)))).map((ids) => [tok.bosId, ...ids].slice(-window));
+      const prompts = (await tok.encodeBatch(tests.map((t) => prompt(t[src] as string)))).map((ids) =>
+        [tok.bosId, ...ids].slice(-window),
+      );
       const gens = await mid.generateBatch(prompts, iv.maxNewTokens, {
-        stop: '\n', window,
+        stop: '\n',
+        window,
         // Cached decoding: the full model is tapped along through its own cache, the prompt window once and
         // then each new token; only real positions are encoded by the SAE.
         injector: injection ? decodeInjector(full.decodeTapper(injection.layer), injection) : undefined,
@@ -96,20 +144,40 @@ export async function interventionExperiment(spec: ExperimentSpec, p: ProfileSpe
   // h_full and its SAE codes on the evaluation windows depend on no alpha, n, class or draw: tapped and
   // encoded once here, decoded per intervention (bit-identical to encoding per intervention).
   const codes = iv.alphas.some((a) => a !== 0) ? await encodeWindows(full, sae, layer, windows) : undefined;
-  const setting = { mid, full, sae, layer, classes, languages: [l1, l2] as const, windows, seed: p.seed, translate, codes, variant: { includeBias: iv.includeBias ?? false, rescale: iv.rescale ?? true } };
+  const setting = {
+    mid,
+    full,
+    sae,
+    layer,
+    classes,
+    languages: [l1, l2] as const,
+    windows,
+    seed: p.seed,
+    translate,
+    codes,
+    variant: { includeBias: iv.includeBias ?? false, rescale: iv.rescale ?? true },
+  };
   // The 'none' row depends on no alpha or n: once for all of Table 4's settings.
   const baseline = await baselineRow(setting);
-  const bar = (options.progress ?? noProgress).stage('intervention settings', iv.alphas.length * iv.features.length, 'settings');
+  const bar = (options.progress ?? noProgress).stage(
+    'intervention settings',
+    iv.alphas.length * iv.features.length,
+    'settings',
+  );
   for (const alpha of iv.alphas) {
     for (const count of iv.features) {
       const r = await interventionRows({ ...setting, baseline }, alpha, count, iv.draws);
       settings.push({ alpha, features: count, rows: r });
       bar.update(settings.length, { alpha, n: count });
-      options.log(`alpha ${alpha}, n ${count}: ${r.map((x) => `${x.added} ppl ${x.perplexity.all?.mean.toFixed(2)}`).join('; ')}`);
+      options.log(
+        `alpha ${alpha}, n ${count}: ${r.map((x) => `${x.added} ppl ${x.perplexity.all?.mean.toFixed(2)}`).join('; ')}`,
+      );
     }
   }
   timings.evaluation = (performance.now() - t0) / 1000;
   bar.end(`${settings.length} settings x ${iv.draws} draws`);
-  await sae.release(); await full.release(); await mid.release();
+  await sae.release();
+  await full.release();
+  await mid.release();
   return { size, layer, midStep: midCk.step, fullStep: fullCk.step, classCounts, settings, timings };
 }

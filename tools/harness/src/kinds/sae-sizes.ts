@@ -2,9 +2,19 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ActivationStore, extractActivations } from '@saetrace/activations';
 import { fields, isArray, isObject, readJsonRecord, writeJsonAtomic, type Progress } from '@saetrace/engine';
-import { FAMILY_PROFILES, LlamaModel, midSite, readFamilyManifest, } from '@saetrace/lm';
-import { chooseRate, PAPER_LR_GRID, resolveStepKernel, SAE_INIT, SAETRACE_VERSION, saeConfig, searchLearningRate, type LrSearchRow, type SaeConfig } from '@saetrace/sae';
-import { existsSync, } from 'node:fs';
+import { FAMILY_PROFILES, LlamaModel, midSite, readFamilyManifest } from '@saetrace/lm';
+import {
+  chooseRate,
+  PAPER_LR_GRID,
+  resolveStepKernel,
+  SAE_INIT,
+  SAETRACE_VERSION,
+  saeConfig,
+  searchLearningRate,
+  type LrSearchRow,
+  type SaeConfig,
+} from '@saetrace/sae';
+import { existsSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 
@@ -20,15 +30,26 @@ export interface SizeResult {
   readonly activationsBuffered: number;
 }
 
-export interface SaeSizesResult { readonly sizes: readonly SizeResult[]; readonly grid: readonly number[] }
+export interface SaeSizesResult {
+  readonly sizes: readonly SizeResult[];
+  readonly grid: readonly number[];
+}
 
 /**
  * Table 2, Table 3 and Figure 11: for every size of the family, at the last checkpoint and layer floor(L/2),
  * SAEs trained at each rate of the paper's grid; the rate with the lowest validation MSE is chosen, and its
  * training time and the activations it used are recorded.
  */
-export async function saeSizes(spec: ExperimentSpec, p: ProfileSpec, options: { log: (s: string) => void; progress?: Progress }): Promise<SaeSizesResult> {
-  const { sizes } = await resolveCheckpoints(p, spec.pair, { threads: p.threads, log: options.log, progress: options.progress });
+export async function saeSizes(
+  spec: ExperimentSpec,
+  p: ProfileSpec,
+  options: { log: (s: string) => void; progress?: Progress },
+): Promise<SaeSizesResult> {
+  const { sizes } = await resolveCheckpoints(p, spec.pair, {
+    threads: p.threads,
+    log: options.log,
+    progress: options.progress,
+  });
   const corpusDir = join('data/corpus', spec.pair);
   const out: SizeResult[] = [];
   const shardsInMemory = 4;
@@ -37,32 +58,95 @@ export async function saeSizes(spec: ExperimentSpec, p: ProfileSpec, options: { 
     const last = checkpoints.at(-1) as (typeof checkpoints)[number];
     const model = await LlamaModel.load(last.dir, { threads: p.threads });
     const layer = midSite(model.numLayers);
-    const train = await extractActivations({ model, layers: [layer], corpusDir, split: 'train', langs: spec.languages, tokensPerLang: p.activations.trainTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
-    const evalSet = await extractActivations({ model, layers: [layer], corpusDir, split: 'eval', langs: spec.languages, tokensPerLang: p.activations.evalTokensPerLang, seed: p.seed, cacheDir: '.cache/activations' });
+    const train = await extractActivations({
+      model,
+      layers: [layer],
+      corpusDir,
+      split: 'train',
+      langs: spec.languages,
+      tokensPerLang: p.activations.trainTokensPerLang,
+      seed: p.seed,
+      cacheDir: '.cache/activations',
+    });
+    const evalSet = await extractActivations({
+      model,
+      layers: [layer],
+      corpusDir,
+      split: 'eval',
+      langs: spec.languages,
+      tokensPerLang: p.activations.evalTokensPerLang,
+      seed: p.seed,
+      cacheDir: '.cache/activations',
+    });
     await model.release();
     // Read several times (epochs, rates, metric passes): each shard is read and checksummed once.
     const trainStore = await ActivationStore.open(train.stores.get(layer) as string, { retainShards: true });
     const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string, { retainShards: true });
-    const cfg = saeConfig({ d: trainStore.d, n: p.sae.n, k: p.sae.k, lr: p.sae.lr, warmupSteps: p.sae.warmupSteps, batchSize: p.sae.batchSize, seed: p.seed, precision: p.sae.precision ?? 'fp32' });
+    const cfg = saeConfig({
+      d: trainStore.d,
+      n: p.sae.n,
+      k: p.sae.k,
+      lr: p.sae.lr,
+      warmupSteps: p.sae.warmupSteps,
+      batchSize: p.sae.batchSize,
+      seed: p.seed,
+      precision: p.sae.precision ?? 'fp32',
+    });
     const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
-    const batches = () => (async function* () {
-      for (let e = 0; e < p.sae.epochs; e++) for await (const b of trainStore.batches({ batchRows: cfg.batchSize, seed: `${p.seed}/epoch-${e}`, dropLast: true, shardsInMemory })) yield b.x;
-    })();
-    const validation = () => (async function* () { for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x; })();
+    const batches = () =>
+      (async function* () {
+        for (let e = 0; e < p.sae.epochs; e++)
+          for await (const b of trainStore.batches({
+            batchRows: cfg.batchSize,
+            seed: `${p.seed}/epoch-${e}`,
+            dropLast: true,
+            shardsInMemory,
+          }))
+            yield b.x;
+      })();
+    const validation = () =>
+      (async function* () {
+        for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x;
+      })();
     const kernel = resolveStepKernel('auto', 'sparse', { threads: p.threads });
-    const cacheFile = lrSearchCacheFile({ train: trainStore.manifest.key, eval: evalStore.manifest.key, cfg, epochs: p.sae.epochs, steps, grid: PAPER_LR_GRID, shardsInMemory, kernel });
+    const cacheFile = lrSearchCacheFile({
+      train: trainStore.manifest.key,
+      eval: evalStore.manifest.key,
+      cfg,
+      epochs: p.sae.epochs,
+      steps,
+      grid: PAPER_LR_GRID,
+      shardsInMemory,
+      kernel,
+    });
     let rows: LrSearchRow[];
     let best: LrSearchRow;
     const cached = readLrSearch(cacheFile);
     if (cached) ({ rows, best } = cached);
     else {
-      ({ rows, best } = await searchLearningRate({ config: cfg, batches, steps, validation, grid: PAPER_LR_GRID, session: { threads: p.threads } }));
+      ({ rows, best } = await searchLearningRate({
+        config: cfg,
+        batches,
+        steps,
+        validation,
+        grid: PAPER_LR_GRID,
+        session: { threads: p.threads },
+      }));
       await writeJsonAtomic(cacheFile, { rows: rows.map(finiteRow), best: finiteRow(best) });
     }
     // Rates within 1% of the lowest MSE are tied; the smallest is reported (see chooseRate).
     best = chooseRate(rows, LR_TIE_RTOL);
     const shardRows = Math.max(...trainStore.manifest.shards.map((s) => s.rows));
-    out.push({ size, layer, d: trainStore.d, rows, bestLr: best.lr, seconds: best.seconds, activationsTrained: steps * cfg.batchSize, activationsBuffered: Math.min(trainStore.rows, shardRows * shardsInMemory) });
+    out.push({
+      size,
+      layer,
+      d: trainStore.d,
+      rows,
+      bestLr: best.lr,
+      seconds: best.seconds,
+      activationsTrained: steps * cfg.batchSize,
+      activationsBuffered: Math.min(trainStore.rows, shardRows * shardsInMemory),
+    });
     options.log(`${size}: best lr ${best.lr} (validation MSE ${best.mse.toFixed(4)}), ${best.seconds.toFixed(1)} s`);
   }
   return { sizes: out, grid: PAPER_LR_GRID };
@@ -78,8 +162,20 @@ const LR_TIE_RTOL = 0.01;
  * and the step kernel (the native and graph steps agree to rounding, not bytes). Timings are part of a row:
  * Table 3 reports the seconds of the run that trained it.
  */
-function lrSearchCacheFile(inputs: { train: string; eval: string; cfg: SaeConfig; epochs: number; steps: number; grid: readonly number[]; shardsInMemory: number; kernel: string }): string {
-  const key = createHash('sha256').update(JSON.stringify({ ...inputs, init: SAE_INIT, v: SAETRACE_VERSION })).digest('hex').slice(0, 24);
+function lrSearchCacheFile(inputs: {
+  train: string;
+  eval: string;
+  cfg: SaeConfig;
+  epochs: number;
+  steps: number;
+  grid: readonly number[];
+  shardsInMemory: number;
+  kernel: string;
+}): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify({ ...inputs, init: SAE_INIT, v: SAETRACE_VERSION }))
+    .digest('hex')
+    .slice(0, 24);
   return join('.cache/lr-search', `${key}.json`);
 }
 
@@ -90,13 +186,20 @@ function finiteRow(r: LrSearchRow): Record<string, number | null> {
 
 function readLrSearch(file: string): { rows: LrSearchRow[]; best: LrSearchRow } | null {
   if (!existsSync(file)) return null;
-  const back = (r: Record<string, number | null>): LrSearchRow => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? Infinity])) as unknown as LrSearchRow;
-  const j = readJsonRecord<{ rows: Record<string, number | null>[]; best: Record<string, number | null> }>(file, 'delete it to search again (learning-rate search cache)', fields({ rows: isArray, best: isObject }));
+  const back = (r: Record<string, number | null>): LrSearchRow =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? Infinity])) as unknown as LrSearchRow;
+  const j = readJsonRecord<{ rows: Record<string, number | null>[]; best: Record<string, number | null> }>(
+    file,
+    'delete it to search again (learning-rate search cache)',
+    fields({ rows: isArray, best: isObject }),
+  );
   return { rows: j.rows.map(back), best: back(j.best) };
 }
 
 /** Sizes of a zoo profile in order (for reports). */
 export function zooSizes(pair: string, profile: 'smoke' | 'default'): string[] {
   const f = join('.cache/zoo', pair, profile, 'family.json');
-  return existsSync(f) ? readFamilyManifest(f).members.map((m) => m.size) : FAMILY_PROFILES[profile].members.map((m) => m.size);
+  return existsSync(f)
+    ? readFamilyManifest(f).members.map((m) => m.size)
+    : FAMILY_PROFILES[profile].members.map((m) => m.size);
 }
