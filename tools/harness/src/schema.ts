@@ -1,6 +1,7 @@
 // JSON Schemas (draft 2020-12) of the spec files: an experiment (experiments/<id>.yaml, one per paper table or
 // figure, no language in it) and a language pair (experiments/pairs/<pair>.yaml); spec.ts merges the two.
 import { findingItemSchema } from './findings.ts';
+import { KIND_NAMES } from './kinds/index.ts';
 
 /**
  * Upper bounds of the size-like fields: past them a value would reach the runtime as a typed-array or
@@ -218,7 +219,7 @@ export const EXPERIMENT_SCHEMA = {
     id: { type: 'string', pattern: ID_PATTERN },
     version: { type: 'integer', minimum: 1 },
     title: { type: 'string', minLength: 1 },
-    kind: { enum: ['feature-dynamics', 'intervention', 'sae-sizes'] },
+    kind: { enum: KIND_NAMES },
     profiles: {
       type: 'object',
       additionalProperties: false,

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { KindName } from './kinds/index.ts';
 import type { FindingDecl } from './findings.ts';
 import { EXPERIMENT_SCHEMA, MERGED_PROFILES_SCHEMA, PAIR_SCHEMA } from './schema.ts';
 
@@ -66,7 +67,7 @@ export interface ExperimentFile {
   readonly id: string;
   readonly version: number;
   readonly title: string;
-  readonly kind: 'feature-dynamics' | 'intervention' | 'sae-sizes';
+  readonly kind: KindName;
   readonly profiles: Readonly<Record<'smoke' | 'default', ProfileSpec>> & {
     readonly paper: Omit<ProfileSpec, 'family'> & Partial<Pick<ProfileSpec, 'family'>>;
   };
@@ -92,7 +93,7 @@ export interface ExperimentSpec {
   readonly id: string;
   readonly version: number;
   readonly title: string;
-  readonly kind: 'feature-dynamics' | 'intervention' | 'sae-sizes';
+  readonly kind: KindName;
   readonly pair: string;
   readonly languages: readonly [string, string];
   /** paper is absent when neither the experiment nor the pair names its checkpoints. */

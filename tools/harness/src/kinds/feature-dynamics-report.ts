@@ -1,0 +1,141 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '@saetrace/engine';
+import { renderLineChart, renderStackedArea, type Point } from '../../../report/charts.ts';
+import { flattenMetrics, type GoldenRow } from '../golden.ts';
+import type { ExperimentSpec, ProfileName } from '../spec.ts';
+import { reportFooter } from './report-parts.ts';
+import type { DynamicsResult } from './feature-dynamics.ts';
+
+export function dynamicsMetrics(r: DynamicsResult): Record<string, number> {
+  const m: Record<string, unknown> = {};
+  for (const p of r.points) {
+    m[`step-${String(p.step).padStart(6, '0')}@L${p.layer}`] = {
+      tokens: p.tokens,
+      shares: p.summary.shares,
+      mixedProportion: p.summary.mixedProportion,
+      meanMonosemanticity: p.summary.meanMonosemanticity,
+      monosemanticityByClass: p.summary.monosemanticityByClass,
+      meanSpanLength: p.summary.meanSpanLength,
+      dead: p.summary.dead,
+      alive: p.summary.alive,
+      fvu: p.fvu,
+      l0: p.l0,
+    };
+  }
+  return flattenMetrics(m);
+}
+
+export async function writeDynamicsReport(
+  spec: ExperimentSpec,
+  profile: ProfileName,
+  r: DynamicsResult,
+  rows: readonly GoldenRow[],
+  status: string,
+  prov: Record<string, unknown>,
+  findings: string,
+): Promise<string> {
+  const dir = join('reports', spec.pair);
+  const base = profile === 'default' ? spec.id : `${spec.id}.${profile}`;
+  const [l1, l2] = spec.languages;
+  const label = { first: l1.toUpperCase(), second: l2.toUpperCase(), mixed: 'Mixed' } as const;
+  const figs: string[] = [];
+  for (const layer of r.layers) {
+    const pts = r.points.filter((p) => p.layer === layer);
+    const shares: Point[] = pts.flatMap((p) =>
+      (['first', 'second', 'mixed'] as const).map((c) => ({ x: p.tokens, y: p.summary.shares[c], series: label[c] })),
+    );
+    const mono: Point[] = pts.flatMap((p) => [
+      { x: p.tokens, y: p.summary.meanMonosemanticity, series: 'all' },
+      ...(['first', 'second', 'mixed'] as const)
+        .filter((c) => Number.isFinite(p.summary.monosemanticityByClass[c]))
+        .map((c) => ({ x: p.tokens, y: p.summary.monosemanticityByClass[c], series: label[c] })),
+    ]);
+    const a = `${base}-L${layer}-shares.svg`;
+    const b = `${base}-L${layer}-monosemanticity.svg`;
+    await writeFileAtomic(
+      join(dir, a),
+      await renderStackedArea(shares, {
+        title: `Feature languages, ${r.size} layer ${layer}`,
+        xTitle: 'training tokens (log)',
+        yTitle: 'share of alive features',
+        xLog: true,
+      }),
+    );
+    await writeFileAtomic(
+      join(dir, b),
+      await renderLineChart(mono, {
+        title: `Monosemanticity, ${r.size} layer ${layer}`,
+        xTitle: 'training tokens (log)',
+        yTitle: 'mean monosemanticity',
+        xLog: true,
+      }),
+    );
+    figs.push(`![shares](${a}) ![monosemanticity](${b})`);
+  }
+  if (r.layers.length > 1) {
+    // Layer-wise views (Figures 5, 6, 8, 9, 12-14): one line per layer over training tokens.
+    const series = (f: (p: DynamicsResult['points'][number]) => number): Point[] =>
+      r.points.filter((p) => Number.isFinite(f(p))).map((p) => ({ x: p.tokens, y: f(p), series: `layer ${p.layer}` }));
+    const views: [string, string, (p: DynamicsResult['points'][number]) => number][] = [
+      ['mixed', 'Mixed share of alive features', (p) => p.summary.mixedProportion],
+      ['monosemanticity', 'mean monosemanticity', (p) => p.summary.meanMonosemanticity],
+      ['span', 'mean span length (tokens)', (p) => p.summary.meanSpanLength],
+    ];
+    const names: string[] = [];
+    for (const [key, yTitle, f] of views) {
+      const name = `${base}-layers-${key}.svg`;
+      await writeFileAtomic(
+        join(dir, name),
+        await renderLineChart(series(f), {
+          title: `${yTitle} by layer, ${r.size}`,
+          xTitle: 'training tokens (log)',
+          yTitle,
+          xLog: true,
+        }),
+      );
+      names.push(`![${key} by layer](${name})`);
+    }
+    figs.unshift(names.join(' '));
+  }
+  const table = r.points.map(
+    (p) =>
+      `| ${p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`,
+  );
+  // Few points (Figures 4 and 7): examples for each; otherwise the final checkpoint's.
+  const shown = r.points.length <= 6 ? r.points : r.points.slice(-1);
+  const md = [
+    `# ${spec.title}`,
+    '',
+    `Spec \`${spec.files.experiment}\` for \`${spec.files.pair}\`, version ${spec.version}, profile \`${profile}\`; model ${r.size}, layers ${r.layers.join(', ')} (layer l is the output of block l-1 and layer 0 the embeddings, as the authors number them: ../shared/SPEC.md section 2); golden: **${status}**.`,
+    '',
+    ...figs,
+    '',
+    `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | monosemanticity | mean span | dead | FVU |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...table,
+    '',
+    '## Example features (most frequent tokens; in context, the activating token in [[ ]])',
+    '',
+    ...shown.flatMap((pt) => [
+      `### step ${pt.step} (${pt.tokens.toExponential(2)} tokens), layer ${pt.layer}`,
+      '',
+      ...pt.examples.map(
+        (e) =>
+          `- ${label[e.cls as 'first']} feature ${e.feature}: ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}${e.contexts.length ? `; in context: ${e.contexts.map((c) => `“${c.replace(/\n/g, ' ').replace(/\|/g, '/')}”`).join(' · ')}` : ''}`,
+      ),
+      '',
+    ]),
+    '## Timings',
+    '',
+    `| stage | seconds (model ${r.size}) |`,
+    '|---|---|',
+    `| activations | ${r.timings.extract.toFixed(1)} |`,
+    `| SAE training | ${r.timings.sae.toFixed(1)} |`,
+    `| metrics | ${r.timings.metrics.toFixed(1)} |`,
+    '',
+    ...reportFooter(rows, prov, findings),
+  ].join('\n');
+  const path = join(dir, `${base}.md`);
+  await writeFileAtomic(path, md);
+  return path;
+}

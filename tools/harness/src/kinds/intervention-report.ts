@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '@saetrace/engine';
+import { flattenMetrics, type GoldenRow } from '../golden.ts';
+import type { ExperimentSpec, ProfileName } from '../spec.ts';
+import { reportFooter } from './report-parts.ts';
+import type { InterventionResult } from './intervention.ts';
+
+export function interventionMetrics(r: InterventionResult): Record<string, number> {
+  const m: Record<string, unknown> = {};
+  for (const s of r.settings) {
+    const row: Record<string, unknown> = {};
+    const none = s.rows.find((x) => x.cls === null);
+    for (const x of s.rows) {
+      // The effect of an injection: relative change of mean perplexity against the baseline row
+      // (negative = the injection helps). It is what Table 1 is about, and it varies far less between
+      // machines than the absolute perplexity of a mid-training checkpoint.
+      const change =
+        x.cls !== null && none
+          ? Object.fromEntries(
+              Object.entries(x.perplexity).map(([lang, st]) => [
+                lang,
+                st.mean / (none.perplexity[lang]?.mean ?? NaN) - 1,
+              ]),
+            )
+          : undefined;
+      row[x.added] = { ppl: x.perplexity, ...(change ? { pplChange: change } : {}), translation: x.translation };
+    }
+    m[`alpha-${s.alpha}_n-${s.features}`] = row;
+  }
+  return flattenMetrics(m);
+}
+
+/** The paper's Table 1 (SPEC section 5), shown beside ours. */
+const PAPER_TABLE1 = [
+  ['none', 18.7, 25.78, 22.43, 61.1, 56.4],
+  ['English', 18.53, 25.64, 22.28, 61.4, 56.9],
+  ['Japanese', 18.65, 25.33, 22.17, 61.3, 57.2],
+  ['Bilingual', 18.36, 25.2, 21.96, 62.5, 57.2],
+] as const;
+
+export async function writeInterventionReport(
+  spec: ExperimentSpec,
+  profile: ProfileName,
+  r: InterventionResult,
+  rows: readonly GoldenRow[],
+  status: string,
+  prov: Record<string, unknown>,
+  findings: string,
+): Promise<string> {
+  const [l1, l2] = spec.languages;
+  const fmt = (s: { mean: number; std: number } | undefined, d = 2) =>
+    s && Number.isFinite(s.mean) ? `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)}` : '-';
+  const tables = r.settings.map((s) => {
+    const keys = [...new Set(s.rows.flatMap((x) => Object.keys(x.translation)))].sort();
+    return [
+      `### alpha = ${s.alpha}, ${s.features} features per draw`,
+      '',
+      `| added | ppl ${l1} | ppl ${l2} | ppl all | ${keys.join(' | ')} |`,
+      `|---|---|---|---|${keys.map(() => '---|').join('')}`,
+      ...s.rows.map(
+        (x) =>
+          `| ${x.added} | ${fmt(x.perplexity[l1])} | ${fmt(x.perplexity[l2])} | ${fmt(x.perplexity.all)} | ${keys.map((k) => fmt(x.translation[k])).join(' | ')} |`,
+      ),
+      '',
+    ].join('\n');
+  });
+  const md = [
+    `# ${spec.title}`,
+    '',
+    `Spec \`${spec.files.experiment}\` for \`${spec.files.pair}\`, version ${spec.version}, profile \`${profile}\`; model ${r.size}: features of the SAE at layer ${r.layer} (layer l = output of block l-1, 0 = embeddings; ../shared/SPEC.md section 2) of step ${r.fullStep} injected into step ${r.midStep}; golden: **${status}**.`,
+    `Feature classes at that layer: ${Object.entries(r.classCounts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}. Mean ± standard deviation over the random masks; perplexity lower is better, chrF/BLEU higher.`,
+    '',
+    ...tables,
+    spec.pair === 'en-ja'
+      ? [
+          "## The paper's Table 1 (LLM-jp-3 3.7B, layer 14, iteration 10,000, alpha 0.1; COMET-22)",
+          '',
+          '| added | ppl En | ppl Ja | ppl all | COMET En->Ja | COMET Ja->En |',
+          '|---|---|---|---|---|---|',
+          ...PAPER_TABLE1.map((x) => `| ${x.join(' | ')} |`),
+          '',
+        ].join('\n')
+      : '',
+    '## Timings',
+    '',
+    '| stage | seconds |',
+    '|---|---|',
+    ...Object.entries(r.timings).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`),
+    '',
+    ...reportFooter(rows, prov, findings),
+  ].join('\n');
+  const path = join('reports', spec.pair, `${profile === 'default' ? spec.id : `${spec.id}.${profile}`}.md`);
+  await writeFileAtomic(path, md);
+  return path;
+}
