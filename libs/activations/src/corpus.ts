@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 
-/** The fields of a corpus document that activations use (interfaces.md item 1). */
+/** The fields of a corpus document that activations use (the corpus format of data/corpus/README.md). */
 export interface CorpusDoc {
   readonly id: string;
   readonly lang: string;

@@ -93,7 +93,7 @@ test('float16 export carries half bits of the same values', async () => {
   for (let i = 0; i < want.length; i += 7) assert.ok(Math.abs(back[i]! - want[i]!) < 1e-3);
 });
 
-// The file round trip needs the engine's safetensors writer and reader (interfaces.md item 2).
+// The file round trip needs the engine's safetensors writer and reader (libs/engine/src/safetensors).
 const api = engine as unknown as Record<string, unknown>;
 type Reader = (p: string) => Promise<{ tensors: Map<string, TensorData>; metadata: Record<string, string> }>;
 if (typeof api['writeSafetensors'] === 'function' && typeof api['readSafetensors'] === 'function') {

@@ -2,7 +2,7 @@ import type { TensorData } from '@saetrace/engine';
 import { floatsToHalf } from './half.ts';
 import type { ActivationStore } from './store.ts';
 
-/** The safetensors writer's signature (interfaces.md item 2, exported by @saetrace/engine). */
+/** The safetensors writer's signature (libs/engine/src/safetensors, exported by @saetrace/engine). */
 export type SafetensorsWriter = (
   path: string,
   tensors: Record<string, TensorData>,
@@ -30,7 +30,7 @@ export async function exportSafetensors(
   const tokenIds = new Int32Array(rows);
   const docIds = new Int32Array(rows);
   const positions = new Int32Array(rows);
-  // int32 rather than uint8: every safetensors reader in the project handles int32 (interfaces.md item 2).
+  // int32 rather than uint8: every safetensors reader in the project handles int32 (libs/engine/src/safetensors).
   const langs = new Int32Array(rows);
   let o = 0;
   for (let i = 0; i < store.numShards; i++) {
@@ -70,12 +70,12 @@ export async function exportSafetensors(
 
 /**
  * The engine's safetensors writer, looked up at run time so this lib builds before it lands
- * (libs/engine/src/safetensors, interfaces.md item 2).
+ * (libs/engine/src/safetensors, libs/engine/src/safetensors).
  */
 export async function engineSafetensorsWriter(): Promise<SafetensorsWriter> {
   const engine = (await import('@saetrace/engine')) as Record<string, unknown>;
   const w = engine['writeSafetensors'];
   if (typeof w !== 'function')
-    throw new Error('@saetrace/engine does not export writeSafetensors yet (interfaces.md item 2)');
+    throw new Error('@saetrace/engine does not export writeSafetensors yet (libs/engine/src/safetensors)');
   return w as SafetensorsWriter;
 }

@@ -1,5 +1,5 @@
 /**
- * Scales each row of x [rows*d] to unit L2 norm in place (SPEC section 2: no mean subtraction).
+ * Scales each row of x [rows*d] to unit L2 norm in place (../shared/SPEC.md section 2: no mean subtraction).
  * An all-zero row stays zero rather than becoming NaN.
  */
 export function unitNormRows(x: Float32Array, rows: number, d: number): Float32Array {

@@ -1,5 +1,5 @@
 /**
- * What libs/activations needs from a language model (interfaces.md item 3). libs/lm implements it;
+ * What libs/activations needs from a language model (this file is the contract). libs/lm implements it;
  * tests use the deterministic fake in testing/fake-tap-model.ts.
  */
 export interface TapModel {

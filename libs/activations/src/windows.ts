@@ -1,7 +1,7 @@
 import { runRng } from '@saetrace/engine';
 import type { CorpusDoc } from './corpus.ts';
 
-/** Positions kept per document after BOS (SPEC section 2). */
+/** Positions kept per document after BOS (../shared/SPEC.md section 2). */
 export const WINDOW_TOKENS = 64;
 /** Documents per tokenizer call at least (the binding's batch call runs them in parallel). */
 const SELECT_BATCH = 64;

@@ -32,7 +32,7 @@ function cosine(e: Float32Array, dim: number, a: number, b: number): number {
 }
 
 /**
- * Groups a feature's tokens by the cosine of their input embeddings (SPEC section 4). 'greedy': tokens in
+ * Groups a feature's tokens by the cosine of their input embeddings (../shared/SPEC.md section 4). 'greedy': tokens in
  * decreasing p(t|f) (ties by id) each join the first cluster whose founding token they exceed `cut` with,
  * else found a new one. 'components': connected components of the graph of pairs above `cut`.
  * Returns each token's cluster label, in the order of `tokens`.

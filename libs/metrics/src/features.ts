@@ -32,7 +32,7 @@ export interface FeatureOptions {
   readonly topTokens?: number;
 }
 
-/** Per-feature statistics of SPEC section 4 from the pass-2 counts. */
+/** Per-feature statistics of ../shared/SPEC.md section 4 from the pass-2 counts. */
 export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[] {
   const cut = o.cut ?? 0.9;
   const dim = o.embeddingDim;

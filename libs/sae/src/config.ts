@@ -1,4 +1,4 @@
-/** A TopK SAE's shape and training recipe (SPEC section 3), recorded with every saved SAE. */
+/** A TopK SAE's shape and training recipe (../shared/SPEC.md section 3), recorded with every saved SAE. */
 export interface SaeConfig {
   readonly d: number;
   readonly n: number;

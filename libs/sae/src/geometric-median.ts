@@ -1,5 +1,5 @@
 /**
- * Geometric median of rows [count*d] by Weiszfeld iteration, as SPEC section 3 fixes it: start from the
+ * Geometric median of rows [count*d] by Weiszfeld iteration, as ../shared/SPEC.md section 3 fixes it: start from the
  * mean, weights 1/(|x_i - g| + 1e-8), at most `maxIter` (100) iterations, stop when the step is under `tol` (1e-5).
  */
 export function geometricMedian(

@@ -11,7 +11,7 @@ export type SaeParams = Record<SaeParamName, Float32Array>;
 export const SAE_INIT = 'linear-default-v2';
 
 /**
- * SPEC section 3 init, as the authors' llm-jp-sae model.py (commit d9eb8c6) does it: the encoder keeps
+ * ../shared/SPEC.md section 3 init, as the authors' llm-jp-sae model.py (commit d9eb8c6) does it: the encoder keeps
  * nn.Linear's default weights, uniform in +-1/sqrt(d) (rows of norm ~sqrt(1/3)), b_enc = 0; W_dec is a copy of
  * W_enc with each latent's row scaled to unit norm; b_dec = geometric median of the first batch.
  * Both are stored as rows [n, d], the orientation of their `encoder.weight` and `W_dec`.

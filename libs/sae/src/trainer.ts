@@ -97,7 +97,7 @@ function checkFinite(x: Float32Array, d: number, where: string): void {
 }
 
 /**
- * Trains a TopK SAE (SPEC section 3) over `steps` batches: b_dec from the first batch's geometric median,
+ * Trains a TopK SAE (../shared/SPEC.md section 3) over `steps` batches: b_dec from the first batch's geometric median,
  * Adam with linear warm-up then constant, decoder renormalised every step, one onnxruntime run per step.
  * With `checkpointDir`, the state is saved every `checkpointEvery` steps and an interrupted run resumes.
  * A non-finite loss stops training and keeps the last good checkpoint.

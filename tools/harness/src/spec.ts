@@ -147,7 +147,7 @@ function nodeAt(root: Node | null, segments: readonly string[], key = false): No
 
 const GIB = 2 ** 30;
 const gib = (bytes: number): string => `${(bytes / GIB).toPrecision(3)} GiB`;
-/** Model width for estimates: LLM-jp-3 3.7B's, the largest the paper studies (SPEC section 1). */
+/** Model width for estimates: LLM-jp-3 3.7B's, the largest the paper studies (../shared/SPEC.md section 1). */
 const PAPER_D = 3072;
 
 /** What a too-large size-like value would cost, for the message that refuses it (key path segments, the value, its profile). */

@@ -7,7 +7,7 @@ export interface FixtureDoc {
   readonly text: string;
 }
 
-/** Writes `<dir>/<split>.<lang>.jsonl.gz` in the corpus format of interfaces.md item 1 (for tests). */
+/** Writes `<dir>/<split>.<lang>.jsonl.gz` in the corpus format of the corpus format of data/corpus/README.md (for tests). */
 export function writeFixtureDocs(dir: string, split: string, lang: string, docs: readonly FixtureDoc[]): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${split}.${lang}.jsonl.gz`);

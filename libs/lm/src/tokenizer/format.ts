@@ -1,6 +1,6 @@
 import { preTokenizerJson, type SplitPreTokenizerJson } from './pretokenize.ts';
 
-/** Special tokens and their fixed ids (shared contract, interfaces.md item 5). */
+/** Special tokens and their fixed ids (shared contract, data/tokenizer/<pair>/tokenizer_config.json). */
 export const SPECIALS = { pad: '<pad>', bos: '<s>', eos: '</s>', unk: '<unk>' } as const;
 export const SPECIAL_TOKENS: readonly string[] = [SPECIALS.pad, SPECIALS.bos, SPECIALS.eos, SPECIALS.unk];
 export const PAD_ID = 0;

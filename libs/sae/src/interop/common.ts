@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readSafetensors, type TensorData } from '@saetrace/engine';
 import type { SaeParams } from '../init.ts';
 
-/** The formats saetrace writes and reads beside its own (SPEC section 3 TopK SAEs only). */
+/** The formats saetrace writes and reads beside its own (../shared/SPEC.md section 3 TopK SAEs only). */
 export const SAE_FORMATS = ['saelens', 'sparsify', 'llmjp'] as const;
 export type SaeFormat = (typeof SAE_FORMATS)[number];
 
@@ -11,7 +11,7 @@ export type SaeFormat = (typeof SAE_FORMATS)[number];
 export interface SaeOrigin {
   readonly model?: string;
   readonly checkpoint?: string;
-  /** SPEC section 2 site: Hugging Face hidden_states[layer]. */
+  /** ../shared/SPEC.md section 2 site: Hugging Face hidden_states[layer]. */
   readonly layer?: number;
 }
 

@@ -111,7 +111,7 @@ export async function importSae(dir: string, out: string, options: ImportOptions
   if (origin.layer === undefined)
     throw new SaeFormatError(
       dir,
-      'the activation site is not recorded; pass --layer (SPEC section 2: hidden_states[layer])',
+      'the activation site is not recorded; pass --layer (../shared/SPEC.md section 2: hidden_states[layer])',
     );
   const record: SaeRecord = {
     config: saeConfig({ d: sae.d, n: sae.n, k: sae.k }),

@@ -95,7 +95,7 @@ test('importing each committed export gives back codes and reconstruction within
   }
 });
 
-test('hook names follow SPEC section 2 sites both ways', () => {
+test('hook names follow ../shared/SPEC.md section 2 sites both ways', () => {
   assert.equal(
     [transformerLensHook(0), transformerLensHook(3), sparsifyHookpoint(0), sparsifyHookpoint(3)],
     ['blocks.0.hook_resid_pre', 'blocks.2.hook_resid_post', 'embed_tokens', 'layers.2'],

@@ -86,7 +86,7 @@ export async function readSaeLens(dir: string, options: SaeLensReadOptions = {})
   if (cfg.apply_b_dec_to_input === false)
     throw new SaeFormatError(
       cfgPath,
-      'apply_b_dec_to_input is false; saetrace subtracts b_dec before encoding (SPEC section 3)',
+      'apply_b_dec_to_input is false; saetrace subtracts b_dec before encoding (../shared/SPEC.md section 3)',
     );
   if (cfg.rescale_acts_by_decoder_norm === true)
     throw new SaeFormatError(

@@ -28,7 +28,7 @@ const USAGE = [
   '  (their cfg records it under "saetrace"; llm-jp-sae calls it normalization "Scalar"): scale inputs to unit norm.',
   "import: the reverse, into saetrace's layout; the format is detected from the file names when not given.",
   '  Only safetensors + JSON are read; pickled .pth/.bin files are refused (unpickling runs code).',
-  '  --layer/--model/--checkpoint fill or override what the source does not record (SPEC section 2 sites).',
+  '  --layer/--model/--checkpoint fill or override what the source does not record (../shared/SPEC.md section 2 sites).',
   '  --assume-unit-norm accepts a SAELens SAE with normalize_activations "none" as trained on unit-norm inputs.',
   'eval: FVU, L0 and dead latents of an SAE on an activation store (e.g. one from `saetrace activations extract`).',
 ].join('\n');

@@ -105,7 +105,7 @@ async function* trainBatches(
 
 /**
  * Figure 3/5/6/8/9/12-14: for each checkpoint and layer, an SAE trained on that checkpoint's activations and
- * its features classified and measured on held-out activations (SPEC sections 2-4). Every stage is cached
+ * its features classified and measured on held-out activations (../shared/SPEC.md sections 2-4). Every stage is cached
  * by content: activations by the activation store's key, SAEs by the store key plus the SAE recipe.
  */
 export async function featureDynamics(

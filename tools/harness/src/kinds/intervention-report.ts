@@ -30,7 +30,7 @@ export function interventionMetrics(r: InterventionResult): Record<string, numbe
   return flattenMetrics(m);
 }
 
-/** The paper's Table 1 (SPEC section 5), shown beside ours. */
+/** The paper's Table 1 (../shared/SPEC.md section 5), shown beside ours. */
 const PAPER_TABLE1 = [
   ['none', 18.7, 25.78, 22.43, 61.1, 56.4],
   ['English', 18.53, 25.64, 22.28, 61.4, 56.9],

@@ -41,7 +41,7 @@ const SCRIPT_TARGETS = new Set(['ja', 'ko', 'zh', 'zh_CN', 'zh_TW']);
 
 /**
  * Tables 1 and 4: inject features of the fully trained model's SAE (one class at a time, random masks) into a
- * mid-training checkpoint at one site (SPEC section 5), and measure perplexity per language and translation
+ * mid-training checkpoint at one site (../shared/SPEC.md section 5), and measure perplexity per language and translation
  * in both directions (few-shot prompt, greedy decoding, chrF and BLEU; COMET is not available offline: the
  * scorer is a hook a model-based metric can fill).
  */

@@ -19,7 +19,7 @@ export function sizesMetrics(r: SaeSizesResult): Record<string, number> {
   return flattenMetrics(m);
 }
 
-/** The paper's Tables 2 and 3 (SPEC section 1), shown beside ours. */
+/** The paper's Tables 2 and 3 (../shared/SPEC.md section 1), shown beside ours. */
 const PAPER_SIZES = [
   ['150M', '2e-3', '20 min', '10M'],
   ['440M', '1e-3', '25 min', '5M'],
