@@ -99,6 +99,15 @@ test('wrong types, bad enums, duplicate keys and unreadable files are errors', (
   );
 });
 
+test('lineage in a report is a spec option with a threshold in (0, 1]', () => {
+  assert.ok(parseSpec(good, 'x.yaml').ok);
+  assert.match(good, /^lineage: \{ threshold: 0\.7 \}$/m);
+  const bad = parseSpec(good.replace('lineage: { threshold: 0.7 }', 'lineage: { threshold: 0 }'), 'x.yaml');
+  assert.ok(!bad.ok && bad.issues.some((i) => i.path === 'lineage.threshold'));
+  const extra = parseSpec(good.replace('lineage: { threshold: 0.7 }', 'lineage: { threshold: 0.7, layers: 2 }'), 'x.yaml');
+  assert.ok(!extra.ok && extra.issues.some((i) => /unknown key 'layers'/.test(i.message)));
+});
+
 test('golden comparison: tolerances by pattern, one-sided, missing metrics fail, table lists failures', () => {
   const golden = {
     '*/mixed': { atol: 0.05 },

@@ -231,6 +231,21 @@ export const EXPERIMENT_SCHEMA = {
       description: 'tolerance per metric name pattern (* matches one path segment)',
       additionalProperties: tolerance,
     },
+    lineage: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['threshold'],
+      description:
+        'the report shows feature lineage between consecutive checkpoints (tools/browse/src/lineage-chains.ts)',
+      properties: {
+        threshold: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1,
+          description: 'decoder cosine at or above which matched features persist',
+        },
+      },
+    },
     findings: {
       type: 'array',
       description: "the paper's claims, checked on every run (tools/harness/src/findings.ts)",

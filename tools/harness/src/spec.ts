@@ -73,6 +73,8 @@ export interface ExperimentFile {
   };
   readonly golden: Readonly<Record<string, Tolerance>>;
   readonly findings?: readonly FindingDecl[];
+  /** Feature lineage in the report, at this decoder-cosine threshold. */
+  readonly lineage?: { readonly threshold: number };
 }
 
 /** A language pair file (experiments/pairs/<pair>.yaml). */
@@ -103,6 +105,8 @@ export interface ExperimentSpec {
   readonly files: { readonly experiment: string; readonly pair: string };
   /** The paper's claims this spec checks on every run; the golden records which hold. */
   readonly findings?: readonly FindingDecl[];
+  /** Feature lineage in the report, at this decoder-cosine threshold. */
+  readonly lineage?: { readonly threshold: number };
 }
 
 /** One problem in a spec file, located by line, column and key path. */
@@ -452,6 +456,7 @@ export function readSpec(name: string, root = 'experiments'): SpecResult {
     profiles: merged as unknown as ExperimentSpec['profiles'],
     golden: e.golden,
     ...(e.findings ? { findings: e.findings } : {}),
+    ...(e.lineage ? { lineage: e.lineage } : {}),
     files,
   };
   return { ok: true, spec };

@@ -4,6 +4,8 @@ import { renderLineChart, renderStackedArea, type Point } from '../../../report/
 import { flattenMetrics, type GoldenRow } from '../golden.ts';
 import type { ExperimentSpec, ProfileName } from '../spec.ts';
 import { reportFooter } from './report-parts.ts';
+import { formatLineageReport, lineageReport } from '../../../browse/src/lineage-chains.ts';
+import { scanCache } from '../../../browse/src/scan.ts';
 import type { DynamicsResult } from './feature-dynamics.ts';
 
 export function dynamicsMetrics(r: DynamicsResult): Record<string, number> {
@@ -23,6 +25,32 @@ export function dynamicsMetrics(r: DynamicsResult): Record<string, number> {
     };
   }
   return flattenMetrics(m);
+}
+
+/**
+ * Feature lineage between this run's consecutive checkpoints at each layer (spec `lineage`), from the SAEs it
+ * cached: only the embedded family's (real checkpoints have no zoo name to scan the cache by).
+ */
+async function lineageSection(spec: ExperimentSpec, profile: ProfileName, r: DynamicsResult): Promise<string> {
+  const p = spec.profiles[profile];
+  if (!spec.lineage || !p || !('zoo' in p.family)) return '';
+  const steps = new Set(r.points.map((x) => x.step));
+  const saes = scanCache('.cache', spec.pair, p.family.zoo).filter((s) => {
+    const c = s.record.config;
+    return (
+      c.n === p.sae.n &&
+      c.k === p.sae.k &&
+      c.lr === p.sae.lr &&
+      c.warmupSteps === p.sae.warmupSteps &&
+      c.batchSize === p.sae.batchSize &&
+      c.seed === p.seed &&
+      s.size === r.size &&
+      r.layers.includes(s.layer) &&
+      steps.has(s.step)
+    );
+  });
+  const chains = await lineageReport(saes, spec.lineage.threshold);
+  return ['## Feature lineage', '', formatLineageReport(chains, spec.lineage.threshold)].join('\n');
 }
 
 export async function writeDynamicsReport(
@@ -133,6 +161,7 @@ export async function writeDynamicsReport(
     `| SAE training | ${r.timings.sae.toFixed(1)} |`,
     `| metrics | ${r.timings.metrics.toFixed(1)} |`,
     '',
+    await lineageSection(spec, profile, r),
     ...reportFooter(rows, prov, findings),
   ].join('\n');
   const path = join(dir, `${base}.md`);
