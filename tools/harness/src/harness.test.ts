@@ -104,7 +104,10 @@ test('lineage in a report is a spec option with a threshold in (0, 1]', () => {
   assert.match(good, /^lineage: \{ threshold: 0\.7 \}$/m);
   const bad = parseSpec(good.replace('lineage: { threshold: 0.7 }', 'lineage: { threshold: 0 }'), 'x.yaml');
   assert.ok(!bad.ok && bad.issues.some((i) => i.path === 'lineage.threshold'));
-  const extra = parseSpec(good.replace('lineage: { threshold: 0.7 }', 'lineage: { threshold: 0.7, layers: 2 }'), 'x.yaml');
+  const extra = parseSpec(
+    good.replace('lineage: { threshold: 0.7 }', 'lineage: { threshold: 0.7, layers: 2 }'),
+    'x.yaml',
+  );
   assert.ok(!extra.ok && extra.issues.some((i) => /unknown key 'layers'/.test(i.message)));
 });
 
