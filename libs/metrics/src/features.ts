@@ -112,6 +112,49 @@ export interface SaeSummary {
   readonly meanSpanLength: number;
   /** Mean monosemanticity per class. */
   readonly monosemanticityByClass: { readonly first: number; readonly second: number; readonly mixed: number };
+  /**
+   * The occurrence-count null: the class shares expected if each alive feature kept its number of occurrences
+   * but their languages were drawn from the pool of all alive features' occurrences (binomial at the pooled
+   * first-language share; the permutation null's large-pool limit). What classification alone gives a feature
+   * with few occurrences, so a share is read against it.
+   */
+  readonly nullShares: { readonly first: number; readonly second: number; readonly mixed: number };
+  /** Median number of activating occurrences over alive features (NaN when none is alive). */
+  readonly medianOccurrences: number;
+}
+
+/**
+ * P(X / n > cut) for X ~ Binomial(n, q), summed in log space from the pmf recurrence
+ * log p(k+1) = log p(k) + log((n-k)/(k+1)) + log(q/(1-q)), so large n neither under- nor overflows.
+ */
+export function binomialShareAbove(n: number, q: number, cut: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`binomialShareAbove: n must be a positive integer, got ${n}`);
+  if (q <= 0) return 0 > cut ? 1 : 0;
+  if (q >= 1) return 1 > cut ? 1 : 0;
+  const kMin = Math.floor(cut * n) + 1;
+  if (kMin > n) return 0;
+  const lr = Math.log(q / (1 - q));
+  let logP = n * Math.log(1 - q);
+  let max = -Infinity;
+  const terms: number[] = [];
+  for (let k = 0; k <= n; k++) {
+    if (k >= kMin) {
+      terms.push(logP);
+      if (logP > max) max = logP;
+    }
+    logP += Math.log((n - k) / (k + 1)) + lr;
+  }
+  if (max === -Infinity) return 0;
+  let s = 0;
+  for (const t of terms) s += Math.exp(t - max);
+  return Math.min(1, Math.exp(max) * s);
+}
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
@@ -124,8 +167,19 @@ export function classLabel(cls: FeatureClass, languages: readonly string[] = [])
 }
 
 /** Per-SAE summary over alive features (dead ones are counted and excluded from proportions). */
-export function summarise(stats: readonly FeatureStat[], languages: readonly string[] = []): SaeSummary {
+export function summarise(stats: readonly FeatureStat[], languages: readonly string[] = [], cut = 0.9): SaeSummary {
   const alive = stats.filter((s) => s.cls !== 'dead');
+  const pooled = alive.reduce((a, s) => a + s.occurrences, 0);
+  const q = pooled > 0 ? alive.reduce((a, s) => a + s.occurrences * (s.pLang[0] ?? 0), 0) / pooled : NaN;
+  let nf = 0;
+  let ns = 0;
+  for (const s of alive) {
+    nf += binomialShareAbove(s.occurrences, q, cut);
+    ns += binomialShareAbove(s.occurrences, 1 - q, cut);
+  }
+  const nullShares = alive.length
+    ? { first: nf / alive.length, second: ns / alive.length, mixed: 1 - (nf + ns) / alive.length }
+    : { first: NaN, second: NaN, mixed: NaN };
   const share = (c: FeatureClass) => (alive.length ? alive.filter((s) => s.cls === c).length / alive.length : NaN);
   const monoOf = (c: FeatureClass) => mean(alive.filter((s) => s.cls === c).map((s) => s.monosemanticity));
   return {
@@ -138,5 +192,7 @@ export function summarise(stats: readonly FeatureStat[], languages: readonly str
     meanMonosemanticity: mean(alive.map((s) => s.monosemanticity)),
     meanSpanLength: mean(alive.map((s) => s.meanSpan)),
     monosemanticityByClass: { first: monoOf('first'), second: monoOf('second'), mixed: monoOf('mixed') },
+    nullShares,
+    medianOccurrences: median(alive.map((s) => s.occurrences)),
   };
 }

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { clusterTokens, entropy, monosemanticity, semanticEntropy } from './entropy.ts';
 import { rowOf } from './counts.ts';
 import { describeFeature } from './describe.ts';
-import { classLabel, featureStats, summarise } from './features.ts';
+import { binomialShareAbove, classLabel, featureStats, summarise } from './features.ts';
 import { collectOccurrences, featureMaxima } from './passes.ts';
 import type { FeatureEncoder, TokenBatch } from './types.ts';
 
@@ -142,6 +142,15 @@ test('two passes: maxima, activating occurrences above 0.7 x max, languages, run
   assert.ok(Math.abs(s.meanSpanLength - (1.5 + 5 / 3 + 1) / 3) < 1e-12);
   assert.is(s.alive, 3);
   assert.ok(Math.abs(s.shares.first + s.shares.second + s.shares.mixed - 1) < 1e-12);
+  // The null keeps each alive feature's occurrence count and draws languages at the pooled English share q.
+  const aliveStats = stats.filter((x) => x.cls !== 'dead');
+  const q =
+    aliveStats.reduce((a, x) => a + x.occurrences * (x.pLang[0] as number), 0) /
+    aliveStats.reduce((a, x) => a + x.occurrences, 0);
+  const first = aliveStats.reduce((a, x) => a + binomialShareAbove(x.occurrences, q, 0.9), 0) / aliveStats.length;
+  assert.ok(Math.abs(s.nullShares.first - first) < 1e-12);
+  assert.ok(Math.abs(s.nullShares.first + s.nullShares.second + s.nullShares.mixed - 1) < 1e-12);
+  assert.is(s.medianOccurrences, [...aliveStats.map((x) => x.occurrences)].sort((a, b) => a - b)[1]);
   await collectOccurrences(enc, batches([[0, 0, 5, 1, 0, 1, 1, 1]]), max, { numLangs: 2 }).then(
     () => assert.unreachable(),
     (e: Error) => assert.match(e.message, /language index 5 of 2/),
@@ -260,6 +269,32 @@ test('feature statistics reject embeddings that do not fit; descriptions decode 
     [classLabel('second', ['en', 'ja']), classLabel('second'), classLabel('first'), classLabel('mixed', ['en', 'ja'])],
     ['ja', 'second', 'first', 'mixed'],
   );
+});
+
+test('binomialShareAbove: exact tails for small n, stable for large n, a strict cut', () => {
+  const choose = (n: number, k: number): number => (k === 0 ? 1 : (choose(n, k - 1) * (n - k + 1)) / k);
+  const direct = (n: number, q: number, cut: number) => {
+    let s = 0;
+    for (let k = 0; k <= n; k++) if (k / n > cut) s += choose(n, k) * q ** k * (1 - q) ** (n - k);
+    return s;
+  };
+  for (const [n, q] of [
+    [1, 0.5],
+    [3, 0.4],
+    [10, 0.7],
+    [20, 0.9],
+    [37, 0.55],
+  ] as const) {
+    assert.ok(Math.abs(binomialShareAbove(n, q, 0.9) - direct(n, q, 0.9)) < 1e-12, `${n} ${q}`);
+  }
+  // 18 of 20 is 0.9, not above the cut: only 19 and 20 count.
+  assert.ok(Math.abs(binomialShareAbove(20, 0.5, 0.9) - 21 / 2 ** 20) < 1e-15);
+  // One occurrence is monolingual for sure: P(first) = q.
+  assert.ok(Math.abs(binomialShareAbove(1, 0.3, 0.9) - 0.3) < 1e-15);
+  const big = binomialShareAbove(100000, 0.95, 0.9);
+  assert.ok(big > 0.999999 && big <= 1);
+  assert.is(binomialShareAbove(100000, 0.5, 0.9), 0);
+  assert.throws(() => binomialShareAbove(0, 0.5, 0.9), /n must be a positive integer/);
 });
 
 test.run();

@@ -18,6 +18,8 @@ export function dynamicsMetrics(r: DynamicsResult): Record<string, number> {
       meanMonosemanticity: p.summary.meanMonosemanticity,
       monosemanticityByClass: p.summary.monosemanticityByClass,
       meanSpanLength: p.summary.meanSpanLength,
+      nullShares: p.summary.nullShares,
+      medianOccurrences: p.summary.medianOccurrences,
       dead: p.summary.dead,
       alive: p.summary.alive,
       fvu: p.fvu,
@@ -127,7 +129,7 @@ export async function writeDynamicsReport(
   }
   const table = r.points.map(
     (p) =>
-      `| ${p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`,
+      `| ${p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${(p.summary.nullShares.mixed * 100).toFixed(1)} | ${p.summary.medianOccurrences} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`,
   );
   // Few points (Figures 4 and 7): examples for each; otherwise the final checkpoint's.
   const shown = r.points.length <= 6 ? r.points : r.points.slice(-1);
@@ -138,9 +140,11 @@ export async function writeDynamicsReport(
     '',
     ...figs,
     '',
-    `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | monosemanticity | mean span | dead | FVU |`,
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | null Mixed % | median occurrences | monosemanticity | mean span | dead | FVU |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...table,
+    '',
+    'Null Mixed %: the Mixed share expected if every alive feature kept its number of occurrences but their languages were drawn from the pool (binomial at the pooled share; libs/metrics/src/features.ts summarise), the baseline a share is read against; median occurrences: over alive features.',
     '',
     '## Example features (most frequent tokens; in context, the activating token in [[ ]])',
     '',
