@@ -104,6 +104,10 @@ export interface SaeSummary {
   readonly features: number;
   readonly dead: number;
   readonly alive: number;
+  /** Alive features below the minimum number of occurrences, left out of the shares (0 without a minimum). */
+  readonly rare: number;
+  /** The features the shares are over: alive - rare. */
+  readonly counted: number;
   /** Shares of alive features per class. */
   readonly shares: { readonly first: number; readonly second: number; readonly mixed: number };
   /** Mixed / classified (alive) features. */
@@ -166,9 +170,21 @@ export function classLabel(cls: FeatureClass, languages: readonly string[] = [])
   return cls;
 }
 
-/** Per-SAE summary over alive features (dead ones are counted and excluded from proportions). */
-export function summarise(stats: readonly FeatureStat[], languages: readonly string[] = [], cut = 0.9): SaeSummary {
-  const alive = stats.filter((s) => s.cls !== 'dead');
+/**
+ * Per-SAE summary over alive features (dead ones are counted and excluded from proportions). With
+ * `minOccurrences` above 1, alive features with fewer activating occurrences are counted as `rare` and left out
+ * of the shares, their null and the means too (a feature seen twice is Mixed or monolingual by chance).
+ */
+export function summarise(
+  stats: readonly FeatureStat[],
+  languages: readonly string[] = [],
+  cut = 0.9,
+  minOccurrences = 1,
+): SaeSummary {
+  if (!Number.isInteger(minOccurrences) || minOccurrences < 1)
+    throw new RangeError(`summarise: minOccurrences must be a positive integer, got ${minOccurrences}`);
+  const living = stats.filter((s) => s.cls !== 'dead');
+  const alive = living.filter((s) => s.occurrences >= minOccurrences);
   const pooled = alive.reduce((a, s) => a + s.occurrences, 0);
   const q = pooled > 0 ? alive.reduce((a, s) => a + s.occurrences * (s.pLang[0] ?? 0), 0) / pooled : NaN;
   let nf = 0;
@@ -185,14 +201,16 @@ export function summarise(stats: readonly FeatureStat[], languages: readonly str
   return {
     ...(languages.length > 0 ? { languages: [...languages] } : {}),
     features: stats.length,
-    dead: stats.length - alive.length,
-    alive: alive.length,
+    dead: stats.length - living.length,
+    alive: living.length,
+    rare: living.length - alive.length,
+    counted: alive.length,
     shares: { first: share('first'), second: share('second'), mixed: share('mixed') },
     mixedProportion: share('mixed'),
     meanMonosemanticity: mean(alive.map((s) => s.monosemanticity)),
     meanSpanLength: mean(alive.map((s) => s.meanSpan)),
     monosemanticityByClass: { first: monoOf('first'), second: monoOf('second'), mixed: monoOf('mixed') },
     nullShares,
-    medianOccurrences: median(alive.map((s) => s.occurrences)),
+    medianOccurrences: median(living.map((s) => s.occurrences)),
   };
 }

@@ -297,4 +297,30 @@ test('binomialShareAbove: exact tails for small n, stable for large n, a strict 
   assert.throws(() => binomialShareAbove(0, 0.5, 0.9), /n must be a positive integer/);
 });
 
+test('summarise with a minimum of occurrences leaves rare features out of the shares and counts them', () => {
+  const f = (feature: number, occurrences: number, pEn: number, cls: 'first' | 'second' | 'mixed' | 'dead') => ({
+    feature,
+    occurrences,
+    pLang: [pEn, 1 - pEn],
+    cls,
+    tokenEntropy: 0,
+    semanticEntropy: 0,
+    monosemanticity: 1,
+    meanSpan: 1,
+    topTokens: [],
+    clusters: 1,
+    examples: [],
+  });
+  const stats = [f(0, 50, 0.95, 'first'), f(1, 2, 0.5, 'mixed'), f(2, 30, 0.5, 'mixed'), f(3, 0, 0, 'dead')];
+  const all = summarise(stats);
+  assert.equal([all.alive, all.rare, all.counted, all.shares.mixed], [3, 0, 3, 2 / 3]);
+  const some = summarise(stats, [], 0.9, 20);
+  assert.equal(
+    [some.alive, some.rare, some.counted, some.dead, some.shares.mixed, some.shares.first],
+    [3, 1, 2, 1, 0.5, 0.5],
+  );
+  assert.is(some.medianOccurrences, 30);
+  assert.throws(() => summarise(stats, [], 0.9, 0), /minOccurrences must be a positive integer/);
+});
+
 test.run();

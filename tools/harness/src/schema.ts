@@ -101,6 +101,11 @@ const profile = {
         languageCut: { type: 'number', exclusiveMinimum: 0.5, maximum: 1 },
         cosineCut: { type: 'number', minimum: -1, maximum: 1 },
         clusterRule: { enum: ['greedy', 'components'] },
+        minOccurrences: {
+          type: 'integer',
+          minimum: 1,
+          description: 'alive features with fewer activating occurrences are left out of the shares (default 1: none)',
+        },
       },
     },
     seed: { type: 'integer', minimum: 0 },

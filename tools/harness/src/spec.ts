@@ -30,6 +30,8 @@ export interface ProfileSpec {
     readonly languageCut: number;
     readonly cosineCut: number;
     readonly clusterRule: 'greedy' | 'components';
+    /** Alive features with fewer activating occurrences are left out of the shares (summarise). */
+    readonly minOccurrences?: number;
   };
   readonly seed: number;
   readonly threads?: number;

@@ -21,6 +21,7 @@ export function dynamicsMetrics(r: DynamicsResult): Record<string, number> {
       nullShares: p.summary.nullShares,
       medianOccurrences: p.summary.medianOccurrences,
       dead: p.summary.dead,
+      rare: p.summary.rare,
       alive: p.summary.alive,
       fvu: p.fvu,
       l0: p.l0,
@@ -144,7 +145,8 @@ export async function writeDynamicsReport(
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...table,
     '',
-    'Null Mixed %: the Mixed share expected if every alive feature kept its number of occurrences but their languages were drawn from the pool (binomial at the pooled share; libs/metrics/src/features.ts summarise), the baseline a share is read against; median occurrences: over alive features.',
+    `${(spec.profiles[profile]?.metrics.minOccurrences ?? 1) > 1 ? `Shares are over alive features with at least ${spec.profiles[profile]?.metrics.minOccurrences} activating occurrences (the rest are counted as rare in the results). ` : 'Shares are over all alive features (no minimum of occurrences). '}` +
+      'Null Mixed %: the Mixed share expected if every alive feature kept its number of occurrences but their languages were drawn from the pool (binomial at the pooled share; libs/metrics/src/features.ts summarise), the baseline a share is read against; median occurrences: over alive features.',
     '',
     '## Example features (most frequent tokens; in context, the activating token in [[ ]])',
     '',

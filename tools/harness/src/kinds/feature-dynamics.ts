@@ -153,7 +153,7 @@ export async function featureDynamics(
           return `${decode(d.slice(Math.max(0, e.position - 6), e.position))}[[${decode(d.slice(e.position, e.position + 1))}]]${decode(d.slice(e.position + 1, e.position + 4))}`;
         }),
       }));
-      const summary = summarise(a.stats, [], p.metrics.languageCut);
+      const summary = summarise(a.stats, [], p.metrics.languageCut, p.metrics.minOccurrences ?? 1);
       points.push({ step: ck.step, tokens: ck.tokens, layer: a.layer, summary, fvu: a.fvu, l0: a.l0, examples });
       options.log(
         `${size} step ${ck.step} layer ${a.layer}: mixed ${(summary.mixedProportion * 100).toFixed(1)}%, monosemanticity ${summary.meanMonosemanticity.toFixed(3)}, fvu ${a.fvu.toFixed(3)}`,
