@@ -19,6 +19,11 @@ export interface FeatureStat {
   readonly clusters: number;
   /** The first activating occurrences (document, position, activation), for example contexts. */
   readonly examples: readonly ExampleRef[];
+  /**
+   * Shares of the occurrences on tokens written in each language's script (FeatureOptions.tokenScripts),
+   * whatever the language of the document; absent without a script table.
+   */
+  readonly scriptShares?: readonly [number, number];
 }
 
 export interface FeatureOptions {
@@ -30,6 +35,8 @@ export interface FeatureOptions {
   readonly cosineCut?: number;
   readonly clusterRule?: ClusterRule;
   readonly topTokens?: number;
+  /** Per token id: 1 when written in the first language's script, 2 in the second's, 0 neither (digits, punctuation, bytes). */
+  readonly tokenScripts?: Uint8Array;
 }
 
 /** Per-feature statistics of ../shared/SPEC.md section 4 from the pass-2 counts. */
@@ -81,6 +88,14 @@ export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[]
       .sort((a, b) => b.count - a.count || a.id - b.id)
       .slice(0, o.topTokens ?? 10)
       .map((c) => ({ id: c.id, p: c.count / total }));
+    let onFirst = 0;
+    let onSecond = 0;
+    if (o.tokenScripts)
+      for (const c of counts) {
+        const sc = o.tokenScripts[c.id];
+        if (sc === 1) onFirst += c.count;
+        else if (sc === 2) onSecond += c.count;
+      }
     out.push({
       feature: f,
       occurrences: total,
@@ -93,6 +108,7 @@ export function featureStats(occ: Occurrences, o: FeatureOptions): FeatureStat[]
       topTokens: top,
       clusters: mass.size,
       examples: occ.examples[f] ?? [],
+      ...(o.tokenScripts ? { scriptShares: [onFirst / total, onSecond / total] as const } : {}),
     });
   }
   return out;
@@ -125,6 +141,12 @@ export interface SaeSummary {
   readonly nullShares: { readonly first: number; readonly second: number; readonly mixed: number };
   /** Median number of activating occurrences over alive features (NaN when none is alive). */
   readonly medianOccurrences: number;
+  /**
+   * Cross-script Mixed: the share of counted features with at least 1 - cut of their occurrences on tokens of
+   * each language's script (so a 'Mixed' feature firing on digits or punctuation in both languages is not
+   * one); NaN without script shares.
+   */
+  readonly crossScriptMixed: number;
 }
 
 /**
@@ -212,5 +234,10 @@ export function summarise(
     monosemanticityByClass: { first: monoOf('first'), second: monoOf('second'), mixed: monoOf('mixed') },
     nullShares,
     medianOccurrences: median(living.map((s) => s.occurrences)),
+    crossScriptMixed:
+      alive.length && alive.every((s) => s.scriptShares)
+        ? alive.filter((s) => (s.scriptShares?.[0] ?? 0) >= 1 - cut && (s.scriptShares?.[1] ?? 0) >= 1 - cut).length /
+          alive.length
+        : NaN,
   };
 }

@@ -323,4 +323,26 @@ test('summarise with a minimum of occurrences leaves rare features out of the sh
   assert.throws(() => summarise(stats, [], 0.9, 0), /minOccurrences must be a positive integer/);
 });
 
+test('cross-script Mixed needs 1 - cut of the occurrences on each script, not only both document languages', () => {
+  const f = (feature: number, scriptShares: readonly [number, number]) => ({
+    feature,
+    occurrences: 40,
+    pLang: [0.5, 0.5],
+    cls: 'mixed' as const,
+    tokenEntropy: 0,
+    semanticEntropy: 0,
+    monosemanticity: 1,
+    meanSpan: 1,
+    topTokens: [],
+    clusters: 1,
+    examples: [],
+    scriptShares,
+  });
+  // A digit feature (no script) and a feature mostly on Latin tokens are Mixed by documents, not by script.
+  const s = summarise([f(0, [0.5, 0.5]), f(1, [0, 0]), f(2, [0.95, 0.05]), f(3, [0.1, 0.1])]);
+  assert.is(s.shares.mixed, 1);
+  assert.is(s.crossScriptMixed, 0.5);
+  assert.ok(Number.isNaN(summarise([{ ...f(0, [0.5, 0.5]), scriptShares: undefined }]).crossScriptMixed));
+});
+
 test.run();

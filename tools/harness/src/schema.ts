@@ -185,6 +185,11 @@ export const PAIR_SCHEMA = {
       items: { type: 'string', pattern: '^[a-z]{2}(_[A-Z]{2})?$' },
     },
     paper: { type: 'object', additionalProperties: false, required: ['family'], properties: { family: pathsFamily } },
+    scripts: {
+      type: 'object',
+      description: 'the Unicode scripts each language is written in (default: tools/harness/src/scripts.ts)',
+      additionalProperties: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[A-Z][a-z_]+$' } },
+    },
     overrides: {
       type: 'object',
       description: "per experiment id: profile settings merged over the experiment's",

@@ -87,6 +87,8 @@ export interface PairSpec {
   readonly paper?: {
     readonly family: { readonly paths: Readonly<Record<string, readonly { dir: string; tokens: number }[]>> };
   };
+  /** The Unicode scripts of each language (tools/harness/src/scripts.ts has the defaults). */
+  readonly scripts?: Readonly<Record<string, readonly string[]>>;
   readonly overrides?: Readonly<
     Record<string, { readonly profiles: Readonly<Partial<Record<ProfileName, Record<string, unknown>>>> }>
   >;
@@ -103,6 +105,8 @@ export interface ExperimentSpec {
   /** paper is absent when neither the experiment nor the pair names its checkpoints. */
   readonly profiles: Readonly<Record<'smoke' | 'default', ProfileSpec>> & { readonly paper?: ProfileSpec };
   readonly golden: Readonly<Record<string, Tolerance>>;
+  /** The pair file's scripts per language, when it names them. */
+  readonly scripts?: Readonly<Record<string, readonly string[]>>;
   /** The two files it was merged from. */
   readonly files: { readonly experiment: string; readonly pair: string };
   /** The paper's claims this spec checks on every run; the golden records which hold. */
@@ -459,6 +463,7 @@ export function readSpec(name: string, root = 'experiments'): SpecResult {
     golden: e.golden,
     ...(e.findings ? { findings: e.findings } : {}),
     ...(e.lineage ? { lineage: e.lineage } : {}),
+    ...(pair.scripts ? { scripts: pair.scripts } : {}),
     files,
   };
   return { ok: true, spec };

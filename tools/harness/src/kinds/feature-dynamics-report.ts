@@ -20,6 +20,7 @@ export function dynamicsMetrics(r: DynamicsResult): Record<string, number> {
       meanSpanLength: p.summary.meanSpanLength,
       nullShares: p.summary.nullShares,
       medianOccurrences: p.summary.medianOccurrences,
+      crossScriptMixed: p.summary.crossScriptMixed,
       dead: p.summary.dead,
       rare: p.summary.rare,
       alive: p.summary.alive,
@@ -130,7 +131,7 @@ export async function writeDynamicsReport(
   }
   const table = r.points.map(
     (p) =>
-      `| ${p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${(p.summary.nullShares.mixed * 100).toFixed(1)} | ${p.summary.medianOccurrences} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`,
+      `| ${p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${(p.summary.nullShares.mixed * 100).toFixed(1)} | ${(p.summary.crossScriptMixed * 100).toFixed(1)} | ${p.summary.medianOccurrences} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`,
   );
   // Few points (Figures 4 and 7): examples for each; otherwise the final checkpoint's.
   const shown = r.points.length <= 6 ? r.points : r.points.slice(-1);
@@ -141,12 +142,12 @@ export async function writeDynamicsReport(
     '',
     ...figs,
     '',
-    `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | null Mixed % | median occurrences | monosemanticity | mean span | dead | FVU |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| step | tokens | layer | ${label.first} % | ${label.second} % | Mixed % | null Mixed % | cross-script Mixed % | median occurrences | monosemanticity | mean span | dead | FVU |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...table,
     '',
     `${(spec.profiles[profile]?.metrics.minOccurrences ?? 1) > 1 ? `Shares are over alive features with at least ${spec.profiles[profile]?.metrics.minOccurrences} activating occurrences (the rest are counted as rare in the results). ` : 'Shares are over all alive features (no minimum of occurrences). '}` +
-      'Null Mixed %: the Mixed share expected if every alive feature kept its number of occurrences but their languages were drawn from the pool (binomial at the pooled share; libs/metrics/src/features.ts summarise), the baseline a share is read against; median occurrences: over alive features.',
+      "Null Mixed %: the Mixed share expected if every alive feature kept its number of occurrences but their languages were drawn from the pool (binomial at the pooled share; libs/metrics/src/features.ts summarise), the baseline a share is read against; cross-script Mixed %: features with at least 1 - cut of their occurrences on tokens of each language's script (the paper's Mixed also counts digits and punctuation seen in both languages); median occurrences: over alive features.",
     '',
     '## Example features (most frequent tokens; in context, the activating token in [[ ]])',
     '',

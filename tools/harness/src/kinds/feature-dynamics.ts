@@ -27,6 +27,7 @@ import {
   type SaeParams,
 } from '@saetrace/sae';
 import { resolveCheckpoints } from '../family.ts';
+import { pairScripts, tokenScriptTable } from '../scripts.ts';
 import { extractStage } from '../progress-stages.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 
@@ -232,6 +233,16 @@ export async function analyseCheckpoint(
     onProgress: extractStage(progress, `extract eval ${where}`),
   });
   timings.extract += (performance.now() - t0) / 1000;
+  // The script of every token, for cross-script Mixed; keyed into the measurement cache.
+  const tok = model.tokenizer;
+  const scripts = tok
+    ? tokenScriptTable(
+        model.vocabSize,
+        tok.vocabSize,
+        (id) => tok.decode([id]),
+        pairScripts(spec.languages, spec.scripts, spec.files.pair),
+      )
+    : null;
   await model.release();
   const out: CheckpointAnalysis[] = [];
   for (const layer of layers) {
@@ -309,7 +320,7 @@ export async function analyseCheckpoint(
     // beside the SAE, keyed by everything that changes them (store, metric settings, embedding matrix).
     const measuredFile = join(
       saeDir,
-      `measured-${measurementKey(evalStore.manifest.key, p.metrics, embeddingKey(embeddings))}.json`,
+      `measured-${measurementKey(evalStore.manifest.key, p.metrics, embeddingKey(embeddings), scripts?.key ?? 'none')}.json`,
     );
     let measured = readMeasured(measuredFile);
     if (measured === null) {
@@ -331,6 +342,7 @@ export async function analyseCheckpoint(
         cut: p.metrics.languageCut,
         cosineCut: p.metrics.cosineCut,
         clusterRule: p.metrics.clusterRule,
+        ...(scripts ? { tokenScripts: scripts.table } : {}),
       });
       // Per-feature columns and the summary beside the SAE, keyed by the evaluation store.
       await saveFeatureMetrics(
@@ -385,9 +397,14 @@ function embeddingKey(e: TensorData): string {
     .slice(0, 16);
 }
 
-function measurementKey(evalStoreKey: string, metrics: ProfileSpec['metrics'], embeddings: string): string {
+function measurementKey(
+  evalStoreKey: string,
+  metrics: ProfileSpec['metrics'],
+  embeddings: string,
+  scripts: string,
+): string {
   return createHash('sha256')
-    .update(JSON.stringify({ evalStoreKey, metrics, embeddings, numLangs: 2, v: SAETRACE_VERSION }))
+    .update(JSON.stringify({ evalStoreKey, metrics, embeddings, scripts, numLangs: 2, v: SAETRACE_VERSION }))
     .digest('hex')
     .slice(0, 24);
 }
