@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Progress } from '@saetrace/engine';
-import { checkedMember, FAMILY_PROFILES, readFamilyManifest, trainFamily, type FamilyManifest } from '@saetrace/lm';
+import {
+  checkedMember,
+  FAMILY_PROFILES,
+  readFamilyManifest,
+  seededFamily,
+  trainFamily,
+  type FamilyManifest,
+} from '@saetrace/lm';
 import { familyStages } from './progress-stages.ts';
 import type { ProfileSpec } from './spec.ts';
 
@@ -31,8 +38,9 @@ export async function resolveCheckpoints(
       if (!existsSync(join(c.dir, 'config.json'))) throw new Error(`checkpoint directory ${c.dir} has no config.json`);
     return { size, sizes, checkpoints: list.map((c, i) => ({ size, step: i + 1, tokens: c.tokens, dir: c.dir })) };
   }
-  const profile = FAMILY_PROFILES[p.family.zoo];
-  const outDir = join('.cache/zoo', pair, profile.name);
+  const own = FAMILY_PROFILES[p.family.zoo];
+  const { profile, dirName } = seededFamily(own, p.family.seed);
+  const outDir = join('.cache/zoo', pair, dirName);
   const manifestPath = join(outDir, 'family.json');
   let manifest: FamilyManifest;
   const sizes = profile.members.map((m) => m.size);
@@ -42,7 +50,7 @@ export async function resolveCheckpoints(
   const have = existsSync(manifestPath) ? readFamilyManifest(manifestPath) : null;
   if (have && checkedMember(have, manifestPath, profile, size)) manifest = have;
   else {
-    options.log?.(`training the ${profile.name} family for ${pair} (cached in ${outDir})`);
+    options.log?.(`training the ${dirName} family for ${pair} (cached in ${outDir})`);
     const stages = options.progress && familyStages(options.progress, profile);
     manifest = await trainFamily({
       profile,
@@ -50,6 +58,9 @@ export async function resolveCheckpoints(
       corpusRoot: 'data/corpus',
       tokenizerDir: join('data/tokenizer', pair),
       outDir,
+      // The profile's own family trains whole (every spec of the profile uses it); a family under another seed
+      // trains only the sizes asked for, one spec's worth of spread (tools/harness/src/spread.ts).
+      ...(profile !== own && { sizes: [size] }),
       threads: options.threads,
       ...(stages && { onProgress: stages.onProgress }),
     });

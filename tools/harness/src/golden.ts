@@ -6,6 +6,19 @@ export interface GoldenFile {
   readonly version: number;
   readonly metrics: Record<string, number>;
   readonly findings?: Record<string, boolean>;
+  /** The machine that recorded it, and the spread summary its tolerances were derived from (if any). */
+  readonly recorded?: GoldenRecorded;
+}
+
+export interface GoldenRecorded {
+  readonly cpu: string;
+  readonly threads: number | null;
+  readonly spread?: string;
+}
+
+/** 'Intel(R) Xeon(R) Processor, 2 threads' */
+export function machineText(m: { cpu: string; threads: number | null }): string {
+  return `${m.cpu}, ${m.threads === null ? 'default' : m.threads} thread${m.threads === 1 ? '' : 's'}`;
 }
 
 /** A golden file, read and checked (the harness reads it before the run, so a damaged one costs no computation). */
@@ -18,6 +31,7 @@ export function readGolden(path: string, name: string, profile: ProfileName): Go
       metrics: isObject,
       findings: (x: unknown) =>
         x === undefined || (isObject(x) && Object.values(x as object).every((v) => typeof v === 'boolean')),
+      recorded: (x: unknown) => x === undefined || (isObject(x) && typeof (x as { cpu?: unknown }).cpu === 'string'),
     }),
   );
 }
@@ -78,9 +92,16 @@ export function proportionAllowance(
   return z * Math.sqrt(Math.max(0, pooled * (1 - pooled)) * (1 / ne + 1 / ng));
 }
 
-function within(expected: number, got: number, t: Tolerance, sampling: number): boolean {
+/** The measured run-to-run spread a `spread` tolerance reads: a metric's sd over a spread summary's runs. */
+export interface MeasuredSpread {
+  /** The summary file, named in the tolerance column. */
+  readonly file: string;
+  readonly sd: (metric: string) => number | undefined;
+}
+
+function within(expected: number, got: number, t: Tolerance, sampling: number, derived: number): boolean {
   const fixed = (t.atol ?? 0) + (t.rtol ?? 0) * Math.abs(expected);
-  const allowed = sampling > fixed ? sampling : fixed;
+  const allowed = Number.isFinite(derived) ? derived : sampling > fixed ? sampling : fixed;
   const diff = got - expected;
   if (Number.isNaN(expected) || Number.isNaN(got)) return Number.isNaN(expected) && Number.isNaN(got);
   if (t.side === 'higher-is-better') return diff >= -allowed;
@@ -96,6 +117,7 @@ export function compareGolden(
   expected: Readonly<Record<string, number>>,
   got: Readonly<Record<string, number>>,
   golden: Readonly<Record<string, Tolerance>>,
+  spread?: MeasuredSpread,
 ): GoldenRow[] {
   const names = [...new Set([...Object.keys(expected), ...Object.keys(got)])]
     .filter((m) => toleranceFor(m, golden))
@@ -109,16 +131,21 @@ export function compareGolden(
       const countName = `${metric.split('/')[0]}/${t.proportionOf.count}`;
       sampling = proportionAllowance(e, expected[countName], g, got[countName], t.proportionOf.z);
     }
+    const sd = t.spread && spread ? spread.sd(metric) : undefined;
+    const derived =
+      t.spread && sd !== undefined && Number.isFinite(sd) ? Math.max(t.spread.floor, t.spread.k * sd) : NaN;
     const parts = [t.atol !== undefined ? `atol ${t.atol}` : '', t.rtol !== undefined ? `rtol ${t.rtol}` : '']
       .filter(Boolean)
       .join(', ');
-    const tol = `${parts}${t.proportionOf ? ` or ${t.proportionOf.z} s.e. over ${t.proportionOf.count}${Number.isFinite(sampling) ? ` (${sampling.toFixed(3)})` : ''}` : ''}${t.side && t.side !== 'both' ? ` (${t.side})` : ''}`;
+    const fixedTol = `${parts}${t.proportionOf ? ` or ${t.proportionOf.z} s.e. over ${t.proportionOf.count}${Number.isFinite(sampling) ? ` (${sampling.toFixed(3)})` : ''}` : ''}${t.side && t.side !== 'both' ? ` (${t.side})` : ''}`;
     return {
       metric,
       expected: e ?? null,
       got: g ?? null,
-      tolerance: tol,
-      ok: e !== undefined && g !== undefined && within(e, g, t, sampling),
+      tolerance: Number.isFinite(derived)
+        ? `${t.spread?.k} sd of ${spread?.file} (sd ${(sd as number).toPrecision(3)}; floor ${t.spread?.floor}: ${derived.toPrecision(3)})${t.side && t.side !== 'both' ? ` (${t.side})` : ''}`
+        : fixedTol,
+      ok: e !== undefined && g !== undefined && within(e, g, t, sampling, derived),
     };
   });
 }
@@ -131,6 +158,8 @@ export function compareGolden(
 export function compareFindings(
   expected: Readonly<Record<string, boolean>> | undefined,
   got: readonly { id: string; holds: boolean | null }[],
+  /** Per finding, in how many of a spread summary's runs it held: a verdict that differed between honest runs is not judged. */
+  measured?: Readonly<Record<string, { held: number; of: number }>>,
 ): GoldenRow[] {
   if (!expected) return [];
   const ids = [...new Set([...Object.keys(expected), ...got.map((g) => g.id)])].sort();
@@ -138,6 +167,15 @@ export function compareFindings(
     const e = expected[id];
     const g = got.find((x) => x.id === id)?.holds;
     const num = (x: boolean | null | undefined) => (x === undefined || x === null ? null : x ? 1 : 0);
+    const m = measured?.[id];
+    if (m && m.held > 0 && m.held < m.of)
+      return {
+        metric: `finding/${id}`,
+        expected: num(e),
+        got: num(g),
+        tolerance: `not judged: held in ${m.held} of ${m.of} spread runs`,
+        ok: true,
+      };
     return {
       metric: `finding/${id}`,
       expected: num(e),

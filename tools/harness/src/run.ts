@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
-import { compareFindings, compareGolden, goldenVersionNote, readGolden, type GoldenRow } from './golden.ts';
+import {
+  compareFindings,
+  compareGolden,
+  goldenVersionNote,
+  machineText,
+  readGolden,
+  type GoldenRow,
+} from './golden.ts';
 import { SPEC_KINDS } from './kinds/index.ts';
 import { provenance } from './provenance.ts';
 import { writeReportsIndex } from './index-report.ts';
@@ -14,12 +21,14 @@ import {
   specFiles,
   type ExperimentSpec,
   type ProfileName,
+  type ProfileSpec,
 } from './spec.ts';
 import type { Progress } from '@saetrace/engine';
 import { planLine } from './plan.ts';
 import { evaluateFindings, findingsMarkdown, type FindingContext, type FindingResult } from './findings.ts';
 import { fields, isNumber, isObject, readJsonRecord } from '@saetrace/engine';
 import { tidyCsv, tidyRows } from './tidy.ts';
+import { cpuModel, readSpreadSummary, spreadSummaryPath } from './spread.ts';
 
 export interface RunOutcome {
   readonly spec: ExperimentSpec;
@@ -52,7 +61,13 @@ export function specPath(name: string, root = 'experiments'): string {
 export async function runExperiment(
   name: string,
   profile: ProfileName,
-  options: { updateGolden?: boolean; log?: (s: string) => void; progress?: Progress } = {},
+  options: {
+    updateGolden?: boolean;
+    log?: (s: string) => void;
+    progress?: Progress;
+    /** The profile with one setting changed (a spread variant, tools/harness/src/spread.ts). */
+    override?: (p: ProfileSpec) => ProfileSpec;
+  } = {},
 ): Promise<RunOutcome> {
   const file = specPath(name);
   const parsed = readSpec(name);
@@ -60,7 +75,8 @@ export async function runExperiment(
   const spec = parsed.spec;
   if (options.updateGolden && process.env.CI === 'true')
     throw new Error('refusing to write goldens under CI=true; run --update-golden locally and commit the result');
-  const p = profileOf(spec, profile);
+  const own = profileOf(spec, profile);
+  const p = options.override ? options.override(own) : own;
   const log = options.log ?? (() => {});
   const goldenPath = join('golden', spec.pair, `${spec.id}.${profile}.json`);
   const golden = !options.updateGolden && existsSync(goldenPath) ? readGolden(goldenPath, name, profile) : null;
@@ -92,7 +108,7 @@ export async function runExperiment(
     pairFile: spec.files.pair,
     specVersion: spec.version,
     profile,
-    seeds: { run: p.seed },
+    seeds: { run: p.seed, ...('zoo' in p.family && p.family.seed !== undefined && { family: p.family.seed }) },
     threads: p.threads ?? null,
     wallSeconds: Math.round((Date.now() - t0) / 1000),
     timings: out.timings,
@@ -101,22 +117,43 @@ export async function runExperiment(
   let status: RunOutcome['golden'];
   let rows: GoldenRow[] = [];
   let goldenNote: string | undefined;
+  const summaryPath = spreadSummaryPath(spec.pair, spec.id, profile);
+  const here = { cpu: cpuModel(), threads: p.threads ?? null };
   if (options.updateGolden) {
     await writeJsonAtomic(goldenPath, {
       id: spec.id,
       version: spec.version,
       profile,
+      recorded: { ...here, ...(existsSync(summaryPath) && { spread: summaryPath }) },
       metrics,
       ...(findings.length ? { findings: recordedFindings(findings) } : {}),
     });
     status = 'updated';
   } else if (golden) {
-    rows = [...compareGolden(golden.metrics, metrics, spec.golden), ...compareFindings(golden.findings, findings)];
+    const summary = existsSync(summaryPath) ? readSpreadSummary(summaryPath) : null;
+    const measured = summary && {
+      file: summaryPath,
+      sd: (m: string) => {
+        const sd = summary.metrics[m]?.sd;
+        return typeof sd === 'number' ? sd : undefined;
+      },
+    };
+    rows = [
+      ...compareGolden(golden.metrics, metrics, spec.golden, measured ?? undefined),
+      ...compareFindings(golden.findings, findings, summary?.findings),
+    ];
     goldenNote = goldenVersionNote(goldenPath, golden.version, file, spec.version, name, profile);
     status = goldenNote === undefined && rows.every((r) => r.ok) ? 'passed' : 'failed';
   } else status = 'missing';
   const fmd = findingsMarkdown(findings, options.updateGolden ? recordedFindings(findings) : golden?.findings);
-  const reportPath = await out.report({ spec, profile, rows, status, prov, findings: fmd });
+  // Which machine recorded the golden and which ran this, so a reader of a failure knows if CPUs differ.
+  const machines =
+    golden?.recorded && status !== 'updated'
+      ? ` (golden recorded on ${machineText(golden.recorded)}; this run on ${machineText(here)})`
+      : status === 'updated'
+        ? ` (on ${machineText(here)})`
+        : '';
+  const reportPath = await out.report({ spec, profile, rows, status: `${status}${machines}`, prov, findings: fmd });
   await writeReportsIndex();
   return { spec, profile, resultsPath, reportPath, golden: status, rows, ...(goldenNote ? { goldenNote } : {}) };
 }

@@ -58,7 +58,14 @@ const profile = {
           type: 'object',
           additionalProperties: false,
           required: ['zoo'],
-          properties: { zoo: { enum: ['smoke', 'default'] } },
+          properties: {
+            zoo: { enum: ['smoke', 'default'] },
+            seed: {
+              type: 'integer',
+              minimum: 0,
+              description: "the family's training seed (default: the profile's own); another trains its own family",
+            },
+          },
         },
         pathsFamily,
       ],
@@ -159,6 +166,15 @@ const tolerance = {
       properties: {
         count: { type: 'string', pattern: '^[^/*]+$' },
         z: { type: 'number', exclusiveMinimum: 0, maximum: 6 },
+      },
+    },
+    spread: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['k', 'floor'],
+      properties: {
+        k: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
+        floor: { type: 'number', minimum: 0 },
       },
     },
   },

@@ -11,7 +11,7 @@ export type ProfileName = 'smoke' | 'default' | 'paper';
 
 export interface ProfileSpec {
   readonly family:
-    | { readonly zoo: 'smoke' | 'default' }
+    | { readonly zoo: 'smoke' | 'default'; readonly seed?: number }
     | { readonly paths: Readonly<Record<string, readonly { dir: string; tokens: number }[]>> };
   readonly size: string;
   readonly layers: readonly (number | 'mid' | 'all')[];
@@ -62,6 +62,12 @@ export interface Tolerance {
    * two such proportions, sqrt(p(1-p)(1/n_expected + 1/n_got)) at the pooled p, when that exceeds atol + rtol.
    */
   readonly proportionOf?: { readonly count: string; readonly z: number };
+  /**
+   * Derived from measured spread: where the profile has a spread summary (reports/spread/<pair>/<id>.<profile>.json,
+   * tools/harness/src/spread.ts), the allowance is k times the metric's sd over its runs, at least `floor`, and
+   * atol / rtol / proportionOf are not used; without one they are.
+   */
+  readonly spread?: { readonly k: number; readonly floor: number };
 }
 
 /** An experiment file (experiments/<id>.yaml): one paper table or figure, for any language pair. */

@@ -192,6 +192,21 @@ async function trainLocked(
       flopsPerSecond: r.flopsPerSecond,
     });
   }
+  // A run of some sizes keeps the members an earlier run trained (still this profile's definition), so a
+  // family trained size by size ends with every member in its manifest.
+  const manifestPath = join(options.outDir, 'family.json');
+  if (options.sizes?.length && existsSync(manifestPath)) {
+    const earlier = readFamilyManifest(manifestPath);
+    for (const m of profile.members)
+      if (!members.some((x) => x.size === m.size)) {
+        const kept = checkedMember(earlier, manifestPath, profile, m.size);
+        if (kept) members.push(kept);
+      }
+    members.sort(
+      (a, b) =>
+        profile.members.findIndex((m) => m.size === a.size) - profile.members.findIndex((m) => m.size === b.size),
+    );
+  }
   const manifest: FamilyManifest = {
     profile: profile.name,
     pair: options.pair,
@@ -206,6 +221,6 @@ async function trainLocked(
     },
     members,
   };
-  await writeJsonAtomic(join(options.outDir, 'family.json'), manifest);
+  await writeJsonAtomic(manifestPath, manifest);
   return manifest;
 }

@@ -3,9 +3,23 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FAMILY_PROFILES, flopParams, logSpacedSteps, memberFingerprint } from './family.ts';
+import {
+  FAMILY_PROFILES,
+  flopParams,
+  logSpacedSteps,
+  memberFingerprint,
+  seededFamily,
+  type FamilyProfile,
+} from './family.ts';
 import { windowsSeen } from './train.ts';
-import { checkedMember, FAMILY_LOCK, lockFamilyDir, readFamilyManifest, type FamilyManifest } from './family-run.ts';
+import {
+  checkedMember,
+  FAMILY_LOCK,
+  lockFamilyDir,
+  readFamilyManifest,
+  trainFamily,
+  type FamilyManifest,
+} from './family-run.ts';
 
 test('log-spaced steps start at 1, end at the last step, and are distinct and increasing', () => {
   const s = logSpacedSteps(1500, 10);
@@ -141,6 +155,47 @@ test('a damaged family.json names the file and says it is rewritten from the mem
   );
   writeFileSync(p, '{"profile": "default", "pair": "en-ja", "members": {}}');
   assert.throws(() => readFamilyManifest(p), /has the wrong shape: field 'members' is missing or of the wrong type/);
+  rmSync(dir, { recursive: true });
+});
+
+test('seededFamily: the own seed is the profile itself; another is the profile under that seed, in its own directory', () => {
+  const p = FAMILY_PROFILES.default;
+  assert.equal(seededFamily(p, undefined), { profile: p, dirName: 'default' });
+  assert.equal(seededFamily(p, p.seed), { profile: p, dirName: 'default' });
+  const s = seededFamily(p, 1235);
+  assert.equal(s, { profile: { ...p, seed: 1235 }, dirName: 'default-seed1235' });
+  // The seed enters every member's fingerprint, so one family is never taken for the other.
+  assert.is.not(memberFingerprint(s.profile, p.members[0]!), memberFingerprint(p, p.members[0]!));
+  assert.throws(() => seededFamily(p, -1), /non-negative integer/);
+});
+
+test('a family trained size by size keeps every member in its manifest; a member of another seed trains apart', async () => {
+  const tiny: FamilyProfile = {
+    ...FAMILY_PROFILES.smoke,
+    checkpoints: 2,
+    members: [
+      { size: 'a', hiddenSize: 16, layers: 1, heads: 1, kvHeads: 1, intermediateSize: 32, steps: 2, peakLr: 3e-3 },
+      { size: 'b', hiddenSize: 16, layers: 2, heads: 1, kvHeads: 1, intermediateSize: 32, steps: 2, peakLr: 3e-3 },
+    ],
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'fam-sizes-'));
+  const common = {
+    pair: 'en-ja',
+    corpusRoot: 'data/corpus',
+    tokenizerDir: 'data/tokenizer/en-ja',
+    threads: 1,
+    evalDocs: 2,
+  };
+  await trainFamily({ ...common, profile: tiny, outDir: dir, sizes: ['b'] });
+  const m = await trainFamily({ ...common, profile: tiny, outDir: dir, sizes: ['a'] });
+  assert.equal(
+    m.members.map((x) => x.size),
+    ['a', 'b'],
+  );
+  assert.equal(
+    readFamilyManifest(join(dir, 'family.json')).members.map((x) => x.size),
+    ['a', 'b'],
+  );
   rmSync(dir, { recursive: true });
 });
 

@@ -95,6 +95,18 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfi
 };
 
 /**
+ * The profile trained under another family seed, and the cache directory name that keeps it apart from the
+ * profile's own (the spread of results over family seeds, tools/harness/src/spread.ts). The profile's own
+ * seed, or none, is the profile itself.
+ */
+export function seededFamily(p: FamilyProfile, seed: number | undefined): { profile: FamilyProfile; dirName: string } {
+  if (seed === undefined || seed === p.seed) return { profile: p, dirName: p.name };
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new RangeError(`family seed must be a non-negative integer, got ${seed}`);
+  return { profile: { ...p, seed }, dirName: `${p.name}-seed${seed}` };
+}
+
+/**
  * What decides a member's weights besides the data: the profile's training settings and the member's own
  * row. A trained member records it, so a cache made under another definition of the same profile name is
  * refused instead of resumed or reused (the name 'default' outlives any one definition).

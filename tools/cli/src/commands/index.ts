@@ -13,6 +13,7 @@ import { doctorCommand } from './doctor.ts';
 import { browseCommand } from './browse.ts';
 import { findingsCommand } from './findings.ts';
 import { pairsCommand } from './pairs.ts';
+import { spreadCommand } from './spread.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -28,4 +29,5 @@ export const commands: readonly Command[] = [
   browseCommand,
   findingsCommand,
   pairsCommand,
+  spreadCommand,
 ];

@@ -1,0 +1,34 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spreadCommand } from './spread.ts';
+
+const refused = (argv: string[], re: RegExp) =>
+  spreadCommand.run(argv).then(
+    () => assert.unreachable(`accepted ${argv.join(' ')}`),
+    (e: Error) => assert.match(e.message, re),
+  );
+
+test('spread: bad arguments are usage errors naming what is wrong, before any run', async () => {
+  await refused(['en-ja/figure3', '--variant', 'base'], /--profile must be one of smoke, default, paper/);
+  await refused(['--profile', 'smoke', '--variant', 'base'], /name exactly one spec/);
+  await refused(['en-ja/figure3', '--profile', 'smoke'], /give at least one --variant or --import, or --summarise/);
+  await refused(
+    ['en-ja/figure3', '--profile', 'smoke', '--variant', 'seed=x'],
+    /--variant 'seed=x': expected base, seed=N/,
+  );
+  await refused(['en-ja/nope', '--profile', 'smoke', '--variant', 'base'], /unknown spec 'en-ja\/nope'/);
+  // An import needs the provenance beside it: the CPU and threads it was made with.
+  const dir = mkdtempSync(join(tmpdir(), 'spread-cli-'));
+  const results = join(dir, 'figure3.smoke.results.json');
+  writeFileSync(results, '{}');
+  await refused(
+    ['en-ja/figure3', '--profile', 'smoke', '--import', results],
+    /no .*figure3\.smoke\.provenance\.json beside it/,
+  );
+  rmSync(dir, { recursive: true });
+});
+
+test.run();
