@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderLineChart, renderStackedArea } from './charts.ts';
+import { renderBandChart, renderLineChart, renderStackedArea } from './charts.ts';
 
 test('line and stacked-area charts render to SVG with their titles and one path per series', async () => {
   const pts = [1, 10, 100].flatMap((x) => [
@@ -20,6 +20,21 @@ test('line and stacked-area charts render to SVG with their titles and one path 
   await renderStackedArea([], { title: 'e2', xTitle: 'x', yTitle: 'y' }).then(
     () => assert.unreachable(),
     (e: Error) => assert.match(e.message, /no points/),
+  );
+});
+
+test('a band chart draws one line and one shaded band per series, the band spanning lo..hi', async () => {
+  const pts = [1, 10, 100].flatMap((x) => [
+    { x, y: 0.5, lo: 0.4, hi: 0.6, series: 'Mixed' },
+    { x, y: 0.2, lo: 0.15, hi: 0.25, series: 'EN' },
+  ]);
+  const svg = await renderBandChart(pts, { title: 'Shares +- sd', xTitle: 'tokens', yTitle: 'share', xLog: true });
+  assert.match(svg, /Shares \+- sd/);
+  assert.is((svg.match(/aria-roledescription="line mark"/g) ?? []).length, 2);
+  assert.is((svg.match(/aria-roledescription="area mark"/g) ?? []).length, 2);
+  await renderBandChart([], { title: 'e3', xTitle: 'x', yTitle: 'y' }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /'e3': no points/),
   );
 });
 

@@ -50,6 +50,42 @@ export async function renderLineChart(points: readonly Point[], o: LineChartOpti
   } as vl.TopLevelSpec);
 }
 
+/** A point with its band: y - sd .. y + sd, say. */
+export interface BandPoint extends Point {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** Lines with a shaded band around each (e.g. +- one run-to-run sd), as SVG. */
+export async function renderBandChart(points: readonly BandPoint[], o: LineChartOptions): Promise<string> {
+  if (points.length === 0) throw new RangeError(`renderBandChart '${o.title}': no points`);
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: o.xTitle,
+    scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false },
+  } as const;
+  const color = { field: 'series', type: 'nominal', title: null } as const;
+  return render({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: o.title,
+    width: o.width ?? 480,
+    height: o.height ?? 280,
+    background: 'white',
+    data: { values: points.map((p) => ({ ...p })) },
+    layer: [
+      {
+        mark: { type: 'area', opacity: 0.2 },
+        encoding: { x, y: { field: 'lo', type: 'quantitative', title: o.yTitle }, y2: { field: 'hi' }, color },
+      },
+      {
+        mark: { type: 'line', point: points.length <= 200 },
+        encoding: { x, y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: { zero: false } }, color },
+      },
+    ],
+  } as vl.TopLevelSpec);
+}
+
 /** Stacked shares (e.g. En / Ja / Mixed features) against x, as SVG. */
 export async function renderStackedArea(points: readonly Point[], o: LineChartOptions): Promise<string> {
   if (points.length === 0) throw new RangeError(`renderStackedArea '${o.title}': no points`);

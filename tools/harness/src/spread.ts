@@ -8,9 +8,10 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { fields, isNumber, isObject, isString, readJsonRecord } from '@saetrace/engine';
+import { FAMILY_PROFILES } from '@saetrace/lm';
 import type { ProfileName, ProfileSpec } from './spec.ts';
 
-export type SpreadSource = 'base' | 'run-seed' | 'family-seed' | 'threads';
+export type SpreadSource = 'base' | 'run-seed' | 'family-seed' | 'seeds' | 'threads';
 
 /** One way of re-running a spec: the spec as written, or with one setting changed. */
 export interface Variant {
@@ -19,10 +20,10 @@ export interface Variant {
   readonly value?: number;
 }
 
-/** 'base', 'seed=2', 'family-seed=1235' or 'threads=1'; null when the text is none of them. */
+/** 'base', 'seed=2', 'family-seed=1235', 'seeds=2' or 'threads=1'; null when the text is none of them. */
 export function parseVariant(text: string): Variant | null {
   if (text === 'base') return { source: 'base' };
-  const m = /^(seed|family-seed|threads)=(\d+)$/.exec(text);
+  const m = /^(seed|family-seed|seeds|threads)=(\d+)$/.exec(text);
   if (!m) return null;
   const value = Number(m[2]);
   if (m[1] === 'threads' && (value < 1 || value > 1024)) return null;
@@ -38,6 +39,13 @@ export function variantName(v: Variant): string {
 export function variantProfile(p: ProfileSpec, v: Variant): ProfileSpec {
   if (v.source === 'run-seed') return { ...p, seed: v.value as number };
   if (v.source === 'threads') return { ...p, threads: v.value as number };
+  if (v.source === 'seeds') {
+    // Both seeds move together (run --seeds N): the family seed by as much from its own as the run seed.
+    const seed = v.value as number;
+    if (!('zoo' in p.family)) return { ...p, seed };
+    const familySeed = FAMILY_PROFILES[p.family.zoo].seed + (seed - p.seed);
+    return { ...p, seed, family: { ...p.family, seed: familySeed } };
+  }
   if (v.source === 'family-seed') {
     if (!('zoo' in p.family))
       throw new Error('a family-seed variant needs a profile that trains its family (family: { zoo: ... })');
@@ -182,7 +190,7 @@ export function summariseSpread(
     const values = runs.map((r) => r.metrics[name] ?? Number.NaN);
     const finite = values.filter(Number.isFinite);
     const bySource: Partial<Record<SpreadSource | 'cpu', number>> = {};
-    for (const source of ['run-seed', 'family-seed', 'threads'] as const) {
+    for (const source of ['run-seed', 'family-seed', 'seeds', 'threads'] as const) {
       const of = runs.filter((r) => r.source === source);
       if (!of.length) continue;
       const cpus = [...new Set(of.map((r) => r.cpu))];
@@ -232,7 +240,7 @@ function median(xs: readonly number[]): number {
 }
 
 export function spreadMarkdown(s: SpreadSummary, title: string): string {
-  const sources = ['run-seed', 'family-seed', 'threads', 'cpu'] as const;
+  const sources = ['run-seed', 'family-seed', 'seeds', 'threads', 'cpu'] as const;
   const present = sources.filter((src) => Object.values(s.metrics).some((m) => m.bySource[src] !== undefined));
   const patterns = new Map<string, MetricSpread[]>();
   for (const [name, m] of Object.entries(s.metrics)) {

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { dryRun, GPU_CLASSES, renderDryRun, thisMachine } from '../../../harness/src/dry-run.ts';
 import { goldenTable } from '../../../harness/src/golden.ts';
 import { runExperiment } from '../../../harness/src/run.ts';
+import { spreadSummaryPath } from '../../../harness/src/spread.ts';
+import { importRun, runVariant, writeSpreadSummary } from '../../../harness/src/spread-run.ts';
 import { formatIssue, profileOf, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
 import { parseOrUsage, UsageError, type Command } from '../command.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
@@ -10,7 +12,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run one experiment spec (table or figure) at a profile, compare with its golden, write the report',
   usage: [
-    'Usage: saetrace run <pair>/<id> [--profile smoke|default|paper] [--update-golden] [--quiet | --json] [--dry-run]',
+    'Usage: saetrace run <pair>/<id> [--profile smoke|default|paper] [--update-golden] [--quiet | --json] [--dry-run] [--seeds N]',
     '',
     'Builds what is missing (family, activations, SAEs; all cached by content), writes',
     'reports/<pair>/<id>[.<profile>].md with figures, results and provenance JSON, and compares the results',
@@ -22,6 +24,9 @@ export const runCommand: Command = {
     '--dry-run (a paths profile such as paper): checks every checkpoint directory (config.json, weights, tokenizer)',
     'and the layers, and prints per stage FLOPs, bytes and estimated times here and on A100/H100; computes nothing.',
     '--quiet prints only the final line; --json prints progress as JSON lines on stderr and the outcome as JSON on stdout.',
+    '--seeds N also runs the spec under N - 1 more seeds (run seed and, where the profile trains its family, family',
+    'seed moved together; each in its own scratch directory, `saetrace spread` variants seeds=...), summarises',
+    "every metric's sd in reports/spread/<pair>/<id>.<profile>.md, and writes the report again with +- 1 sd bands.",
   ].join('\n'),
   async run(argv) {
     const parsed = parseOrUsage(() =>
@@ -34,6 +39,7 @@ export const runCommand: Command = {
           quiet: { type: 'boolean', default: false },
           json: { type: 'boolean', default: false },
           'dry-run': { type: 'boolean', default: false },
+          seeds: { type: 'string' },
         },
       }),
     );
@@ -43,6 +49,11 @@ export const runCommand: Command = {
     if (!['smoke', 'default', 'paper'].includes(profile))
       throw new UsageError(`--profile must be smoke, default or paper, got '${profile}'`);
     if (parsed.values.quiet && parsed.values.json) throw new UsageError('--quiet and --json exclude each other');
+    const seeds = parsed.values.seeds === undefined ? 1 : Number(parsed.values.seeds);
+    if (!Number.isInteger(seeds) || seeds < 1 || seeds > 32)
+      throw new UsageError(`--seeds must be an integer in [1, 32], got '${parsed.values.seeds}'`);
+    if (seeds > 1 && parsed.values['update-golden'])
+      throw new UsageError('--seeds and --update-golden exclude each other: a golden records one run');
     if (parsed.values['dry-run']) {
       const spec = readSpec(name);
       if (!spec.ok) {
@@ -67,6 +78,21 @@ export const runCommand: Command = {
         log: (t) => progress.note(t),
         progress,
       });
+      if (seeds > 1) {
+        // The run above is this machine's base; the other seeds run beside it, then the report is written
+        // again (every stage cached) with bands and tolerances from the summary.
+        const spec = readSpec(name);
+        if (!spec.ok) throw new Error(spec.issues.map(formatIssue).join('\n'));
+        const p = profileOf(spec.spec, profile);
+        await importRun(spec.spec, profile, out.resultsPath);
+        for (let i = 1; i < seeds; i++)
+          await runVariant(name, spec.spec, profile, { source: 'seeds', value: p.seed + i }, (t) => progress.note(t));
+        const summary = await writeSpreadSummary(spec.spec, profile);
+        progress.note(
+          `${summary?.runs.length ?? 0} runs in ${spreadSummaryPath(spec.spec.pair, spec.spec.id, profile)}`,
+        );
+        out = await runExperiment(name, profile, { log: (t) => progress.note(t), progress });
+      }
     } finally {
       progress.close();
     }

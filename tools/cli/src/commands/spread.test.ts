@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCommand } from './run.ts';
 import { spreadCommand } from './spread.ts';
 
 const refused = (argv: string[], re: RegExp) =>
@@ -29,6 +30,21 @@ test('spread: bad arguments are usage errors naming what is wrong, before any ru
     /no .*figure3\.smoke\.provenance\.json beside it/,
   );
   rmSync(dir, { recursive: true });
+});
+
+test('run --seeds: bounded, and not with --update-golden (a golden records one run)', async () => {
+  for (const [argv, re] of [
+    [['en-ja/figure3', '--profile', 'smoke', '--seeds', '0'], /--seeds must be an integer in \[1, 32\], got '0'/],
+    [['en-ja/figure3', '--profile', 'smoke', '--seeds', '2.5'], /--seeds must be an integer/],
+    [
+      ['en-ja/figure3', '--profile', 'smoke', '--seeds', '3', '--update-golden'],
+      /--seeds and --update-golden exclude each other/,
+    ],
+  ] as const)
+    await runCommand.run([...argv]).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, re),
+    );
 });
 
 test.run();

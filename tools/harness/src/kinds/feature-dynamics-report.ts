@@ -1,6 +1,14 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@saetrace/engine';
-import { renderLineChart, renderStackedArea, type Point } from '../../../report/charts.ts';
+import { existsSync } from 'node:fs';
+import {
+  renderBandChart,
+  renderLineChart,
+  renderStackedArea,
+  type BandPoint,
+  type Point,
+} from '../../../report/charts.ts';
+import { readSpreadSummary, spreadSummaryPath } from '../spread.ts';
 import { flattenMetrics, type GoldenRow } from '../golden.ts';
 import type { ExperimentSpec, ProfileName } from '../spec.ts';
 import { reportFooter } from './report-parts.ts';
@@ -8,10 +16,13 @@ import { formatLineageReport, lineageReport } from '../../../browse/src/lineage-
 import { scanCache } from '../../../browse/src/scan.ts';
 import type { DynamicsResult } from './feature-dynamics.ts';
 
+/** A point's metric prefix in results: 'step-000148@L3'. */
+const pointKey = (p: { step: number; layer: number }) => `step-${String(p.step).padStart(6, '0')}@L${p.layer}`;
+
 export function dynamicsMetrics(r: DynamicsResult): Record<string, number> {
   const m: Record<string, unknown> = {};
   for (const p of r.points) {
-    m[`step-${String(p.step).padStart(6, '0')}@L${p.layer}`] = {
+    m[pointKey(p)] = {
       tokens: p.tokens,
       shares: p.summary.shares,
       mixedProportion: p.summary.mixedProportion,
@@ -71,6 +82,10 @@ export async function writeDynamicsReport(
   const [l1, l2] = spec.languages;
   const label = { first: l1.toUpperCase(), second: l2.toUpperCase(), mixed: 'Mixed' } as const;
   const figs: string[] = [];
+  const summaryPath = spreadSummaryPath(spec.pair, spec.id, profile);
+  const spread = existsSync(summaryPath)
+    ? { summary: readSpreadSummary(summaryPath), link: `../spread/${spec.pair}/${spec.id}.${profile}.md` }
+    : null;
   for (const layer of r.layers) {
     const pts = r.points.filter((p) => p.layer === layer);
     const shares: Point[] = pts.flatMap((p) =>
@@ -103,6 +118,29 @@ export async function writeDynamicsReport(
       }),
     );
     figs.push(`![shares](${a}) ![monosemanticity](${b})`);
+    if (spread) {
+      // Error bars: each share +- its sd over the spread runs (reports/spread/<pair>/<id>.<profile>.md).
+      const banded: BandPoint[] = pts.flatMap((p) =>
+        (['first', 'second', 'mixed'] as const).map((c) => {
+          const sd = spread.summary.metrics[`${pointKey(p)}/shares/${c}`]?.sd ?? 0;
+          const y = p.summary.shares[c];
+          return { x: p.tokens, y, lo: y - sd, hi: y + sd, series: label[c] };
+        }),
+      );
+      const c = `${base}-L${layer}-shares-spread.svg`;
+      await writeFileAtomic(
+        join(dir, c),
+        await renderBandChart(banded, {
+          title: `Feature languages +- 1 sd over ${spread.summary.runs.length} runs, ${r.size} layer ${layer}`,
+          xTitle: 'training tokens (log)',
+          yTitle: 'share of alive features',
+          xLog: true,
+        }),
+      );
+      figs.push(
+        `![shares with run-to-run bands](${c})\n\nBands: +- 1 sd of each share over the ${spread.summary.runs.length} runs of [the spread report](${spread.link}) (seeds, family seeds, threads, CPUs).`,
+      );
+    }
   }
   if (r.layers.length > 1) {
     // Layer-wise views (Figures 5, 6, 8, 9, 12-14): one line per layer over training tokens.

@@ -1,0 +1,115 @@
+// Making spread runs and their summary (spread.ts holds the pure parts): used by `saetrace spread` and by
+// `saetrace run --seeds N`.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  fields,
+  isArray,
+  isNumber,
+  isObject,
+  readJsonRecord,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from '@saetrace/engine';
+import { toleranceFor } from './golden.ts';
+import { runExperiment } from './run.ts';
+import { profileOf, type ExperimentSpec, type ProfileName } from './spec.ts';
+import {
+  cpuModel,
+  readSpreadRuns,
+  runFileName,
+  scratchDir,
+  spreadDir,
+  spreadMarkdown,
+  spreadSummaryPath,
+  summariseSpread,
+  variantName,
+  variantProfile,
+  type SpreadRun,
+  type SpreadSummary,
+  type Variant,
+} from './spread.ts';
+
+interface StoredResults {
+  readonly metrics: Record<string, number>;
+  readonly findings?: readonly { id: string; holds: boolean | null }[];
+  readonly seed: number;
+  readonly resolved: { family: object; threads?: number };
+}
+
+function readResults(path: string): StoredResults {
+  return readJsonRecord<StoredResults>(
+    path,
+    'run the spec again',
+    fields({ metrics: isObject, seed: isNumber, resolved: isObject, findings: (x) => x === undefined || isArray(x) }),
+  );
+}
+
+function asRun(r: StoredResults, variant: Variant, cpu: string, threads: number | null): SpreadRun {
+  const fam = r.resolved.family as { seed?: number };
+  return {
+    variant: variantName(variant),
+    source: variant.source,
+    cpu,
+    threads,
+    seed: r.seed,
+    familySeed: typeof fam.seed === 'number' ? fam.seed : null,
+    metrics: r.metrics,
+    findings: Object.fromEntries((r.findings ?? []).map((f) => [f.id, f.holds])),
+  };
+}
+
+/** Stores a results.json made elsewhere (its provenance.json beside it) as that machine's base run. */
+export async function importRun(spec: ExperimentSpec, profile: ProfileName, file: string): Promise<string> {
+  const prov = file.replace(/\.results\.json$/, '.provenance.json');
+  if (!existsSync(prov)) throw new Error(`${file}: no ${prov} beside it (its CPU and threads)`);
+  const p = readJsonRecord<{ machine: { cpus: string }; threads: number | null }>(
+    prov,
+    'it is written by every run',
+    fields({ machine: isObject }),
+  );
+  const run = asRun(readResults(file), { source: 'base' }, p.machine.cpus.trim(), p.threads ?? null);
+  const out = join(spreadDir(spec.pair, spec.id, profile), runFileName(run.cpu, run.variant));
+  await writeJsonAtomic(out, run);
+  return out;
+}
+
+/**
+ * Runs one variant of a spec in its scratch directory and stores it; a run already stored for this CPU and
+ * variant is kept (null returned), so a sweep resumes.
+ */
+export async function runVariant(
+  name: string,
+  spec: ExperimentSpec,
+  profile: ProfileName,
+  v: Variant,
+  log: (s: string) => void,
+): Promise<string | null> {
+  const cpu = cpuModel();
+  const out = join(spreadDir(spec.pair, spec.id, profile), runFileName(cpu, variantName(v)));
+  if (existsSync(out)) return null;
+  const repo = process.cwd();
+  const scratch = scratchDir(repo, spec.pair, profile, variantName(v));
+  process.chdir(scratch);
+  let results: StoredResults;
+  try {
+    const outcome = await runExperiment(name, profile, { override: (p) => variantProfile(p, v), log });
+    results = readResults(outcome.resultsPath);
+  } finally {
+    process.chdir(repo);
+  }
+  const threads = variantProfile(profileOf(spec, profile), v).threads ?? null;
+  await writeJsonAtomic(out, asRun(results, v, cpu, threads));
+  return out;
+}
+
+/** Rewrites reports/spread/<pair>/<id>.<profile>.{json,md} from every stored run (null when there is none). */
+export async function writeSpreadSummary(spec: ExperimentSpec, profile: ProfileName): Promise<SpreadSummary | null> {
+  const files = readSpreadRuns(spreadDir(spec.pair, spec.id, profile));
+  if (!files.length) return null;
+  const summary = summariseSpread(spec.pair, spec.id, profile, files, (m) => toleranceFor(m, spec.golden) !== null);
+  const path = spreadSummaryPath(spec.pair, spec.id, profile);
+  await writeJsonAtomic(path, summary);
+  await writeFileAtomic(path.replace(/\.json$/, '.md'), spreadMarkdown(summary, spec.title));
+  return summary;
+}
