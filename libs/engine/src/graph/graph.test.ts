@@ -92,4 +92,56 @@ test('ortLogSeverity is errors-only by default and names a bad SAETRACE_ORT_LOG'
   );
 });
 
+test('an op without a shape rule is refused when the node is built, naming the op and the rules file', () => {
+  const g = new Graph('t');
+  const x = g.input('x', 'float32', [2, 3]);
+  assert.throws(
+    () => g.op1('MatMull', [x, x], {}, { name: 'typo' }),
+    (e: Error) => {
+      assert.instance(e, ShapeError);
+      assert.match(
+        e.message,
+        /MatMull node 'typo'.*op 'MatMull' has no shape rule \(known: .*MatMul.*\); add one in libs\/engine\/src\/graph\/shape-rules\.ts/,
+      );
+      return true;
+    },
+  );
+});
+
+test('Split, Pad, Size and ConstantOfShape infer their shapes and run as inferred', async () => {
+  const g = new Graph('t');
+  const x = g.input('x', 'float32', [2, 5]);
+  const [a, b] = g.op('Split', [x, g.ints([2, 3])], { axis: 1 }, { outputs: 2 });
+  assert.equal(
+    [a!.shape, b!.shape],
+    [
+      [2, 2],
+      [2, 3],
+    ],
+  );
+  const p = g.op1('Pad', [x, g.ints([0, 1, 1, 2])]);
+  assert.equal(p.shape, [3, 8]);
+  assert.equal(g.op1('Size', [x]).shape, []);
+  const z = g.op1('ConstantOfShape', [g.ints([4, 2])], {
+    value: { tensor: { dtype: 'float32', shape: [1], data: Float32Array.from([7]) } },
+  });
+  assert.equal([z.dtype, z.shape], ['float32', [4, 2]]);
+  assert.throws(
+    () => g.op('Split', [x, g.ints([2, 2])], { axis: 1 }, { outputs: 2 }),
+    /split sizes sum to 4, axis 1 has 5/,
+  );
+  assert.throws(() => g.op1('Pad', [x, g.ints([1, 1])]), /pads has 2 entries, needs 4 for rank 2/);
+  g.output(b!, 'b');
+  g.output(p, 'p');
+  g.output(z, 'z');
+  const sess = await Session.create(g, { threads: 1 });
+  const out = await sess.run({
+    x: { dtype: 'float32', shape: [2, 5], data: Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) },
+  });
+  assert.equal([...out.b!.shape], [2, 3]);
+  assert.equal([...out.p!.shape], [3, 8]);
+  assert.equal(Array.from(out.z!.data as Float32Array), [7, 7, 7, 7, 7, 7, 7, 7]);
+  await sess.release();
+});
+
 test.run();

@@ -344,6 +344,50 @@ const softmax: Rule = (ins, attrs) => {
 
 const shapeOp: Rule = (ins) => [{ dtype: 'int64', shape: [req(ins, 0).shape?.length ?? '?'] }];
 
+const sizeOp: Rule = (ins) => {
+  req(ins, 0);
+  return [{ dtype: 'int64', shape: [] }];
+};
+
+/** The output's dtype is the `value` tensor's (float32 zeros when absent); its shape the constant shape input's. */
+const constantOfShape: Rule = (ins, attrs, g) => {
+  const value = attrs.value;
+  const dtype = value && typeof value === 'object' && 'tensor' in value ? value.tensor.dtype : 'float32';
+  const dims = constInts(req(ins, 0), g);
+  return [{ dtype, shape: dims ?? null }];
+};
+
+/** Constant pads [begin..., end...] add to each axis; other pads leave the shape unknown. */
+const pad: Rule = (ins, _a, g) => {
+  const x = req(ins, 0);
+  const pads = constInts(ins[1], g);
+  if (!x.shape || !pads) return [{ dtype: x.dtype, shape: null }];
+  const r = x.shape.length;
+  if (pads.length !== 2 * r) throw new Error(`pads has ${pads.length} entries, needs ${2 * r} for rank ${r}`);
+  return [
+    {
+      dtype: x.dtype,
+      shape: x.shape.map((d, i) => (typeof d === 'number' ? d + (pads[i] as number) + (pads[i + r] as number) : '?')),
+    },
+  ];
+};
+
+/** One output per constant split size along the axis (the caller names the output count). */
+const split: Rule = (ins, attrs, g) => {
+  const x = req(ins, 0);
+  const sizes = constInts(ins[1], g);
+  if (!x.shape || !sizes) return [{ dtype: x.dtype, shape: null }];
+  const axis = normAxis(int(attrs, 'axis', 0), x.shape.length);
+  const dim = x.shape[axis];
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (typeof dim === 'number' && total !== dim) throw new Error(`split sizes sum to ${total}, axis ${axis} has ${dim}`);
+  return sizes.map((n) => {
+    const out = [...(x.shape as Dim[])];
+    out[axis] = n;
+    return { dtype: x.dtype, shape: out };
+  });
+};
+
 const rules: Record<string, Rule> = {
   MatMul: matmul,
   Gemm: gemm,
@@ -404,9 +448,16 @@ const rules: Record<string, Rule> = {
   Where: where,
   Expand: expand,
   Shape: shapeOp,
+  Size: sizeOp,
+  ConstantOfShape: constantOfShape,
+  Pad: pad,
+  Split: split,
 };
 
-/** Output types and shapes of one op; unknown ops get the first input's type and an unknown shape. */
+/**
+ * Output types and shapes of one op. An op without a rule is refused when the node is built, naming it, so a
+ * misspelt or unsupported op fails at graph construction rather than as an unknown shape downstream.
+ */
 export function inferShapes(
   opType: string,
   ins: readonly (Value | null)[],
@@ -414,8 +465,11 @@ export function inferShapes(
   g: ConstantLookup,
 ): InferredOutput[] {
   const rule = rules[opType];
-  if (rule) return rule(ins, attrs, g);
-  return [{ dtype: ins.find((v) => v)?.dtype ?? 'float32', shape: null }];
+  if (!rule)
+    throw new Error(
+      `op '${opType}' has no shape rule (known: ${Object.keys(rules).sort().join(', ')}); add one in libs/engine/src/graph/shape-rules.ts`,
+    );
+  return rule(ins, attrs, g);
 }
 
 export const knownShapeOps: readonly string[] = Object.keys(rules);
