@@ -32,4 +32,3 @@ export {
 export { exportSafetensors, engineSafetensorsWriter, type SafetensorsWriter, type ExportOptions } from './export.ts';
 export { FakeTapModel, type FakeTapModelOptions } from './testing/fake-tap-model.ts';
 export { writeFixtureDocs, fixtureDocs, type FixtureDoc } from './testing/fixture-corpus.ts';
-export { activationsBench, type ActivationsBenchResult, type ActivationsBenchRow } from './bench/activations-bench.ts';

@@ -36,16 +36,6 @@ export {
   type RecordCheck,
 } from './io/records.ts';
 export { Rng, runRng } from './rng/rng.ts';
-export {
-  engineBench,
-  engineGemm,
-  GEMM_SHAPES,
-  ENGINE_TARGET_RATIO,
-  type EngineBenchResult,
-  type GemmRow,
-} from './bench/engine-bench.ts';
-export { timeIt, type Timing } from './bench/timing.ts';
-export { numpyGemmGflops } from './bench/numpy-reference.ts';
 export * from './safetensors/index.ts';
 export { gradients, type GradientOptions } from './autodiff/gradients.ts';
 export { differentiableOps, type GradRule } from './autodiff/rules.ts';

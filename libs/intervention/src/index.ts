@@ -22,5 +22,3 @@ export {
   type Stat,
   type TranslationScorer,
 } from './table.ts';
-export { largestMemberSetup, type InterventionBenchSetup } from './bench-setup.ts';
-export { interventionBench, type InterventionBenchRow } from './bench.ts';

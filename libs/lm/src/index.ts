@@ -42,6 +42,5 @@ export * from './zoo/tokens.ts';
 export * from './zoo/train.ts';
 export * from './zoo/eval.ts';
 export * from './zoo/family-run.ts';
-export { lmBench, type LmBenchRow } from './zoo/bench.ts';
 export * from './zoo/ngram.ts';
 export * from './zoo/baseline.ts';

@@ -32,7 +32,6 @@ export {
   type ExampleSequence,
   type TokenLanguage,
 } from './examples.ts';
-export { metricsBench } from './bench.ts';
 export { saveFeatureMetrics, readFeatureColumns, type FeatureColumns } from './save.ts';
 export { describeFeature, type Decode, type FeatureDescription } from './describe.ts';
 export {

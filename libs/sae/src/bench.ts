@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
-import { engineGemm, runRng, Session, timeIt, writeFileAtomic, type HostTensor, type Timing } from '@saetrace/engine';
+import { runRng, Session, writeFileAtomic, type HostTensor } from '@saetrace/engine';
+import { engineGemm, timeIt, type Timing } from '@saetrace/engine/bench';
 import { buildSaeStep, SAE_PARAMS, saeParamShapes, type StepVariant } from './step-graph.ts';
 import { FusedSaeStep } from './fused-step.ts';
 import type { SaeParams } from './init.ts';

@@ -25,7 +25,6 @@ export { SaeEncoder, type TopKCodes } from './encoder.ts';
 export { decodeMasked } from './decode.ts';
 export { evaluateSae, type SaeEval } from './evaluate.ts';
 export { saveSae, loadSae, SAETRACE_VERSION, type SaeRecord } from './io.ts';
-export { saeBench, type SaeBenchRow } from './bench.ts';
 export { FusedSaeStep, type FusedStepOptions, type FusedStepResult } from './fused-step.ts';
 export { nativeSparseStep, nativeStepAvailable, type NativeStepInput, type NativeStepResult } from './native-kernel.ts';
 export {

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runRng, timeIt, writeFileAtomic, type Timing } from '@saetrace/engine';
+import { runRng, writeFileAtomic } from '@saetrace/engine';
+import { timeIt, type Timing } from '@saetrace/engine/bench';
 import { extractActivations } from '../extract.ts';
 import { ActivationStore } from '../store.ts';
 import type { TapModel } from '../tap-model.ts';

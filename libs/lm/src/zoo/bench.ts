@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineGemm, numpyGemmGflops, runRng, writeFileAtomic } from '@saetrace/engine';
+import { runRng, writeFileAtomic } from '@saetrace/engine';
+import { engineGemm, numpyGemmGflops } from '@saetrace/engine/bench';
 import { LlamaModel } from '../llama/model.ts';
 import { initLlamaWeights } from '../llama/weights.ts';
 import { FAMILY_PROFILES, flopParams } from './family.ts';

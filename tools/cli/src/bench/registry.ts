@@ -1,10 +1,11 @@
 // Benchmarks reachable through `saetrace bench <name>`: one entry per lib, added as each lands.
-import { activationsBench } from '@saetrace/activations';
-import { engineBench } from '@saetrace/engine';
-import { lmBench } from '@saetrace/lm';
-import { saeBench, SaeEncoder, initSae } from '@saetrace/sae';
-import { metricsBench } from '@saetrace/metrics';
-import { interventionBench } from '@saetrace/intervention';
+import { activationsBench } from '@saetrace/activations/bench';
+import { engineBench } from '@saetrace/engine/bench';
+import { lmBench } from '@saetrace/lm/bench';
+import { SaeEncoder, initSae } from '@saetrace/sae';
+import { saeBench } from '@saetrace/sae/bench';
+import { metricsBench } from '@saetrace/metrics/bench';
+import { interventionBench } from '@saetrace/intervention/bench';
 import { checkpointBench } from './checkpoint.ts';
 
 /** What every benchmark returns: a JSON-able record and the markdown it wrote under reports/bench/. */
