@@ -26,26 +26,39 @@ async function render(spec: vl.TopLevelSpec): Promise<string> {
   }
 }
 
-/** A multi-series line chart as SVG, drawn headless (no browser, no canvas). */
-export async function renderLineChart(points: readonly Point[], o: LineChartOptions): Promise<string> {
-  if (points.length === 0) throw new RangeError(`renderLineChart '${o.title}': no points`);
-  return render({
+/** The fields every chart shares: title, size, background and the data. */
+function frame(points: readonly Point[], o: LineChartOptions) {
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: o.title,
     width: o.width ?? 480,
     height: o.height ?? 280,
     background: 'white',
     data: { values: points.map((p) => ({ ...p })) },
+  } as const;
+}
+
+function xAxis(o: LineChartOptions) {
+  return {
+    field: 'x',
+    type: 'quantitative',
+    title: o.xTitle,
+    scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false },
+  } as const;
+}
+
+const seriesColor = { field: 'series', type: 'nominal', title: null } as const;
+
+/** A multi-series line chart as SVG, drawn headless (no browser, no canvas). */
+export async function renderLineChart(points: readonly Point[], o: LineChartOptions): Promise<string> {
+  if (points.length === 0) throw new RangeError(`renderLineChart '${o.title}': no points`);
+  return render({
+    ...frame(points, o),
     mark: { type: 'line', point: points.length <= 200 },
     encoding: {
-      x: {
-        field: 'x',
-        type: 'quantitative',
-        title: o.xTitle,
-        scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false },
-      },
+      x: xAxis(o),
       y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: o.yLog ? { type: 'log' } : { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: seriesColor,
     },
   } as vl.TopLevelSpec);
 }
@@ -59,20 +72,10 @@ export interface BandPoint extends Point {
 /** Lines with a shaded band around each (e.g. +- one run-to-run sd), as SVG. */
 export async function renderBandChart(points: readonly BandPoint[], o: LineChartOptions): Promise<string> {
   if (points.length === 0) throw new RangeError(`renderBandChart '${o.title}': no points`);
-  const x = {
-    field: 'x',
-    type: 'quantitative',
-    title: o.xTitle,
-    scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false },
-  } as const;
-  const color = { field: 'series', type: 'nominal', title: null } as const;
+  const x = xAxis(o);
+  const color = seriesColor;
   return render({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: o.title,
-    width: o.width ?? 480,
-    height: o.height ?? 280,
-    background: 'white',
-    data: { values: points.map((p) => ({ ...p })) },
+    ...frame(points, o),
     layer: [
       {
         mark: { type: 'area', opacity: 0.2 },
@@ -90,22 +93,12 @@ export async function renderBandChart(points: readonly BandPoint[], o: LineChart
 export async function renderStackedArea(points: readonly Point[], o: LineChartOptions): Promise<string> {
   if (points.length === 0) throw new RangeError(`renderStackedArea '${o.title}': no points`);
   return render({
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: o.title,
-    width: o.width ?? 480,
-    height: o.height ?? 280,
-    background: 'white',
-    data: { values: points.map((p) => ({ ...p })) },
+    ...frame(points, o),
     mark: 'area',
     encoding: {
-      x: {
-        field: 'x',
-        type: 'quantitative',
-        title: o.xTitle,
-        scale: o.xLog ? { type: 'log', nice: false } : { zero: false, nice: false },
-      },
+      x: xAxis(o),
       y: { field: 'y', type: 'quantitative', title: o.yTitle, stack: 'normalize' },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: seriesColor,
     },
   } as vl.TopLevelSpec);
 }

@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 /** One `npx saetrace <name>` command. `run` returns the process exit code. */
 export interface Command {
   readonly name: string;
@@ -19,4 +20,12 @@ export function parseOrUsage<T>(parse: () => T): T {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/** A command's options and positionals, parsed by node:util parseArgs; what it refuses is a usage error. */
+export function parseCommandArgs<const T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: T,
+) {
+  return parseOrUsage(() => parseArgs({ args: [...argv], allowPositionals: true as const, options }));
 }

@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fields, isNumber, isObject, readJsonRecord, writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { evaluateFindings, findingsMarkdown, verdict } from '../../../harness/src/findings.ts';
 import { readGolden } from '../../../harness/src/golden.ts';
 import { findingContext, knownSpecs, recordedFindings, specPath } from '../../../harness/src/run.ts';
 import { formatIssue, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
-import { parseOrUsage, UsageError, type Command } from '../command.ts';
+import { parseCommandArgs, UsageError, type Command } from '../command.ts';
 
 const PROFILES: readonly ProfileName[] = ['smoke', 'default', 'paper'];
 
@@ -36,13 +35,7 @@ export const findingsCommand: Command = {
     'the report is rewritten; a run then fails its golden when a verdict changes.',
   ].join('\n'),
   async run(argv) {
-    const parsed = parseOrUsage(() =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: { profile: { type: 'string' }, record: { type: 'boolean' } },
-      }),
-    );
+    const parsed = parseCommandArgs(argv, { profile: { type: 'string' }, record: { type: 'boolean' } });
     const profile = parsed.values.profile as ProfileName | undefined;
     if (!profile || !PROFILES.includes(profile))
       throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile ?? ''}'`);

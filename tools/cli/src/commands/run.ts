@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { dryRun, GPU_CLASSES, renderDryRun, thisMachine } from '../../../harness/src/dry-run.ts';
 import { goldenTable } from '../../../harness/src/golden.ts';
 import { runExperiment } from '../../../harness/src/run.ts';
 import { spreadSummaryPath } from '../../../harness/src/spread.ts';
 import { importRun, runVariant, writeSpreadSummary } from '../../../harness/src/spread-run.ts';
 import { formatIssue, profileOf, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
-import { parseOrUsage, UsageError, type Command } from '../command.ts';
+import { parseCommandArgs, UsageError, type Command } from '../command.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
 export const runCommand: Command = {
@@ -29,20 +28,14 @@ export const runCommand: Command = {
     "every metric's sd in reports/spread/<pair>/<id>.<profile>.md, and writes the report again with +- 1 sd bands.",
   ].join('\n'),
   async run(argv) {
-    const parsed = parseOrUsage(() =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: {
-          profile: { type: 'string', default: 'default' },
-          'update-golden': { type: 'boolean', default: false },
-          quiet: { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-          'dry-run': { type: 'boolean', default: false },
-          seeds: { type: 'string' },
-        },
-      }),
-    );
+    const parsed = parseCommandArgs(argv, {
+      profile: { type: 'string', default: 'default' },
+      'update-golden': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      seeds: { type: 'string' },
+    });
     const name = parsed.positionals[0];
     if (!name) throw new UsageError('name a spec, e.g. en-ja/figure3');
     const profile = parsed.values.profile as ProfileName;

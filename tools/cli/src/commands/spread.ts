@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { specPath } from '../../../harness/src/run.ts';
 import { formatIssue, profileOf, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
 import {
@@ -9,7 +8,7 @@ import {
   variantProfile,
 } from '../../../harness/src/spread.ts';
 import { importRun, runVariant, writeSpreadSummary } from '../../../harness/src/spread-run.ts';
-import { parseOrUsage, UsageError, type Command } from '../command.ts';
+import { parseCommandArgs, UsageError, type Command } from '../command.ts';
 
 const PROFILES: readonly ProfileName[] = ['smoke', 'default', 'paper'];
 
@@ -32,18 +31,12 @@ export const spreadCommand: Command = {
     "over all runs, which the spec's `spread` golden tolerances are k times.",
   ].join('\n'),
   async run(argv) {
-    const parsed = parseOrUsage(() =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: {
-          profile: { type: 'string' },
-          variant: { type: 'string', multiple: true },
-          import: { type: 'string', multiple: true },
-          summarise: { type: 'boolean' },
-        },
-      }),
-    );
+    const parsed = parseCommandArgs(argv, {
+      profile: { type: 'string' },
+      variant: { type: 'string', multiple: true },
+      import: { type: 'string', multiple: true },
+      summarise: { type: 'boolean' },
+    });
     const profile = parsed.values.profile as ProfileName | undefined;
     if (!profile || !PROFILES.includes(profile))
       throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile ?? ''}'`);
