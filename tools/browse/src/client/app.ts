@@ -579,22 +579,33 @@ async function indexPage(idx: SiteIndex): Promise<HTMLElement> {
   );
 }
 
+// Each navigation gets a number; a page that finishes loading after a later navigation began is dropped,
+// so a slow load never replaces the page the reader went on to. main's data-route names the hash shown,
+// which is what tools/browse/test/browser.mjs waits for.
+let routeSeq = 0;
+
 async function route(): Promise<void> {
   const main = document.getElementById('main') as HTMLElement;
+  const seq = ++routeSeq;
+  const hash = location.hash;
   try {
     const idx = await load<SiteIndex>('index');
-    const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
     let page: HTMLElement;
     if (parts[0] === 'sae' && parts[1] && parts[2] === 'f' && parts[3] !== undefined)
       page = await featurePage(idx, parts[1], Number(parts[3]));
     else if (parts[0] === 'sae' && parts[1]) page = await saePage(idx, parts[1]);
     else page = await indexPage(idx);
+    if (seq !== routeSeq) return;
     const focused = document.activeElement?.id;
     main.replaceChildren(page);
+    main.dataset.route = hash;
     if (focused) (document.getElementById(focused) as HTMLElement | null)?.focus();
     document.title = `saetrace · ${page.querySelector('h1')?.textContent ?? ''}`;
   } catch (e) {
+    if (seq !== routeSeq) return;
     main.replaceChildren(h('p', { role: 'alert' }, `Could not show this page: ${(e as Error).message}`));
+    main.dataset.route = hash;
   }
 }
 
