@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FeatureClass } from '@saetrace/metrics';
+import { dataScript, readDataScript } from './build.ts';
 import { lineageEdges, mixedDescent, type LineageNode } from './chains.ts';
 import { parseCheckpointDir, scanCache } from './scan.ts';
 import { serveSite } from './serve.ts';
@@ -95,6 +96,30 @@ test('a cache without SAEs is an error naming the run that makes them; a measure
       () => scanCache(dir, 'en-ja', 'smoke'),
       /metrics-0123456789abcdef: no activation store .* starting 0123456789abcdef/,
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('data files hand their value to the page plain or packed (gzip, base64); both read back; other text is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'browse-data-'));
+  try {
+    const value = { id: 'x', rows: Array.from({ length: 500 }, (_, i) => [i, i % 7, 0.123456]), s: 'ja "テキスト"\n' };
+    const plain = dataScript('x', value);
+    const packed = dataScript('x', value, true);
+    assert.match(plain, /^window\.saetraceData\("x",\{/);
+    assert.match(packed, /^window\.saetraceData\("x","[A-Za-z0-9+/=]+"\);\n$/);
+    assert.ok(packed.length < plain.length / 3, `packed ${packed.length} vs plain ${plain.length} bytes`);
+    const want = { ...value, rows: value.rows.map(([i, m]) => [i, m, 0.123]) }; // 3 significant digits
+    for (const [name, text] of [
+      ['plain.js', plain],
+      ['packed.js', packed],
+    ] as const) {
+      writeFileSync(join(dir, name), text);
+      assert.equal(readDataScript(join(dir, name)), want);
+    }
+    writeFileSync(join(dir, 'bad.js'), 'alert(1)\n');
+    assert.throws(() => readDataScript(join(dir, 'bad.js')), /bad\.js: not a saetrace data file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { ActivationStore } from '@saetrace/activations';
@@ -8,7 +10,7 @@ import { classifyByPeakTokens, summarise, type ExampleSequence, type FeatureClas
 import { loadSae, SaeEncoder } from '@saetrace/sae';
 import { lineageEdges, mixedDescent, type LineageEdge, type LineageNode } from './chains.ts';
 import { readMeasured, scanCache, type CachedSae } from './scan.ts';
-import type { EdgeSummary, FeatureData, LinkData, SaeData, SiteIndex } from './site-types.ts';
+import type { EdgeSummary, FeatureData, LinkData, SaeFile, SiteIndex, TextTables } from './site-types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -69,9 +71,32 @@ function dirBytes(dir: string): number {
   return total;
 }
 
-/** The data files are scripts that hand their object to the page, so the site opens from file:// (no fetch). */
-const dataScript = (id: string, value: unknown) =>
-  `window.saetraceData(${JSON.stringify(id)},${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : v))});\n`;
+const json = (value: unknown) =>
+  JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : v,
+  );
+
+/** The data files are scripts that hand their object to the page, so the site opens from file:// (no fetch).
+ * A packed file hands over its JSON gzipped and base64-encoded, which the page inflates with the browser's
+ * DecompressionStream: an SAE's feature table is about a third of its JSON size that way (base64 included). */
+export const dataScript = (id: string, value: unknown, packed = false) =>
+  `window.saetraceData(${JSON.stringify(id)},${packed ? JSON.stringify(gzipSync(json(value), { level: 9 }).toString('base64')) : json(value)});\n`;
+
+/** Reads a data file back (tests, tools): the value its script hands to the page, inflated when packed. */
+export function readDataScript(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  const m = /^window\.saetraceData\(("(?:[^"\\]|\\.)*"),([\s\S]*)\);\n?$/.exec(text);
+  if (!m) throw new Error(`${file}: not a saetrace data file`);
+  const value: unknown = JSON.parse(m[2] as string);
+  return typeof value === 'string' ? JSON.parse(gunzipSync(Buffer.from(value, 'base64')).toString('utf8')) : value;
+}
+
+/** Key of an SAE's text tables: its checkpoint's tokenizer (same file, same token strings). */
+function textKey(checkpoint: string): string {
+  const f = join(checkpoint, 'tokenizer.json');
+  const h = createHash('sha256').update(existsSync(f) ? readFileSync(f) : checkpoint);
+  return h.digest('hex').slice(0, 12);
+}
 
 export async function buildSite(o: BuildOptions): Promise<BuildResult> {
   const t0 = performance.now();
@@ -105,6 +130,10 @@ export async function buildSite(o: BuildOptions): Promise<BuildResult> {
     built: new Date().toISOString(),
   };
   const tokenizers = new Map<string, Awaited<ReturnType<typeof loadTokenizer>>>();
+  const texts = new Map<
+    string,
+    { tokens: Record<string, string>; docs: Record<string, { lang: number; ids: number[] }> }
+  >();
   for (const [i, s] of saes.entries()) {
     const id = saeId(s);
     const { params, record } = await loadSae(s.dir);
@@ -172,7 +201,11 @@ export async function buildSite(o: BuildOptions): Promise<BuildResult> {
       if (v > 0) hist[f]![Math.min(HIST_BINS - 1, Math.floor((v / (maxAct[f] as number)) * HIST_BINS))]!++;
     }
     const docRows = new Map<number, number[]>();
-    for (let r = 0; r < rows; r++) docRows.set(rowDoc[r] as number, [...(docRows.get(rowDoc[r] as number) ?? []), r]);
+    for (let r = 0; r < rows; r++) {
+      const rs = docRows.get(rowDoc[r] as number);
+      if (rs) rs.push(r);
+      else docRows.set(rowDoc[r] as number, [r]);
+    }
     const usedDocs = new Set<number>();
     const usedTokens = new Set<number>();
     const decodeCache = new Map<number, string>();
@@ -249,16 +282,26 @@ export async function buildSite(o: BuildOptions): Promise<BuildResult> {
         above: links('layer', 'out'),
       };
     });
-    const docs: Record<string, { lang: number; ids: number[] }> = {};
+    // The shared tables get every document and token this SAE shows; a document whose tokens differ from
+    // what the table already holds (another held-out store under the same tokenizer) stays in this SAE's file.
+    const key = textKey(s.record.checkpoint);
+    let text = texts.get(key);
+    if (!text) {
+      text = { tokens: {}, docs: {} };
+      texts.set(key, text);
+    }
+    const ownDocs: Record<string, { lang: number; ids: number[] }> = {};
     for (const doc of usedDocs) {
       const ids = (docRows.get(doc) ?? []).map((r) => rowTok[r] as number);
       ids.forEach((t) => usedTokens.add(t));
-      docs[doc] = { lang: docLang.get(doc) ?? 0, ids };
+      const entry = { lang: docLang.get(doc) ?? 0, ids };
+      const have = text.docs[doc];
+      if (!have) text.docs[doc] = entry;
+      else if (have.lang !== entry.lang || have.ids.join() !== ids.join()) ownDocs[doc] = entry;
     }
-    const tokens: Record<string, string> = {};
-    for (const t of [...usedTokens].sort((a, b) => a - b)) tokens[t] = decode(t);
+    for (const t of usedTokens) text.tokens[t] ??= decode(t);
     const summary = summarise(stats, languages);
-    const data: SaeData = {
+    const data: SaeFile = {
       id,
       size: s.size,
       recipe: s.recipe,
@@ -272,11 +315,11 @@ export async function buildSite(o: BuildOptions): Promise<BuildResult> {
       languages,
       summary,
       evalTokens: rows,
-      tokens,
-      docs,
+      text: `text-${key}`,
+      ...(Object.keys(ownDocs).length > 0 ? { docs: ownDocs } : {}),
       features,
     };
-    writeFileSync(join(o.out, 'data', `${id}.js`), dataScript(id, data));
+    writeFileSync(join(o.out, 'data', `${id}.js`), dataScript(id, data, true));
     index.saes.push({
       id,
       size: s.size,
@@ -293,6 +336,8 @@ export async function buildSite(o: BuildOptions): Promise<BuildResult> {
     });
     log(`[${i + 1}/${saes.length}] ${id}: ${summary.alive} alive features`);
   }
+  for (const [key, t] of texts)
+    writeFileSync(join(o.out, 'data', `text-${key}.js`), dataScript(`text-${key}`, t, true));
   writeFileSync(join(o.out, 'data', 'index.js'), dataScript('index', index));
   await esbuild({
     entryPoints: [join(here, 'client', 'app.ts')],

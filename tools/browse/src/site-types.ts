@@ -33,6 +33,20 @@ export interface AliveFeature {
 
 export type FeatureData = AliveFeature | { readonly f: number; readonly cls: FeatureClass };
 
+/** A token table and a document table shared by every SAE whose model uses one tokenizer (data/text-<key>.js). */
+export interface TextTables {
+  readonly tokens: Readonly<Record<string, string>>;
+  readonly docs: Readonly<Record<string, { readonly lang: number; readonly ids: readonly number[] }>>;
+}
+
+/** One SAE's data file: its text lives in the shared table named by `text`; `docs` holds only the documents
+ * whose tokens differ from that table's (none when every SAE reads the same held-out store). */
+export interface SaeFile extends Omit<SaeData, 'tokens' | 'docs'> {
+  readonly text: string;
+  readonly docs?: TextTables['docs'];
+}
+
+/** What a page works with: an SAE's file joined with its text tables. */
 export interface SaeData {
   readonly id: string;
   readonly size: string;

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 
 const CHROMIUM = process.env.SAETRACE_CHROMIUM ?? '/usr/bin/chromium';
@@ -32,14 +33,15 @@ execFileSync(
   { stdio: ['ignore', 'inherit', 'inherit'] },
 );
 
-// The site's data files are `window.saetraceData("<id>", <json>);` (tools/browse/src/build.ts).
+// The site's data files are `window.saetraceData("<id>", <json or base64 gzip of it>);` (tools/browse/src/build.ts).
 function siteData(dir, id) {
   const text = readFileSync(`${dir}/data/${id}.js`, 'utf8');
-  return JSON.parse(text.slice(text.indexOf(',') + 1, text.lastIndexOf(')')));
+  const v = JSON.parse(text.slice(text.indexOf(',') + 1, text.lastIndexOf(')')));
+  return typeof v === 'string' ? JSON.parse(gunzipSync(Buffer.from(v, 'base64')).toString('utf8')) : v;
 }
 function lineageTarget(dir) {
   const ids = readdirSync(`${dir}/data`)
-    .filter((f) => f.endsWith('.js') && f !== 'index.js')
+    .filter((f) => f.endsWith('.js') && f !== 'index.js' && !f.startsWith('text-'))
     .map((f) => f.slice(0, -3))
     .sort();
   for (const id of ids.reverse()) {

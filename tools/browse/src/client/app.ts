@@ -1,7 +1,16 @@
 /// <reference lib="dom" />
 // The feature browser's page: a hash router over the index, one SAE's feature table and one feature. Data
 // files are scripts (data/<id>.js) that call window.saetraceData, so the site works from file:// offline.
-import type { AliveFeature, EdgeSummary, FeatureData, LinkData, SaeData, SiteIndex } from '../site-types.ts';
+import type {
+  AliveFeature,
+  EdgeSummary,
+  FeatureData,
+  LinkData,
+  SaeData,
+  SaeFile,
+  SiteIndex,
+  TextTables,
+} from '../site-types.ts';
 
 declare global {
   interface Window {
@@ -9,25 +18,45 @@ declare global {
   }
 }
 
-const cache = new Map<string, unknown>();
-const waiting = new Map<string, ((v: unknown) => void)[]>();
+/** A packed data file's value is its JSON, gzipped and base64-encoded (tools/browse/src/build.ts, dataScript). */
+async function unpack(value: unknown): Promise<unknown> {
+  if (typeof value !== 'string') return value;
+  const bytes = Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return JSON.parse(await new Response(stream).text());
+}
+
+const cache = new Map<string, Promise<unknown>>();
+const waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 window.saetraceData = (id, value) => {
-  cache.set(id, value);
-  for (const r of waiting.get(id) ?? []) r(value);
+  const w = waiting.get(id);
   waiting.delete(id);
+  if (w) unpack(value).then(w.resolve, w.reject);
 };
 
 function load<T>(id: string): Promise<T> {
-  if (cache.has(id)) return Promise.resolve(cache.get(id) as T);
-  return new Promise<T>((resolve, reject) => {
-    const first = !waiting.has(id);
-    waiting.set(id, [...(waiting.get(id) ?? []), resolve as (v: unknown) => void]);
-    if (!first) return;
-    const s = document.createElement('script');
-    s.src = `data/${encodeURIComponent(id)}.js`;
-    s.onerror = () => reject(new Error(`data/${id}.js could not be loaded`));
-    document.head.appendChild(s);
-  });
+  let p = cache.get(id);
+  if (!p) {
+    p = new Promise<unknown>((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      const s = document.createElement('script');
+      s.src = `data/${encodeURIComponent(id)}.js`;
+      s.onerror = () => {
+        cache.delete(id);
+        reject(new Error(`data/${id}.js could not be loaded`));
+      };
+      document.head.appendChild(s);
+    });
+    cache.set(id, p);
+  }
+  return p as Promise<T>;
+}
+
+/** An SAE's file joined with its shared text tables (its own documents first). */
+async function loadSae(id: string): Promise<SaeData> {
+  const file = await load<SaeFile>(id);
+  const text = await load<TextTables>(file.text);
+  return { ...file, tokens: text.tokens, docs: file.docs ? { ...text.docs, ...file.docs } : text.docs };
 }
 
 type Child = Node | string | null | undefined | false;
@@ -208,7 +237,7 @@ function origin(f: AliveFeature, langs: readonly string[]): string {
 }
 
 async function featurePage(idx: SiteIndex, id: string, fi: number): Promise<HTMLElement> {
-  const sae = await load<SaeData>(id);
+  const sae = await loadSae(id);
   const f = sae.features[fi];
   const L = sae.languages;
   if (!f) return h('p', {}, `feature ${fi} is not in ${id}`);
@@ -332,7 +361,7 @@ const edgeHead = () =>
   );
 
 async function saePage(idx: SiteIndex, id: string): Promise<HTMLElement> {
-  const sae = await load<SaeData>(id);
+  const sae = await loadSae(id);
   const L = sae.languages;
   const alive = sae.features.filter(isAlive);
   const body = h('tbody', {});
