@@ -33,8 +33,10 @@ export async function main(argv: readonly string[], list: readonly Command[] = c
   try {
     return await cmd.run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`saetrace ${name}: ${err.message}\n\n${cmd.usage}`);
+    // node:util parseArgs refuses unknown or malformed options with ERR_PARSE_ARGS_* codes: a usage error too.
+    const parseError = String((err as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
+    if (err instanceof UsageError || parseError) {
+      console.error(`saetrace ${name}: ${(err as Error).message}\n\n${cmd.usage}`);
       return 2;
     }
     console.error(`saetrace ${name}: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { defaultThreads } from '@saetrace/engine';
-import { UsageError, type Command } from '../command.ts';
+import { defineCommand, intOption, UsageError } from '../command.ts';
 import { benches, type BenchOutcome } from '../bench/registry.ts';
 
-export const benchCommand: Command = {
+export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'run performance benchmarks (ratios against a reference measured in the same run)',
   usage: [
@@ -12,24 +11,18 @@ export const benchCommand: Command = {
     `Benchmarks: ${Object.keys(benches).join(', ')}`,
     'Each writes reports/bench/<name>.md; --json prints the measurements; --quick shortens the runs.',
   ].join('\n'),
-  async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        threads: { type: 'string' },
-        quick: { type: 'boolean', default: false },
-      },
-    });
-    const name = positionals[0];
-    if (!name) throw new UsageError('name a benchmark, or all');
+  options: {
+    json: { type: 'boolean', default: false },
+    threads: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+  positionals: { min: 1, max: 1, what: 'a benchmark name, or all' },
+  async run({ values, positionals }) {
+    const name = positionals[0] as string;
     const names = name === 'all' ? Object.keys(benches) : [name];
     for (const n of names)
       if (!benches[n]) throw new UsageError(`unknown benchmark '${n}' (known: ${Object.keys(benches).join(', ')})`);
-    const threads = values.threads !== undefined ? Number(values.threads) : defaultThreads();
-    if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
-      throw new UsageError(`--threads must be an integer in [1, 1024], got '${values.threads}'`);
+    const threads = intOption('threads', values.threads, 1, 1024, defaultThreads());
     const outcomes: BenchOutcome[] = [];
     for (const n of names) outcomes.push(await benches[n]!.run({ threads, quick: values.quick ?? false }));
     if (values.json)
@@ -45,4 +38,4 @@ export const benchCommand: Command = {
         console.log(`${o.name}: ${o.targetsMet ? 'targets met' : 'TARGETS MISSED'} (report: ${o.report})`);
     return 0;
   },
-};
+});

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { availableProviders, defaultThreads } from '@saetrace/engine';
 import { checkedMember, FAMILY_PROFILES, type FamilyManifest } from '@saetrace/lm';
 import { nativeStepAvailable } from '@saetrace/sae';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 
 /** One finding: ok, a warning (works, slower or partial) or a failure (broken install), with the fix. */
 export interface Check {
@@ -216,16 +216,17 @@ export function formatChecks(checks: readonly Check[]): string {
     .join('\n');
 }
 
-export const doctorCommand: Command = {
+export const doctorCommand = defineCommand({
   name: 'doctor',
   summary:
     'check the install: node, onnxruntime and CUDA, native kernel, threads, caches, which pairs and profiles are ready',
   usage:
     'Usage: saetrace doctor [--json]\n\nExits 1 when the install is broken (a FAIL line), printing the command that fixes it.',
-  async run(argv) {
+  options: { json: { type: 'boolean', default: false } },
+  async run({ values }) {
     const checks = doctorChecks({ root: process.cwd(), nodeVersion: process.version, env: process.env });
-    if (argv.includes('--json')) console.log(JSON.stringify(checks));
+    if (values.json) console.log(JSON.stringify(checks));
     else console.log(formatChecks(checks));
     return checks.some((c) => c.status === 'fail') ? 1 : 0;
   },
-};
+});

@@ -5,7 +5,7 @@ import { evaluateFindings, findingsMarkdown, verdict } from '../../../harness/sr
 import { readGolden } from '../../../harness/src/golden.ts';
 import { findingContext, knownSpecs, recordedFindings, specPath } from '../../../harness/src/run.ts';
 import { formatIssue, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
-import { parseCommandArgs, UsageError, type Command } from '../command.ts';
+import { choiceOption, defineCommand } from '../command.ts';
 
 const PROFILES: readonly ProfileName[] = ['smoke', 'default', 'paper'];
 
@@ -23,7 +23,7 @@ export function withFindingsSection(md: string, section: string): string {
   return [...lines.slice(0, i), ...section.split('\n'), ...lines.slice(i)].join('\n');
 }
 
-export const findingsCommand: Command = {
+export const findingsCommand = defineCommand({
   name: 'findings',
   summary: "evaluate the paper's findings a spec declares on its stored results, without running it",
   usage: [
@@ -34,11 +34,10 @@ export const findingsCommand: Command = {
     'metrics (the recorded run) are written into golden/<pair>/<id>.<profile>.json, and the findings section of',
     'the report is rewritten; a run then fails its golden when a verdict changes.',
   ].join('\n'),
-  async run(argv) {
-    const parsed = parseCommandArgs(argv, { profile: { type: 'string' }, record: { type: 'boolean' } });
-    const profile = parsed.values.profile as ProfileName | undefined;
-    if (!profile || !PROFILES.includes(profile))
-      throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile ?? ''}'`);
+  options: { profile: { type: 'string' }, record: { type: 'boolean' } },
+  positionals: { min: 0, max: Number.POSITIVE_INFINITY, what: 'specs <pair>/<id>' },
+  async run(parsed) {
+    const profile: ProfileName = choiceOption('profile', parsed.values.profile, PROFILES);
     const names = parsed.positionals.length ? parsed.positionals : knownSpecs();
     let bad = 0;
     for (const name of names) {
@@ -100,4 +99,4 @@ export const findingsCommand: Command = {
     }
     return bad > 0 ? 1 : 0;
   },
-};
+});

@@ -1,9 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { knownSpecs } from '../../../harness/src/run.ts';
 import { formatIssue, knownExperiments, knownPairs, readPair } from '../../../harness/src/spec.ts';
-import { parseOrUsage, type Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 
 /** What one pair has: corpus, tokenizer, trained families, goldens and reports per profile. */
 export function pairStatus(pair: string): Record<string, string> {
@@ -26,7 +25,7 @@ export function pairStatus(pair: string): Record<string, string> {
   };
 }
 
-export const pairsCommand: Command = {
+export const pairsCommand = defineCommand({
   name: 'pairs',
   summary: 'list the language pairs (experiments/pairs/*.yaml) and what each has, or every <pair>/<id> spec',
   usage: [
@@ -36,8 +35,8 @@ export const pairsCommand: Command = {
     'trained in .cache/zoo, and how many goldens and results there are per profile. With --specs: every spec',
     'name <pair>/<id> (each pair with each experiments/<id>.yaml), one per line.',
   ].join('\n'),
-  async run(argv) {
-    const values = parseOrUsage(() => parseArgs({ args: [...argv], options: { specs: { type: 'boolean' } } }).values);
+  options: { specs: { type: 'boolean', default: false } },
+  async run({ values }) {
     if (values.specs) {
       for (const s of knownSpecs()) console.log(s);
       return 0;
@@ -57,4 +56,4 @@ export const pairsCommand: Command = {
     }
     return bad > 0 ? 1 : 0;
   },
-};
+});

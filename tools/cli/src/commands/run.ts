@@ -4,10 +4,10 @@ import { runExperiment } from '../../../harness/src/run.ts';
 import { spreadSummaryPath } from '../../../harness/src/spread.ts';
 import { importRun, runVariant, writeSpreadSummary } from '../../../harness/src/spread-run.ts';
 import { formatIssue, profileOf, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
-import { parseCommandArgs, UsageError, type Command } from '../command.ts';
+import { choiceOption, defineCommand, intOption, UsageError } from '../command.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
-export const runCommand: Command = {
+export const runCommand = defineCommand({
   name: 'run',
   summary: 'run one experiment spec (table or figure) at a profile, compare with its golden, write the report',
   usage: [
@@ -27,24 +27,20 @@ export const runCommand: Command = {
     'seed moved together; each in its own scratch directory, `saetrace spread` variants seeds=...), summarises',
     "every metric's sd in reports/spread/<pair>/<id>.<profile>.md, and writes the report again with +- 1 sd bands.",
   ].join('\n'),
-  async run(argv) {
-    const parsed = parseCommandArgs(argv, {
-      profile: { type: 'string', default: 'default' },
-      'update-golden': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      seeds: { type: 'string' },
-    });
-    const name = parsed.positionals[0];
-    if (!name) throw new UsageError('name a spec, e.g. en-ja/figure3');
-    const profile = parsed.values.profile as ProfileName;
-    if (!['smoke', 'default', 'paper'].includes(profile))
-      throw new UsageError(`--profile must be smoke, default or paper, got '${profile}'`);
+  options: {
+    profile: { type: 'string', default: 'default' },
+    'update-golden': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    seeds: { type: 'string' },
+  },
+  positionals: { min: 1, max: 1, what: 'a spec, e.g. en-ja/figure3' },
+  async run(parsed) {
+    const name = parsed.positionals[0] as string;
+    const profile: ProfileName = choiceOption('profile', parsed.values.profile, ['smoke', 'default', 'paper']);
     if (parsed.values.quiet && parsed.values.json) throw new UsageError('--quiet and --json exclude each other');
-    const seeds = parsed.values.seeds === undefined ? 1 : Number(parsed.values.seeds);
-    if (!Number.isInteger(seeds) || seeds < 1 || seeds > 32)
-      throw new UsageError(`--seeds must be an integer in [1, 32], got '${parsed.values.seeds}'`);
+    const seeds = intOption('seeds', parsed.values.seeds, 1, 32, 1);
     if (seeds > 1 && parsed.values['update-golden'])
       throw new UsageError('--seeds and --update-golden exclude each other: a golden records one run');
     if (parsed.values['dry-run']) {
@@ -110,4 +106,4 @@ export const runCommand: Command = {
     }
     return 0;
   },
-};
+});

@@ -14,7 +14,10 @@ const refused = (argv: string[], re: RegExp) =>
 
 test('spread: bad arguments are usage errors naming what is wrong, before any run', async () => {
   await refused(['en-ja/figure3', '--variant', 'base'], /--profile must be one of smoke, default, paper/);
-  await refused(['--profile', 'smoke', '--variant', 'base'], /name exactly one spec/);
+  await refused(
+    ['--profile', 'smoke', '--variant', 'base'],
+    /expected 1 positional argument \(one spec, <pair>\/<id>\), got 0/,
+  );
   await refused(['en-ja/figure3', '--profile', 'smoke'], /give at least one --variant or --import, or --summarise/);
   await refused(
     ['en-ja/figure3', '--profile', 'smoke', '--variant', 'seed=x'],

@@ -8,11 +8,11 @@ import {
   variantProfile,
 } from '../../../harness/src/spread.ts';
 import { importRun, runVariant, writeSpreadSummary } from '../../../harness/src/spread-run.ts';
-import { parseCommandArgs, UsageError, type Command } from '../command.ts';
+import { choiceOption, defineCommand, UsageError } from '../command.ts';
 
 const PROFILES: readonly ProfileName[] = ['smoke', 'default', 'paper'];
 
-export const spreadCommand: Command = {
+export const spreadCommand = defineCommand({
   name: 'spread',
   summary: "re-run a spec under other seeds, thread counts or family seeds and summarise each metric's spread",
   usage: [
@@ -30,18 +30,16 @@ export const spreadCommand: Command = {
     'rewrites the summary reports/spread/<pair>/<id>.<profile>.{json,md}: the sd of each metric per source and',
     "over all runs, which the spec's `spread` golden tolerances are k times.",
   ].join('\n'),
-  async run(argv) {
-    const parsed = parseCommandArgs(argv, {
-      profile: { type: 'string' },
-      variant: { type: 'string', multiple: true },
-      import: { type: 'string', multiple: true },
-      summarise: { type: 'boolean' },
-    });
-    const profile = parsed.values.profile as ProfileName | undefined;
-    if (!profile || !PROFILES.includes(profile))
-      throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile ?? ''}'`);
-    const [name, ...extra] = parsed.positionals;
-    if (!name || extra.length) throw new UsageError('name exactly one spec, <pair>/<id>');
+  options: {
+    profile: { type: 'string' },
+    variant: { type: 'string', multiple: true },
+    import: { type: 'string', multiple: true },
+    summarise: { type: 'boolean' },
+  },
+  positionals: { min: 1, max: 1, what: 'one spec, <pair>/<id>' },
+  async run(parsed) {
+    const profile: ProfileName = choiceOption('profile', parsed.values.profile, PROFILES);
+    const name = parsed.positionals[0] as string;
     const variants = (parsed.values.variant ?? []).map((t) => {
       const v = parseVariant(t);
       if (!v)
@@ -90,4 +88,4 @@ export const spreadCommand: Command = {
     );
     return 0;
   },
-};
+});

@@ -1,14 +1,16 @@
 import { formatIssue, readSpec } from '../../../harness/src/spec.ts';
 import { knownSpecs } from '../../../harness/src/run.ts';
-import type { Command } from '../command.ts';
+import { defineCommand } from '../command.ts';
 
-export const validateCommand: Command = {
+export const validateCommand = defineCommand({
   name: 'validate',
   summary: 'check every pair x experiment combination against the schemas without running it',
   usage:
     'Usage: saetrace validate [<pair>/<id> ...]   (default: every experiments/pairs/<pair>.yaml with every experiments/<id>.yaml)',
-  async run(argv) {
-    const names = argv.length > 0 ? [...argv] : knownSpecs();
+  options: {},
+  positionals: { min: 0, max: Number.POSITIVE_INFINITY, what: 'specs <pair>/<id>' },
+  async run({ positionals }) {
+    const names = positionals.length > 0 ? positionals : knownSpecs();
     let bad = 0;
     for (const name of names) {
       const r = readSpec(name);
@@ -20,4 +22,4 @@ export const validateCommand: Command = {
     }
     return bad > 0 ? 1 : 0;
   },
-};
+});

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultThreads } from '@saetrace/engine';
 import { BASELINES_FILE, FAMILY_PROFILES, familyBaselines, readFamilyManifest, trainFamily } from '@saetrace/lm';
-import { parseOrUsage, UsageError, type Command } from '../command.ts';
+import { intOption, parseOrUsage, UsageError, type Command } from '../command.ts';
 import { readBaselines, writeZooReport } from '../zoo-report.ts';
 import { familyStages } from '../../../harness/src/progress-stages.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
@@ -57,9 +57,7 @@ export const zooCommand: Command = {
     const tokenizerDir = values.tokenizer ?? join('data/tokenizer', pair);
     if (!existsSync(join(tokenizerDir, 'tokenizer.json')))
       throw new UsageError(`no tokenizer at ${tokenizerDir}: run 'saetrace tokenizer train --pair ${pair}' first`);
-    const threads = values.threads ? Number(values.threads) : defaultThreads();
-    if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
-      throw new UsageError(`--threads must be an integer in [1, 1024], got '${values.threads}'`);
+    const threads = intOption('threads', values.threads, 1, 1024, defaultThreads());
     const outDir = values.out ?? join('.cache/zoo', pair, profile.name);
     if (sub === 'baseline') {
       const b = await familyBaselines({
