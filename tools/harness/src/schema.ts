@@ -47,7 +47,7 @@ const pathsFamily = {
   },
 } as const;
 const PROFILE_KEYS = ['family', 'size', 'layers', 'checkpoints', 'activations', 'sae', 'metrics', 'seed'] as const;
-const profile = {
+export const PROFILE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: PROFILE_KEYS,
@@ -152,7 +152,7 @@ const profile = {
   },
 } as const;
 
-const tolerance = {
+export const TOLERANCE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -182,7 +182,7 @@ const tolerance = {
 } as const;
 
 /** The paper profile of an experiment may leave its checkpoints to the pair file (`paper.family`). */
-const paperProfile = { ...profile, required: PROFILE_KEYS.filter((k) => k !== 'family') } as const;
+const paperProfile = { ...PROFILE_SCHEMA, required: PROFILE_KEYS.filter((k) => k !== 'family') } as const;
 const ID_PATTERN = '^(table[1-4]|figure([3-9]|1[1-4]))$';
 export const PAIR_PATTERN = '^[a-z]{2}(_[A-Z]{2})?-[a-z]{2}(_[A-Z]{2})?$';
 
@@ -233,7 +233,7 @@ export const MERGED_PROFILES_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['smoke', 'default'],
-  properties: { smoke: profile, default: profile, paper: profile },
+  properties: { smoke: PROFILE_SCHEMA, default: PROFILE_SCHEMA, paper: PROFILE_SCHEMA },
 } as const;
 
 export const EXPERIMENT_SCHEMA = {
@@ -250,12 +250,12 @@ export const EXPERIMENT_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['smoke', 'default', 'paper'],
-      properties: { smoke: profile, default: profile, paper: paperProfile },
+      properties: { smoke: PROFILE_SCHEMA, default: PROFILE_SCHEMA, paper: paperProfile },
     },
     golden: {
       type: 'object',
       description: 'tolerance per metric name pattern (* matches one path segment)',
-      additionalProperties: tolerance,
+      additionalProperties: TOLERANCE_SCHEMA,
     },
     lineage: {
       type: 'object',

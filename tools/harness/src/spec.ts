@@ -52,7 +52,10 @@ export interface InterventionSpec {
   readonly rescale?: boolean;
 }
 
-export interface Tolerance {
+/** A metric's tolerance: at least one of atol and rtol (the schema's anyOf). */
+export type Tolerance = ToleranceFields & ({ readonly atol: number } | { readonly rtol: number });
+
+export interface ToleranceFields {
   readonly atol?: number;
   readonly rtol?: number;
   readonly side?: 'both' | 'higher-is-better' | 'lower-is-better';
