@@ -14,6 +14,7 @@ import { browseCommand } from './browse.ts';
 import { findingsCommand } from './findings.ts';
 import { pairsCommand } from './pairs.ts';
 import { spreadCommand } from './spread.ts';
+import { slurmCommand } from './slurm.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -30,4 +31,5 @@ export const commands: readonly Command[] = [
   findingsCommand,
   pairsCommand,
   spreadCommand,
+  slurmCommand,
 ];

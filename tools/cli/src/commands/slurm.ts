@@ -1,0 +1,131 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { knownSpecs } from '../../../harness/src/run.ts';
+import {
+  arrayScript,
+  familyPairs,
+  familyScript,
+  formatStatuses,
+  gatherScript,
+  readStatuses,
+  type SweepOptions,
+} from '../../../slurm/src/submit.ts';
+import { choiceOption, defineCommand, intOption, UsageError, type Command } from '../command.ts';
+
+const USAGE = [
+  'Usage: saetrace slurm submit <pair>/<id> ...|all --profile smoke|default|paper [--partition P] [--cpus N]',
+  '                             [--time MINUTES] [--dir DIR] [--dry-run]',
+  '       saetrace slurm gather DIR',
+  '',
+  'submit writes three sbatch scripts to DIR (default reports/scale/runs/<UTC time>) and submits them: a job that',
+  "trains each pair's family for the profile (not for paper), an array with one task per spec running",
+  '`saetrace run <spec> --profile P` after it (afterok), and a gather job after the array (afterany) that',
+  'writes DIR/summary.md. The checkout and its .cache must be on storage every node sees. --dry-run writes the',
+  "scripts and prints the sbatch lines without submitting. gather prints each task's outcome from DIR/status and",
+  'exits 1 when any spec failed or did not finish.',
+].join('\n');
+
+const writeAtomic = (file: string, text: string) => {
+  writeFileSync(`${file}.tmp`, text, { mode: 0o755 });
+  renameSync(`${file}.tmp`, file);
+};
+
+const submit = defineCommand({
+  name: 'slurm',
+  summary: '',
+  usage: USAGE,
+  options: {
+    profile: { type: 'string' },
+    partition: { type: 'string' },
+    cpus: { type: 'string' },
+    time: { type: 'string' },
+    dir: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+  },
+  positionals: { min: 1, max: Number.POSITIVE_INFINITY, what: 'specs <pair>/<id>, or all' },
+  async run({ values, positionals }) {
+    const profile = choiceOption('profile', values.profile, ['smoke', 'default', 'paper']);
+    const known = knownSpecs();
+    const specs = positionals.includes('all') ? known : positionals;
+    for (const s of specs)
+      if (!known.includes(s)) throw new UsageError(`unknown spec '${s}' (see saetrace pairs --specs)`);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const dir = resolve(values.dir ?? join('reports/scale/runs', stamp));
+    if (existsSync(join(dir, 'specs.json'))) throw new UsageError(`${dir} already holds a sweep: name another --dir`);
+    const o: SweepOptions = {
+      specs,
+      profile,
+      dir,
+      root: process.cwd(),
+      node: process.execPath,
+      ...(values.partition ? { partition: values.partition } : {}),
+      cpus: intOption('cpus', values.cpus, 1, 1024, 2),
+      timeMinutes: intOption('time', values.time, 1, 60 * 24 * 14, 120),
+    };
+    for (const d of ['logs', 'status']) mkdirSync(join(dir, d), { recursive: true });
+    writeAtomic(join(dir, 'specs.json'), `${JSON.stringify({ profile, specs }, null, 2)}\n`);
+    const files = {
+      family: join(dir, 'family.sbatch'),
+      array: join(dir, 'specs.sbatch'),
+      gather: join(dir, 'gather.sbatch'),
+    };
+    const withFamily = familyPairs(o).length > 0;
+    if (withFamily) writeAtomic(files.family, familyScript(o));
+    writeAtomic(files.array, arrayScript(o));
+    writeAtomic(files.gather, gatherScript(o));
+    const sbatch = (args: string[]) =>
+      values['dry-run']
+        ? `<${args.at(-1)}>`
+        : (execFileSync('sbatch', ['--parsable', ...args], { encoding: 'utf8' })
+            .trim()
+            .split(';')[0] as string);
+    const show = (args: string[]) => console.log(`sbatch --parsable ${args.join(' ')}`);
+    const famArgs = [files.family];
+    const family = withFamily ? sbatch(famArgs) : null;
+    if (withFamily) show(famArgs);
+    const arrArgs = [...(family ? [`--dependency=afterok:${family}`] : []), files.array];
+    const array = sbatch(arrArgs);
+    show(arrArgs);
+    const gArgs = [`--dependency=afterany:${array}`, files.gather];
+    const gather = sbatch(gArgs);
+    show(gArgs);
+    writeAtomic(join(dir, 'jobs.json'), `${JSON.stringify({ family, array, gather }, null, 2)}\n`);
+    console.log(
+      `${values['dry-run'] ? 'wrote (not submitted)' : 'submitted'}: ${specs.length} specs at profile ${profile} in ${dir}` +
+        (values['dry-run'] ? '' : `; jobs family ${family ?? '-'}, array ${array}, gather ${gather}`),
+    );
+    return 0;
+  },
+});
+
+const gather = defineCommand({
+  name: 'slurm',
+  summary: '',
+  usage: USAGE,
+  options: {},
+  positionals: { min: 1, max: 1, what: 'a sweep directory' },
+  async run({ positionals }) {
+    const dir = resolve(positionals[0] as string);
+    const f = join(dir, 'specs.json');
+    if (!existsSync(f)) throw new UsageError(`${dir} is not a sweep directory (no specs.json)`);
+    const { specs } = JSON.parse(readFileSync(f, 'utf8')) as { specs: string[] };
+    const rows = readStatuses(dir, specs);
+    const text = formatStatuses(rows);
+    writeAtomic(join(dir, 'summary.md'), `${text}\n`);
+    console.log(text);
+    return rows.every((r) => r.rc === 0) ? 0 : 1;
+  },
+});
+
+export const slurmCommand: Command = {
+  name: 'slurm',
+  summary: 'run a sweep of specs on a Slurm cluster (a family job, one array task per spec, a gather job)',
+  usage: USAGE,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub === 'submit') return submit.run(rest);
+    if (sub === 'gather') return gather.run(rest);
+    throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'name a subcommand: submit, gather');
+  },
+};
