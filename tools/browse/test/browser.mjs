@@ -22,16 +22,20 @@ try {
 } catch {
   skip('playwright-core is not installed (npm ci)');
 }
-if (!existsSync('.cache/sae')) skip('no cached SAEs (run npx saetrace run en-ja/figure5 --profile smoke first)');
-
-const out = resolve('.cache/browse-test-site');
-const shots = resolve('reports/browser');
+// SAETRACE_BROWSE_SITE names a site already built (e.g. the default profile's) to test instead of building the
+// smoke one; SAETRACE_BROWSE_SHOTS where its screenshots go.
+const prebuilt = process.env.SAETRACE_BROWSE_SITE;
+if (!prebuilt && !existsSync('.cache/sae'))
+  skip('no cached SAEs (run npx saetrace run en-ja/figure5 --profile smoke first)');
+const out = resolve(prebuilt ?? '.cache/browse-test-site');
+const shots = resolve(process.env.SAETRACE_BROWSE_SHOTS ?? 'reports/browser');
 mkdirSync(shots, { recursive: true });
-execFileSync(
-  process.execPath,
-  ['tools/cli/bin/saetrace.mjs', 'browse', 'build', '--pair', 'en-ja', '--profile', 'smoke', '--out', out],
-  { stdio: ['ignore', 'inherit', 'inherit'] },
-);
+if (!prebuilt)
+  execFileSync(
+    process.execPath,
+    ['tools/cli/bin/saetrace.mjs', 'browse', 'build', '--pair', 'en-ja', '--profile', 'smoke', '--out', out],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
 
 // The site's data files are `window.saetraceData("<id>", <json or base64 gzip of it>);` (tools/browse/src/build.ts).
 function siteData(dir, id) {
