@@ -3,12 +3,20 @@
 # Debian's slurm-wlm 22.05 and munge (installed with apt-get when missing; needs root), munged, slurmctld and
 # slurmd started directly (no systemd), one node with this machine's CPUs and memory in partition `main`.
 # Accounting is off (no slurmdbd), so job outcomes are read from the jobs' own files, not sacct.
-#   tools/slurm/local-cluster.sh start | stop | status
+# Config, state, logs and pid files live in one folder ($SAETRACE_SLURM_DIR, default /tmp/saetrace-slurm);
+# Slurm's commands find the config through SLURM_CONF (eval "$(tools/slurm/local-cluster.sh env)"), and stop
+# ends only the daemons this script started, by the pids it wrote.
+#   tools/slurm/local-cluster.sh start | stop | status | env
 set -euo pipefail
-conf_dir=/etc/slurm
-state=/var/spool/slurmctld
-spool=/var/spool/slurmd
+base=${SAETRACE_SLURM_DIR:-/tmp/saetrace-slurm}
+conf_dir=$base
+state=$base/state
+spool=$base/spool
+logs=$base/logs
 node=$(hostname -s)
+export SLURM_CONF=$conf_dir/slurm.conf
+
+alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 need_root() { [ "$(id -u)" -eq 0 ] || { echo "local-cluster.sh: needs root (apt-get, daemons)" >&2; exit 2; }; }
 
@@ -21,7 +29,7 @@ write_conf() {
   local cpus mem
   cpus=$(nproc)
   mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 512 ))
-  mkdir -p "$conf_dir" "$state" "$spool" /var/log/slurm
+  mkdir -p "$conf_dir" "$state" "$spool" "$logs"
   cat > "$conf_dir/slurm.conf.tmp" <<CONF
 # written by tools/slurm/local-cluster.sh
 ClusterName=saetrace-local
@@ -37,10 +45,10 @@ DefMemPerCPU=$(( mem / cpus ))
 ReturnToService=2
 StateSaveLocation=$state
 SlurmdSpoolDir=$spool
-SlurmctldPidFile=/run/slurmctld.pid
-SlurmdPidFile=/run/slurmd.pid
-SlurmctldLogFile=/var/log/slurm/slurmctld.log
-SlurmdLogFile=/var/log/slurm/slurmd.log
+SlurmctldPidFile=$base/slurmctld.pid
+SlurmdPidFile=$base/slurmd.pid
+SlurmctldLogFile=$logs/slurmctld.log
+SlurmdLogFile=$logs/slurmd.log
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 MpiDefault=none
@@ -62,9 +70,14 @@ start() {
   fi
   mkdir -p /run/munge /var/lib/munge /var/log/munge
   chown -R munge:munge /run/munge /var/lib/munge /var/log/munge /etc/munge 2>/dev/null || true
-  pgrep -x munged >/dev/null || su -s /bin/sh munge -c munged 2>/dev/null || munged --force
-  pgrep -x slurmctld >/dev/null || slurmctld
-  pgrep -x slurmd >/dev/null || slurmd
+  # munged may be the system's own (left alone by stop); ours gets a pid file.
+  if ! pgrep -x munged >/dev/null; then
+    su -s /bin/sh munge -c munged 2>/dev/null || munged --force
+    pgrep -nx munged > "$base/munged.ours"
+  fi
+  alive "$base/slurmctld.pid" || slurmctld -f "$SLURM_CONF"
+  alive "$base/slurmd.pid" || slurmd -f "$SLURM_CONF"
+
   for _ in $(seq 1 30); do
     if sinfo -h -o '%T' 2>/dev/null | grep -Eq '^(idle|mixed|allocated)'; then
       sinfo
@@ -72,22 +85,28 @@ start() {
     fi
     sleep 1
   done
-  echo "local-cluster.sh: the node did not come up (see /var/log/slurm/*.log)" >&2
+  echo "local-cluster.sh: the node did not come up (see $logs/*.log)" >&2
   sinfo >&2 || true
   exit 1
 }
 
 stop() {
   need_root
-  pkill -x slurmd || true
-  pkill -x slurmctld || true
-  pkill -x munged || true
-  # A daemon still exiting would make start skip it: wait until all three are gone.
+  local f pids=()
+  for f in "$base/slurmd.pid" "$base/slurmctld.pid" "$base/munged.ours"; do
+    if alive "$f"; then
+      pids+=("$(cat "$f")")
+      kill "$(cat "$f")" || true
+    fi
+  done
+  # A daemon still exiting would make start skip it: wait until those we stopped are gone.
   for _ in $(seq 1 30); do
-    pgrep -x slurmd >/dev/null || pgrep -x slurmctld >/dev/null || pgrep -x munged >/dev/null || return 0
+    local left=0 p
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
+    [ "$left" -eq 0 ] && { rm -f "$base/munged.ours"; return 0; }
     sleep 1
   done
-  echo "local-cluster.sh: daemons still running after 30 s" >&2
+  echo "local-cluster.sh: daemons ${pids[*]} still running after 30 s" >&2
   return 1
 }
 
@@ -95,5 +114,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) sinfo ;;
-  *) echo "usage: tools/slurm/local-cluster.sh start|stop|status" >&2; exit 2 ;;
+  env) echo "export SLURM_CONF=$SLURM_CONF" ;;
+  *) echo "usage: tools/slurm/local-cluster.sh start|stop|status|env" >&2; exit 2 ;;
 esac
