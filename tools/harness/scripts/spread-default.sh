@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The runs behind reports/spread/<pair>/{figure3,figure5,figure6,figure8,table1}.default.*: each spec under its base
+# The runs behind reports/spread/<pair>/{figure3,figure5,figure6,figure8,table1,table4}.default.*: each spec under its base
 # settings, two other run seeds, two other family seeds and one thread, on this machine, plus the committed
 # results of the machine that recorded the goldens (imported as its base run). Runs already stored for this
 # CPU are skipped, so the script resumes, and a second machine adds its runs by running it there.
@@ -7,7 +7,7 @@
 set -euo pipefail
 pair=${1:-en-ja}
 # figure5 before figure3: one variant's specs share their activation stores and SAEs, as in the repository.
-specs=(figure5 figure3 figure8 table1 figure6)
+specs=(figure5 figure3 figure8 table1 figure6 table4)
 for id in "${specs[@]}"; do
   if [ -f "reports/$pair/$id.default.results.json" ] && [ ! -d "reports/spread/$pair/$id.default" ]; then
     npx saetrace spread "$pair/$id" --profile default --import "reports/$pair/$id.default.results.json"
