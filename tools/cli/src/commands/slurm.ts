@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '@saetrace/engine';
 import { join, resolve } from 'node:path';
 import { knownSpecs } from '../../../harness/src/run.ts';
 import {
@@ -25,11 +26,6 @@ const USAGE = [
   "scripts and prints the sbatch lines without submitting. gather prints each task's outcome from DIR/status and",
   'exits 1 when any spec failed or did not finish.',
 ].join('\n');
-
-const writeAtomic = (file: string, text: string) => {
-  writeFileSync(`${file}.tmp`, text, { mode: 0o755 });
-  renameSync(`${file}.tmp`, file);
-};
 
 const submit = defineCommand({
   name: 'slurm',
@@ -64,16 +60,16 @@ const submit = defineCommand({
       timeMinutes: intOption('time', values.time, 1, 60 * 24 * 14, 120),
     };
     for (const d of ['logs', 'status']) mkdirSync(join(dir, d), { recursive: true });
-    writeAtomic(join(dir, 'specs.json'), `${JSON.stringify({ profile, specs }, null, 2)}\n`);
+    writeFileAtomicSync(join(dir, 'specs.json'), `${JSON.stringify({ profile, specs }, null, 2)}\n`);
     const files = {
       family: join(dir, 'family.sbatch'),
       array: join(dir, 'specs.sbatch'),
       gather: join(dir, 'gather.sbatch'),
     };
     const withFamily = familyPairs(o).length > 0;
-    if (withFamily) writeAtomic(files.family, familyScript(o));
-    writeAtomic(files.array, arrayScript(o));
-    writeAtomic(files.gather, gatherScript(o));
+    if (withFamily) writeFileAtomicSync(files.family, familyScript(o));
+    writeFileAtomicSync(files.array, arrayScript(o));
+    writeFileAtomicSync(files.gather, gatherScript(o));
     const sbatch = (args: string[]) =>
       values['dry-run']
         ? `<${args.at(-1)}>`
@@ -90,7 +86,7 @@ const submit = defineCommand({
     const gArgs = [`--dependency=afterany:${array}`, files.gather];
     const gather = sbatch(gArgs);
     show(gArgs);
-    writeAtomic(join(dir, 'jobs.json'), `${JSON.stringify({ family, array, gather }, null, 2)}\n`);
+    writeFileAtomicSync(join(dir, 'jobs.json'), `${JSON.stringify({ family, array, gather }, null, 2)}\n`);
     console.log(
       `${values['dry-run'] ? 'wrote (not submitted)' : 'submitted'}: ${specs.length} specs at profile ${profile} in ${dir}` +
         (values['dry-run'] ? '' : `; jobs family ${family ?? '-'}, array ${array}, gather ${gather}`),
@@ -112,7 +108,7 @@ const gather = defineCommand({
     const { specs } = JSON.parse(readFileSync(f, 'utf8')) as { specs: string[] };
     const rows = readStatuses(dir, specs);
     const text = formatStatuses(rows);
-    writeAtomic(join(dir, 'summary.md'), `${text}\n`);
+    writeFileAtomicSync(join(dir, 'summary.md'), `${text}\n`);
     console.log(text);
     return rows.every((r) => r.rc === 0) ? 0 : 1;
   },
