@@ -22,3 +22,4 @@ export {
   type Stat,
   type TranslationScorer,
 } from './table.ts';
+export { referencePerplexity, scoredSequence, type ReferenceNll, type ScoredSequence } from './reference.ts';

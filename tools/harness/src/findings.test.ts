@@ -104,6 +104,13 @@ test('own-language-helps needs each language helped most by its own features and
   assert.is(one(decl('own-language-helps'), m(-0.05, [-0.01, -0.01])).holds, false);
   assert.is(one(decl('own-language-helps'), m(-0.001, [-0.01, 0.002])).holds, false);
   assert.is(one(decl('own-language-helps'), {}).holds, null);
+  // Metrics outside the settings (the full model's scores) are not rows.
+  const withFull = {
+    ...m(-0.001, [-0.01, -0.01]),
+    'fullModel/translation/chrF en->ja': 3,
+    'fullModel/refPpl/en->ja': 9,
+  };
+  assert.is(one(decl('own-language-helps'), withFull).holds, true);
 });
 
 test('a golden verdict that changes, or that this run cannot judge, fails; no recorded verdicts, no rows', () => {

@@ -209,9 +209,11 @@ const ownLanguageHelps: Rule = {
     ].sort();
     if (settings.length === 0) return { holds: null, numbers: 'no intervention settings in the results' };
     const [l1, l2] = ctx.languages;
+    // Rows are read from the settings' metrics only (not, e.g., fullModel/...).
+    const rowKeys = Object.keys(metrics).filter((k) => /^alpha-[^/]+_n-\d+\//.test(k));
     const names = [
       ...new Set(
-        Object.keys(metrics)
+        rowKeys
           .map((k) => k.split('/')[1])
           .filter((x): x is string => x !== undefined && x !== 'none' && x !== 'Bilingual'),
       ),
@@ -222,7 +224,7 @@ const ownLanguageHelps: Rule = {
         numbers: `expected two language rows beside none and Bilingual, found ${names.join(', ') || 'none'}`,
       };
     // Rows are written first language first (libs/intervention/src/table.ts).
-    const order = Object.keys(metrics).map((k) => k.split('/')[1]);
+    const order = rowKeys.map((k) => k.split('/')[1]);
     const [r1, r2] = [...names].sort((a, b) => order.indexOf(a) - order.indexOf(b)) as [string, string];
     let holds = true;
     const lines: string[] = [];

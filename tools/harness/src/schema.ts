@@ -147,6 +147,11 @@ export const PROFILE_SCHEMA = {
         maxNewTokens: { type: 'integer', minimum: 1, maximum: L.maxNewTokens },
         includeBias: { type: 'boolean' },
         rescale: { type: 'boolean' },
+        referencePerplexity: {
+          type: 'boolean',
+          description:
+            "score each reference translation's perplexity given its prompt (beside chrF/BLEU), and the full model's scores as the ceiling",
+        },
       },
     },
   },

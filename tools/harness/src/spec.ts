@@ -50,6 +50,8 @@ export interface InterventionSpec {
   readonly maxNewTokens: number;
   readonly includeBias?: boolean;
   readonly rescale?: boolean;
+  /** Reference-conditional perplexity per direction beside chrF/BLEU, and the full model's scores (default false). */
+  readonly referencePerplexity?: boolean;
 }
 
 /** A metric's tolerance: at least one of atol and rtol (the schema's anyOf). */

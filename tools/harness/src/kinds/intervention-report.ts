@@ -5,28 +5,53 @@ import type { ExperimentSpec, ProfileName } from '../spec.ts';
 import { reportFooter } from './report-parts.ts';
 import type { InterventionResult } from './intervention.ts';
 
+const REF = 'refPpl ';
+
+/** A row's translation scores split into chrF/BLEU (`translation`) and reference perplexity by direction (`refPpl`). */
+function splitScores<T>(scores: Readonly<Record<string, T>>): {
+  translation: Record<string, T>;
+  refPpl: Record<string, T>;
+} {
+  const translation: Record<string, T> = {};
+  const refPpl: Record<string, T> = {};
+  for (const [k, v] of Object.entries(scores))
+    if (k.startsWith(REF)) refPpl[k.slice(REF.length)] = v;
+    else translation[k] = v;
+  return { translation, refPpl };
+}
+
+/** Relative change of each mean against the baseline row's (negative = lower than without an injection). */
+function changeOf(
+  stats: Readonly<Record<string, { readonly mean: number }>>,
+  base: Readonly<Record<string, { readonly mean: number }>>,
+): Record<string, number> {
+  return Object.fromEntries(Object.entries(stats).map(([k, st]) => [k, st.mean / (base[k]?.mean ?? NaN) - 1]));
+}
+
 export function interventionMetrics(r: InterventionResult): Record<string, number> {
   const m: Record<string, unknown> = {};
   for (const s of r.settings) {
     const row: Record<string, unknown> = {};
     const none = s.rows.find((x) => x.cls === null);
+    const noneRef = none ? splitScores(none.translation).refPpl : {};
     for (const x of s.rows) {
       // The effect of an injection: relative change of mean perplexity against the baseline row
       // (negative = the injection helps). It is what Table 1 is about, and it varies far less between
-      // machines than the absolute perplexity of a mid-training checkpoint.
-      const change =
-        x.cls !== null && none
-          ? Object.fromEntries(
-              Object.entries(x.perplexity).map(([lang, st]) => [
-                lang,
-                st.mean / (none.perplexity[lang]?.mean ?? NaN) - 1,
-              ]),
-            )
-          : undefined;
-      row[x.added] = { ppl: x.perplexity, ...(change ? { pplChange: change } : {}), translation: x.translation };
+      // machines than the absolute perplexity of a mid-training checkpoint. The same for the reference
+      // translations' perplexity.
+      const { translation, refPpl } = splitScores(x.translation);
+      const hasRef = Object.keys(refPpl).length > 0;
+      row[x.added] = {
+        ppl: x.perplexity,
+        ...(x.cls !== null && none ? { pplChange: changeOf(x.perplexity, none.perplexity) } : {}),
+        translation,
+        ...(hasRef ? { refPpl } : {}),
+        ...(hasRef && x.cls !== null && none ? { refPplChange: changeOf(refPpl, noneRef) } : {}),
+      };
     }
     m[`alpha-${s.alpha}_n-${s.features}`] = row;
   }
+  if (r.fullModel) m.fullModel = splitScores(r.fullModel);
   return flattenMetrics(m);
 }
 
@@ -73,6 +98,18 @@ export async function writeInterventionReport(
       .join(', ')}. Mean ± standard deviation over the random masks; perplexity lower is better, chrF/BLEU higher.`,
     '',
     ...tables,
+    ...(r.fullModel
+      ? [
+          `The fully trained model (step ${r.fullStep}) without any injection, the ceiling: ${Object.entries(
+            r.fullModel,
+          )
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+            .join(
+              ', ',
+            )}. \`refPpl\` is the perplexity of the reference translation given the few-shot prompt and source (lower is better): it moves where chrF and BLEU of a small model's greedy output are all zero.`,
+          '',
+        ]
+      : []),
     spec.pair === 'en-ja'
       ? [
           "## The paper's Table 1 (LLM-jp-3 3.7B, layer 14, iteration 10,000, alpha 0.1; COMET-22)",

@@ -6,6 +6,8 @@ import {
   encodeWindows,
   interventionRows,
   languageName,
+  referencePerplexity,
+  scoredSequence,
   type EvalWindows,
   type Injection,
   type InterventionRow,
@@ -24,6 +26,11 @@ export interface InterventionResult {
   readonly midStep: number;
   readonly fullStep: number;
   readonly classCounts: Readonly<Record<string, number>>;
+  /**
+   * The fully trained model's translation scores without an injection (intervention.referencePerplexity): the
+   * ceiling an injection of its features moves the mid checkpoint toward, and a check that the task is solvable.
+   */
+  readonly fullModel?: Readonly<Record<string, number>>;
   readonly settings: readonly {
     readonly alpha: number;
     readonly features: number;
@@ -111,21 +118,33 @@ export async function interventionExperiment(
     tests.push({ ...pr.text });
   }
   const window = Math.min(full.config.maxPositionEmbeddings, 128);
-  const translate = async (injection: Injection | null): Promise<Record<string, number>> => {
-    if (tests.length === 0) return {};
-    const out: Record<string, number> = {};
-    for (const [src, tgt] of [
-      [l1, l2],
-      [l2, l1],
-    ] as const) {
+  const directions = [
+    [l1, l2],
+    [l2, l1],
+  ] as const;
+  // Prompts and references tokenised once for every scoring: the reference as the continuation greedy decoding
+  // would have to produce (a space, the text, the newline that stops it), appended to the prompt's ids.
+  const prompted = await Promise.all(
+    directions.map(async ([src, tgt]) => {
       const prompt = (x: string) =>
         `${shots.map((s) => `${languageName(src)}: ${s[src]}\n${languageName(tgt)}: ${s[tgt]}\n`).join('')}${languageName(src)}: ${x}\n${languageName(tgt)}:`;
-      // One batched generation per direction; a prompt longer than the window keeps its last `window`
-      // tokens, as one-prompt generation did.
-      const prompts = (await tok.encodeBatch(tests.map((t) => prompt(t[src] as string)))).map((ids) =>
-        [tok.bosId, ...ids].slice(-window),
-      );
-      const gens = await mid.generateBatch(prompts, iv.maxNewTokens, {
+      const ids = await tok.encodeBatch(tests.map((t) => prompt(t[src] as string)));
+      const refIds = iv.referencePerplexity ? await tok.encodeBatch(tests.map((t) => ` ${t[tgt]}\n`)) : [];
+      return {
+        src,
+        tgt,
+        // A prompt longer than the window keeps its last `window` tokens, as one-prompt generation did.
+        prompts: ids.map((x) => [tok.bosId, ...x].slice(-window)),
+        scored: refIds.map((r, i) => scoredSequence(tok.bosId, ids[i] as number[], r, window)),
+      };
+    }),
+  );
+  const translate = async (injection: Injection | null, model = mid): Promise<Record<string, number>> => {
+    if (tests.length === 0) return {};
+    const out: Record<string, number> = {};
+    for (const { src, tgt, prompts, scored } of prompted) {
+      // One batched generation per direction.
+      const gens = await model.generateBatch(prompts, iv.maxNewTokens, {
         stop: '\n',
         window,
         // Cached decoding: the full model is tapped along through its own cache, the prompt window once and
@@ -136,11 +155,14 @@ export async function interventionExperiment(
       const refs = tests.map((t) => [t[tgt] as string]);
       out[`chrF ${src}->${tgt}`] = corpusChrf(hyps, refs);
       out[`BLEU ${src}->${tgt}`] = corpusBleu(hyps, refs, { tokenize: SCRIPT_TARGETS.has(tgt) ? 'char' : '13a' });
+      if (iv.referencePerplexity)
+        out[`refPpl ${src}->${tgt}`] = (await referencePerplexity(model, scored, injection, tok.bosId)).perplexity;
     }
     return out;
   };
   const settings: InterventionResult['settings'][number][] = [];
   const t0 = performance.now();
+  const fullModel = iv.referencePerplexity ? await translate(null, full) : undefined;
   // h_full and its SAE codes on the evaluation windows depend on no alpha, n, class or draw: tapped and
   // encoded once here, decoded per intervention (bit-identical to encoding per intervention).
   const codes = iv.alphas.some((a) => a !== 0) ? await encodeWindows(full, sae, layer, windows) : undefined;
@@ -179,5 +201,14 @@ export async function interventionExperiment(
   await sae.release();
   await full.release();
   await mid.release();
-  return { size, layer, midStep: midCk.step, fullStep: fullCk.step, classCounts, settings, timings };
+  return {
+    size,
+    layer,
+    midStep: midCk.step,
+    fullStep: fullCk.step,
+    classCounts,
+    ...(fullModel ? { fullModel } : {}),
+    settings,
+    timings,
+  };
 }
