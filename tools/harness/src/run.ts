@@ -130,7 +130,14 @@ export async function runExperiment(
     });
     status = 'updated';
   } else if (golden) {
-    const summary = existsSync(summaryPath) ? readSpreadSummary(summaryPath) : null;
+    let summary = existsSync(summaryPath) ? readSpreadSummary(summaryPath) : null;
+    // A spread measured on another spec version measured another pipeline: its sds do not apply.
+    if (summary?.version !== undefined && summary.version !== spec.version) {
+      log(
+        `warning: ${summaryPath} was measured at spec version ${summary.version}, not ${spec.version}; its spread tolerances are not used (re-measure: tools/harness/scripts/spread-default.sh)`,
+      );
+      summary = null;
+    }
     const measured = summary && {
       file: summaryPath,
       sd: (m: string) => {

@@ -16,6 +16,7 @@ import { runExperiment } from './run.ts';
 import { profileOf, type ExperimentSpec, type ProfileName } from './spec.ts';
 import {
   cpuModel,
+  readSpreadRun,
   readSpreadRuns,
   runFileName,
   scratchDir,
@@ -31,6 +32,7 @@ import {
 } from './spread.ts';
 
 interface StoredResults {
+  readonly version: number;
   readonly metrics: Record<string, number>;
   readonly findings?: readonly { id: string; holds: boolean | null }[];
   readonly seed: number;
@@ -41,7 +43,13 @@ function readResults(path: string): StoredResults {
   return readJsonRecord<StoredResults>(
     path,
     'run the spec again',
-    fields({ metrics: isObject, seed: isNumber, resolved: isObject, findings: (x) => x === undefined || isArray(x) }),
+    fields({
+      version: isNumber,
+      metrics: isObject,
+      seed: isNumber,
+      resolved: isObject,
+      findings: (x) => x === undefined || isArray(x),
+    }),
   );
 }
 
@@ -49,6 +57,7 @@ function asRun(r: StoredResults, variant: Variant, cpu: string, threads: number 
   const fam = r.resolved.family as { seed?: number };
   return {
     variant: variantName(variant),
+    version: r.version,
     source: variant.source,
     cpu,
     threads,
@@ -59,8 +68,16 @@ function asRun(r: StoredResults, variant: Variant, cpu: string, threads: number 
   };
 }
 
-/** Stores a results.json made elsewhere (its provenance.json beside it) as that machine's base run. */
-export async function importRun(spec: ExperimentSpec, profile: ProfileName, file: string): Promise<string> {
+/**
+ * Stores a results.json made elsewhere (its provenance.json beside it) as that machine's base run. Results of
+ * another spec version are refused unless `carry` says why their metrics still hold under this one.
+ */
+export async function importRun(
+  spec: ExperimentSpec,
+  profile: ProfileName,
+  file: string,
+  carry?: string,
+): Promise<string> {
   const prov = file.replace(/\.results\.json$/, '.provenance.json');
   if (!existsSync(prov)) throw new Error(`${file}: no ${prov} beside it (its CPU and threads)`);
   const p = readJsonRecord<{ machine: { cpus: string }; threads: number | null }>(
@@ -68,7 +85,15 @@ export async function importRun(spec: ExperimentSpec, profile: ProfileName, file
     'it is written by every run',
     fields({ machine: isObject }),
   );
-  const run = asRun(readResults(file), { source: 'base' }, p.machine.cpus.trim(), p.threads ?? null);
+  const results = readResults(file);
+  let run = asRun(results, { source: 'base' }, p.machine.cpus.trim(), p.threads ?? null);
+  if (results.version !== spec.version) {
+    if (!carry)
+      throw new Error(
+        `${file}: results of spec version ${results.version}, but ${spec.files.experiment} is at version ${spec.version}; run the spec again there, or pass --carry "<why its metrics are unchanged>"`,
+      );
+    run = { ...run, version: spec.version, carried: { from: results.version, why: carry } };
+  }
   const out = join(spreadDir(spec.pair, spec.id, profile), runFileName(run.cpu, run.variant));
   await writeJsonAtomic(out, run);
   return out;
@@ -76,7 +101,7 @@ export async function importRun(spec: ExperimentSpec, profile: ProfileName, file
 
 /**
  * Runs one variant of a spec in its scratch directory and stores it; a run already stored for this CPU and
- * variant is kept (null returned), so a sweep resumes.
+ * variant at the spec's version is kept (null returned), so a sweep resumes; one of another version is replaced.
  */
 export async function runVariant(
   name: string,
@@ -87,7 +112,7 @@ export async function runVariant(
 ): Promise<string | null> {
   const cpu = cpuModel();
   const out = join(spreadDir(spec.pair, spec.id, profile), runFileName(cpu, variantName(v)));
-  if (existsSync(out)) return null;
+  if (existsSync(out) && readSpreadRun(out).version === spec.version) return null;
   const repo = process.cwd();
   const scratch = scratchDir(repo, spec.pair, profile, variantName(v));
   process.chdir(scratch);
@@ -105,9 +130,15 @@ export async function runVariant(
 
 /** Rewrites reports/spread/<pair>/<id>.<profile>.{json,md} from every stored run (null when there is none). */
 export async function writeSpreadSummary(spec: ExperimentSpec, profile: ProfileName): Promise<SpreadSummary | null> {
-  const files = readSpreadRuns(spreadDir(spec.pair, spec.id, profile));
+  const all = readSpreadRuns(spreadDir(spec.pair, spec.id, profile));
+  // Runs of another spec version measure another pipeline: listed, not counted.
+  const files = all.filter((r) => r.version === spec.version);
   if (!files.length) return null;
-  const summary = summariseSpread(spec.pair, spec.id, profile, files, (m) => toleranceFor(m, spec.golden) !== null);
+  const summary = {
+    ...summariseSpread(spec.pair, spec.id, profile, files, (m) => toleranceFor(m, spec.golden) !== null),
+    version: spec.version,
+    stale: all.filter((r) => r.version !== spec.version).map((r) => ({ file: r.file, version: r.version })),
+  };
   const path = spreadSummaryPath(spec.pair, spec.id, profile);
   await writeJsonAtomic(path, summary);
   await writeFileAtomic(path.replace(/\.json$/, '.md'), spreadMarkdown(summary, spec.title));

@@ -63,6 +63,7 @@ const run = (
 ): SpreadRun & { file: string } => ({
   file: `${cpu}.${variant}.json`,
   variant,
+  version: 1,
   source,
   cpu,
   threads: 2,
@@ -70,6 +71,28 @@ const run = (
   familySeed: null,
   metrics: { 'step-000001@L3/shares/mixed': x, 'step-000001@L3/l0': 16 },
   findings: { 'finding-1': held, 'finding-2': false },
+});
+
+test('spread summary: k at the fewest degrees of freedom when some runs lack a compared metric', () => {
+  const runs = [run('base', 'base', 'amd', 0.5, true), run('seed=2', 'run-seed', 'amd', 0.52, true)];
+  const extra = { ...run('seed=3', 'run-seed', 'amd', 0.51, true) };
+  const withNew = (r: typeof extra, v: number) => ({ ...r, metrics: { ...r.metrics, 'x/refPpl/mean': v } });
+  const all = [...runs.map((r, i) => withNew(r, 10 + i)), extra];
+  const s = summariseSpread('en-ja', 'table1', 'default', all, () => true);
+  assert.is(s.df, 2);
+  assert.is(s.k.df, 1, 'x/refPpl/mean has 2 values: 1 degree of freedom');
+  assert.ok(s.k.value > summariseSpread('en-ja', 'table1', 'default', all, (m) => !m.includes('refPpl')).k.value);
+  const carried = { ...extra, file: 'xeon.base.json', carried: { from: 4, why: 'only metrics were added' } };
+  const md = spreadMarkdown(
+    {
+      ...summariseSpread('en-ja', 'table1', 'default', [...all, carried]),
+      version: 5,
+      stale: [{ file: 'old.json', version: 4 }],
+    },
+    'Table 1',
+  );
+  assert.match(md, /made under spec version 4, counted: only metrics were added/);
+  assert.match(md, /Left out, made under another spec version than 5: old\.json \(version 4\)/);
 });
 
 test('spread summary: sd per source with the same CPU base, across CPUs, over all runs; finding stability', () => {

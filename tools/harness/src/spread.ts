@@ -57,6 +57,13 @@ export function variantProfile(p: ProfileSpec, v: Variant): ProfileSpec {
 /** One stored run. */
 export interface SpreadRun {
   readonly variant: string;
+  /** The spec version the run was made under; a summary reads only runs of the spec's current version. */
+  readonly version: number;
+  /**
+   * Set when an imported run of an older version is counted under the current one: someone checked that the
+   * version change leaves its metrics as they were (a metric it lacks stays missing), and says why.
+   */
+  readonly carried?: { readonly from: number; readonly why: string };
   readonly source: SpreadSource;
   readonly cpu: string;
   readonly threads: number | null;
@@ -87,6 +94,7 @@ export function readSpreadRun(path: string): SpreadRun {
     'delete it and make the run again with `saetrace spread`',
     fields({
       variant: isString,
+      version: isNumber,
       source: isString,
       cpu: isString,
       seed: isNumber,
@@ -153,11 +161,22 @@ export interface SpreadSummary {
   readonly pair: string;
   readonly id: string;
   readonly profile: ProfileName;
-  readonly runs: readonly { readonly file: string; readonly variant: string; readonly cpu: string }[];
+  readonly runs: readonly {
+    readonly file: string;
+    readonly variant: string;
+    readonly cpu: string;
+    readonly carried?: SpreadRun['carried'];
+  }[];
   /** Degrees of freedom of the all-runs sd (runs - 1). */
   readonly df: number;
-  /** k for golden tolerances at a family-wise false-alarm rate of `alpha` over `compared` metrics. */
-  readonly k: { readonly alpha: number; readonly compared: number; readonly value: number };
+  /**
+   * k for golden tolerances at a family-wise false-alarm rate of `alpha` over `compared` metrics, at the fewest
+   * degrees of freedom among them (`df`: a metric some runs lack has its sd from fewer runs).
+   */
+  readonly k: { readonly alpha: number; readonly compared: number; readonly df: number; readonly value: number };
+  /** The spec version every counted run was made under, and runs of other versions left out. */
+  readonly version?: number;
+  readonly stale?: readonly { readonly file: string; readonly version: number }[];
   readonly metrics: Readonly<Record<string, MetricSpread>>;
   /** Per finding: in how many runs it held, of how many evaluated. */
   readonly findings: Readonly<Record<string, { readonly held: number; readonly of: number }>>;
@@ -209,17 +228,23 @@ export function summariseSpread(
     findings[f] = { held: vs.filter(Boolean).length, of: vs.length };
   }
   const df = runs.length - 1;
+  const comparedNames = names.filter(compared);
+  const kDf = Math.min(
+    df,
+    ...comparedNames.map((n) => (metrics[n] as MetricSpread).values.filter(Number.isFinite).length - 1),
+  );
   return {
     pair,
     id,
     profile,
-    runs: runs.map((r) => ({ file: r.file, variant: r.variant, cpu: r.cpu })),
+    runs: runs.map((r) => ({
+      file: r.file,
+      variant: r.variant,
+      cpu: r.cpu,
+      ...(r.carried ? { carried: r.carried } : {}),
+    })),
     df,
-    k: {
-      alpha,
-      compared: names.filter(compared).length,
-      value: toleranceK(df, alpha, names.filter(compared).length),
-    },
+    k: { alpha, compared: comparedNames.length, df: kDf, value: toleranceK(kDf, alpha, comparedNames.length) },
     metrics,
     findings,
   };
@@ -257,10 +282,19 @@ export function spreadMarkdown(s: SpreadSummary, title: string): string {
     '',
     '| run | CPU | variant |',
     '|---|---|---|',
-    ...s.runs.map((r) => `| ${r.file} | ${r.cpu} | ${r.variant} |`),
+    ...s.runs.map(
+      (r) =>
+        `| ${r.file} | ${r.cpu} | ${r.variant}${r.carried ? ` (made under spec version ${r.carried.from}, counted: ${r.carried.why})` : ''} |`,
+    ),
     '',
-    `k for a family-wise false-alarm rate of ${s.k.alpha} over the ${s.k.compared} metrics the golden compares, with the sd estimated on ${s.df}`,
-    `degrees of freedom: sqrt(2) t_${s.df}(1 - ${s.k.alpha}/(2 x ${s.k.compared})) = ${fmt(s.k.value)}.`,
+    ...(s.stale?.length
+      ? [
+          `Left out, made under another spec version than ${s.version}: ${s.stale.map((r) => `${r.file} (version ${r.version})`).join(', ')}.`,
+          '',
+        ]
+      : []),
+    `k for a family-wise false-alarm rate of ${s.k.alpha} over the ${s.k.compared} metrics the golden compares, with the sd estimated on ${s.k.df}`,
+    `degrees of freedom (the fewest among them): sqrt(2) t_${s.k.df}(1 - ${s.k.alpha}/(2 x ${s.k.compared})) = ${fmt(s.k.value)}.`,
     '',
     '## Findings',
     '',

@@ -32,6 +32,14 @@ test('spread: bad arguments are usage errors naming what is wrong, before any ru
     ['en-ja/figure3', '--profile', 'smoke', '--import', results],
     /no .*figure3\.smoke\.provenance\.json beside it/,
   );
+  // Results of another spec version are refused unless --carry says why they still hold.
+  writeFileSync(results, JSON.stringify({ version: 1, metrics: {}, seed: 1, resolved: { family: {} } }));
+  writeFileSync(results.replace('.results.', '.provenance.'), JSON.stringify({ machine: { cpus: 'X' }, threads: 2 }));
+  await refused(
+    ['en-ja/figure3', '--profile', 'smoke', '--import', results],
+    /results of spec version 1, but experiments\/figure3\.yaml is at version \d+; .*--carry/,
+  );
+  await refused(['en-ja/figure3', '--profile', 'smoke', '--variant', 'base', '--carry', 'x'], /--carry needs --import/);
   rmSync(dir, { recursive: true });
 });
 

@@ -16,7 +16,7 @@ export const spreadCommand = defineCommand({
   name: 'spread',
   summary: "re-run a spec under other seeds, thread counts or family seeds and summarise each metric's spread",
   usage: [
-    'Usage: saetrace spread <pair>/<id> --profile smoke|default|paper [--variant V ...] [--import <results.json>] [--summarise]',
+    'Usage: saetrace spread <pair>/<id> --profile smoke|default|paper [--variant V ...] [--import <results.json> [--carry WHY]] [--summarise]',
     '',
     'Each --variant runs the spec with one setting changed, in its own scratch directory under .cache/spread/',
     '(caches apart, the family cache shared), and stores the run as reports/spread/<pair>/<id>.<profile>/<cpu>.<variant>.json:',
@@ -26,7 +26,9 @@ export const spreadCommand = defineCommand({
     '  seeds=N          run seed N and the family seed moved by as much from its own (what run --seeds uses)',
     '  threads=N        N threads',
     'A run already stored for this CPU and variant is skipped. --import stores a results.json made elsewhere as',
-    "that machine's base run (its CPU and threads read from the provenance.json beside it). Every call then",
+    "that machine's base run (its CPU and threads read from the provenance.json beside it); results of another spec",
+    'version are refused unless --carry says why their metrics hold under this one (the run records it). A stored run',
+    'of another version is re-run, and left out of the summary until then. Every call then',
     'rewrites the summary reports/spread/<pair>/<id>.<profile>.{json,md}: the sd of each metric per source and',
     "over all runs, which the spec's `spread` golden tolerances are k times.",
   ].join('\n'),
@@ -34,6 +36,7 @@ export const spreadCommand = defineCommand({
     profile: { type: 'string' },
     variant: { type: 'string', multiple: true },
     import: { type: 'string', multiple: true },
+    carry: { type: 'string' },
     summarise: { type: 'boolean' },
   },
   positionals: { min: 1, max: 1, what: 'one spec, <pair>/<id>' },
@@ -49,6 +52,9 @@ export const spreadCommand = defineCommand({
       return v;
     });
     const imports = parsed.values.import ?? [];
+    const carry = parsed.values.carry;
+    if (carry !== undefined && (!imports.length || !carry.trim()))
+      throw new UsageError('--carry needs --import and a reason (why the imported metrics still hold)');
     if (!variants.length && !imports.length && !parsed.values.summarise)
       throw new UsageError('give at least one --variant or --import, or --summarise');
     specPath(name);
@@ -63,7 +69,7 @@ export const spreadCommand = defineCommand({
     for (const file of imports) {
       let out: string;
       try {
-        out = await importRun(spec, profile, file);
+        out = await importRun(spec, profile, file, carry);
       } catch (e) {
         throw new UsageError(`--import ${(e as Error).message}`);
       }
