@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Progress } from '@saetrace/engine';
+import { readJsonRecord, type Progress } from '@saetrace/engine';
 import {
   checkedMember,
   FAMILY_PROFILES,
+  parseLlamaConfig,
   readFamilyManifest,
+  saveInitCheckpoint,
   seededFamily,
   trainFamily,
   type FamilyManifest,
@@ -73,4 +75,31 @@ export async function resolveCheckpoints(
     sizes,
     checkpoints: member.checkpoints.map((c) => ({ size, step: c.step, tokens: c.tokens, dir: c.dir })),
   };
+}
+
+/**
+ * The random-init baseline of a profile's member: its weights before training (step 0), written once beside the
+ * member's checkpoints (`<member>/step-000000`; fixed by the family's seed and the member's config, so keyed by the
+ * family cache itself). Only the embedded family has a known init: a profile of real checkpoints is refused.
+ */
+export async function randomInitCheckpoint(
+  p: ProfileSpec,
+  pair: string,
+  trained: { readonly size: string; readonly checkpoints: readonly ResolvedCheckpoint[] },
+  where: string,
+): Promise<ResolvedCheckpoint> {
+  if ('paths' in p.family)
+    throw new Error(
+      `${where}: randomInit needs the embedded family (its init is known); for real checkpoints list a step-0 checkpoint under the pair's paper paths instead`,
+    );
+  const { profile, dirName } = seededFamily(FAMILY_PROFILES[p.family.zoo], p.family.seed);
+  const member = profile.members.find((m) => m.size === trained.size);
+  const first = trained.checkpoints[0];
+  if (!member || !first) throw new Error(`${where}: no member '${trained.size}' with checkpoints to start from`);
+  const vocabSize = parseLlamaConfig(
+    readJsonRecord<Record<string, unknown>>(join(first.dir, 'config.json'), 'retrain the family'),
+  ).vocabSize;
+  const dir = join('.cache/zoo', pair, dirName, trained.size, 'step-000000');
+  await saveInitCheckpoint(dir, profile, member, vocabSize, join('data/tokenizer', pair));
+  return { size: trained.size, step: 0, tokens: 0, dir };
 }

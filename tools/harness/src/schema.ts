@@ -77,6 +77,11 @@ export const PROFILE_SCHEMA = {
       items: { oneOf: [{ type: 'integer', minimum: 0 }, { enum: ['mid', 'all'] }] },
     },
     checkpoints: { oneOf: [{ const: 'all' }, { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 } }] },
+    randomInit: {
+      type: 'boolean',
+      description:
+        'also measure the member at step 0 (its weights before training), the baseline of what training added (embedded family only)',
+    },
     activations: {
       type: 'object',
       additionalProperties: false,

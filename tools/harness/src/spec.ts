@@ -16,6 +16,8 @@ export interface ProfileSpec {
   readonly size: string;
   readonly layers: readonly (number | 'mid' | 'all')[];
   readonly checkpoints: 'all' | readonly number[];
+  /** Also measure the member before training (step 0, tools/harness/src/family.ts randomInitCheckpoint). */
+  readonly randomInit?: boolean;
   readonly activations: { readonly trainTokensPerLang: number; readonly evalTokensPerLang: number };
   readonly sae: {
     readonly n: number;

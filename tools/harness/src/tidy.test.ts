@@ -29,6 +29,21 @@ test('feature-dynamics keys split into checkpoint, layer and metric', () => {
   );
 });
 
+test('the random-init baseline is checkpoint 0 of its layer, told apart by its setting', () => {
+  const [row] = tidyRows({ 'random-init@L3/shares/mixed': 0.6 }, { pair: 'en-ja', spec: 'figure3', profile: 'smoke' });
+  assert.equal(row, {
+    pair: 'en-ja',
+    spec: 'figure3',
+    profile: 'smoke',
+    size: null,
+    checkpoint: 0,
+    layer: 3,
+    setting: 'random-init',
+    metric: 'shares/mixed',
+    value: 0.6,
+  });
+});
+
 test('sae-sizes keys carry the size; intervention keys the setting, with the fixed checkpoint and layer', () => {
   assert.equal(tidyRows({ 'xxs/bestLr': 0.004 }, { pair: 'en-ja', spec: 'table2', profile: 'smoke' })[0], {
     pair: 'en-ja',

@@ -42,9 +42,12 @@ export function tidyRows(metrics: Readonly<Record<string, unknown>>, c: TidyCont
       value,
     };
     const dyn = /^step-(\d+)@L(\d+)\/(.+)$/.exec(key);
+    const init = /^random-init@L(\d+)\/(.+)$/.exec(key);
     const setting = /^(alpha-[^/]+)\/(.+)$/.exec(key);
     const sized = /^([^/]+)\/(.+)$/.exec(key);
     if (dyn) Object.assign(row, { checkpoint: Number(dyn[1]), layer: Number(dyn[2]), metric: dyn[3] });
+    else if (init)
+      Object.assign(row, { checkpoint: 0, layer: Number(init[1]), setting: 'random-init', metric: init[2] });
     else if (setting) Object.assign(row, { setting: setting[1], metric: setting[2] });
     else if (sized && c.size === undefined) Object.assign(row, { size: sized[1], metric: sized[2] });
     return row;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { LlamaModel } from '../llama/model.ts';
 import type { FamilyProfile } from './family.ts';
 import type { TrainingTokens } from './tokens.ts';
-import { trainFlopsPerToken, trainMember } from './train.ts';
+import { saveInitCheckpoint, trainFlopsPerToken, trainMember } from './train.ts';
 
 const profile: FamilyProfile = {
   name: 'smoke',
@@ -55,6 +55,35 @@ test('a family member trains (loss falls), saves log-spaced HF checkpoints with 
   await m.release();
   assert.ok(r.flopsPerSecond > 0 && r.tokensPerSecond > 0);
   assert.ok(trainFlopsPerToken(profile, profile.members[0]!, 32) > 0);
+});
+
+test('the step-0 checkpoint holds the weights training starts from (at learning rate 0 step 1 keeps them exactly)', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'zoo-init-'));
+  const frozen: FamilyProfile = { ...profile, members: [{ ...profile.members[0]!, peakLr: 0, steps: 1 }] };
+  const r = await trainMember({
+    profile: frozen,
+    member: frozen.members[0]!,
+    data: data(),
+    vocabSize: 32,
+    outDir: out,
+    threads: 1,
+  });
+  const init = join(out, 'tiny', 'step-000000');
+  await saveInitCheckpoint(init, frozen, frozen.members[0]!, 32);
+  const a = readFileSync(join(init, 'model.safetensors'));
+  const b = readFileSync(join(r.checkpoints[0]!.dir, 'model.safetensors'));
+  assert.ok(a.equals(b), 'step-0 weights differ from the weights of a step at learning rate 0');
+  assert.is(JSON.parse(readFileSync(join(init, 'saetrace.json'), 'utf8')).tokens, 0);
+  // Another seed starts elsewhere; an existing directory is kept as it is.
+  const other = join(out, 'other');
+  await saveInitCheckpoint(other, { ...frozen, seed: 6 }, frozen.members[0]!, 32);
+  assert.not.ok(readFileSync(join(other, 'model.safetensors')).equals(a));
+  await saveInitCheckpoint(other, frozen, frozen.members[0]!, 32);
+  assert.not.ok(readFileSync(join(other, 'model.safetensors')).equals(a), 'an existing step-0 directory was rewritten');
+  const m = await LlamaModel.load(init, { threads: 1 });
+  assert.is(m.numLayers, 2);
+  await m.release();
+  rmSync(out, { recursive: true });
 });
 
 test('an interrupted run resumes from its last checkpoint and ends with the same weights', async () => {

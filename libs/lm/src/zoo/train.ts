@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crossEntropy, runRng, TrainStep, warmupCosine, type ParamSpec, type Rng, type Value } from '@saetrace/engine';
 import { parseLlamaConfig, type LlamaConfig } from '../llama/config.ts';
@@ -43,6 +45,39 @@ export function memberConfig(profile: FamilyProfile, m: FamilyMember, vocabSize:
     bos_token_id: 1,
     eos_token_id: 2,
   });
+}
+
+/** A member's weights before its first step: what trainMember starts from, a pure function of seed and config. */
+export function memberInitWeights(profile: FamilyProfile, m: FamilyMember, c: LlamaConfig): LlamaWeights {
+  return initLlamaWeights(c, runRng(profile.seed).stream(`zoo/${m.size}`).stream('init'));
+}
+
+/**
+ * The member at step 0 (random init) as a Hugging Face checkpoint in `dir`: the baseline of what training
+ * added, measured with the same architecture and tokenizer. Written into a temporary sibling and renamed, so
+ * `dir` is whole or absent; an existing `dir` is kept (its content is fixed by the seed and config).
+ */
+export async function saveInitCheckpoint(
+  dir: string,
+  profile: FamilyProfile,
+  m: FamilyMember,
+  vocabSize: number,
+  tokenizerDir?: string,
+): Promise<void> {
+  if (existsSync(join(dir, 'config.json'))) return;
+  const c = memberConfig(profile, m, vocabSize);
+  const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  await saveLlamaCheckpoint(tmp, c, memberInitWeights(profile, m, c), {
+    tokenizerDir,
+    info: { step: 0, tokens: 0, loss: null, size: m.size, seed: profile.seed },
+  });
+  try {
+    await rename(tmp, dir);
+  } catch (e) {
+    // Another process renamed its copy first: the same bytes, so keep it.
+    await rm(tmp, { recursive: true, force: true });
+    if (!existsSync(join(dir, 'config.json'))) throw e;
+  }
 }
 
 /** Training FLOPs per token: 6 x (matrix parameters + LM head) plus the attention score and value products. */
@@ -107,7 +142,7 @@ export async function trainMember(options: {
   const T = profile.seqLen - 1;
   const B = profile.batch;
   const rng = runRng(profile.seed).stream(`zoo/${m.size}`);
-  const init = initLlamaWeights(c, rng.stream('init'));
+  const init = memberInitWeights(profile, m, c);
   const specs: ParamSpec[] = [...llamaParamShapes(c)].map(([name, shape]) => ({
     name,
     shape,

@@ -19,26 +19,31 @@ import type { DynamicsResult } from './feature-dynamics.ts';
 /** A point's metric prefix in results: 'step-000148@L3'. */
 const pointKey = (p: { step: number; layer: number }) => `step-${String(p.step).padStart(6, '0')}@L${p.layer}`;
 
+/** A point's measurements as results name them. */
+function pointMetrics(p: DynamicsResult['points'][number]): Record<string, unknown> {
+  return {
+    tokens: p.tokens,
+    shares: p.summary.shares,
+    mixedProportion: p.summary.mixedProportion,
+    meanMonosemanticity: p.summary.meanMonosemanticity,
+    monosemanticityByClass: p.summary.monosemanticityByClass,
+    meanSpanLength: p.summary.meanSpanLength,
+    nullShares: p.summary.nullShares,
+    medianOccurrences: p.summary.medianOccurrences,
+    crossScriptMixed: p.summary.crossScriptMixed,
+    dead: p.summary.dead,
+    rare: p.summary.rare,
+    alive: p.summary.alive,
+    fvu: p.fvu,
+    l0: p.l0,
+  };
+}
+
 export function dynamicsMetrics(r: DynamicsResult): Record<string, number> {
   const m: Record<string, unknown> = {};
-  for (const p of r.points) {
-    m[pointKey(p)] = {
-      tokens: p.tokens,
-      shares: p.summary.shares,
-      mixedProportion: p.summary.mixedProportion,
-      meanMonosemanticity: p.summary.meanMonosemanticity,
-      monosemanticityByClass: p.summary.monosemanticityByClass,
-      meanSpanLength: p.summary.meanSpanLength,
-      nullShares: p.summary.nullShares,
-      medianOccurrences: p.summary.medianOccurrences,
-      crossScriptMixed: p.summary.crossScriptMixed,
-      dead: p.summary.dead,
-      rare: p.summary.rare,
-      alive: p.summary.alive,
-      fvu: p.fvu,
-      l0: p.l0,
-    };
-  }
+  for (const p of r.points) m[pointKey(p)] = pointMetrics(p);
+  // The random-init baseline per layer: 'random-init@L3/...', beside the checkpoints, not one of them.
+  for (const p of r.randomInit ?? []) m[`random-init@L${p.layer}`] = pointMetrics(p);
   return flattenMetrics(m);
 }
 
@@ -118,6 +123,33 @@ export async function writeDynamicsReport(
       }),
     );
     figs.push(`![shares](${a}) ![monosemanticity](${b})`);
+    const init = r.randomInit?.find((p) => p.layer === layer);
+    if (init) {
+      // What learning added: the Mixed share over training against its two baselines, the occurrence-count
+      // null of each checkpoint and the same measurement at random init (flat: it has no training tokens).
+      const xs = pts.map((p) => p.tokens);
+      const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+      const lines: Point[] = [
+        ...pts.map((p) => ({ x: p.tokens, y: p.summary.shares.mixed, series: 'Mixed' })),
+        ...pts.map((p) => ({ x: p.tokens, y: p.summary.nullShares.mixed, series: 'null Mixed' })),
+        ...pts.map((p) => ({ x: p.tokens, y: p.summary.crossScriptMixed, series: 'cross-script Mixed' })),
+        { x: x0, y: init.summary.shares.mixed, series: 'Mixed at random init' },
+        { x: x1, y: init.summary.shares.mixed, series: 'Mixed at random init' },
+      ];
+      const c = `${base}-L${layer}-baselines.svg`;
+      await writeFileAtomic(
+        join(dir, c),
+        await renderLineChart(lines, {
+          title: `Mixed share and its baselines, ${r.size} layer ${layer}`,
+          xTitle: 'training tokens (log)',
+          yTitle: 'share of alive features',
+          xLog: true,
+        }),
+      );
+      figs.push(
+        `![Mixed share against its baselines](${c})\n\nBaselines: the same SAE recipe and measurement on the member before training (random init: Mixed ${(init.summary.shares.mixed * 100).toFixed(1)}%, ${init.summary.alive} alive features, FVU ${init.fvu.toFixed(3)}), and each checkpoint's occurrence-count null.`,
+      );
+    }
     if (spread) {
       // Error bars: each share +- its sd over the spread runs (reports/spread/<pair>/<id>.<profile>.md).
       const banded: BandPoint[] = pts.flatMap((p) =>
@@ -167,9 +199,9 @@ export async function writeDynamicsReport(
     }
     figs.unshift(names.join(' '));
   }
-  const table = r.points.map(
+  const table = [...(r.randomInit ?? []), ...r.points].map(
     (p) =>
-      `| ${p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${(p.summary.nullShares.mixed * 100).toFixed(1)} | ${(p.summary.crossScriptMixed * 100).toFixed(1)} | ${p.summary.medianOccurrences} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`,
+      `| ${p.step === 0 && r.randomInit?.includes(p) ? '0 (random init)' : p.step} | ${p.tokens.toExponential(2)} | ${p.layer} | ${(p.summary.shares.first * 100).toFixed(1)} | ${(p.summary.shares.second * 100).toFixed(1)} | ${(p.summary.shares.mixed * 100).toFixed(1)} | ${(p.summary.nullShares.mixed * 100).toFixed(1)} | ${(p.summary.crossScriptMixed * 100).toFixed(1)} | ${p.summary.medianOccurrences} | ${p.summary.meanMonosemanticity.toFixed(3)} | ${p.summary.meanSpanLength.toFixed(2)} | ${p.summary.dead} | ${p.fvu.toFixed(3)} |`,
   );
   // Few points (Figures 4 and 7): examples for each; otherwise the final checkpoint's.
   const shown = r.points.length <= 6 ? r.points : r.points.slice(-1);

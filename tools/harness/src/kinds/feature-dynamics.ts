@@ -26,7 +26,7 @@ import {
   trainSae,
   type SaeParams,
 } from '@saetrace/sae';
-import { resolveCheckpoints } from '../family.ts';
+import { randomInitCheckpoint, resolveCheckpoints, type ResolvedCheckpoint } from '../family.ts';
 import { pairScripts, tokenScriptTable } from '../scripts.ts';
 import { extractStage } from '../progress-stages.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -51,6 +51,8 @@ export interface DynamicsResult {
   readonly size: string;
   readonly layers: readonly number[];
   readonly points: readonly DynamicsPoint[];
+  /** The same measurements of the member at step 0, random init, per layer (profile randomInit). */
+  readonly randomInit?: readonly DynamicsPoint[];
   /** Seconds per stage, for the report's timing table. */
   readonly timings: { readonly extract: number; readonly sae: number; readonly metrics: number };
 }
@@ -131,7 +133,7 @@ export async function featureDynamics(
   const points: DynamicsPoint[] = [];
   const timings = { extract: 0, sae: 0, metrics: 0 };
   const decode = (ids: readonly number[]) => (tokenizer ? tokenizer.decode([...ids]) : ids.join(' '));
-  for (const ck of checkpoints) {
+  const measure = async (ck: ResolvedCheckpoint, into: DynamicsPoint[]) => {
     for (const a of await analyseCheckpoint(spec, p, ck.dir, layers, embeddings, timings, options.progress)) {
       const chosen = (['first', 'second', 'mixed'] as const).flatMap((cls) =>
         a.stats
@@ -155,13 +157,18 @@ export async function featureDynamics(
         }),
       }));
       const summary = summarise(a.stats, [], p.metrics.languageCut, p.metrics.minOccurrences ?? 1);
-      points.push({ step: ck.step, tokens: ck.tokens, layer: a.layer, summary, fvu: a.fvu, l0: a.l0, examples });
+      into.push({ step: ck.step, tokens: ck.tokens, layer: a.layer, summary, fvu: a.fvu, l0: a.l0, examples });
       options.log(
-        `${size} step ${ck.step} layer ${a.layer}: mixed ${(summary.mixedProportion * 100).toFixed(1)}%, monosemanticity ${summary.meanMonosemanticity.toFixed(3)}, fvu ${a.fvu.toFixed(3)}`,
+        `${size} ${ck.step === 0 ? 'random init' : `step ${ck.step}`} layer ${a.layer}: mixed ${(summary.mixedProportion * 100).toFixed(1)}%, monosemanticity ${summary.meanMonosemanticity.toFixed(3)}, fvu ${a.fvu.toFixed(3)}`,
       );
     }
-  }
-  return { size, layers, points, timings };
+  };
+  for (const ck of checkpoints) await measure(ck, points);
+  // Learning's baseline: the same architecture and tokenizer before any update, measured the same way.
+  const randomInit: DynamicsPoint[] = [];
+  if (p.randomInit)
+    await measure(await randomInitCheckpoint(p, spec.pair, { size, checkpoints: all }, `spec ${spec.id}`), randomInit);
+  return { size, layers, points, ...(p.randomInit ? { randomInit } : {}), timings };
 }
 
 /** Token ids by position of the given documents of an activation store (one pass over it). */
