@@ -4,7 +4,7 @@ import type { ProfileName } from '../../harness/src/spec.ts';
 import { choiceOption, intOption } from './command.ts';
 
 /** The spec profiles (run, spread, findings, slurm submit). */
-export const PROFILES: readonly ProfileName[] = ['smoke', 'default', 'paper'];
+const PROFILES: readonly ProfileName[] = ['smoke', 'default', 'paper'];
 
 /** --profile of a spec command: one of PROFILES. */
 export function profileOption(raw: string | undefined): ProfileName {

@@ -12,7 +12,8 @@ import {
   readStatuses,
   type SweepOptions,
 } from '../../../slurm/src/submit.ts';
-import { choiceOption, defineCommand, defineGroup, intOption, UsageError } from '../command.ts';
+import { defineCommand, defineGroup, intOption, UsageError } from '../command.ts';
+import { profileOption } from '../options.ts';
 
 const submit = defineCommand({
   name: 'submit',
@@ -37,7 +38,7 @@ const submit = defineCommand({
   },
   positionals: { min: 1, max: Number.POSITIVE_INFINITY, what: 'specs <pair>/<id>, or all' },
   async run({ values, positionals }) {
-    const profile = choiceOption('profile', values.profile, ['smoke', 'default', 'paper']);
+    const profile = profileOption(values.profile);
     const known = knownSpecs();
     const specs = positionals.includes('all') ? known : positionals;
     for (const s of specs)
