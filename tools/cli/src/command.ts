@@ -21,21 +21,16 @@ export class UsageError extends Error {
   }
 }
 
-/** Runs an argument parser (node:util parseArgs), turning what it throws into a UsageError (exit 2 with the usage). */
-export function parseOrUsage<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
 /** A command's options and positionals, parsed by node:util parseArgs; what it refuses is a usage error. */
-export function parseCommandArgs<const T extends NonNullable<ParseArgsConfig['options']>>(
+function parseCommandArgs<const T extends NonNullable<ParseArgsConfig['options']>>(
   argv: readonly string[],
   options: T,
 ) {
-  return parseOrUsage(() => parseArgs({ args: [...argv], allowPositionals: true as const, options }));
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: true as const, options });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -33,7 +33,7 @@ export async function main(argv: readonly string[], list: readonly Command[] = c
   try {
     return await cmd.run(rest);
   } catch (err) {
-    // node:util parseArgs refuses unknown or malformed options with ERR_PARSE_ARGS_* codes: a usage error too.
+    // A Command written without defineCommand may let parseArgs' ERR_PARSE_ARGS_* errors through: usage errors too.
     const parseError = String((err as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     if (err instanceof UsageError || parseError) {
       const usage = (err instanceof UsageError && err.usage) || cmd.usage;
