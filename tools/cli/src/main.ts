@@ -27,16 +27,17 @@ export async function main(argv: readonly string[], list: readonly Command[] = c
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(cmd.usage);
+    console.log(cmd.usageFor?.(rest) ?? cmd.usage);
     return 0;
   }
   try {
     return await cmd.run(rest);
   } catch (err) {
-    // node:util parseArgs refuses unknown or malformed options with ERR_PARSE_ARGS_* codes: a usage error too.
+    // A Command written without defineCommand may let parseArgs' ERR_PARSE_ARGS_* errors through: usage errors too.
     const parseError = String((err as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     if (err instanceof UsageError || parseError) {
-      console.error(`saetrace ${name}: ${(err as Error).message}\n\n${cmd.usage}`);
+      const usage = (err instanceof UsageError && err.usage) || cmd.usage;
+      console.error(`saetrace ${name}: ${(err as Error).message}\n\n${usage}`);
       return 2;
     }
     console.error(`saetrace ${name}: ${err instanceof Error ? err.message : String(err)}`);

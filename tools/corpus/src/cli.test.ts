@@ -51,20 +51,17 @@ test('harvest without --no-download downloads first and warns about failures; pa
   const logs: string[] = [];
   await withFakeApt(() =>
     harvestCommand(
-      [
-        '--lang',
-        'ko',
-        '--packages',
-        `@${join(root, 'list.txt')}`,
-        '--doc-packages',
-        'nosuchpkg',
-        '--cache',
-        join(root, 'debs'),
-        '--work',
-        join(root, 'work'),
-        '--out',
-        join(root, 'out'),
-      ],
+      {
+        lang: 'ko',
+        packages: `@${join(root, 'list.txt')}`,
+        docPackages: 'nosuchpkg',
+        cache: join(root, 'debs'),
+        work: join(root, 'work'),
+        out: join(root, 'out'),
+        download: true,
+        heldOutPercent: 22,
+        evalPercent: 8,
+      },
       (s) => logs.push(s),
     ),
   );
@@ -74,7 +71,8 @@ test('harvest without --no-download downloads first and warns about failures; pa
   );
   assert.ok(existsSync(join(root, 'out/manifest.json')));
   try {
-    await harvestCommand(['--lang', 'ja', '--packages', '@/nonexistent/list'], () => {});
+    const o = { cache: 'c', work: 'w', heldOutPercent: 22, evalPercent: 8, download: true };
+    await harvestCommand({ ...o, lang: 'ja', packages: '@/nonexistent/list' }, () => {});
     assert.unreachable();
   } catch (err) {
     assert.instance(err, CorpusUsageError);
@@ -92,7 +90,7 @@ test('stats prints a line per verified pair and names a tampered file', async ()
   const out: string[] = [];
   const err: string[] = [];
   const code = statsCommand(
-    ['--root', root],
+    { root, json: false },
     (s) => out.push(s),
     (s) => err.push(s),
   );
@@ -103,7 +101,7 @@ test('stats prints a line per verified pair and names a tampered file', async ()
   const json: string[] = [];
   assert.is(
     statsCommand(
-      ['--root', root, '--pair', 'en-ja', '--json'],
+      { root, pair: 'en-ja', json: true },
       (s) => json.push(s),
       () => {},
     ),

@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { heldOutBy, writeCorpus } from './build.ts';
 import { downloadDebs } from './debian.ts';
 import { harvest } from './harvest.ts';
@@ -28,42 +27,40 @@ function packageList(arg: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** What `saetrace corpus harvest` passes on, its flags parsed and checked (tools/cli/src/commands/corpus.ts). */
+export interface HarvestOptions {
+  /** The target language's code, one langProfile knows. */
+  readonly lang: string;
+  /** Default data/corpus/en-<lang>. */
+  readonly out?: string | undefined;
+  /** Comma-separated package names or @file (default the catalog list beside this tool). */
+  readonly packages?: string | undefined;
+  /** The same for documentation packages (default each language's own). */
+  readonly docPackages?: string | undefined;
+  readonly cache: string;
+  readonly work: string;
+  readonly heldOutPercent: number;
+  readonly evalPercent: number;
+  /** False: use only the .debs already in the cache. */
+  readonly download: boolean;
+}
+
 /** `corpus harvest`: download, extract, filter, split and write one language pair. Returns the exit code. */
-export async function harvestCommand(argv: readonly string[], log: (s: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      lang: { type: 'string' },
-      out: { type: 'string' },
-      packages: { type: 'string' },
-      'doc-packages': { type: 'string' },
-      cache: { type: 'string', default: '.cache/debs' },
-      work: { type: 'string', default: '.cache/corpus-work' },
-      'held-out': { type: 'string', default: '22' },
-      eval: { type: 'string', default: '8' },
-      'no-download': { type: 'boolean', default: false },
-    },
-  });
-  if (!values.lang) throw new CorpusUsageError('--lang is required (e.g. --lang ja)');
-  const tgt = langProfile(values.lang);
+export async function harvestCommand(o: HarvestOptions, log: (s: string) => void): Promise<number> {
+  const tgt = langProfile(o.lang);
   const en = langProfile('en');
-  const out = values.out ?? join('data/corpus', `en-${tgt.code}`);
-  const heldOutPercent = Number(values['held-out']);
-  const evalPercent = Number(values.eval);
-  if (!(heldOutPercent > 0 && heldOutPercent < 100))
-    throw new CorpusUsageError(`--held-out must be a percentage in (0, 100), got '${values['held-out']}'`);
-  if (!(evalPercent > 0 && evalPercent < 100))
-    throw new CorpusUsageError(`--eval must be a percentage in (0, 100), got '${values.eval}'`);
-  const catalogs = packageList(values.packages);
+  const out = o.out ?? join('data/corpus', `en-${tgt.code}`);
+  const { heldOutPercent, evalPercent } = o;
+  const catalogs = packageList(o.packages);
   const docs =
-    values['doc-packages'] !== undefined
-      ? packageList(values['doc-packages']).map((pkg) => ({
+    o.docPackages !== undefined
+      ? packageList(o.docPackages).map((pkg) => ({
           pkg,
           lang: /-en(-us)?$|^manpages(-dev)?$/.test(pkg) ? en : tgt,
         }))
       : [...en.docPackages.map((pkg) => ({ pkg, lang: en })), ...tgt.docPackages.map((pkg) => ({ pkg, lang: tgt }))];
-  const cache = resolve(values.cache ?? '.cache/debs');
-  if (!values['no-download']) {
+  const cache = resolve(o.cache);
+  if (o.download) {
     log(`downloading ${catalogs.length + docs.length} packages into ${cache}`);
     const { missing } = downloadDebs([...catalogs, ...docs.map((d) => d.pkg)], cache);
     for (const m of missing) log(`warning: ${m.pkg}: download failed (${m.reason})`);
@@ -74,7 +71,7 @@ export async function harvestCommand(argv: readonly string[], log: (s: string) =
     catalogPackages: catalogs,
     docPackages: docs,
     cacheDir: cache,
-    workDir: resolve(values.work ?? '.cache/corpus-work', tgt.code),
+    workDir: resolve(o.work, tgt.code),
     heldOut: heldOutBy(heldOutPercent),
     onProgress: log,
   });
@@ -84,18 +81,17 @@ export async function harvestCommand(argv: readonly string[], log: (s: string) =
   return 0;
 }
 
+/** What `saetrace corpus stats` passes on: one pair (default every pair under root), JSON or lines. */
+export interface StatsOptions {
+  readonly pair?: string | undefined;
+  readonly root: string;
+  readonly json: boolean;
+}
+
 /** `corpus stats`: counts per split and language, after verifying every file's sha256. */
-export function statsCommand(argv: readonly string[], print: (s: string) => void, err: (s: string) => void): number {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      json: { type: 'boolean', default: false },
-      pair: { type: 'string' },
-      root: { type: 'string', default: 'data/corpus' },
-    },
-  });
-  const root = values.root ?? 'data/corpus';
-  const pairs = values.pair ? [values.pair] : existsSync(root) ? readdirSorted(root) : [];
+export function statsCommand(o: StatsOptions, print: (s: string) => void, err: (s: string) => void): number {
+  const { root } = o;
+  const pairs = o.pair ? [o.pair] : existsSync(root) ? readdirSorted(root) : [];
   if (pairs.length === 0) throw new CorpusUsageError(`no corpus under ${root}`);
   const report: Record<string, unknown> = {};
   let failed = false;
@@ -114,7 +110,7 @@ export function statsCommand(argv: readonly string[], print: (s: string) => void
     );
     report[pair] = { files, totals: r.manifest.totals, parallel: r.manifest.parallel, verified: true };
   }
-  if (values.json) print(JSON.stringify(values.pair ? (report[values.pair] ?? null) : report, null, 2));
+  if (o.json) print(JSON.stringify(o.pair ? (report[o.pair] ?? null) : report, null, 2));
   else
     for (const [pair, r] of Object.entries(report))
       print(`${pair}: ${JSON.stringify((r as { totals: unknown }).totals)} (sha256 verified)`);

@@ -198,25 +198,17 @@ test('the harvest command reads catalogs, man pages and help pages from cached .
   const out = join(root, 'out');
   const logs: string[] = [];
   const code = await harvestCommand(
-    [
-      '--lang',
-      'ja',
-      '--packages',
-      'pkg-a',
-      '--doc-packages',
-      'manpages,manpages-ja,gimp-help-ja,gimp-help-absent',
-      '--cache',
-      join(root, 'debs'),
-      '--work',
-      join(root, 'work'),
-      '--out',
+    {
+      lang: 'ja',
+      packages: 'pkg-a',
+      docPackages: 'manpages,manpages-ja,gimp-help-ja,gimp-help-absent',
+      cache: join(root, 'debs'),
+      work: join(root, 'work'),
       out,
-      '--no-download',
-      '--held-out',
-      '40',
-      '--eval',
-      '10',
-    ],
+      download: false,
+      heldOutPercent: 40,
+      evalPercent: 10,
+    },
     (s) => logs.push(s),
   );
   assert.is(code, 0);

@@ -1,5 +1,5 @@
-import { defaultThreads } from '@saetrace/engine';
-import { defineCommand, intOption, UsageError } from '../command.ts';
+import { defineCommand, UsageError } from '../command.ts';
+import { threadsOption } from '../options.ts';
 import { benches, type BenchOutcome } from '../bench/registry.ts';
 
 export const benchCommand = defineCommand({
@@ -22,7 +22,7 @@ export const benchCommand = defineCommand({
     const names = name === 'all' ? Object.keys(benches) : [name];
     for (const n of names)
       if (!benches[n]) throw new UsageError(`unknown benchmark '${n}' (known: ${Object.keys(benches).join(', ')})`);
-    const threads = intOption('threads', values.threads, 1, 1024, defaultThreads());
+    const threads = threadsOption(values.threads);
     const outcomes: BenchOutcome[] = [];
     for (const n of names) outcomes.push(await benches[n]!.run({ threads, quick: values.quick ?? false }));
     if (values.json)

@@ -4,10 +4,9 @@ import { fields, isNumber, isObject, readJsonRecord, writeFileAtomic, writeJsonA
 import { evaluateFindings, findingsMarkdown, verdict } from '../../../harness/src/findings.ts';
 import { readGolden } from '../../../harness/src/golden.ts';
 import { findingContext, knownSpecs, recordedFindings, specPath } from '../../../harness/src/run.ts';
-import { formatIssue, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
-import { choiceOption, defineCommand } from '../command.ts';
-
-const PROFILES: readonly ProfileName[] = ['smoke', 'default', 'paper'];
+import { formatIssue, readSpec } from '../../../harness/src/spec.ts';
+import { defineCommand } from '../command.ts';
+import { profileOption } from '../options.ts';
 
 /** Puts `section` (a '## Findings' block) into a report: replacing the one there, else before '## Golden comparison failures' or '## Provenance'. */
 export function withFindingsSection(md: string, section: string): string {
@@ -37,7 +36,7 @@ export const findingsCommand = defineCommand({
   options: { profile: { type: 'string' }, record: { type: 'boolean' } },
   positionals: { min: 0, max: Number.POSITIVE_INFINITY, what: 'specs <pair>/<id>' },
   async run(parsed) {
-    const profile: ProfileName = choiceOption('profile', parsed.values.profile, PROFILES);
+    const profile = profileOption(parsed.values.profile);
     const names = parsed.positionals.length ? parsed.positionals : knownSpecs();
     let bad = 0;
     for (const name of names) {

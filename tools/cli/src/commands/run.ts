@@ -3,8 +3,9 @@ import { goldenTable } from '../../../harness/src/golden.ts';
 import { runExperiment } from '../../../harness/src/run.ts';
 import { spreadSummaryPath } from '../../../harness/src/spread.ts';
 import { importRun, runVariant, writeSpreadSummary } from '../../../harness/src/spread-run.ts';
-import { formatIssue, profileOf, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
-import { choiceOption, defineCommand, intOption, UsageError } from '../command.ts';
+import { formatIssue, profileOf, readSpec } from '../../../harness/src/spec.ts';
+import { defineCommand, intOption, UsageError } from '../command.ts';
+import { profileOption } from '../options.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
 export const runCommand = defineCommand({
@@ -38,7 +39,7 @@ export const runCommand = defineCommand({
   positionals: { min: 1, max: 1, what: 'a spec, e.g. en-ja/figure3' },
   async run(parsed) {
     const name = parsed.positionals[0] as string;
-    const profile: ProfileName = choiceOption('profile', parsed.values.profile, ['smoke', 'default', 'paper']);
+    const profile = profileOption(parsed.values.profile);
     if (parsed.values.quiet && parsed.values.json) throw new UsageError('--quiet and --json exclude each other');
     const seeds = intOption('seeds', parsed.values.seeds, 1, 32, 1);
     if (seeds > 1 && parsed.values['update-golden'])

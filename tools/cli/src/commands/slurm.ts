@@ -12,25 +12,22 @@ import {
   readStatuses,
   type SweepOptions,
 } from '../../../slurm/src/submit.ts';
-import { choiceOption, defineCommand, intOption, UsageError, type Command } from '../command.ts';
-
-const USAGE = [
-  'Usage: saetrace slurm submit <pair>/<id> ...|all --profile smoke|default|paper [--partition P] [--cpus N]',
-  '                             [--time MINUTES] [--dir DIR] [--dry-run]',
-  '       saetrace slurm gather DIR',
-  '',
-  'submit writes three sbatch scripts to DIR (default reports/scale/runs/<UTC time>) and submits them: a job that',
-  "trains each pair's family for the profile (not for paper), an array with one task per spec running",
-  '`saetrace run <spec> --profile P` after it (afterok), and a gather job after the array (afterany) that',
-  'writes DIR/summary.md. The checkout and its .cache must be on storage every node sees. --dry-run writes the',
-  "scripts and prints the sbatch lines without submitting. gather prints each task's outcome from DIR/status and",
-  'exits 1 when any spec failed or did not finish.',
-].join('\n');
+import { defineCommand, defineGroup, intOption, UsageError } from '../command.ts';
+import { profileOption } from '../options.ts';
 
 const submit = defineCommand({
-  name: 'slurm',
-  summary: '',
-  usage: USAGE,
+  name: 'submit',
+  summary: 'write the sbatch scripts of a sweep and submit them (a family job, one array task per spec, a gather job)',
+  usage: [
+    'Usage: saetrace slurm submit <pair>/<id> ...|all --profile smoke|default|paper [--partition P] [--cpus N]',
+    '                             [--time MINUTES] [--dir DIR] [--dry-run]',
+    '',
+    'Writes three sbatch scripts to DIR (default reports/scale/runs/<UTC time>) and submits them: a job that',
+    "trains each pair's family for the profile (not for paper), an array with one task per spec running",
+    '`saetrace run <spec> --profile P` after it (afterok), and a gather job after the array (afterany) that',
+    'writes DIR/summary.md. The checkout and its .cache must be on storage every node sees. --dry-run writes the',
+    'scripts and prints the sbatch lines without submitting.',
+  ].join('\n'),
   options: {
     profile: { type: 'string' },
     partition: { type: 'string' },
@@ -41,7 +38,7 @@ const submit = defineCommand({
   },
   positionals: { min: 1, max: Number.POSITIVE_INFINITY, what: 'specs <pair>/<id>, or all' },
   async run({ values, positionals }) {
-    const profile = choiceOption('profile', values.profile, ['smoke', 'default', 'paper']);
+    const profile = profileOption(values.profile);
     const known = knownSpecs();
     const specs = positionals.includes('all') ? known : positionals;
     for (const s of specs)
@@ -96,9 +93,14 @@ const submit = defineCommand({
 });
 
 const gather = defineCommand({
-  name: 'slurm',
-  summary: '',
-  usage: USAGE,
+  name: 'gather',
+  summary: "print each task's outcome of a sweep and write its summary.md",
+  usage: [
+    'Usage: saetrace slurm gather DIR',
+    '',
+    "Prints each task's outcome from DIR/status, writes DIR/summary.md, and exits 1 when any spec failed or did",
+    'not finish.',
+  ].join('\n'),
   options: {},
   positionals: { min: 1, max: 1, what: 'a sweep directory' },
   async run({ positionals }) {
@@ -114,14 +116,8 @@ const gather = defineCommand({
   },
 });
 
-export const slurmCommand: Command = {
+export const slurmCommand = defineGroup({
   name: 'slurm',
   summary: 'run a sweep of specs on a Slurm cluster (a family job, one array task per spec, a gather job)',
-  usage: USAGE,
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === 'submit') return submit.run(rest);
-    if (sub === 'gather') return gather.run(rest);
-    throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'name a subcommand: submit, gather');
-  },
-};
+  subcommands: [submit, gather],
+});

@@ -1,5 +1,5 @@
 import { specPath } from '../../../harness/src/run.ts';
-import { formatIssue, profileOf, readSpec, type ProfileName } from '../../../harness/src/spec.ts';
+import { formatIssue, profileOf, readSpec } from '../../../harness/src/spec.ts';
 import {
   parseVariant,
   spreadDir,
@@ -8,9 +8,8 @@ import {
   variantProfile,
 } from '../../../harness/src/spread.ts';
 import { importRun, runVariant, writeSpreadSummary } from '../../../harness/src/spread-run.ts';
-import { choiceOption, defineCommand, UsageError } from '../command.ts';
-
-const PROFILES: readonly ProfileName[] = ['smoke', 'default', 'paper'];
+import { defineCommand, UsageError } from '../command.ts';
+import { profileOption } from '../options.ts';
 
 export const spreadCommand = defineCommand({
   name: 'spread',
@@ -41,7 +40,7 @@ export const spreadCommand = defineCommand({
   },
   positionals: { min: 1, max: 1, what: 'one spec, <pair>/<id>' },
   async run(parsed) {
-    const profile: ProfileName = choiceOption('profile', parsed.values.profile, PROFILES);
+    const profile = profileOption(parsed.values.profile);
     const name = parsed.positionals[0] as string;
     const variants = (parsed.values.variant ?? []).map((t) => {
       const v = parseVariant(t);

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readJsonRecordAsync, writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import {
   loadTokenizer,
@@ -15,50 +14,25 @@ import {
   upsertReportSection,
   type TrainingRecord,
 } from '@saetrace/lm';
-import { UsageError, type Command } from '../command.ts';
+import { defineCommand, defineGroup, intOption, requiredOption, UsageError, type Command } from '../command.ts';
 
 export interface TokenizerDeps {
   log(line: string): void;
 }
 
-const USAGE = [
-  'Usage:',
-  '  saetrace tokenizer train --pair en-ja [--vocab 8192] [--out data/tokenizer/<pair>] [--corpus data/corpus]',
-  '                           [--min-char-freq 2] [--coverage 1] [--min-pair-freq 2] [--max-docs N]',
-  '  saetrace tokenizer report --pair en-ja [--tokenizer data/tokenizer/<pair>] [--corpus data/corpus] [--split eval]',
-  '                            [--max-docs N] [--report reports/tokenizer.md] [--json]',
-  '',
-  'train: byte-fallback BPE on the train split documents of both languages (<corpus>/<pair>/train.<lang>.jsonl.gz);',
-  '  writes tokenizer.json, tokenizer_config.json and training.json. Same corpus and options give the same bytes.',
-  '  Every character seen --min-char-freq times (and all kana and printable ASCII) gets a token; rarer ones are bytes.',
-  'report: tokens per character and per word, byte-fallback rates and round-trip failures on a split; prints them',
-  "  (as JSON with --json) and rewrites the pair's section of the report file.",
-].join('\n');
-
 function pairOf(v: string | undefined): string {
-  if (v === undefined) throw new UsageError('--pair is required');
+  const pair = requiredOption('pair', v);
   try {
-    pairLanguages(v);
+    pairLanguages(pair);
   } catch (err) {
     throw new UsageError(`--pair: ${(err as Error).message}`);
   }
-  return v;
+  return pair;
 }
 
-function intOpt(name: string, v: string | undefined, fallback: number, min: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min)
-    throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
-  return n;
-}
-
-function fractionOpt(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !(n > 0 && n <= 1)) throw new UsageError(`--${name} must be a number in (0, 1], got '${v}'`);
-  return n;
-}
+/** --max-docs: documents read per language, all of them when absent. */
+const maxDocsOf = (v: string | undefined) =>
+  intOption('max-docs', v, 1, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER);
 
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -66,10 +40,19 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function train(argv: string[], deps: TokenizerDeps): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
+/** The two subcommands over the given dependencies. */
+function subcommands(deps: TokenizerDeps) {
+  const train = defineCommand({
+    name: 'train',
+    summary: 'train a byte-fallback BPE tokenizer on the train split of both languages of a pair',
+    usage: [
+      'Usage: saetrace tokenizer train --pair en-ja [--vocab 8192] [--out data/tokenizer/<pair>] [--corpus data/corpus]',
+      '                                [--min-char-freq 2] [--coverage 1] [--min-pair-freq 2] [--max-docs N]',
+      '',
+      'Byte-fallback BPE on the train split documents of both languages (<corpus>/<pair>/train.<lang>.jsonl.gz);',
+      'writes tokenizer.json, tokenizer_config.json and training.json. Same corpus and options give the same bytes.',
+      'Every character seen --min-char-freq times (and all kana and printable ASCII) gets a token; rarer ones are bytes.',
+    ].join('\n'),
     options: {
       pair: { type: 'string' },
       vocab: { type: 'string' },
@@ -80,55 +63,64 @@ async function train(argv: string[], deps: TokenizerDeps): Promise<number> {
       'min-pair-freq': { type: 'string' },
       'max-docs': { type: 'string' },
     },
+    async run({ values }) {
+      const pair = pairOf(values.pair);
+      const vocabSize = intOption('vocab', values.vocab, 261, Number.POSITIVE_INFINITY, 8192);
+      const charCoverage = values.coverage === undefined ? 1 : Number(values.coverage);
+      if (!(charCoverage > 0 && charCoverage <= 1))
+        throw new UsageError(`--coverage must be a number in (0, 1], got '${values.coverage}'`);
+      const minCharFrequency = intOption('min-char-freq', values['min-char-freq'], 1, Number.POSITIVE_INFINITY, 2);
+      const minPairFrequency = intOption('min-pair-freq', values['min-pair-freq'], 1, Number.POSITIVE_INFINITY, 2);
+      const maxDocs = maxDocsOf(values['max-docs']);
+      const out = values.out ?? join('data/tokenizer', pair);
+      const split = 'train';
+      const inputs: Record<string, string> = {};
+      for (const lang of pairLanguages(pair)) {
+        const file = `${split}.${lang}.jsonl.gz`;
+        try {
+          inputs[file] = await sha256File(join(values.corpus, pair, file));
+        } catch {
+          throw new Error(`corpus file not found: ${join(values.corpus, pair, file)}`);
+        }
+      }
+      const t0 = performance.now();
+      const texts = (async function* () {
+        for await (const d of pairDocuments(values.corpus, pair, split, maxDocs)) yield d.text;
+      })();
+      const options = { vocabSize, charCoverage, minCharFrequency, minPairFrequency };
+      const { tokenizer, stats } = await trainTokenizerDetailed(texts, options);
+      await saveTokenizer(out, tokenizer);
+      const record: TrainingRecord = {
+        pair,
+        split,
+        vocabSize,
+        options: { ...options, maxDocsPerLang: values['max-docs'] === undefined ? -1 : maxDocs },
+        stats,
+        inputs,
+      };
+      await writeJsonAtomic(join(out, 'training.json'), record);
+      const secs = (performance.now() - t0) / 1000;
+      deps.log(
+        `trained ${pair}: ${stats.vocabSize} tokens (${stats.keptCharacters} characters, ${stats.merges} merges) from ${stats.documents} documents, ` +
+          `${stats.characters} characters, ${stats.distinctWords} distinct pre-tokens in ${secs.toFixed(1)} s`,
+      );
+      if (stats.vocabSize < vocabSize)
+        deps.log(`warning: stopped at ${stats.vocabSize} tokens: no pair seen ${minPairFrequency}+ times remained`);
+      deps.log(`wrote ${join(out, 'tokenizer.json')}, tokenizer_config.json, training.json`);
+      return 0;
+    },
   });
-  const pair = pairOf(values.pair);
-  const vocabSize = intOpt('vocab', values.vocab, 8192, 261);
-  const charCoverage = fractionOpt('coverage', values.coverage, 1);
-  const minCharFrequency = intOpt('min-char-freq', values['min-char-freq'], 2, 1);
-  const minPairFrequency = intOpt('min-pair-freq', values['min-pair-freq'], 2, 1);
-  const maxDocs = intOpt('max-docs', values['max-docs'], Number.MAX_SAFE_INTEGER, 1);
-  const out = values.out ?? join('data/tokenizer', pair);
-  const split = 'train';
-  const inputs: Record<string, string> = {};
-  for (const lang of pairLanguages(pair)) {
-    const file = `${split}.${lang}.jsonl.gz`;
-    try {
-      inputs[file] = await sha256File(join(values.corpus, pair, file));
-    } catch {
-      throw new Error(`corpus file not found: ${join(values.corpus, pair, file)}`);
-    }
-  }
-  const t0 = performance.now();
-  const texts = (async function* () {
-    for await (const d of pairDocuments(values.corpus, pair, split, maxDocs)) yield d.text;
-  })();
-  const options = { vocabSize, charCoverage, minCharFrequency, minPairFrequency };
-  const { tokenizer, stats } = await trainTokenizerDetailed(texts, options);
-  await saveTokenizer(out, tokenizer);
-  const record: TrainingRecord = {
-    pair,
-    split,
-    vocabSize,
-    options: { ...options, maxDocsPerLang: values['max-docs'] === undefined ? -1 : maxDocs },
-    stats,
-    inputs,
-  };
-  await writeJsonAtomic(join(out, 'training.json'), record);
-  const secs = (performance.now() - t0) / 1000;
-  deps.log(
-    `trained ${pair}: ${stats.vocabSize} tokens (${stats.keptCharacters} characters, ${stats.merges} merges) from ${stats.documents} documents, ` +
-      `${stats.characters} characters, ${stats.distinctWords} distinct pre-tokens in ${secs.toFixed(1)} s`,
-  );
-  if (stats.vocabSize < vocabSize)
-    deps.log(`warning: stopped at ${stats.vocabSize} tokens: no pair seen ${minPairFrequency}+ times remained`);
-  deps.log(`wrote ${join(out, 'tokenizer.json')}, tokenizer_config.json, training.json`);
-  return 0;
-}
 
-async function report(argv: string[], deps: TokenizerDeps): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
+  const report = defineCommand({
+    name: 'report',
+    summary: "tokens per character and word, byte fallback and round trips on a split; rewrites the pair's section",
+    usage: [
+      'Usage: saetrace tokenizer report --pair en-ja [--tokenizer data/tokenizer/<pair>] [--corpus data/corpus] [--split eval]',
+      '                                 [--max-docs N] [--report reports/tokenizer.md] [--json]',
+      '',
+      'Tokens per character and per word, byte-fallback rates and round-trip failures on a split; prints them',
+      "(as JSON with --json) and rewrites the pair's section of the report file.",
+    ].join('\n'),
     options: {
       pair: { type: 'string' },
       tokenizer: { type: 'string' },
@@ -138,64 +130,55 @@ async function report(argv: string[], deps: TokenizerDeps): Promise<number> {
       report: { type: 'string', default: 'reports/tokenizer.md' },
       json: { type: 'boolean', default: false },
     },
+    async run({ values }) {
+      const pair = pairOf(values.pair);
+      if (!/^[a-z]+$/.test(values.split))
+        throw new UsageError(`--split must be a split name such as eval, got '${values.split}'`);
+      const maxDocs = maxDocsOf(values['max-docs']);
+      const dir = values.tokenizer ?? join('data/tokenizer', pair);
+      const tok = await loadTokenizer(dir);
+      // Absent: a tokenizer from elsewhere, nothing to check; damaged: an error naming it.
+      const trainingPath = join(dir, 'training.json');
+      const training = existsSync(trainingPath)
+        ? await readJsonRecordAsync<TrainingRecord>(
+            trainingPath,
+            `restore it from git (git checkout -- ${trainingPath}) or train the tokenizer again`,
+          )
+        : null;
+      // training.json records the sha256 of its inputs: a corpus regenerated since then makes the tokenizer stale.
+      const stale: string[] = [];
+      for (const [file, sha] of Object.entries(training?.inputs ?? {})) {
+        const now = await sha256File(join(values.corpus, pair, file)).catch(() => 'missing');
+        if (now !== sha) stale.push(file);
+      }
+      if (stale.length > 0) deps.log(`warning: ${stale.join(', ')} changed since ${dir} was trained`);
+      const measures = await measureTokenizer(tok, pairDocuments(values.corpus, pair, values.split, maxDocs));
+      const section = renderPairReport(pair, dir, values.split, measures, training, stale);
+      let existing: string | null = null;
+      try {
+        existing = await readFile(values.report, 'utf8');
+      } catch {
+        existing = null;
+      }
+      await writeFileAtomic(values.report, upsertReportSection(existing, pair, section));
+      deps.log(
+        values.json
+          ? JSON.stringify({ pair, tokenizer: dir, split: values.split, measures }, null, 2)
+          : section.trimEnd(),
+      );
+      if (!values.json) deps.log(`wrote ${values.report}`);
+      return 0;
+    },
   });
-  const pair = pairOf(values.pair);
-  if (!/^[a-z]+$/.test(values.split))
-    throw new UsageError(`--split must be a split name such as eval, got '${values.split}'`);
-  const maxDocs = intOpt('max-docs', values['max-docs'], Number.MAX_SAFE_INTEGER, 1);
-  const dir = values.tokenizer ?? join('data/tokenizer', pair);
-  const tok = await loadTokenizer(dir);
-  // Absent: a tokenizer from elsewhere, nothing to check; damaged: an error naming it.
-  const trainingPath = join(dir, 'training.json');
-  const training = existsSync(trainingPath)
-    ? await readJsonRecordAsync<TrainingRecord>(
-        trainingPath,
-        `restore it from git (git checkout -- ${trainingPath}) or train the tokenizer again`,
-      )
-    : null;
-  // training.json records the sha256 of its inputs: a corpus regenerated since then makes the tokenizer stale.
-  const stale: string[] = [];
-  for (const [file, sha] of Object.entries(training?.inputs ?? {})) {
-    const now = await sha256File(join(values.corpus, pair, file)).catch(() => 'missing');
-    if (now !== sha) stale.push(file);
-  }
-  if (stale.length > 0) deps.log(`warning: ${stale.join(', ')} changed since ${dir} was trained`);
-  const measures = await measureTokenizer(tok, pairDocuments(values.corpus, pair, values.split, maxDocs));
-  const section = renderPairReport(pair, dir, values.split, measures, training, stale);
-  let existing: string | null = null;
-  try {
-    existing = await readFile(values.report, 'utf8');
-  } catch {
-    existing = null;
-  }
-  await writeFileAtomic(values.report, upsertReportSection(existing, pair, section));
-  deps.log(
-    values.json ? JSON.stringify({ pair, tokenizer: dir, split: values.split, measures }, null, 2) : section.trimEnd(),
-  );
-  if (!values.json) deps.log(`wrote ${values.report}`);
-  return 0;
+  return [train, report];
 }
 
 export function makeTokenizerCommand(deps: TokenizerDeps): Command {
-  return {
+  return defineGroup({
     name: 'tokenizer',
     summary: 'train the byte-fallback BPE tokenizer of a language pair and report its token rates',
-    usage: USAGE,
-    async run(argv) {
-      const [sub, ...rest] = argv;
-      try {
-        if (sub === 'train') return await train(rest, deps);
-        if (sub === 'report') return await report(rest, deps);
-      } catch (err) {
-        // parseArgs reports unknown or malformed options as TypeErrors with a code.
-        if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
-        throw err;
-      }
-      throw new UsageError(
-        sub === undefined ? 'a subcommand is required: train or report' : `unknown subcommand '${sub}' (train, report)`,
-      );
-    },
-  };
+    subcommands: subcommands(deps),
+  });
 }
 
 export const tokenizerCommand = makeTokenizerCommand({ log: (line) => console.log(line) });

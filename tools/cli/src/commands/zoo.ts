@@ -1,82 +1,61 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { defaultThreads } from '@saetrace/engine';
 import { BASELINES_FILE, FAMILY_PROFILES, familyBaselines, readFamilyManifest, trainFamily } from '@saetrace/lm';
-import { intOption, parseOrUsage, UsageError, type Command } from '../command.ts';
+import { choiceOption, defineCommand, defineGroup, UsageError } from '../command.ts';
+import { threadsOption } from '../options.ts';
 import { readBaselines, writeZooReport } from '../zoo-report.ts';
 import { familyStages } from '../../../harness/src/progress-stages.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
 
-export const zooCommand: Command = {
-  name: 'zoo',
-  summary: 'train the self-trained bilingual model family (checkpoints in Hugging Face layout)',
+const PROFILE_LIST = `Profiles: ${Object.values(FAMILY_PROFILES)
+  .map((p) => `${p.name} (${p.members.map((m) => m.size).join(', ')})`)
+  .join('; ')}`;
+
+/** What train and baseline both read: the family of a profile for a pair, its tokenizer, corpus and output. */
+const FAMILY = {
+  profile: { type: 'string' },
+  pair: { type: 'string', default: 'en-ja' },
+  out: { type: 'string' },
+  'report-dir': { type: 'string', default: 'reports' },
+  corpus: { type: 'string', default: 'data/corpus' },
+  tokenizer: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+} as const;
+
+/** The profile (a usage error unless one of FAMILY_PROFILES) and where its family reads and writes. */
+function family(values: { profile?: string; pair: string; tokenizer?: string; out?: string }) {
+  const names = Object.keys(FAMILY_PROFILES) as (keyof typeof FAMILY_PROFILES)[];
+  const profile = FAMILY_PROFILES[choiceOption('profile', values.profile, names)];
+  const tokenizerDir = values.tokenizer ?? join('data/tokenizer', values.pair);
+  const outDir = values.out ?? join('.cache/zoo', values.pair, profile.name);
+  return { profile, pair: values.pair, tokenizerDir, outDir };
+}
+
+/** Refuses a pair without a trained tokenizer, before any work. */
+function needTokenizer(tokenizerDir: string, pair: string): void {
+  if (!existsSync(join(tokenizerDir, 'tokenizer.json')))
+    throw new UsageError(`no tokenizer at ${tokenizerDir}: run 'saetrace tokenizer train --pair ${pair}' first`);
+}
+
+const train = defineCommand({
+  name: 'train',
+  summary: 'train every member of a profile (or the sizes named), with checkpoints at log-spaced steps',
   usage: [
     'Usage: saetrace zoo train --profile smoke|default [--pair en-ja] [--size S ...] [--out DIR] [--threads N] [--report-dir reports] [--quiet]',
-    '       saetrace zoo baseline --profile smoke|default [--pair en-ja] [--out DIR] [--report-dir reports]',
-    '',
-    "baseline: bigram and trigram interpolated modified Kneser-Ney models on the family's own training windows",
-    "(those the largest member saw, and all of them), scored on the family's eval windows; DIR/baselines.json and",
-    'a table in reports/zoo.md beside the family (when the family is trained).',
     '',
     'Trains every member of the profile (or the sizes named) with AdamW on data/corpus/<pair>, writing',
     'checkpoints at log-spaced steps to DIR/<size>/step-N (default .cache/zoo/<pair>/<profile>), DIR/family.json',
     'and reports/zoo.md. An interrupted run resumes from its last checkpoint. Needs data/tokenizer/<pair>.',
     'Progress per member (step/total, tokens/s, loss, ETA) goes to stderr: a live bar on a terminal, a line every 30 s otherwise.',
-    `Profiles: ${Object.values(FAMILY_PROFILES)
-      .map((p) => `${p.name} (${p.members.map((m) => m.size).join(', ')})`)
-      .join('; ')}`,
+    PROFILE_LIST,
   ].join('\n'),
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub !== 'train' && sub !== 'baseline')
-      throw new UsageError(sub ? `unknown subcommand '${sub}'` : 'name a subcommand: train, baseline');
-    const values = parseOrUsage(
-      () =>
-        parseArgs({
-          args: rest,
-          options: {
-            profile: { type: 'string' },
-            pair: { type: 'string', default: 'en-ja' },
-            size: { type: 'string', multiple: true },
-            out: { type: 'string' },
-            threads: { type: 'string' },
-            'report-dir': { type: 'string', default: 'reports' },
-            corpus: { type: 'string', default: 'data/corpus' },
-            tokenizer: { type: 'string' },
-            quiet: { type: 'boolean', default: false },
-          },
-        }).values,
-    );
-    const profile = FAMILY_PROFILES[values.profile as keyof typeof FAMILY_PROFILES];
-    if (!profile)
-      throw new UsageError(
-        `--profile must be one of ${Object.keys(FAMILY_PROFILES).join(', ')}, got '${values.profile ?? ''}'`,
-      );
-    const pair = values.pair ?? 'en-ja';
-    const tokenizerDir = values.tokenizer ?? join('data/tokenizer', pair);
-    if (!existsSync(join(tokenizerDir, 'tokenizer.json')))
-      throw new UsageError(`no tokenizer at ${tokenizerDir}: run 'saetrace tokenizer train --pair ${pair}' first`);
-    const threads = intOption('threads', values.threads, 1, 1024, defaultThreads());
-    const outDir = values.out ?? join('.cache/zoo', pair, profile.name);
-    if (sub === 'baseline') {
-      const b = await familyBaselines({
-        profile,
-        pair,
-        corpusRoot: values.corpus ?? 'data/corpus',
-        tokenizerDir,
-        outDir,
-        onProgress: values.quiet ? undefined : (l) => process.stderr.write(`${l}\n`),
-      });
-      const manifestPath = join(outDir, 'family.json');
-      const report = existsSync(manifestPath)
-        ? await writeZooReport(readFamilyManifest(manifestPath), values['report-dir'] ?? 'reports', '', b)
-        : null;
-      console.log(
-        `wrote ${join(outDir, BASELINES_FILE)}${report ? `; report ${report}` : ' (no trained family yet: reports/zoo.md is written when it is)'}`,
-      );
-      return 0;
-    }
+  options: { ...FAMILY, size: { type: 'string', multiple: true }, threads: { type: 'string' } },
+  async run({ values }) {
+    const { profile, pair, tokenizerDir, outDir } = family(values);
+    const sizes = profile.members.map((m) => m.size);
+    for (const s of values.size ?? []) choiceOption('size', s, sizes);
+    const threads = threadsOption(values.threads);
+    needTokenizer(tokenizerDir, pair);
     const mode = progressMode({ quiet: values.quiet }, process.stderr.isTTY === true);
     const intervalMs = mode === 'tty' ? undefined : intervalFromEnv();
     const progress = createProgress({
@@ -94,7 +73,7 @@ export const zooCommand: Command = {
       manifest = await trainFamily({
         profile,
         pair,
-        corpusRoot: values.corpus ?? 'data/corpus',
+        corpusRoot: values.corpus,
         tokenizerDir,
         outDir,
         sizes: values.size,
@@ -107,11 +86,51 @@ export const zooCommand: Command = {
     }
     const report = await writeZooReport(
       manifest,
-      values['report-dir'] ?? 'reports',
+      values['report-dir'],
       '',
       readBaselines(join(outDir, BASELINES_FILE), manifest.tokenizer),
     );
     console.log(`trained ${manifest.members.map((m) => m.size).join(', ')} -> ${outDir}/family.json; report ${report}`);
     return 0;
   },
-};
+});
+
+const baseline = defineCommand({
+  name: 'baseline',
+  summary: "Kneser-Ney bigram and trigram baselines on the family's own training and eval windows",
+  usage: [
+    'Usage: saetrace zoo baseline --profile smoke|default [--pair en-ja] [--out DIR] [--report-dir reports]',
+    '',
+    "Bigram and trigram interpolated modified Kneser-Ney models on the family's own training windows",
+    "(those the largest member saw, and all of them), scored on the family's eval windows; DIR/baselines.json and",
+    'a table in reports/zoo.md beside the family (when the family is trained).',
+    PROFILE_LIST,
+  ].join('\n'),
+  options: FAMILY,
+  async run({ values }) {
+    const { profile, pair, tokenizerDir, outDir } = family(values);
+    needTokenizer(tokenizerDir, pair);
+    const b = await familyBaselines({
+      profile,
+      pair,
+      corpusRoot: values.corpus,
+      tokenizerDir,
+      outDir,
+      onProgress: values.quiet ? undefined : (l) => process.stderr.write(`${l}\n`),
+    });
+    const manifestPath = join(outDir, 'family.json');
+    const report = existsSync(manifestPath)
+      ? await writeZooReport(readFamilyManifest(manifestPath), values['report-dir'], '', b)
+      : null;
+    console.log(
+      `wrote ${join(outDir, BASELINES_FILE)}${report ? `; report ${report}` : ' (no trained family yet: reports/zoo.md is written when it is)'}`,
+    );
+    return 0;
+  },
+});
+
+export const zooCommand = defineGroup({
+  name: 'zoo',
+  summary: 'train the self-trained bilingual model family (checkpoints in Hugging Face layout)',
+  subcommands: [train, baseline],
+});
