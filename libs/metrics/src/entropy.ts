@@ -17,7 +17,8 @@ export function entropy(counts: Iterable<number>): number {
 
 export type ClusterRule = 'greedy' | 'components';
 
-function cosine(e: Float32Array, dim: number, a: number, b: number): number {
+/** Cosine of rows a and b of an embedding matrix [rows, dim] (0 when either is zero). */
+export function cosine(e: Float32Array, dim: number, a: number, b: number): number {
   let s = 0;
   let na = 0;
   let nb = 0;

@@ -43,3 +43,4 @@ export {
   type LineageLink,
   type LineageCounts,
 } from './lineage.ts';
+export { quantile, randomPairCosines, resolveCosineCut, shareAbove, type CosineCut } from './cosine-cut.ts';

@@ -67,6 +67,21 @@ test('a typo in a key is reported with its line, column and key path', () => {
   }
 });
 
+test('the cosine cut is a number or a quantile of random token pairs, nothing else', () => {
+  const at = (cut: string) =>
+    parseSpec(
+      good.replace(
+        'cosineCut: 0.1, clusterRule: greedy }\n    seed: 1\n    threads: 2\n  default',
+        `cosineCut: ${cut}, clusterRule: greedy }\n    seed: 1\n    threads: 2\n  default`,
+      ),
+      'c.yaml',
+    );
+  assert.ok(at('{ randomPairQuantile: 0.99 }').ok);
+  assert.not.ok(at('{ randomPairQuantile: 0.2 }').ok);
+  assert.not.ok(at('{ percentile: 99 }').ok);
+  assert.not.ok(at('1.5').ok);
+});
+
 test('wrong types, bad enums, duplicate keys and unreadable files are errors', () => {
   const t = parseSpec(
     good.replace('seed: 1\n    threads: 2\n  default', "seed: 'one'\n    threads: 2\n  default"),

@@ -111,7 +111,19 @@ export const PROFILE_SCHEMA = {
       required: ['languageCut', 'cosineCut', 'clusterRule'],
       properties: {
         languageCut: { type: 'number', exclusiveMinimum: 0.5, maximum: 1 },
-        cosineCut: { type: 'number', minimum: -1, maximum: 1 },
+        cosineCut: {
+          description:
+            "semantic entropy's cosine cut: a number (the paper's 0.1), or a quantile of random token pairs' cosines on the embeddings used, so that it means the same on any model (libs/metrics/src/cosine-cut.ts)",
+          oneOf: [
+            { type: 'number', minimum: -1, maximum: 1 },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['randomPairQuantile'],
+              properties: { randomPairQuantile: { type: 'number', minimum: 0.5, maximum: 1 } },
+            },
+          ],
+        },
         clusterRule: { enum: ['greedy', 'components'] },
         minOccurrences: {
           type: 'integer',

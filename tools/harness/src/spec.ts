@@ -30,7 +30,8 @@ export interface ProfileSpec {
   };
   readonly metrics: {
     readonly languageCut: number;
-    readonly cosineCut: number;
+    /** A number, or a quantile of random token pairs' cosines on the embeddings (libs/metrics/src/cosine-cut.ts). */
+    readonly cosineCut: number | { readonly randomPairQuantile: number };
     readonly clusterRule: 'greedy' | 'components';
     /** Alive features with fewer activating occurrences are left out of the shares (summarise). */
     readonly minOccurrences?: number;

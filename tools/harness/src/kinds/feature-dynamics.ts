@@ -7,6 +7,7 @@ import {
   collectOccurrences,
   featureMaxima,
   featureStats,
+  resolveCosineCut,
   saveFeatureMetrics,
   summarise,
   type FeatureStat,
@@ -171,6 +172,17 @@ export async function featureDynamics(
   return { size, layers, points, ...(p.randomInit ? { randomInit } : {}), timings };
 }
 
+/** Every token id of a store, in its order. */
+async function storeTokens(store: ActivationStore): Promise<Int32Array> {
+  const out = new Int32Array(store.rows);
+  let at = 0;
+  for await (const b of store.batches({ batchRows: 4096 })) {
+    out.set(b.tokenIds.subarray(0, b.rows), at);
+    at += b.rows;
+  }
+  return out;
+}
+
 /** Token ids by position of the given documents of an activation store (one pass over it). */
 async function documentTokens(dir: string, wanted: ReadonlySet<number>): Promise<Map<number, number[]>> {
   const out = new Map<number, number[]>();
@@ -325,9 +337,20 @@ export async function analyseCheckpoint(
     t0 = performance.now();
     // Figures 3-7 (and 8-9) measure the same SAEs on the same held-out store: the measurements are cached
     // beside the SAE, keyed by everything that changes them (store, metric settings, embedding matrix).
+    // A quantile cut is resolved on these embeddings over the evaluation tokens (pairs drawn as often as tokens
+    // occur), and the number it gives keys the measurement.
+    const cosineCut =
+      typeof p.metrics.cosineCut === 'number'
+        ? p.metrics.cosineCut
+        : resolveCosineCut(
+            p.metrics.cosineCut,
+            embeddings.data as Float32Array,
+            embeddings.shape[1] as number,
+            await storeTokens(evalStore),
+          );
     const measuredFile = join(
       saeDir,
-      `measured-${measurementKey(evalStore.manifest.key, p.metrics, embeddingKey(embeddings), scripts?.key ?? 'none')}.json`,
+      `measured-${measurementKey(evalStore.manifest.key, typeof p.metrics.cosineCut === 'number' ? p.metrics : { ...p.metrics, cosineCut }, embeddingKey(embeddings), scripts?.key ?? 'none')}.json`,
     );
     let measured = readMeasured(measuredFile);
     if (measured === null) {
@@ -347,7 +370,7 @@ export async function analyseCheckpoint(
         embeddings: embeddings.data as Float32Array,
         embeddingDim: embeddings.shape[1] as number,
         cut: p.metrics.languageCut,
-        cosineCut: p.metrics.cosineCut,
+        cosineCut: cosineCut,
         clusterRule: p.metrics.clusterRule,
         ...(scripts ? { tokenScripts: scripts.table } : {}),
       });
