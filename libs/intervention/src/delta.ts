@@ -68,7 +68,13 @@ export function decodeDelta(
       for (let i = 0; i < d; i++) out[i] = (out[i] as number) + z * (w[i] as number);
     }
     if (variant.includeBias) for (let i = 0; i < d; i++) out[i] = (out[i] as number) + (sae.bDec[i] as number);
-    const s = alpha * (variant.rescale ? (norms[r] as number) : 1);
+    let unit = 1;
+    if (variant.unitDecode) {
+      let ss = 0;
+      for (let i = 0; i < d; i++) ss += (out[i] as number) ** 2;
+      unit = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    }
+    const s = alpha * (variant.rescale ? (norms[r] as number) : 1) * unit;
     for (let i = 0; i < d; i++) out[i] = (out[i] as number) * s;
   }
   return delta;

@@ -60,6 +60,32 @@ test('delta is alpha * masked decode of the normalised vector, scaled back by |h
   );
 });
 
+test('unitDecode: each row adds alpha * |h| along its masked decode, whatever the decode norm; zeros stay zeros', async () => {
+  const sae = new ToySae(D, 10, 3, 'u');
+  const h = Float32Array.from({ length: 3 * D }, (_, i) => ((i * 7) % 5) - 2);
+  const all = new Set(Array.from({ length: 10 }, (_, j) => j));
+  const plain = await injectionDelta(h, 3, sae, all, 0.5);
+  const unit = await injectionDelta(h, 3, sae, all, 0.5, { includeBias: false, rescale: true, unitDecode: true });
+  for (let r = 0; r < 3; r++) {
+    const row = (x: Float32Array) => x.subarray(r * D, (r + 1) * D);
+    const norm = (x: Float32Array) => Math.sqrt(x.reduce((a, v) => a + v * v, 0));
+    const want = 0.5 * norm(row(h));
+    assert.ok(Math.abs(norm(row(unit)) - want) < 1e-4 * want, `row ${r}: |delta| ${norm(row(unit))} vs ${want}`);
+    // Same direction as Eq. 7's delta.
+    const dot = row(unit).reduce((a, v, i) => a + v * (row(plain)[i] as number), 0);
+    assert.ok(Math.abs(dot / (norm(row(unit)) * norm(row(plain))) - 1) < 1e-5);
+  }
+  const none = await injectionDelta(h, 3, sae, new Set([99]), 0.5, {
+    includeBias: false,
+    rescale: true,
+    unitDecode: true,
+  });
+  assert.ok(
+    none.every((x) => x === 0),
+    'a mask with no active feature adds nothing',
+  );
+});
+
 test('decodeInjector: the prompt window gets the window delta of the tap, each step the delta of the new rows', async () => {
   const sae = new ToySae(D, 10, 3, 's');
   const B = 3,

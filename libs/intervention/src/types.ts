@@ -58,6 +58,11 @@ export interface InjectionVariant {
   readonly includeBias: boolean;
   /** Scale the decoded vector back by |h_full| (default true: E saw h_full / |h_full|). */
   readonly rescale: boolean;
+  /**
+   * Scale each row's decoded vector to unit norm first (default false: Eq. 7 as written), so every feature class
+   * adds the same norm wherever any of its features fire and no class wins by adding more.
+   */
+  readonly unitDecode?: boolean;
 }
 
 export const DEFAULT_VARIANT: InjectionVariant = { includeBias: false, rescale: true };

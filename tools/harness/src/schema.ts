@@ -164,6 +164,11 @@ export const PROFILE_SCHEMA = {
         maxNewTokens: { type: 'integer', minimum: 1, maximum: L.maxNewTokens },
         includeBias: { type: 'boolean' },
         rescale: { type: 'boolean' },
+        unitDecode: {
+          type: 'boolean',
+          description:
+            'scale each decoded vector to unit norm before alpha |h| (every class adds the same norm; default false: Eq. 7 as written)',
+        },
         referencePerplexity: {
           type: 'boolean',
           description:

@@ -53,6 +53,8 @@ export interface InterventionSpec {
   readonly maxNewTokens: number;
   readonly includeBias?: boolean;
   readonly rescale?: boolean;
+  /** Unit-norm decoded vectors, so every class adds the same norm (libs/intervention/src/types.ts; default false). */
+  readonly unitDecode?: boolean;
   /** Reference-conditional perplexity per direction beside chrF/BLEU, and the full model's scores (default false). */
   readonly referencePerplexity?: boolean;
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '@saetrace/engine';
 import { flattenMetrics, type GoldenRow } from '../golden.ts';
-import type { ExperimentSpec, ProfileName } from '../spec.ts';
+import type { ExperimentSpec, InterventionSpec, ProfileName } from '../spec.ts';
 import { reportFooter } from './report-parts.ts';
 import type { InterventionResult } from './intervention.ts';
 
@@ -55,6 +55,21 @@ export function interventionMetrics(r: InterventionResult): Record<string, numbe
   return flattenMetrics(m);
 }
 
+/** How the injection was made, in words (the choices ../shared/SPEC.md section 5 leaves open). */
+function injectionWords(iv: InterventionSpec | undefined): string {
+  if (!iv) return 'none';
+  return [
+    iv.unitDecode
+      ? 'each decoded vector scaled to unit norm, then by alpha |h_full| (every class adds the same norm)'
+      : 'Eq. 7 as written (alpha |h_full| times the masked decode)',
+    iv.includeBias ? 'b_dec added' : 'without b_dec',
+    iv.rescale === false ? 'not rescaled by |h_full|' : '',
+    'features masked after TopK (the codes of the full SAE, then only the class drawn kept)',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
 /** The paper's Table 1 (../shared/SPEC.md section 5), shown beside ours. */
 const PAPER_TABLE1 = [
   ['none', 18.7, 25.78, 22.43, 61.1, 56.4],
@@ -96,6 +111,7 @@ export async function writeInterventionReport(
     `Feature classes at that layer: ${Object.entries(r.classCounts)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}. Mean ± standard deviation over the random masks; perplexity lower is better, chrF/BLEU higher.`,
+    `Injection: ${injectionWords(spec.profiles[profile]?.intervention)}.`,
     '',
     ...tables,
     ...(r.fullModel

@@ -177,7 +177,11 @@ export async function interventionExperiment(
     seed: p.seed,
     translate,
     codes,
-    variant: { includeBias: iv.includeBias ?? false, rescale: iv.rescale ?? true },
+    variant: {
+      includeBias: iv.includeBias ?? false,
+      rescale: iv.rescale ?? true,
+      ...(iv.unitDecode ? { unitDecode: true } : {}),
+    },
   };
   // The 'none' row depends on no alpha or n: once for all of Table 4's settings.
   const baseline = await baselineRow(setting);
