@@ -144,6 +144,7 @@ test('shape ops: Reshape, Transpose, Slice, Concat, Unsqueeze/Squeeze, Where, Ex
     (g, [c, a, b]) => g.op1('Where', [c!, a!, b!]),
   );
   await check('Expand', [x('a', 3, 1)], (g, [a]) => g.op1('Expand', [a!, g.ints([2, 3, 4])]));
+  await check('Flatten', [x('a', 2, 3, 2)], (g, [a]) => g.op1('Flatten', [a!], { axis: 2 }));
 });
 
 test('fan-out accumulates; unreachable parameters get zeros or an error; unsupported ops are named', async () => {
@@ -158,7 +159,7 @@ test('fan-out accumulates; unreachable parameters get zeros or an error; unsuppo
   const c = g.op1('Sin', [a]);
   assert.throws(
     () => gradients(g, g.op1('ReduceSum', [c], { keepdims: 0 }), [a]),
-    /no gradient rule for Sin \(node 'Sin_\d+'\)/,
+    /Sin \(node 'Sin_\d+'\) is not differentiable \(libs\/engine\/src\/graph\/ops\/elementwise\.ts marks it so\)/,
   );
   const i = g.input('i', 'int64', [2]);
   assert.throws(() => gradients(g, i, [a]), /is int64, not a float/);

@@ -1,7 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import onnxProto from 'onnx-proto';
-import { availableProviders, Graph, ortLogSeverity, ShapeError, Session, toOnnx } from '../index.ts';
+import {
+  type AttrValue,
+  availableProviders,
+  Graph,
+  type OpType,
+  ortLogSeverity,
+  ShapeError,
+  Session,
+  toOnnx,
+} from '../index.ts';
 
 test('builds, infers shapes and runs a small graph through onnxruntime', async () => {
   const g = new Graph('t');
@@ -92,7 +101,7 @@ test('ortLogSeverity is errors-only by default and names a bad SAETRACE_ORT_LOG'
   );
 });
 
-test('an op without a shape rule is refused when the node is built, naming the op and the rules file', () => {
+test('an unknown op is refused when the node is built, naming the op and where ops are declared', () => {
   const g = new Graph('t');
   const x = g.input('x', 'float32', [2, 3]);
   assert.throws(
@@ -101,11 +110,30 @@ test('an op without a shape rule is refused when the node is built, naming the o
       assert.instance(e, ShapeError);
       assert.match(
         e.message,
-        /MatMull node 'typo'.*op 'MatMull' has no shape rule \(known: .*MatMul.*\); add one in libs\/engine\/src\/graph\/shape-rules\.ts/,
+        /MatMull node 'typo'.*unknown op 'MatMull' \(known: .*MatMul.*\); ops are declared in libs\/engine\/src\/graph\/ops\//,
       );
       return true;
     },
   );
+});
+
+test('attributes are checked against the op declaration: unknown, of the wrong kind, or missing', () => {
+  const g = new Graph('t');
+  const x = g.input('x', 'float32', [2, 3]);
+  const attempt = (op: string, attrs: Record<string, AttrValue>) => () => g.op1(op as OpType, [x], attrs as never);
+  assert.throws(attempt('Relu', { axis: 1 }), /Relu has no attribute 'axis' \(it takes none\)/);
+  assert.throws(attempt('Softmax', { dim: 1 }), /Softmax has no attribute 'dim' \(its attributes: axis\)/);
+  assert.throws(attempt('Softmax', { axis: 0.5 }), /Softmax attribute 'axis' must be int, got 0.5/);
+  assert.throws(attempt('ReduceSum', { keepdims: 2 }), /ReduceSum attribute 'keepdims' must be flag, got 2/);
+  assert.throws(attempt('Cast', {}), /Cast needs attribute 'to' \(elemType\)/);
+  assert.throws(attempt('Cast', { to: 3 }), /Cast attribute 'to' must be elemType, got 3/);
+  assert.throws(attempt('Transpose', { perm: [1.5, 0] }), /Transpose attribute 'perm' must be ints/);
+  assert.throws(attempt('Gemm', { alpha: 2 }), /Gemm attribute 'alpha' must be float, got 2/);
+  assert.throws(attempt('Pad', { mode: 'mirror' }), /Pad attribute 'mode' must be 'constant' \| 'reflect'/);
+  const flat = g.op1('Flatten', [g.input('y', 'float32', [2, 'n', 4])], { axis: 1 });
+  assert.equal(flat.shape, [2, '?']);
+  assert.equal(g.op1('Flatten', [x], { axis: 0 }).shape, [1, 6]);
+  assert.throws(() => g.op1('Flatten', [x], { axis: 3 }), /axis 3 out of range for rank 2/);
 });
 
 test('Split, Pad, Size and ConstantOfShape infer their shapes and run as inferred', async () => {

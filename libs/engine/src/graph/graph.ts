@@ -1,5 +1,5 @@
 import { ShapeError } from './shape-error.ts';
-import { inferShapes, type InferredOutput } from './shape-rules.ts';
+import { type InferredOutput, inferShapes } from './ops/index.ts';
 import type { AttrValue, DType, Dim, NodeRecord, TensorData, Value } from './types.ts';
 
 export interface OpOptions {
