@@ -5,6 +5,7 @@ import {
   type AttrValue,
   availableProviders,
   Graph,
+  isOpType,
   type OpType,
   ortLogSeverity,
   ShapeError,
@@ -105,6 +106,7 @@ test('an unknown op is refused when the node is built, naming the op and where o
   const g = new Graph('t');
   const x = g.input('x', 'float32', [2, 3]);
   assert.throws(
+    // @ts-expect-error an unknown op is a type error; this checks the runtime refusal for graphs built from data.
     () => g.op1('MatMull', [x, x], {}, { name: 'typo' }),
     (e: Error) => {
       assert.instance(e, ShapeError);
@@ -115,6 +117,28 @@ test('an unknown op is refused when the node is built, naming the op and where o
       return true;
     },
   );
+});
+
+test('op names and attributes are type-checked, and refused at run time when the types are bypassed', () => {
+  const g = new Graph('t');
+  const x = g.input('x', 'float32', [2, 2]);
+  // Each call is a tsc error (an unused directive fails the typecheck) and a runtime ShapeError.
+  // @ts-expect-error Gemm declares no transC
+  assert.throws(() => g.op1('Gemm', [x, x], { transC: 1 }), /Gemm has no attribute 'transC'/);
+  // @ts-expect-error Relu takes no attributes
+  assert.throws(() => g.op1('Relu', [x], { axis: 1 }), /Relu has no attribute 'axis'/);
+  // @ts-expect-error keepdims is 0 or 1
+  assert.throws(() => g.op1('ReduceSum', [x], { keepdims: 2 }), /'keepdims' must be flag/);
+  // @ts-expect-error Gemm's alpha is a FLOAT, boxed
+  assert.throws(() => g.op1('Gemm', [x, x], { alpha: 2 }), /'alpha' must be float/);
+  // @ts-expect-error Cast cannot do without `to`
+  assert.throws(() => g.op1('Cast', [x]), /Cast needs attribute 'to'/);
+  // @ts-expect-error not one of ScatterND's reductions
+  assert.throws(() => g.op1('ScatterND', [x, x, x], { reduction: 'sum' }), /'reduction' must be 'none' \| 'add'/);
+  assert.equal(g.op1('Gemm', [x, x], { transB: 1, alpha: { float: 1 } }).shape, [2, 2]);
+  const dynamic: string = 'Relu';
+  assert.ok(isOpType(dynamic) && !isOpType('MatMull'));
+  if (isOpType(dynamic)) assert.equal(g.op(dynamic, [x]).length, 1);
 });
 
 test('attributes are checked against the op declaration: unknown, of the wrong kind, or missing', () => {
