@@ -33,7 +33,6 @@ test('a name declared twice, or with attributes but no rules, is refused naming 
 });
 
 test('every op names an existing family file; the differentiable ops are those with a gradient rule', () => {
-  assert.equal(knownOps.length, 63);
   assert.equal([...knownOps], [...knownOps].sort());
   for (const op of knownOps) {
     assert.ok(isOpType(op));
