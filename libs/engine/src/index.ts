@@ -1,7 +1,16 @@
 export * from './graph/types.ts';
 export { Graph, type OpOptions } from './graph/graph.ts';
 export { ShapeError } from './graph/shape-error.ts';
-export { broadcastShapes, constInts, inferShapes, knownShapeOps } from './graph/shape-rules.ts';
+export { broadcastShapes, constInts } from './graph/ops/shape-util.ts';
+export {
+  differentiableOps,
+  inferShapes,
+  isOpType,
+  knownOps,
+  type OpAttrs,
+  type OpType,
+} from './graph/ops/index.ts';
+export type { ElemTypeCode, FloatAttr, GradRule, OpNode } from './graph/ops/op-def.ts';
 export { toOnnx, OPSET, onnxElemType } from './graph/to-onnx.ts';
 export {
   Session,
@@ -38,7 +47,6 @@ export {
 export { Rng, runRng } from './rng/rng.ts';
 export * from './safetensors/index.ts';
 export { gradients, type GradientOptions } from './autodiff/gradients.ts';
-export { differentiableOps, type GradRule } from './autodiff/rules.ts';
 export { gradCheck, type GradCheckInput, type GradCheckResult } from './autodiff/grad-check.ts';
 export * as nn from './ops/nn.ts';
 export { crossEntropy, rmsNorm, silu } from './ops/nn.ts';

@@ -1,7 +1,7 @@
 import type { Graph } from '../graph/graph.ts';
 import type { NodeRecord, Value } from '../graph/types.ts';
 import { isFloat, scalar, zerosLike } from './helpers.ts';
-import { differentiableOps, rules } from './rules.ts';
+import { differentiableOps, lookupOp } from '../graph/ops/index.ts';
 
 export interface GradientOptions {
   /** What to return for a parameter the loss does not depend on: zeros (default) or an error. */
@@ -53,14 +53,14 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[], options:
     const n = onPath[k] as NodeRecord;
     const dOuts = n.outputs.map((o) => grads.get(o) ?? null);
     if (dOuts.every((x) => x === null)) continue;
-    const rule = rules[n.opType];
-    if (!rule)
+    const op = lookupOp(n.opType);
+    if (op.grad === 'none')
       throw new Error(
-        `gradients: no gradient rule for ${n.opType} (node '${n.name}'); differentiable ops: ${differentiableOps.join(', ')}`,
+        `gradients: ${n.opType} (node '${n.name}') is not differentiable (${op.file} marks it so); differentiable ops: ${differentiableOps.join(', ')}`,
       );
     const ins = n.inputs.map((i) => (i ? g.value(i) : null));
     const outs = n.outputs.map((o) => g.value(o));
-    const dIns = rule(g, n, ins, outs, dOuts);
+    const dIns = op.grad(g, n, ins, outs, dOuts);
     dIns.forEach((d, i) => {
       const name = n.inputs[i];
       if (d && name && live.has(name) && isFloat(g.value(name))) accumulate(name, d);

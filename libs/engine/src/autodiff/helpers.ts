@@ -65,6 +65,20 @@ export function swapLast(g: Graph, v: Value): Value {
   return g.op1('Transpose', [v], { perm });
 }
 
+/** A rule's operand, or an error naming what is missing. */
+export function need(v: Value | null | undefined, what: string): Value {
+  if (!v) throw new Error(`autodiff: ${what} is missing`);
+  return v;
+}
+
+/** The gradient of a rule's first output. */
+export function dy(dOuts: readonly (Value | null)[]): Value {
+  return need(dOuts[0], 'output gradient');
+}
+
+export const mul = (g: Graph, a: Value, b: Value): Value => g.op1('Mul', [a, b]);
+export const neg = (g: Graph, a: Value): Value => g.op1('Neg', [a]);
+
 export function isFloat(v: Value): boolean {
   return v.dtype === 'float32' || v.dtype === 'float64' || v.dtype === 'float16';
 }

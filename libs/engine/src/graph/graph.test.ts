@@ -1,7 +1,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import onnxProto from 'onnx-proto';
-import { availableProviders, Graph, ortLogSeverity, ShapeError, Session, toOnnx } from '../index.ts';
+import {
+  type AttrValue,
+  availableProviders,
+  Graph,
+  isOpType,
+  type OpType,
+  ortLogSeverity,
+  ShapeError,
+  Session,
+  toOnnx,
+} from '../index.ts';
 
 test('builds, infers shapes and runs a small graph through onnxruntime', async () => {
   const g = new Graph('t');
@@ -92,56 +102,58 @@ test('ortLogSeverity is errors-only by default and names a bad SAETRACE_ORT_LOG'
   );
 });
 
-test('an op without a shape rule is refused when the node is built, naming the op and the rules file', () => {
+test('an unknown op is refused when the node is built, naming the op and where ops are declared', () => {
   const g = new Graph('t');
   const x = g.input('x', 'float32', [2, 3]);
   assert.throws(
+    // @ts-expect-error an unknown op is a type error; this checks the runtime refusal for graphs built from data.
     () => g.op1('MatMull', [x, x], {}, { name: 'typo' }),
     (e: Error) => {
       assert.instance(e, ShapeError);
       assert.match(
         e.message,
-        /MatMull node 'typo'.*op 'MatMull' has no shape rule \(known: .*MatMul.*\); add one in libs\/engine\/src\/graph\/shape-rules\.ts/,
+        /MatMull node 'typo'.*unknown op 'MatMull' \(known: .*MatMul.*\); ops are declared in libs\/engine\/src\/graph\/ops\//,
       );
       return true;
     },
   );
 });
 
-test('Split, Pad, Size and ConstantOfShape infer their shapes and run as inferred', async () => {
+test('op names and attributes are type-checked, and refused at run time when the types are bypassed', () => {
   const g = new Graph('t');
-  const x = g.input('x', 'float32', [2, 5]);
-  const [a, b] = g.op('Split', [x, g.ints([2, 3])], { axis: 1 }, { outputs: 2 });
-  assert.equal(
-    [a!.shape, b!.shape],
-    [
-      [2, 2],
-      [2, 3],
-    ],
-  );
-  const p = g.op1('Pad', [x, g.ints([0, 1, 1, 2])]);
-  assert.equal(p.shape, [3, 8]);
-  assert.equal(g.op1('Size', [x]).shape, []);
-  const z = g.op1('ConstantOfShape', [g.ints([4, 2])], {
-    value: { tensor: { dtype: 'float32', shape: [1], data: Float32Array.from([7]) } },
-  });
-  assert.equal([z.dtype, z.shape], ['float32', [4, 2]]);
-  assert.throws(
-    () => g.op('Split', [x, g.ints([2, 2])], { axis: 1 }, { outputs: 2 }),
-    /split sizes sum to 4, axis 1 has 5/,
-  );
-  assert.throws(() => g.op1('Pad', [x, g.ints([1, 1])]), /pads has 2 entries, needs 4 for rank 2/);
-  g.output(b!, 'b');
-  g.output(p, 'p');
-  g.output(z, 'z');
-  const sess = await Session.create(g, { threads: 1 });
-  const out = await sess.run({
-    x: { dtype: 'float32', shape: [2, 5], data: Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) },
-  });
-  assert.equal([...out.b!.shape], [2, 3]);
-  assert.equal([...out.p!.shape], [3, 8]);
-  assert.equal(Array.from(out.z!.data as Float32Array), [7, 7, 7, 7, 7, 7, 7, 7]);
-  await sess.release();
+  const x = g.input('x', 'float32', [2, 2]);
+  // Each call is a tsc error (an unused directive fails the typecheck) and a runtime ShapeError.
+  // @ts-expect-error Gemm declares no transC
+  assert.throws(() => g.op1('Gemm', [x, x], { transC: 1 }), /Gemm has no attribute 'transC'/);
+  // @ts-expect-error Relu takes no attributes
+  assert.throws(() => g.op1('Relu', [x], { axis: 1 }), /Relu has no attribute 'axis'/);
+  // @ts-expect-error keepdims is 0 or 1
+  assert.throws(() => g.op1('ReduceSum', [x], { keepdims: 2 }), /'keepdims' must be flag/);
+  // @ts-expect-error Gemm's alpha is a FLOAT, boxed
+  assert.throws(() => g.op1('Gemm', [x, x], { alpha: 2 }), /'alpha' must be float/);
+  // @ts-expect-error Cast cannot do without `to`
+  assert.throws(() => g.op1('Cast', [x]), /Cast needs attribute 'to'/);
+  // @ts-expect-error not one of ScatterND's reductions
+  assert.throws(() => g.op1('ScatterND', [x, x, x], { reduction: 'sum' }), /'reduction' must be 'none' \| 'add'/);
+  assert.equal(g.op1('Gemm', [x, x], { transB: 1, alpha: { float: 1 } }).shape, [2, 2]);
+  const dynamic: string = 'Relu';
+  assert.ok(isOpType(dynamic) && !isOpType('MatMull'));
+  if (isOpType(dynamic)) assert.equal(g.op(dynamic, [x]).length, 1);
+});
+
+test('attributes are checked against the op declaration: unknown, of the wrong kind, or missing', () => {
+  const g = new Graph('t');
+  const x = g.input('x', 'float32', [2, 3]);
+  const attempt = (op: string, attrs: Record<string, AttrValue>) => () => g.op1(op as OpType, [x], attrs as never);
+  assert.throws(attempt('Relu', { axis: 1 }), /Relu has no attribute 'axis' \(it takes none\)/);
+  assert.throws(attempt('Softmax', { dim: 1 }), /Softmax has no attribute 'dim' \(its attributes: axis\)/);
+  assert.throws(attempt('Softmax', { axis: 0.5 }), /Softmax attribute 'axis' must be int, got 0.5/);
+  assert.throws(attempt('ReduceSum', { keepdims: 2 }), /ReduceSum attribute 'keepdims' must be flag, got 2/);
+  assert.throws(attempt('Cast', {}), /Cast needs attribute 'to' \(elemType\)/);
+  assert.throws(attempt('Cast', { to: 3 }), /Cast attribute 'to' must be elemType, got 3/);
+  assert.throws(attempt('Transpose', { perm: [1.5, 0] }), /Transpose attribute 'perm' must be ints/);
+  assert.throws(attempt('Gemm', { alpha: 2 }), /Gemm attribute 'alpha' must be float, got 2/);
+  assert.throws(attempt('Pad', { mode: 'mirror' }), /Pad attribute 'mode' must be 'constant' \| 'reflect'/);
 });
 
 test.run();

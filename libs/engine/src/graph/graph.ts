@@ -1,5 +1,5 @@
 import { ShapeError } from './shape-error.ts';
-import { inferShapes, type InferredOutput } from './shape-rules.ts';
+import { type InferredOutput, inferShapes, type OpAttrs, type OpType } from './ops/index.ts';
 import type { AttrValue, DType, Dim, NodeRecord, TensorData, Value } from './types.ts';
 
 export interface OpOptions {
@@ -9,6 +9,15 @@ export interface OpOptions {
   readonly name?: string;
   readonly domain?: string;
 }
+
+/**
+ * What follows an op's inputs: its attributes (checked against libs/engine/src/graph/ops/, so an attribute the op
+ * does not declare is a type error), then options. Attributes may be left out where the op requires none.
+ */
+export type OpArgs<K extends OpType> =
+  Record<never, never> extends OpAttrs[K]
+    ? [attrs?: OpAttrs[K], options?: OpOptions]
+    : [attrs: OpAttrs[K], options?: OpOptions];
 
 /**
  * Builds an ONNX graph from TypeScript. Every op is shape-checked as it is added, so a mistake
@@ -93,13 +102,16 @@ export class Graph {
     );
   }
 
-  /** Adds a node; infers and checks its output types and shapes. */
-  op(
-    opType: string,
-    inputs: readonly (Value | null)[],
-    attrs: Readonly<Record<string, AttrValue>> = {},
-    options: OpOptions = {},
-  ): Value[] {
+  /**
+   * Adds a node; checks its attributes, infers and checks its output types and shapes. `opType` is checked at
+   * compile time and again here, for graphs built from data (`isOpType` narrows a string).
+   */
+  op<K extends OpType>(opType: K, inputs: readonly (Value | null)[], ...args: OpArgs<K>): Value[] {
+    const [given, options = {}] = args as [OpAttrs[K] | undefined, OpOptions | undefined];
+    // Attributes set to undefined are left out, as if not given: ONNX has no undefined attribute.
+    const attrs: Record<string, AttrValue> = {};
+    for (const [k, v] of Object.entries(given ?? {}) as [string, AttrValue | undefined][])
+      if (v !== undefined) attrs[k] = v;
     const name = options.name ?? this.fresh(opType);
     for (const v of inputs) {
       if (v && !this.values.has(v.name))
@@ -122,7 +134,7 @@ export class Graph {
     this.nodes.push({
       opType,
       name,
-      attrs: { ...attrs },
+      attrs,
       domain: options.domain ?? '',
       inputs: inputs.map((v) => (v ? v.name : '')),
       outputs: outs.map((o) => o.name),
@@ -131,13 +143,8 @@ export class Graph {
   }
 
   /** Single-output shorthand for `op`. */
-  op1(
-    opType: string,
-    inputs: readonly (Value | null)[],
-    attrs: Readonly<Record<string, AttrValue>> = {},
-    options: OpOptions = {},
-  ): Value {
-    return this.op(opType, inputs, attrs, options)[0] as Value;
+  op1<K extends OpType>(opType: K, inputs: readonly (Value | null)[], ...args: OpArgs<K>): Value {
+    return this.op(opType, inputs, ...args)[0] as Value;
   }
 
   /** Marks a value as a graph output under `name` (an Identity node when renamed). */

@@ -1,3 +1,5 @@
+import type { OpType } from './ops/index.ts';
+
 /** Element types the engine emits. bf16 weights are widened to float32 on load. */
 export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
 
@@ -47,10 +49,11 @@ export function scalarOutput(
 
 /** One node as recorded by the builder (the autodiff reads these). */
 export interface NodeRecord {
-  readonly opType: string;
+  readonly opType: OpType;
   readonly name: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
+  /** As given to Graph.op, checked against the op's schema there; an op's rules see them typed (OpNode). */
   readonly attrs: Readonly<Record<string, AttrValue>>;
   readonly domain: string;
 }
