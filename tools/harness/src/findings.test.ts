@@ -113,6 +113,22 @@ test('own-language-helps needs each language helped most by its own features and
   assert.is(one(decl('own-language-helps'), withFull).holds, true);
 });
 
+test('bilingual-helps-translation: the Bilingual row lowers the reference perplexity most, in every direction', () => {
+  const m = (bil: [number, number]) => ({
+    'alpha-0.1_n-100/English/refPplChange/en->ja': 0.002,
+    'alpha-0.1_n-100/English/refPplChange/ja->en': -0.017,
+    'alpha-0.1_n-100/Japanese/refPplChange/en->ja': -0.005,
+    'alpha-0.1_n-100/Japanese/refPplChange/ja->en': 0,
+    'alpha-0.1_n-100/Bilingual/refPplChange/en->ja': bil[0],
+    'alpha-0.1_n-100/Bilingual/refPplChange/ja->en': bil[1],
+  });
+  assert.is(one(decl('bilingual-helps-translation'), m([-0.01, -0.02])).holds, true);
+  const no = one(decl('bilingual-helps-translation'), m([0, -0.007]));
+  assert.is(no.holds, false);
+  assert.match(no.numbers, /en->ja: Bilingual 0\.00% vs English 0\.20%, Japanese -0\.50% \(no\)/);
+  assert.is(one(decl('bilingual-helps-translation'), {}).holds, null);
+});
+
 test('a golden verdict that changes, or that this run cannot judge, fails; no recorded verdicts, no rows', () => {
   const rows = compareFindings({ a: true, b: false, c: true }, [
     { id: 'a', holds: true },

@@ -246,11 +246,43 @@ const ownLanguageHelps: Rule = {
 };
 
 /** The rules a spec's `findings` may name. */
+/**
+ * The paper's translation claim: bilingual features help translation more than either language's, read as the
+ * reference translation's perplexity given the prompt (refPplChange, intervention.referencePerplexity): in every
+ * setting and both directions the Bilingual row lowers it more than each monolingual row does.
+ */
+const bilingualHelpsTranslation: Rule = {
+  params: {},
+  evaluate(_decl, metrics) {
+    const keys = Object.keys(metrics).filter((k) => /^alpha-[^/]+_n-\d+\/[^/]+\/refPplChange\//.test(k));
+    if (keys.length === 0)
+      return { holds: null, numbers: 'no refPplChange metrics (intervention.referencePerplexity is off)' };
+    const settings = [...new Set(keys.map((k) => k.split('/')[0] as string))].sort();
+    const directions = [...new Set(keys.map((k) => k.split('/')[3] as string))].sort();
+    const rows = [...new Set(keys.map((k) => k.split('/')[1] as string))].filter((r) => r !== 'Bilingual');
+    let holds = true;
+    const lines: string[] = [];
+    const f = (x: number) => `${(x * 100).toFixed(2)}%`;
+    for (const s of settings)
+      for (const d of directions) {
+        const ch = (row: string) => metrics[`${s}/${row}/refPplChange/${d}`] ?? Number.NaN;
+        const bil = ch('Bilingual');
+        const ok = Number.isFinite(bil) && rows.every((r) => bil < ch(r));
+        if (!ok) holds = false;
+        lines.push(
+          `${s} ${d}: Bilingual ${f(bil)} vs ${rows.map((r) => `${r} ${f(ch(r))}`).join(', ')}${ok ? '' : ' (no)'}`,
+        );
+      }
+    return { holds, numbers: lines.join('; ') };
+  },
+};
+
 export const FINDING_RULES: Readonly<Record<string, Rule>> = {
   'dip-and-rise': dipAndRise,
   'mid-layers-peak': midLayersPeak,
   'grows-with-size': growsWithSize,
   'own-language-helps': ownLanguageHelps,
+  'bilingual-helps-translation': bilingualHelpsTranslation,
 };
 
 /** JSON Schema of one `findings` item: one branch per rule, its parameters closed. */
