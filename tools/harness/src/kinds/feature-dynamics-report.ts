@@ -11,6 +11,7 @@ import {
 import { readSpreadSummary, spreadSummaryPath } from '../spread.ts';
 import { flattenMetrics, type GoldenRow } from '../golden.ts';
 import type { ExperimentSpec, ProfileName } from '../spec.ts';
+import { prose } from '../../../report/prose.ts';
 import { reportFooter } from './report-parts.ts';
 import { formatLineageReport, lineageReport } from '../../../browse/src/lineage-chains.ts';
 import { scanCache } from '../../../browse/src/scan.ts';
@@ -147,7 +148,11 @@ export async function writeDynamicsReport(
         }),
       );
       figs.push(
-        `![Mixed share against its baselines](${c})\n\nBaselines: the same SAE recipe and measurement on the member before training (random init: Mixed ${(init.summary.shares.mixed * 100).toFixed(1)}%, ${init.summary.alive} alive features, FVU ${init.fvu.toFixed(3)}), and each checkpoint's occurrence-count null.`,
+        `![Mixed share against its baselines](${c})\n\n${prose('dynamics-baselines', {
+          mixed: (init.summary.shares.mixed * 100).toFixed(1),
+          alive: init.summary.alive,
+          fvu: init.fvu.toFixed(3),
+        })}`,
       );
     }
     if (spread) {
@@ -208,7 +213,15 @@ export async function writeDynamicsReport(
   const md = [
     `# ${spec.title}`,
     '',
-    `Spec \`${spec.files.experiment}\` for \`${spec.files.pair}\`, version ${spec.version}, profile \`${profile}\`; model ${r.size}, layers ${r.layers.join(', ')} (layer l is the output of block l-1 and layer 0 the embeddings, as the authors number them: ../shared/SPEC.md section 2); golden: **${status}**.`,
+    prose('dynamics-header', {
+      experiment: spec.files.experiment,
+      pair: spec.files.pair,
+      version: spec.version,
+      profile,
+      size: r.size,
+      layers: r.layers.join(', '),
+      status,
+    }),
     '',
     ...figs,
     '',
@@ -217,7 +230,7 @@ export async function writeDynamicsReport(
     ...table,
     '',
     `${(spec.profiles[profile]?.metrics.minOccurrences ?? 1) > 1 ? `Shares are over alive features with at least ${spec.profiles[profile]?.metrics.minOccurrences} activating occurrences (the rest are counted as rare in the results). ` : 'Shares are over all alive features (no minimum of occurrences). '}` +
-      "Null Mixed %: the Mixed share expected if every alive feature kept its number of occurrences but their languages were drawn from the pool (binomial at the pooled share; libs/metrics/src/features.ts summarise), the baseline a share is read against; cross-script Mixed %: features with at least 1 - cut of their occurrences on tokens of each language's script (the paper's Mixed also counts digits and punctuation seen in both languages); median occurrences: over alive features.",
+      prose('dynamics-columns'),
     '',
     '## Example features (most frequent tokens; in context, the activating token in [[ ]])',
     '',

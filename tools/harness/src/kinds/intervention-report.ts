@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@saetrace/engine';
 import { flattenMetrics, type GoldenRow } from '../golden.ts';
 import type { ExperimentSpec, InterventionSpec, ProfileName } from '../spec.ts';
+import { prose } from '../../../report/prose.ts';
 import { reportFooter } from './report-parts.ts';
 import type { InterventionResult } from './intervention.ts';
 
@@ -107,7 +108,17 @@ export async function writeInterventionReport(
   const md = [
     `# ${spec.title}`,
     '',
-    `Spec \`${spec.files.experiment}\` for \`${spec.files.pair}\`, version ${spec.version}, profile \`${profile}\`; model ${r.size}: features of the SAE at layer ${r.layer} (layer l = output of block l-1, 0 = embeddings; ../shared/SPEC.md section 2) of step ${r.fullStep} injected into step ${r.midStep}; golden: **${status}**.`,
+    prose('intervention-header', {
+      experiment: spec.files.experiment,
+      pair: spec.files.pair,
+      version: spec.version,
+      profile,
+      size: r.size,
+      layer: r.layer,
+      fullStep: r.fullStep,
+      midStep: r.midStep,
+      status,
+    }),
     `Feature classes at that layer: ${Object.entries(r.classCounts)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}. Mean ± standard deviation over the random masks; perplexity lower is better, chrF/BLEU higher.`,
@@ -116,13 +127,12 @@ export async function writeInterventionReport(
     ...tables,
     ...(r.fullModel
       ? [
-          `The fully trained model (step ${r.fullStep}) without any injection, the ceiling: ${Object.entries(
-            r.fullModel,
-          )
-            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-            .join(
-              ', ',
-            )}. \`refPpl\` is the perplexity of the reference translation given the few-shot prompt and source (lower is better): it moves where chrF and BLEU of a small model's greedy output are all zero.`,
+          prose('intervention-ceiling', {
+            fullStep: r.fullStep,
+            scores: Object.entries(r.fullModel)
+              .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+              .join(', '),
+          }),
           '',
         ]
       : []),
