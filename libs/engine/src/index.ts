@@ -31,6 +31,7 @@ export {
   pidAlive,
   removeStaleTemps,
 } from './io/atomic.ts';
+export { withFileLock } from './io/lock.ts';
 export {
   RecordError,
   readJsonRecord,

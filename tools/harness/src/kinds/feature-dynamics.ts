@@ -14,7 +14,14 @@ import {
   type SaeSummary,
   type TokenBatch,
 } from '@saetrace/metrics';
-import { noProgress, readJsonRecord, writeJsonAtomic, type Progress, type TensorData } from '@saetrace/engine';
+import {
+  noProgress,
+  readJsonRecord,
+  withFileLock,
+  writeJsonAtomic,
+  type Progress,
+  type TensorData,
+} from '@saetrace/engine';
 import {
   evaluateSae,
   loadSae,
@@ -296,43 +303,48 @@ export async function analyseCheckpoint(
       .slice(0, 24);
     const saeDir = join('.cache/sae', key);
     t0 = performance.now();
-    let params: SaeParams;
-    if (existsSync(join(saeDir, 'cfg.json'))) params = (await loadSae(saeDir)).params;
-    else {
-      const bar = progress.stage(`sae ${basename(dir)} layer ${layer}`, steps, 'steps', {
-        tokensPerUnit: cfg.batchSize,
-      });
-      const r = await trainSae({
-        config: cfg,
-        batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed),
-        steps,
-        session: { threads: p.threads },
-        checkpointDir: join(saeDir, 'state'),
-        checkpointEvery: 100,
-        sourceName: trainStore.dir,
-        onStep: (l) => bar.update(l.step, { fvu: l.fvu }),
-      });
-      bar.end(
-        `${r.steps} steps, train FVU ${(r.log.at(-1)?.fvu ?? NaN).toFixed(3)}, dead ${(100 * r.deadFraction).toFixed(1)}%`,
-      );
-      params = r.params;
-      await saveSae(saeDir, params, {
-        config: cfg,
-        normalisation: 'unit-l2',
-        hookSite: 'resid_post',
-        model: spec.pair,
-        checkpoint: dir,
-        layer,
-        saetraceVersion: SAETRACE_VERSION,
-        training: {
-          steps: r.steps,
-          tokens: r.tokens,
-          seconds: r.seconds,
-          deadFraction: r.deadFraction,
-          kernel: r.kernel,
-        },
-      });
-    }
+    const cached = async () => (existsSync(join(saeDir, 'cfg.json')) ? (await loadSae(saeDir)).params : null);
+    // Under a lock keyed like the SAE: a second process (a Slurm array task sharing this SAE) waits for the first
+    // and then loads what it saved, instead of training the same SAE beside it.
+    const params: SaeParams =
+      (await cached()) ??
+      (await withFileLock(join('.cache/sae', `${key}.lock`), async () => {
+        const again = await cached();
+        if (again) return again;
+        const bar = progress.stage(`sae ${basename(dir)} layer ${layer}`, steps, 'steps', {
+          tokensPerUnit: cfg.batchSize,
+        });
+        const r = await trainSae({
+          config: cfg,
+          batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed),
+          steps,
+          session: { threads: p.threads },
+          checkpointDir: join(saeDir, 'state'),
+          checkpointEvery: 100,
+          sourceName: trainStore.dir,
+          onStep: (l) => bar.update(l.step, { fvu: l.fvu }),
+        });
+        bar.end(
+          `${r.steps} steps, train FVU ${(r.log.at(-1)?.fvu ?? NaN).toFixed(3)}, dead ${(100 * r.deadFraction).toFixed(1)}%`,
+        );
+        await saveSae(saeDir, r.params, {
+          config: cfg,
+          normalisation: 'unit-l2',
+          hookSite: 'resid_post',
+          model: spec.pair,
+          checkpoint: dir,
+          layer,
+          saetraceVersion: SAETRACE_VERSION,
+          training: {
+            steps: r.steps,
+            tokens: r.tokens,
+            seconds: r.seconds,
+            deadFraction: r.deadFraction,
+            kernel: r.kernel,
+          },
+        });
+        return r.params;
+      }));
     timings.sae += (performance.now() - t0) / 1000;
     t0 = performance.now();
     // Figures 3-7 (and 8-9) measure the same SAEs on the same held-out store: the measurements are cached
