@@ -27,7 +27,6 @@ import {
   loadSae,
   resolveStepKernel,
   SAE_INIT,
-  saeConfig,
   SaeEncoder,
   saveSae,
   SAETRACE_VERSION,
@@ -38,6 +37,7 @@ import { randomInitCheckpoint, resolveCheckpoints, type ResolvedCheckpoint } fro
 import { pairScripts, tokenScriptTable } from '../scripts.ts';
 import { extractStage } from '../progress-stages.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
+import { profileSaeConfig } from './sae-recipe.ts';
 
 export interface DynamicsPoint {
   readonly step: number;
@@ -275,16 +275,7 @@ export async function analyseCheckpoint(
     // Read several times (epochs, rates, metric passes): each shard is read and checksummed once.
     const trainStore = await ActivationStore.open(train.stores.get(layer) as string, { retainShards: true });
     const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string, { retainShards: true });
-    const cfg = saeConfig({
-      d: trainStore.d,
-      n: p.sae.n,
-      k: p.sae.k,
-      lr: p.sae.lr,
-      warmupSteps: p.sae.warmupSteps,
-      batchSize: p.sae.batchSize,
-      seed: p.seed,
-      precision: p.sae.precision ?? 'fp32',
-    });
+    const cfg = profileSaeConfig(p, trainStore.d);
     const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
     // The step kernel is part of the key: native and graph steps agree only to fp32 rounding, not in bytes.
     const kernel = resolveStepKernel('auto', 'sparse', { threads: p.threads });

@@ -9,7 +9,6 @@ import {
   resolveStepKernel,
   SAE_INIT,
   SAETRACE_VERSION,
-  saeConfig,
   searchLearningRate,
   type LrSearchRow,
   type SaeConfig,
@@ -17,6 +16,7 @@ import {
 import { existsSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
+import { profileSaeConfig } from './sae-recipe.ts';
 
 export interface SizeResult {
   readonly size: string;
@@ -82,16 +82,7 @@ export async function saeSizes(
     // Read several times (epochs, rates, metric passes): each shard is read and checksummed once.
     const trainStore = await ActivationStore.open(train.stores.get(layer) as string, { retainShards: true });
     const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string, { retainShards: true });
-    const cfg = saeConfig({
-      d: trainStore.d,
-      n: p.sae.n,
-      k: p.sae.k,
-      lr: p.sae.lr,
-      warmupSteps: p.sae.warmupSteps,
-      batchSize: p.sae.batchSize,
-      seed: p.seed,
-      precision: p.sae.precision ?? 'fp32',
-    });
+    const cfg = profileSaeConfig(p, trainStore.d);
     const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
     const batches = () =>
       (async function* () {
