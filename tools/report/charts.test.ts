@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderBandChart, renderLineChart, renderStackedArea } from './charts.ts';
+import { renderBandChart, renderBarChart, renderLineChart, renderStackedArea } from './charts.ts';
 
 test('line and stacked-area charts render to SVG with their titles and one path per series', async () => {
   const pts = [1, 10, 100].flatMap((x) => [
@@ -35,6 +35,24 @@ test('a band chart draws one line and one shaded band per series, the band spann
   await renderBandChart([], { title: 'e3', xTitle: 'x', yTitle: 'y' }).then(
     () => assert.unreachable(),
     (e: Error) => assert.match(e.message, /'e3': no points/),
+  );
+});
+
+test('a bar chart draws one bar per entry, stacked or side by side, and labels every category', async () => {
+  const bars = ['layer 2', 'layer 5'].flatMap((label) => [
+    { label, value: 0.3, series: 'EN' },
+    { label, value: 0.2, series: 'JA' },
+    { label, value: 0.5, series: 'Mixed' },
+  ]);
+  const stacked = await renderBarChart(bars, { title: 'Shares by layer', valueTitle: 'share', stack: true });
+  assert.match(stacked, /Shares by layer/);
+  assert.is((stacked.match(/aria-roledescription="bar"/g) ?? []).length, 6);
+  assert.match(stacked, /layer 5/);
+  const side = await renderBarChart(bars.slice(0, 2), { title: 'Tokens', valueTitle: 'p(t | f)' });
+  assert.is((side.match(/aria-roledescription="bar"/g) ?? []).length, 2);
+  await renderBarChart([], { title: 'e4', valueTitle: 'v' }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /'e4': no bars/),
   );
 });
 

@@ -102,3 +102,40 @@ export async function renderStackedArea(points: readonly Point[], o: LineChartOp
     },
   } as vl.TopLevelSpec);
 }
+
+/** One bar: its label on the category axis, its length, and its series (colour; stacked when labels repeat). */
+export interface Bar {
+  readonly label: string;
+  readonly value: number;
+  readonly series: string;
+}
+
+export interface BarChartOptions {
+  readonly title: string;
+  readonly valueTitle: string;
+  /** Bars of one label stack (e.g. shares summing to 1) instead of standing side by side. */
+  readonly stack?: boolean;
+  readonly width?: number;
+}
+
+/** Horizontal bars, labels top to bottom in the order given, as SVG. */
+export async function renderBarChart(bars: readonly Bar[], o: BarChartOptions): Promise<string> {
+  if (bars.length === 0) throw new RangeError(`renderBarChart '${o.title}': no bars`);
+  const labels = [...new Set(bars.map((b) => b.label))];
+  const rows = o.stack ? labels.length : bars.length;
+  return render({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: o.title,
+    width: o.width ?? 420,
+    height: Math.max(60, 18 * rows),
+    background: 'white',
+    data: { values: bars.map((b) => ({ ...b })) },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'label', type: 'nominal', title: null, sort: labels },
+      x: { field: 'value', type: 'quantitative', title: o.valueTitle, stack: o.stack ? 'zero' : null },
+      color: seriesColor,
+      ...(o.stack ? {} : { yOffset: { field: 'series' } }),
+    },
+  } as vl.TopLevelSpec);
+}

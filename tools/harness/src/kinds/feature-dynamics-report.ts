@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@saetrace/engine';
 import { existsSync } from 'node:fs';
 import {
+  renderBarChart,
   renderBandChart,
   renderLineChart,
   renderStackedArea,
+  type Bar,
   type BandPoint,
   type Point,
 } from '../../../report/charts.ts';
@@ -74,6 +76,57 @@ async function lineageSection(spec: ExperimentSpec, profile: ProfileName, r: Dyn
   return ['## Feature lineage', '', formatLineageReport(chains, spec.lineage.threshold)].join('\n');
 }
 
+/**
+ * Figures of a one-checkpoint run, as the paper's Figure 7 shows its layers: the feature-language shares of each
+ * layer as stacked bars, and per layer the top tokens of its most polysemantic and longest-span example features.
+ */
+async function singleCheckpointFigures(
+  dir: string,
+  base: string,
+  r: DynamicsResult,
+  label: Readonly<Record<'first' | 'second' | 'mixed', string>>,
+): Promise<string[]> {
+  const out: string[] = [];
+  const shares: Bar[] = r.points.flatMap((p) =>
+    (['first', 'second', 'mixed'] as const).map((c) => ({
+      label: `layer ${p.layer}`,
+      value: p.summary.shares[c],
+      series: label[c],
+    })),
+  );
+  const name = `${base}-layers-shares.svg`;
+  await writeFileAtomic(
+    join(dir, name),
+    await renderBarChart(shares, {
+      title: `Feature languages by layer, ${r.size} step ${r.points[0]?.step}`,
+      valueTitle: 'share of alive features',
+      stack: true,
+    }),
+  );
+  out.push(`![feature languages by layer](${name})`);
+  for (const p of r.points) {
+    const picked = p.examples.filter((e) => e.why !== 'frequent');
+    if (!picked.length) continue;
+    const bars: Bar[] = picked.flatMap((e) =>
+      e.tokens.map((t, i) => ({
+        label: `f${e.feature}: ${JSON.stringify(t).slice(1, -1)}`,
+        value: e.p[i] ?? 0,
+        series: e.why,
+      })),
+    );
+    const tokens = `${base}-L${p.layer}-example-tokens.svg`;
+    await writeFileAtomic(
+      join(dir, tokens),
+      await renderBarChart(bars, {
+        title: `Top tokens of example features, layer ${p.layer}`,
+        valueTitle: 'p(token | feature)',
+      }),
+    );
+    out.push(`![top tokens of example features, layer ${p.layer}](${tokens})`);
+  }
+  return out;
+}
+
 export async function writeDynamicsReport(
   spec: ExperimentSpec,
   profile: ProfileName,
@@ -92,7 +145,10 @@ export async function writeDynamicsReport(
   const spread = existsSync(summaryPath)
     ? { summary: readSpreadSummary(summaryPath), link: `../spread/${spec.pair}/${spec.id}.${profile}.md` }
     : null;
-  for (const layer of r.layers) {
+  // One checkpoint (Figure 7): nothing to draw over training; bars per layer and per example feature instead.
+  const single = new Set(r.points.map((p) => p.step)).size === 1;
+  if (single) figs.push(...(await singleCheckpointFigures(dir, base, r, label)));
+  for (const layer of single ? [] : r.layers) {
     const pts = r.points.filter((p) => p.layer === layer);
     const shares: Point[] = pts.flatMap((p) =>
       (['first', 'second', 'mixed'] as const).map((c) => ({ x: p.tokens, y: p.summary.shares[c], series: label[c] })),
@@ -179,7 +235,7 @@ export async function writeDynamicsReport(
       );
     }
   }
-  if (r.layers.length > 1) {
+  if (r.layers.length > 1 && !single) {
     // Layer-wise views (Figures 5, 6, 8, 9, 12-14): one line per layer over training tokens.
     const series = (f: (p: DynamicsResult['points'][number]) => number): Point[] =>
       r.points.filter((p) => Number.isFinite(f(p))).map((p) => ({ x: p.tokens, y: f(p), series: `layer ${p.layer}` }));
@@ -239,7 +295,7 @@ export async function writeDynamicsReport(
       '',
       ...pt.examples.map(
         (e) =>
-          `- ${label[e.cls as 'first']} feature ${e.feature}: ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}${e.contexts.length ? `; in context: ${e.contexts.map((c) => `“${c.replace(/\n/g, ' ').replace(/\|/g, '/')}”`).join(' · ')}` : ''}`,
+          `- ${label[e.cls as 'first'] ?? e.cls} feature ${e.feature} (${e.why}; ${e.occurrences} occurrences, monosemanticity ${e.monosemanticity.toFixed(2)}, mean span ${e.meanSpan.toFixed(2)}): ${e.tokens.map((t) => `\`${t.replace(/`/g, "'").replace(/\n/g, '\\n')}\``).join(', ')}${e.contexts.length ? `; in context: ${e.contexts.map((c) => `“${c.replace(/\n/g, ' ').replace(/\|/g, '/')}”`).join(' · ')}` : ''}`,
       ),
       '',
     ]),

@@ -46,14 +46,29 @@ export interface DynamicsPoint {
   readonly summary: SaeSummary;
   readonly fvu: number;
   readonly l0: number;
-  /** The most frequent tokens of a few example features per class (decoded strings). */
-  readonly examples: readonly {
-    readonly feature: number;
-    readonly cls: string;
-    readonly tokens: readonly string[];
-    readonly contexts: readonly string[];
-  }[];
+  /**
+   * A few example features: the two most frequent of each class, then (as the paper's Figure 7 picks them) the two
+   * most polysemantic and the two of longest spans among features seen at least EXAMPLE_MIN_OCCURRENCES times.
+   */
+  readonly examples: readonly DynamicsExample[];
 }
+
+export interface DynamicsExample {
+  readonly feature: number;
+  readonly cls: string;
+  /** Why it was picked: 'frequent', 'polysemantic' or 'long spans'. */
+  readonly why: string;
+  /** Its most frequent tokens (decoded) and their p(t | f). */
+  readonly tokens: readonly string[];
+  readonly p: readonly number[];
+  readonly occurrences: number;
+  readonly monosemanticity: number;
+  readonly meanSpan: number;
+  readonly contexts: readonly string[];
+}
+
+/** Features seen fewer times are not picked as polysemantic or long-span examples (their numbers are noise). */
+const EXAMPLE_MIN_OCCURRENCES = 20;
 
 export interface DynamicsResult {
   readonly size: string;
@@ -148,17 +163,38 @@ export async function featureDynamics(
           .filter((s) => s.cls === cls)
           .sort((x, y) => y.occurrences - x.occurrences || x.feature - y.feature)
           .slice(0, 2)
-          .map((s) => ({ s, cls })),
+          .map((s) => ({ s, cls: s.cls as string, why: 'frequent' })),
       );
+      const seen = a.stats.filter((s) => s.cls !== 'dead' && s.occurrences >= EXAMPLE_MIN_OCCURRENCES);
+      const pick = (why: string, order: (x: FeatureStat, y: FeatureStat) => number) =>
+        [...seen]
+          .sort((x, y) => order(x, y) || x.feature - y.feature)
+          .filter((s) => !chosen.some((c) => c.s.feature === s.feature))
+          .slice(0, 2)
+          .map((s) => ({ s, cls: s.cls as string, why }));
+      // Polysemantic among features of several tokens: one token has M = 0 by definition (../shared/SPEC.md section 4).
+      chosen.push(
+        ...pick(
+          'polysemantic',
+          (x, y) =>
+            (y.tokenEntropy > 0 ? 1 : 0) - (x.tokenEntropy > 0 ? 1 : 0) || x.monosemanticity - y.monosemanticity,
+        ),
+      );
+      chosen.push(...pick('long spans', (x, y) => y.meanSpan - x.meanSpan));
       // Example contexts: a few tokens either side of each stored occurrence, the activating token in [[ ]].
       const docs = await documentTokens(
         a.evalStoreDir,
         new Set(chosen.flatMap((c) => c.s.examples.slice(0, 2).map((e) => e.doc))),
       );
-      const examples = chosen.map(({ s, cls }) => ({
+      const examples: DynamicsExample[] = chosen.map(({ s, cls, why }) => ({
         feature: s.feature,
         cls,
+        why,
         tokens: s.topTokens.slice(0, 5).map((t) => decode([t.id])),
+        p: s.topTokens.slice(0, 5).map((t) => t.p),
+        occurrences: s.occurrences,
+        monosemanticity: s.monosemanticity,
+        meanSpan: s.meanSpan,
         contexts: s.examples.slice(0, 2).map((e) => {
           const d = docs.get(e.doc) ?? [];
           return `${decode(d.slice(Math.max(0, e.position - 6), e.position))}[[${decode(d.slice(e.position, e.position + 1))}]]${decode(d.slice(e.position + 1, e.position + 4))}`;
