@@ -258,6 +258,25 @@ export async function writeDynamicsReport(
       );
       names.push(`![${key} by layer](${name})`);
     }
+    if (spread) {
+      // Span length per layer with its run-to-run spread (Figures 6, 9): each layer's line +- 1 sd.
+      const banded: BandPoint[] = r.points.map((p) => {
+        const sd = spread.summary.metrics[`${pointKey(p)}/meanSpanLength`]?.sd ?? 0;
+        const y = p.summary.meanSpanLength;
+        return { x: p.tokens, y, lo: y - sd, hi: y + sd, series: `layer ${p.layer}` };
+      });
+      const name = `${base}-layers-span-spread.svg`;
+      await writeFileAtomic(
+        join(dir, name),
+        await renderBandChart(banded, {
+          title: `mean span length by layer +- 1 sd over ${spread.summary.runs.length} runs, ${r.size}`,
+          xTitle: 'training tokens (log)',
+          yTitle: 'mean span length (tokens)',
+          xLog: true,
+        }),
+      );
+      names.push(`![span by layer with run-to-run bands](${name})`);
+    }
     figs.unshift(names.join(' '));
   }
   const table = [...(r.randomInit ?? []), ...r.points].map(
