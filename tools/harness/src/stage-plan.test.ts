@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runExperiment } from './run.ts';
 import { runJob, UnknownJobError } from './stage-job.ts';
 import { stagePlan } from './stage-plan.ts';
 
@@ -70,6 +71,16 @@ test('extract then sae: each job is then cached in the plan, and running it agai
   assert.is(cached('sae:step-000015@L1'), false);
   assert.is((await runJob('en-ja/figure3', 'smoke', 'sae:step-000024@L1')).status, 'cached');
   assert.is((await runJob('en-ja/figure3', 'smoke', 'extract:step-000024')).status, 'cached');
+});
+
+test('after a smoke run every job but the report is cached', async () => {
+  assert.is((await runExperiment('en-ja/figure3', 'smoke')).golden, 'passed');
+  const plan = await stagePlan('en-ja/figure3', 'smoke');
+  assert.equal(
+    plan.jobs.filter((j) => !j.cached).map((j) => j.id),
+    ['report'],
+  );
+  assert.ok(plan.jobs.filter((j) => j.kind === 'sae').every((j) => /^\d+ steps$/.test(j.estimate)));
 });
 
 test('kinds not split into stages are one report job', async () => {
