@@ -116,15 +116,29 @@ async function dropUnwritten(root: string, before: ReadonlySet<string>, existed:
   if (!existed && (await readdir(root)).length === 0) await rm(root, { recursive: true, force: true });
 }
 
-async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
-  const { model } = req;
-  const d = model.dModel;
+/** What keys a request's stores, without the model: its fingerprint and width stand in for it. */
+export type StorePlanRequest = Pick<
+  ExtractRequest,
+  'layers' | 'corpusDir' | 'split' | 'langs' | 'tokensPerLang' | 'seed' | 'cacheDir' | 'dtype' | 'docsPerShard'
+> & { readonly fingerprint: string; readonly dModel: number };
+
+/** One layer store a request reads or writes: its key inputs, key and directory. */
+export interface PlannedStore {
+  readonly layer: number;
+  readonly inputs: KeyInputs;
+  readonly key: string;
+  readonly dir: string;
+}
+
+/**
+ * The stores an extraction writes, keyed as extractActivations keys them (it calls this): a plan of stages can name
+ * them and ask whether they are cached (storeComplete) before any model is loaded.
+ */
+export async function planStores(req: StorePlanRequest): Promise<PlannedStore[]> {
   const dtype = req.dtype ?? 'float32';
-  const docsPerShard = req.docsPerShard ?? defaultDocsPerShard(d, dtype);
-  const batchDocs = req.batchDocs ?? 32;
-  const files = req.langs.map((l) => corpusFile(req.corpusDir, req.split, l));
+  const docsPerShard = req.docsPerShard ?? defaultDocsPerShard(req.dModel, dtype);
   const corpus: Record<string, string> = {};
-  for (const f of files) {
+  for (const f of req.langs.map((l) => corpusFile(req.corpusDir, req.split, l))) {
     try {
       corpus[basename(f)] = await sha256File(f);
     } catch (err) {
@@ -133,32 +147,47 @@ async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
       );
     }
   }
-  const fingerprint = model.fingerprint();
-  const inputsOf = (layer: number): KeyInputs => ({
-    format: STORE_FORMAT,
-    saetrace: SAETRACE_VERSION,
-    model: fingerprint,
-    layer,
-    split: req.split,
-    langs: [...req.langs],
-    corpus,
-    tokensPerLang: req.tokensPerLang,
-    seed: String(req.seed),
-    windowTokens: WINDOW_TOKENS,
-    bos: 'dropped',
-    normalisation: 'unit-l2',
-    dtype,
-    docsPerShard,
+  return req.layers.map((layer) => {
+    const inputs: KeyInputs = {
+      format: STORE_FORMAT,
+      saetrace: SAETRACE_VERSION,
+      model: req.fingerprint,
+      layer,
+      split: req.split,
+      langs: [...req.langs],
+      corpus,
+      tokensPerLang: req.tokensPerLang,
+      seed: String(req.seed),
+      windowTokens: WINDOW_TOKENS,
+      bos: 'dropped',
+      normalisation: 'unit-l2',
+      dtype,
+      docsPerShard,
+    };
+    return { layer, inputs, key: cacheKey(inputs), dir: join(req.cacheDir, storeDirName(inputs)) };
   });
+}
+
+/** The manifest of a complete store of this key, or null (absent, partial, or of another key). */
+export async function storeComplete(store: Pick<PlannedStore, 'dir' | 'key'>): Promise<StoreManifest | null> {
+  const m = await readManifest(store.dir);
+  return m !== null && m.key === store.key ? m : null;
+}
+
+async function extractInto(req: ExtractRequest): Promise<ExtractResult> {
+  const { model } = req;
+  const d = model.dModel;
+  const batchDocs = req.batchDocs ?? 32;
+  const files = req.langs.map((l) => corpusFile(req.corpusDir, req.split, l));
+  const planned = await planStores({ ...req, fingerprint: model.fingerprint(), dModel: d });
+  const dtype = req.dtype ?? 'float32';
+  const docsPerShard = planned[0]!.inputs.docsPerShard;
 
   const stores = new Map<number, string>();
   const cachedLayers: number[] = [];
   const todo: { layer: number; dir: string; inputs: KeyInputs; key: string }[] = [];
   let cachedManifest: StoreManifest | null = null;
-  for (const layer of req.layers) {
-    const inputs = inputsOf(layer);
-    const key = cacheKey(inputs);
-    const dir = join(req.cacheDir, storeDirName(inputs));
+  for (const { layer, inputs, key, dir } of planned) {
     stores.set(layer, dir);
     const m = await readManifest(dir);
     if (m !== null && m.key === key) {

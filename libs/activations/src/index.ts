@@ -20,7 +20,15 @@ export {
   type ShardEntry,
   type DocTable,
 } from './manifest.ts';
-export { extractActivations, type ExtractRequest, type ExtractResult } from './extract.ts';
+export {
+  extractActivations,
+  planStores,
+  storeComplete,
+  type ExtractRequest,
+  type ExtractResult,
+  type PlannedStore,
+  type StorePlanRequest,
+} from './extract.ts';
 export {
   ActivationStore,
   splitByDocument,

@@ -28,6 +28,7 @@ export {
 } from './llama/weights.ts';
 export {
   LlamaModel,
+  modelFingerprint,
   loadTapModel,
   type LlamaModelOptions,
   type GenerateBatchOptions,

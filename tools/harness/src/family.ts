@@ -21,6 +21,26 @@ export interface ResolvedCheckpoint {
   readonly dir: string;
 }
 
+/** Where a profile's embedded family lives and which member it uses (a profile of paths has none). */
+export function familySlot(p: ProfileSpec, pair: string) {
+  if ('paths' in p.family) throw new Error('a profile of checkpoint paths has no embedded family');
+  const own = FAMILY_PROFILES[p.family.zoo];
+  const { profile, dirName } = seededFamily(own, p.family.seed);
+  const outDir = join('.cache/zoo', pair, dirName);
+  const sizes = profile.members.map((m) => m.size);
+  const size = p.size === 'largest' ? (sizes.at(-1) as string) : p.size === 'smallest' ? (sizes[0] as string) : p.size;
+  if (!sizes.includes(size))
+    throw new Error(`profile size '${p.size}' is not a member of the ${profile.name} family (${sizes.join(', ')})`);
+  return { own, profile, dirName, outDir, manifestPath: join(outDir, 'family.json'), size, sizes };
+}
+
+/** The family's manifest when the member the profile uses is trained under this code's definition, else null. */
+export function cachedFamily(p: ProfileSpec, pair: string): FamilyManifest | null {
+  const { profile, manifestPath, size } = familySlot(p, pair);
+  const have = existsSync(manifestPath) ? readFamilyManifest(manifestPath) : null;
+  return have && checkedMember(have, manifestPath, profile, size) ? have : null;
+}
+
 /**
  * The checkpoints a profile names: from the self-trained family (trained first if missing, via its own
  * resumable cache) or from user paths to real checkpoints.
@@ -40,17 +60,10 @@ export async function resolveCheckpoints(
       if (!existsSync(join(c.dir, 'config.json'))) throw new Error(`checkpoint directory ${c.dir} has no config.json`);
     return { size, sizes, checkpoints: list.map((c, i) => ({ size, step: i + 1, tokens: c.tokens, dir: c.dir })) };
   }
-  const own = FAMILY_PROFILES[p.family.zoo];
-  const { profile, dirName } = seededFamily(own, p.family.seed);
-  const outDir = join('.cache/zoo', pair, dirName);
-  const manifestPath = join(outDir, 'family.json');
+  const { own, profile, dirName, outDir, manifestPath, size, sizes } = familySlot(p, pair);
   let manifest: FamilyManifest;
-  const sizes = profile.members.map((m) => m.size);
-  const size = p.size === 'largest' ? (sizes.at(-1) as string) : p.size === 'smallest' ? (sizes[0] as string) : p.size;
-  if (!sizes.includes(size))
-    throw new Error(`profile size '${p.size}' is not a member of the ${profile.name} family (${sizes.join(', ')})`);
-  const have = existsSync(manifestPath) ? readFamilyManifest(manifestPath) : null;
-  if (have && checkedMember(have, manifestPath, profile, size)) manifest = have;
+  const have = cachedFamily(p, pair);
+  if (have) manifest = have;
   else {
     options.log?.(`training the ${dirName} family for ${pair} (cached in ${outDir})`);
     const stages = options.progress && familyStages(options.progress, profile);
@@ -77,6 +90,11 @@ export async function resolveCheckpoints(
   };
 }
 
+/** Where a member's random-init checkpoint is written (step 0, beside its trained checkpoints). */
+export function randomInitDir(p: ProfileSpec, pair: string, size: string): string {
+  return join(familySlot(p, pair).outDir, size, 'step-000000');
+}
+
 /**
  * The random-init baseline of a profile's member: its weights before training (step 0), written once beside the
  * member's checkpoints (`<member>/step-000000`; fixed by the family's seed and the member's config, so keyed by the
@@ -92,14 +110,14 @@ export async function randomInitCheckpoint(
     throw new Error(
       `${where}: randomInit needs the embedded family (its init is known); for real checkpoints list a step-0 checkpoint under the pair's paper paths instead`,
     );
-  const { profile, dirName } = seededFamily(FAMILY_PROFILES[p.family.zoo], p.family.seed);
+  const { profile } = seededFamily(FAMILY_PROFILES[p.family.zoo], p.family.seed);
   const member = profile.members.find((m) => m.size === trained.size);
   const first = trained.checkpoints[0];
   if (!member || !first) throw new Error(`${where}: no member '${trained.size}' with checkpoints to start from`);
   const vocabSize = parseLlamaConfig(
     readJsonRecord<Record<string, unknown>>(join(first.dir, 'config.json'), 'retrain the family'),
   ).vocabSize;
-  const dir = join('.cache/zoo', pair, dirName, trained.size, 'step-000000');
+  const dir = randomInitDir(p, pair, trained.size);
   await saveInitCheckpoint(dir, profile, member, vocabSize, join('data/tokenizer', pair));
   return { size: trained.size, step: 0, tokens: 0, dir };
 }

@@ -16,6 +16,8 @@ export interface SweepOptions {
   readonly partition?: string;
   readonly cpus: number;
   readonly timeMinutes: number;
+  /** Each spec's task runs its plan's report job (`saetrace job <spec> report`), after the stage arrays. */
+  readonly perStage?: boolean;
 }
 
 export interface TaskStatus {
@@ -71,12 +73,36 @@ export function arrayScript(o: SweepOptions): string {
     `specs=(${o.specs.map(shellQuote).join(' ')})`,
     'spec=${specs[$SLURM_ARRAY_TASK_ID]}',
     'start=$(date +%s)',
-    `saetrace run "$spec" --profile ${o.profile} --quiet`,
+    o.perStage
+      ? `saetrace job "$spec" report --profile ${o.profile} --quiet`
+      : `saetrace run "$spec" --profile ${o.profile} --quiet`,
     'rc=$?',
     `status=${shellQuote(join(o.dir, 'status'))}`,
     'printf \'{"task":%d,"spec":"%s","rc":%d,"seconds":%d}\\n\' "$SLURM_ARRAY_TASK_ID" "$spec" "$rc" "$(( $(date +%s) - start ))" > "$status/.$SLURM_ARRAY_TASK_ID.tmp"',
     'mv "$status/.$SLURM_ARRAY_TASK_ID.tmp" "$status/$SLURM_ARRAY_TASK_ID.json"',
     'exit $rc',
+  ].join('\n')}\n`;
+}
+
+/** One job of one spec's stage plan (tools/harness/src/stage-plan.ts). */
+export interface StageTask {
+  readonly spec: string;
+  readonly job: string;
+}
+
+/**
+ * One array script of a stage level: task i runs `saetrace job <spec> <job>` of the i-th task. A job that finds
+ * its inputs missing exits 1, so the next level (afterok) does not start on a failed one.
+ */
+export function stageArrayScript(o: SweepOptions, level: string, tasks: readonly StageTask[]): string {
+  return `${[
+    header(o, `saetrace-${level}`, [
+      `#SBATCH --array=0-${tasks.length - 1}`,
+      `#SBATCH --output=${join(o.dir, 'logs', `${level}-%a.out`)}`,
+    ]),
+    `specs=(${tasks.map((t) => shellQuote(t.spec)).join(' ')})`,
+    `jobs=(${tasks.map((t) => shellQuote(t.job)).join(' ')})`,
+    `saetrace job "\${specs[$SLURM_ARRAY_TASK_ID]}" "\${jobs[$SLURM_ARRAY_TASK_ID]}" --profile ${o.profile} --quiet`,
   ].join('\n')}\n`;
 }
 

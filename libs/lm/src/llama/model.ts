@@ -15,6 +15,32 @@ async function sha256File(path: string, h: ReturnType<typeof createHash>): Promi
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
 }
 
+/**
+ * The fingerprint a model directory's LlamaModel reports: sha256 over its config, weights (or index and shards)
+ * and tokenizer bytes. Computed from the files alone, so a plan can key a checkpoint's stores without loading it.
+ */
+export async function modelFingerprint(dir: string): Promise<string> {
+  const h = createHash('sha256');
+  for (const f of ['config.json', 'model.safetensors', 'model.safetensors.index.json', 'tokenizer.json']) {
+    const p = join(dir, f);
+    if (existsSync(p)) {
+      h.update(f);
+      await sha256File(p, h);
+    }
+  }
+  if (existsSync(join(dir, 'model.safetensors.index.json')) && !existsSync(join(dir, 'model.safetensors'))) {
+    // Shards are covered through the index's weight map plus each shard's bytes.
+    const { readdirSync } = await import('node:fs');
+    for (const f of readdirSync(dir)
+      .filter((x) => x.endsWith('.safetensors'))
+      .sort()) {
+      h.update(f);
+      await sha256File(join(dir, f), h);
+    }
+  }
+  return h.digest('hex');
+}
+
 /** An injection for one generation step: `delta` [rows*window*d] added at site `layer` (sites.ts). */
 export interface GenerationDelta {
   readonly layer: number;
@@ -110,25 +136,7 @@ export class LlamaModel {
         `${dir}: tokenizer.json has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`,
       );
     }
-    const h = createHash('sha256');
-    for (const f of ['config.json', 'model.safetensors', 'model.safetensors.index.json', 'tokenizer.json']) {
-      const p = join(dir, f);
-      if (existsSync(p)) {
-        h.update(f);
-        await sha256File(p, h);
-      }
-    }
-    if (existsSync(join(dir, 'model.safetensors.index.json')) && !existsSync(join(dir, 'model.safetensors'))) {
-      // Shards are covered through the index's weight map plus each shard's bytes.
-      const { readdirSync } = await import('node:fs');
-      for (const f of readdirSync(dir)
-        .filter((x) => x.endsWith('.safetensors'))
-        .sort()) {
-        h.update(f);
-        await sha256File(join(dir, f), h);
-      }
-    }
-    const model = new LlamaModel(config, weights, tokenizer, h.digest('hex'), options);
+    const model = new LlamaModel(config, weights, tokenizer, await modelFingerprint(dir), options);
     model.source = dir;
     return model;
   }

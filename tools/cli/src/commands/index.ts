@@ -15,6 +15,8 @@ import { findingsCommand } from './findings.ts';
 import { pairsCommand } from './pairs.ts';
 import { spreadCommand } from './spread.ts';
 import { slurmCommand } from './slurm.ts';
+import { planCommand } from './plan.ts';
+import { jobCommand } from './job.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -32,4 +34,6 @@ export const commands: readonly Command[] = [
   pairsCommand,
   spreadCommand,
   slurmCommand,
+  planCommand,
+  jobCommand,
 ];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ActivationStore, extractActivations } from '@saetrace/activations';
+import { ActivationStore } from '@saetrace/activations';
 import { allSites, LlamaModel, midSite, readLlamaWeights } from '@saetrace/lm';
 import {
   collectOccurrences,
@@ -14,30 +14,11 @@ import {
   type SaeSummary,
   type TokenBatch,
 } from '@saetrace/metrics';
-import {
-  noProgress,
-  readJsonRecord,
-  withFileLock,
-  writeJsonAtomic,
-  type Progress,
-  type TensorData,
-} from '@saetrace/engine';
-import {
-  evaluateSae,
-  loadSae,
-  resolveStepKernel,
-  SAE_INIT,
-  SaeEncoder,
-  saveSae,
-  SAETRACE_VERSION,
-  trainSae,
-  type SaeParams,
-} from '@saetrace/sae';
+import { noProgress, readJsonRecord, writeJsonAtomic, type Progress, type TensorData } from '@saetrace/engine';
+import { evaluateSae, SaeEncoder, SAETRACE_VERSION, type SaeParams } from '@saetrace/sae';
+import { checkpointSae, extractCheckpoint } from './checkpoint-stages.ts';
 import { randomInitCheckpoint, resolveCheckpoints, type ResolvedCheckpoint } from '../family.ts';
-import { pairScripts, tokenScriptTable } from '../scripts.ts';
-import { extractStage } from '../progress-stages.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
-import { profileSaeConfig } from './sae-recipe.ts';
 
 export interface DynamicsPoint {
   readonly step: number;
@@ -111,22 +92,6 @@ export function selectCheckpoints<C extends { readonly step: number }>(
       `${where}: checkpoints lists step${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which '${size}' does not have (it has ${[...have].join(', ')})`,
     );
   return all.filter((c) => wanted.includes(c.step));
-}
-
-async function* trainBatches(
-  store: ActivationStore,
-  batch: number,
-  epochs: number,
-  seed: number,
-): AsyncGenerator<Float32Array> {
-  for (let e = 0; e < epochs; e++)
-    for await (const b of store.batches({
-      batchRows: batch,
-      seed: `${seed}/epoch-${e}`,
-      dropLast: true,
-      shardsInMemory: 4,
-    }))
-      yield b.x;
 }
 
 /**
@@ -268,110 +233,16 @@ export async function analyseCheckpoint(
   timings: { extract: number; sae: number; metrics: number },
   progress: Progress = noProgress,
 ): Promise<CheckpointAnalysis[]> {
-  const where = `${basename(dir)} layer${layers.length > 1 ? 's' : ''} ${layers.join(',')}`;
-  const corpusDir = join('data/corpus', spec.pair);
-  const model = await LlamaModel.load(dir, { threads: p.threads });
   let t0 = performance.now();
-  const train = await extractActivations({
-    model,
-    layers,
-    corpusDir,
-    split: 'train',
-    langs: spec.languages,
-    tokensPerLang: p.activations.trainTokensPerLang,
-    seed: p.seed,
-    cacheDir: '.cache/activations',
-    onProgress: extractStage(progress, `extract train ${where}`),
-  });
-  const evalSet = await extractActivations({
-    model,
-    layers,
-    corpusDir,
-    split: 'eval',
-    langs: spec.languages,
-    tokensPerLang: p.activations.evalTokensPerLang,
-    seed: p.seed,
-    cacheDir: '.cache/activations',
-    onProgress: extractStage(progress, `extract eval ${where}`),
-  });
+  const { train, eval: evalSet, scripts } = await extractCheckpoint(spec, p, dir, layers, progress);
   timings.extract += (performance.now() - t0) / 1000;
-  // The script of every token, for cross-script Mixed; keyed into the measurement cache.
-  const tok = model.tokenizer;
-  const scripts = tok
-    ? tokenScriptTable(
-        model.vocabSize,
-        tok.vocabSize,
-        (id) => tok.decode([id]),
-        pairScripts(spec.languages, spec.scripts, spec.files.pair),
-      )
-    : null;
-  await model.release();
   const out: CheckpointAnalysis[] = [];
   for (const layer of layers) {
     // Read several times (epochs, rates, metric passes): each shard is read and checksummed once.
     const trainStore = await ActivationStore.open(train.stores.get(layer) as string, { retainShards: true });
     const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string, { retainShards: true });
-    const cfg = profileSaeConfig(p, trainStore.d);
-    const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
-    // The step kernel is part of the key: native and graph steps agree only to fp32 rounding, not in bytes.
-    const kernel = resolveStepKernel('auto', 'sparse', { threads: p.threads });
-    const key = createHash('sha256')
-      .update(
-        JSON.stringify({
-          store: trainStore.manifest.key,
-          cfg,
-          init: SAE_INIT,
-          epochs: p.sae.epochs,
-          v: SAETRACE_VERSION,
-          ...(kernel === 'native' ? { kernel } : {}),
-        }),
-      )
-      .digest('hex')
-      .slice(0, 24);
-    const saeDir = join('.cache/sae', key);
     t0 = performance.now();
-    const cached = async () => (existsSync(join(saeDir, 'cfg.json')) ? (await loadSae(saeDir)).params : null);
-    // Under a lock keyed like the SAE: a second process (a Slurm array task sharing this SAE) waits for the first
-    // and then loads what it saved, instead of training the same SAE beside it.
-    const params: SaeParams =
-      (await cached()) ??
-      (await withFileLock(join('.cache/sae', `${key}.lock`), async () => {
-        const again = await cached();
-        if (again) return again;
-        const bar = progress.stage(`sae ${basename(dir)} layer ${layer}`, steps, 'steps', {
-          tokensPerUnit: cfg.batchSize,
-        });
-        const r = await trainSae({
-          config: cfg,
-          batches: trainBatches(trainStore, cfg.batchSize, p.sae.epochs, p.seed),
-          steps,
-          session: { threads: p.threads },
-          checkpointDir: join(saeDir, 'state'),
-          checkpointEvery: 100,
-          sourceName: trainStore.dir,
-          onStep: (l) => bar.update(l.step, { fvu: l.fvu }),
-        });
-        bar.end(
-          `${r.steps} steps, train FVU ${(r.log.at(-1)?.fvu ?? NaN).toFixed(3)}, dead ${(100 * r.deadFraction).toFixed(1)}%`,
-        );
-        await saveSae(saeDir, r.params, {
-          config: cfg,
-          normalisation: 'unit-l2',
-          hookSite: 'resid_post',
-          model: spec.pair,
-          checkpoint: dir,
-          layer,
-          saetraceVersion: SAETRACE_VERSION,
-          training: {
-            steps: r.steps,
-            tokens: r.tokens,
-            seconds: r.seconds,
-            deadFraction: r.deadFraction,
-            kernel: r.kernel,
-          },
-        });
-        return r.params;
-      }));
+    const { cfg, dir: saeDir, params } = await checkpointSae(spec, p, dir, layer, trainStore, progress);
     timings.sae += (performance.now() - t0) / 1000;
     t0 = performance.now();
     // Figures 3-7 (and 8-9) measure the same SAEs on the same held-out store: the measurements are cached

@@ -1,0 +1,96 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runExperiment } from './run.ts';
+import { runJob, UnknownJobError } from './stage-job.ts';
+import { stagePlan } from './stage-plan.ts';
+
+// A cwd of its own caches and reports, the repository's specs, data and trained families linked in (as
+// spread.ts scratchDir makes one), so the plan starts from an empty activation and SAE cache.
+const repo = process.cwd();
+const scratch = mkdtempSync(join(tmpdir(), 'saetrace-stages-'));
+mkdirSync(join(scratch, '.cache'));
+for (const f of ['experiments', 'data', 'golden', 'package.json', 'node_modules', '.cache/zoo'])
+  symlinkSync(resolve(repo, f), join(scratch, f));
+process.chdir(scratch);
+test.after(() => {
+  process.chdir(repo);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test('the plan of en-ja/figure3 smoke: the member, each checkpoint (random init too), each checkpoint x layer, the report', async () => {
+  const plan = await stagePlan('en-ja/figure3', 'smoke');
+  const kinds = (k: string) => plan.jobs.filter((j) => j.kind === k);
+  // The smoke family's largest member has 8 checkpoints, plus step 0; one (mid) layer.
+  assert.is(kinds('family').length, 1);
+  assert.is(kinds('extract').length, 9);
+  assert.is(kinds('sae').length, 9);
+  assert.is(plan.jobs.length, 1 + 9 + 9 * 1 + 1);
+  assert.is(plan.jobs.at(-1)?.id, 'report');
+  assert.ok(plan.jobs.some((j) => j.id === 'sae:step-000024@L1'));
+  // Every job comes after its inputs.
+  const seen = new Set<string>();
+  for (const j of plan.jobs) {
+    for (const i of j.inputs) assert.ok(seen.has(i), `${j.id} before its input ${i}`);
+    seen.add(j.id);
+  }
+  // Only the family is in the cache here; every store and SAE has its key before it exists.
+  assert.equal(
+    plan.jobs.filter((j) => j.cached).map((j) => j.id),
+    ['family:xs'],
+  );
+  for (const j of [...kinds('extract'), ...kinds('sae')]) for (const o of j.outputs) assert.type(o.key, 'string');
+  assert.equal(
+    kinds('extract')[0]?.outputs.map((o) => o.what),
+    ['train store L1', 'eval store L1'],
+  );
+});
+
+test('a job whose stores are not extracted names the extract job; an unknown id lists the ids', async () => {
+  const out = await runJob('en-ja/figure3', 'smoke', 'sae:step-000024@L1');
+  assert.is(out.status, 'missing');
+  assert.equal(out.status === 'missing' && out.missing, ['extract:step-000024']);
+  try {
+    await runJob('en-ja/figure3', 'smoke', 'sae:step-999');
+    assert.unreachable('an unknown job id must throw');
+  } catch (err) {
+    assert.instance(err, UnknownJobError);
+    assert.ok((err as UnknownJobError).known.includes('extract:step-000024'));
+  }
+});
+
+test('extract then sae: each job is then cached in the plan, and running it again does nothing', async () => {
+  assert.is((await runJob('en-ja/figure3', 'smoke', 'extract:step-000024')).status, 'done');
+  assert.is((await runJob('en-ja/figure3', 'smoke', 'sae:step-000024@L1')).status, 'done');
+  const plan = await stagePlan('en-ja/figure3', 'smoke');
+  const cached = (id: string) => plan.jobs.find((j) => j.id === id)?.cached;
+  assert.is(cached('extract:step-000024'), true);
+  assert.is(cached('sae:step-000024@L1'), true);
+  assert.is(cached('sae:step-000015@L1'), false);
+  assert.is((await runJob('en-ja/figure3', 'smoke', 'sae:step-000024@L1')).status, 'cached');
+  assert.is((await runJob('en-ja/figure3', 'smoke', 'extract:step-000024')).status, 'cached');
+});
+
+test('after a smoke run every job but the report is cached', async () => {
+  assert.is((await runExperiment('en-ja/figure3', 'smoke')).golden, 'passed');
+  const plan = await stagePlan('en-ja/figure3', 'smoke');
+  assert.equal(
+    plan.jobs.filter((j) => !j.cached).map((j) => j.id),
+    ['report'],
+  );
+  assert.ok(plan.jobs.filter((j) => j.kind === 'sae').every((j) => /^\d+ steps$/.test(j.estimate)));
+});
+
+test('kinds not split into stages are one report job', async () => {
+  const plan = await stagePlan('en-ja/table1', 'smoke');
+  assert.is(plan.perStage, false);
+  assert.equal(
+    plan.jobs.map((j) => j.id),
+    ['report'],
+  );
+  assert.match(plan.notes[0] ?? '', /not planned per stage yet/);
+});
+
+test.run();
