@@ -14,8 +14,8 @@ import {
 import { meanStd } from './summary.ts';
 import { baselineRow, interventionRows, languageName } from './table.ts';
 import { runRng } from '@saetrace/engine';
-import { initLlamaWeights, LlamaModel, parseLlamaConfig } from '@saetrace/lm';
-import { perplexityFromLogits, ToyModel, ToySae } from './testing.ts';
+import { initLlamaWeights, LlamaModel } from '@saetrace/lm';
+import { perplexityFromLogits, TINY_LLAMA, ToyModel, ToySae } from './testing.ts';
 
 const V = 12,
   D = 6,
@@ -267,16 +267,7 @@ function perplexityRel(got: PerplexityResult, want: PerplexityResult, what: stri
 }
 
 test('perplexity from in-graph NLL matches the full-logits way on a tiny Llama, baseline and injected, any batch', async () => {
-  const c = parseLlamaConfig({
-    model_type: 'llama',
-    hidden_size: 16,
-    intermediate_size: 24,
-    num_hidden_layers: 3,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    vocab_size: 40,
-    max_position_embeddings: 16,
-  });
+  const c = TINY_LLAMA;
   const mid = new LlamaModel(c, initLlamaWeights(c, runRng('ppl-mid'), 0.5), null, 'mid', { threads: 1 });
   const full = new LlamaModel(c, initLlamaWeights(c, runRng('ppl-full'), 0.5), null, 'full', { threads: 1 });
   const sae = new ToySae(c.hiddenSize, 24, 4, 'ppl-sae');
@@ -396,16 +387,7 @@ test('injectionDelta is decodeDelta(encodeRows): same bits for any mask, alpha a
 });
 
 test('perplexity with codes from encodeWindows gives the same numbers as without, on a tiny Llama, and taps the full model once', async () => {
-  const c = parseLlamaConfig({
-    model_type: 'llama',
-    hidden_size: 16,
-    intermediate_size: 24,
-    num_hidden_layers: 3,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    vocab_size: 40,
-    max_position_embeddings: 16,
-  });
+  const c = TINY_LLAMA;
   const mid = new LlamaModel(c, initLlamaWeights(c, runRng('cache-mid'), 0.5), null, 'mid', { threads: 1 });
   const full = new LlamaModel(c, initLlamaWeights(c, runRng('cache-full'), 0.5), null, 'full', { threads: 1 });
   const sae = new ToySae(c.hiddenSize, 24, 4, 'cache-sae');

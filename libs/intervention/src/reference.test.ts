@@ -1,22 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runRng } from '@saetrace/engine';
-import { initLlamaWeights, LlamaModel, parseLlamaConfig, rowNll } from '@saetrace/lm';
+import { initLlamaWeights, LlamaModel, rowNll } from '@saetrace/lm';
 import { injectionDelta } from './delta.ts';
 import type { Injection } from './perplexity.ts';
 import { referencePerplexity, scoredSequence, type ScoredSequence } from './reference.ts';
-import { ToySae } from './testing.ts';
+import { TINY_LLAMA, ToySae } from './testing.ts';
 
-const config = parseLlamaConfig({
-  model_type: 'llama',
-  hidden_size: 16,
-  intermediate_size: 24,
-  num_hidden_layers: 3,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  vocab_size: 40,
-  max_position_embeddings: 16,
-});
+const config = TINY_LLAMA;
 
 /** The slow way: one sequence at a time, unpadded, full logits, the delta of that sequence alone. */
 async function oneByOne(mid: LlamaModel, seqs: readonly ScoredSequence[], inj: Injection | null) {

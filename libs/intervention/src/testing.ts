@@ -1,6 +1,6 @@
 // Small deterministic stand-ins for a language model and an SAE, for the intervention's tests.
 import { runRng } from '@saetrace/engine';
-import { rowNll } from '@saetrace/lm';
+import { parseLlamaConfig, rowNll } from '@saetrace/lm';
 import { injectionDelta } from './delta.ts';
 import { perplexityFromSums, type EvalWindows, type Injection, type PerplexityResult } from './perplexity.ts';
 import type { InjectableModel, SaeCodec, TopKCodes } from './types.ts';
@@ -180,3 +180,15 @@ export async function perplexityFromLogits(
   }
   return perplexityFromSums(sum, n);
 }
+
+/** A tiny real Llama config (3 blocks, GQA, width 16, vocabulary 40) for tests that need real attention. */
+export const TINY_LLAMA = parseLlamaConfig({
+  model_type: 'llama',
+  hidden_size: 16,
+  intermediate_size: 24,
+  num_hidden_layers: 3,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  vocab_size: 40,
+  max_position_embeddings: 16,
+});

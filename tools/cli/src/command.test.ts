@@ -12,6 +12,7 @@ import {
   UsageError,
 } from './command.ts';
 import { main } from './main.ts';
+import { runCaptured } from './testing.ts';
 
 const seen: unknown[] = [];
 const cmd = defineCommand({
@@ -146,23 +147,7 @@ const group = defineGroup({
   ],
 });
 
-async function captured(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const [log, error] = [console.log, console.error];
-  let out = '';
-  let err = '';
-  console.log = (s: string) => {
-    out += `${s}\n`;
-  };
-  console.error = (s: string) => {
-    err += `${s}\n`;
-  };
-  try {
-    return { code: await main(argv, [group]), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const captured = (argv: string[]) => runCaptured(argv, [group]);
 
 test('defineGroup dispatches on the first argument with the rest, and returns the exit code', async () => {
   ran.length = 0;

@@ -1,26 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { main } from '../main.ts';
+import { runCaptured } from '../testing.ts';
 import { corpusCommand } from './corpus.ts';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  let out = '';
-  let err = '';
-  console.log = (s: string) => {
-    out += `${s}\n`;
-  };
-  console.error = (s: string) => {
-    err += `${s}\n`;
-  };
-  try {
-    return { code: await main(argv, [corpusCommand]), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const capture = (argv: string[]) => runCaptured(argv, [corpusCommand]);
 
 test('corpus stats verifies the committed en-ja corpus and reports its scale', async () => {
   const r = await capture(['corpus', 'stats', '--pair', 'en-ja', '--json']);

@@ -3,27 +3,10 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../main.ts';
+import { runCaptured } from '../testing.ts';
 import { metricsCommand } from './metrics.ts';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  let out = '';
-  let err = '';
-  console.log = (s: string) => {
-    out += `${s}\n`;
-  };
-  console.error = (s: string) => {
-    err += `${s}\n`;
-  };
-  try {
-    return { code: await main(argv, [metricsCommand]), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const capture = (argv: string[]) => runCaptured(argv, [metricsCommand]);
 
 test('classify-examples prints {"en","ja","mixed"} counts with the authors\' detector', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'demo-cli-'));

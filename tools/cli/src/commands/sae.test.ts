@@ -3,29 +3,12 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../main.ts';
+import { runCaptured } from '../testing.ts';
 import { saeCommand } from './sae.ts';
 
 const FIX = 'libs/sae/fixtures/interop';
 
-async function captured(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  let out = '';
-  let err = '';
-  console.log = (s: string) => {
-    out += `${s}\n`;
-  };
-  console.error = (s: string) => {
-    err += `${s}\n`;
-  };
-  try {
-    return { code: await main(argv, [saeCommand]), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const captured = (argv: string[]) => runCaptured(argv, [saeCommand]);
 
 test('sae export writes a format, sae import reads it back with the site and model', async () => {
   const tmp = await mkdtemp(join(tmpdir(), 'saetrace-sae-cli-'));
