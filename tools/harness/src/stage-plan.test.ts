@@ -1,24 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { enterScratch } from './scratch-cwd.ts';
 import { runExperiment } from './run.ts';
 import { runJob, UnknownJobError } from './stage-job.ts';
 import { stagePlan } from './stage-plan.ts';
 
-// A cwd of its own caches and reports, the repository's specs, data and trained families linked in (as
-// spread.ts scratchDir makes one), so the plan starts from an empty activation and SAE cache.
-const repo = process.cwd();
-const scratch = mkdtempSync(join(tmpdir(), 'saetrace-stages-'));
-mkdirSync(join(scratch, '.cache'));
-for (const f of ['experiments', 'data', 'golden', 'package.json', 'node_modules', '.cache/zoo'])
-  symlinkSync(resolve(repo, f), join(scratch, f));
-process.chdir(scratch);
-test.after(() => {
-  process.chdir(repo);
-  rmSync(scratch, { recursive: true, force: true });
+// Its own activation and SAE caches (tools/harness/src/scratch-cwd.ts), entered only while this suite runs.
+let leave: () => void = () => {};
+test.before(async () => {
+  leave = await enterScratch('saetrace-stages-');
 });
+test.after(() => leave());
 
 test('the plan of en-ja/figure3 smoke: the member, each checkpoint (random init too), each checkpoint x layer, the report', async () => {
   const plan = await stagePlan('en-ja/figure3', 'smoke');

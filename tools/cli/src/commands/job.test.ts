@@ -1,21 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { enterScratch } from '../../../harness/src/scratch-cwd.ts';
 import { main } from '../main.ts';
 
-// Its own activation and SAE caches; the repository's specs, data and trained families linked in.
-const repo = process.cwd();
-const scratch = mkdtempSync(join(tmpdir(), 'saetrace-job-'));
-mkdirSync(join(scratch, '.cache'));
-for (const f of ['experiments', 'data', 'golden', 'package.json', 'node_modules', '.cache/zoo'])
-  symlinkSync(resolve(repo, f), join(scratch, f));
-process.chdir(scratch);
-test.after(() => {
-  process.chdir(repo);
-  rmSync(scratch, { recursive: true, force: true });
+// Its own activation and SAE caches (tools/harness/src/scratch-cwd.ts), entered only while this suite runs.
+let leave: () => void = () => {};
+test.before(async () => {
+  leave = await enterScratch('saetrace-job-');
 });
+test.after(() => leave());
 
 /** The exit code and what the command printed (stdout and stderr together). */
 async function saetrace(...argv: string[]): Promise<{ rc: number; text: string }> {
