@@ -58,6 +58,9 @@ test('temp files are owned: named by pid, removed only when their process is gon
   const mine = tempName(join(dir, 'a.bin'));
   assert.is(tempOwner(mine), process.pid);
   assert.is(tempOwner(join(dir, 'a.bin.tmp')), null);
+  // Another host's temp file (same pid or not) is not this host's to judge; a name without a host part is local.
+  assert.is(tempOwner(join(dir, `a.bin.${process.pid}-00000000.0123abcd.tmp`)), null);
+  assert.is(tempOwner(join(dir, `a.bin.${process.pid}.0123abcd.tmp`)), process.pid);
   const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
   assert.not.ok(pidAlive(dead));
   assert.ok(pidAlive(process.ppid));

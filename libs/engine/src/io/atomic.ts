@@ -1,19 +1,28 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 
-/** A temp file's name: the writer's pid and a random suffix, so each process knows its own (tempOwner). */
+/** This host, as 8 hex digits: temp names carry it because a pid means nothing on another node of a shared cache. */
+const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+
+/** A temp file's name: the writer's pid, its host and a random suffix, so each process knows its own (tempOwner). */
 export function tempName(path: string): string {
-  return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  return `${path}.${process.pid}-${HOST}.${randomBytes(4).toString('hex')}.tmp`;
 }
 
-const TEMP = /\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+// The host part is optional: names written before it existed are this host's.
+const TEMP = /\.(\d+)(?:-([0-9a-f]{8}))?\.[0-9a-f]{8}\.tmp$/;
 
-/** The pid that wrote a temp file named by tempName, or null for any other name. */
+/**
+ * The pid that wrote a temp file named by tempName on this host; null for any other name and for a temp file of
+ * another host (whose writer this host cannot see, so it is never taken for stale here).
+ */
 export function tempOwner(file: string): number | null {
   const m = TEMP.exec(file);
-  return m ? Number(m[1]) : null;
+  if (!m || (m[2] !== undefined && m[2] !== HOST)) return null;
+  return Number(m[1]);
 }
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withFileLock } from './lock.ts';
 
@@ -16,7 +16,7 @@ test('withFileLock: a second taker waits for the first, then runs; the lock hold
   });
   const first = withFileLock(path, async () => {
     order.push('first in');
-    assert.is(readFileSync(path, 'utf8').trim(), String(process.pid));
+    assert.is(readFileSync(path, 'utf8').trim(), `${process.pid} ${hostname()}`);
     await gate;
     order.push('first out');
     return 1;
@@ -53,6 +53,44 @@ test("withFileLock: a dead holder's lock is taken over; a throwing fn releases t
     (e: Error) => assert.match(e.message, /boom/),
   );
   assert.not.ok(existsSync(path));
+  rmSync(dir, { recursive: true });
+});
+
+test("withFileLock: another host's lock is waited for while its holder touches it, taken over once stale", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lock-'));
+  const path = join(dir, 'z.lock');
+  // A pid that is alive or dead here says nothing about another host: only the heartbeat (mtime) counts.
+  writeFileSync(path, `${2 ** 22 + 1} some-other-node\n`);
+  let waitedOn: string | null = null;
+  const taken = withFileLock(path, async () => 'mine', {
+    pollMs: 5,
+    staleMs: 60_000,
+    onWait: (_pid, host) => (waitedOn = host),
+  });
+  await new Promise((r) => setTimeout(r, 40));
+  assert.is(waitedOn, 'some-other-node', 'a fresh lock of another host is waited for, though its pid is dead here');
+  assert.ok(existsSync(path));
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(path, old, old);
+  assert.is(await taken, 'mine', 'untouched for longer than staleMs: taken over');
+  assert.not.ok(existsSync(path));
+  rmSync(dir, { recursive: true });
+});
+
+test('withFileLock: the holder touches its lock (heartbeat) while fn runs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lock-'));
+  const path = join(dir, 'h.lock');
+  await withFileLock(
+    path,
+    async () => {
+      const old = new Date(Date.now() - 120_000);
+      utimesSync(path, old, old);
+      await new Promise((r) => setTimeout(r, 60));
+      const { mtimeMs } = statSync(path);
+      assert.ok(Date.now() - mtimeMs < 10_000, 'the heartbeat refreshed the mtime');
+    },
+    { heartbeatMs: 10 },
+  );
   rmSync(dir, { recursive: true });
 });
 
