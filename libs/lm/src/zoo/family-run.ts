@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fields, isArray, isString, pidAlive, readJsonRecord, runRng, writeJsonAtomic } from '@saetrace/engine';
 import { LlamaModel } from '../llama/model.ts';
@@ -92,7 +93,7 @@ export function lockFamilyDir(outDir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${process.pid} ${hostname()}\n`);
       closeSync(fd);
       return () => {
         rmSync(path, { force: true });
@@ -100,10 +101,13 @@ export function lockFamilyDir(outDir: string): () => void {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (pidAlive(pid))
+      const [pidText, host] = readFileSync(path, 'utf8').trim().split(/\s+/);
+      const pid = Number.parseInt(pidText ?? '', 10);
+      // On a cache shared by several nodes a pid of another host cannot be checked here: taken as training.
+      const elsewhere = host !== undefined && host !== hostname();
+      if (elsewhere || pidAlive(pid))
         throw new Error(
-          `${path}: process ${pid} is training this family now; wait for it to finish (its checkpoints are then reused), or delete the file if that process is not a training`,
+          `${path}: process ${pid}${elsewhere ? ` on ${host}` : ''} is training this family now; wait for it to finish (its checkpoints are then reused), or delete the file if that process is not a training`,
         );
       rmSync(path, { force: true });
     }

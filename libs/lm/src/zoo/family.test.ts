@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FAMILY_PROFILES,
@@ -81,8 +81,12 @@ test('lockFamilyDir: a second training of the same directory is refused naming t
   // A pid no process has: the lock is stale and taken over.
   writeFileSync(join(dir, FAMILY_LOCK), '2147483646\n');
   const again = lockFamilyDir(dir);
-  assert.is(readFileSync(join(dir, FAMILY_LOCK), 'utf8'), `${process.pid}\n`);
+  assert.is(readFileSync(join(dir, FAMILY_LOCK), 'utf8'), `${process.pid} ${hostname()}\n`);
   again();
+  // Another node's lock on a shared cache: its pid cannot be checked here, so it is taken as training.
+  writeFileSync(join(dir, FAMILY_LOCK), '2147483646 other-node\n');
+  assert.throws(() => lockFamilyDir(dir), /process 2147483646 on other-node is training this family now/);
+  rmSync(join(dir, FAMILY_LOCK));
   rmSync(dir, { recursive: true });
 });
 

@@ -4,7 +4,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ActivationStore, extractActivations, type ExtractResult, type StorePlanRequest } from '@saetrace/activations';
+import {
+  type ActivationStore,
+  extractActivations,
+  planStores,
+  type ExtractResult,
+  type StorePlanRequest,
+} from '@saetrace/activations';
 import { LlamaModel } from '@saetrace/lm';
 import { noProgress, withFileLock, type Progress } from '@saetrace/engine';
 import {
@@ -68,8 +74,24 @@ export async function extractCheckpoint(
       ...storeRequest(spec, p, layers, split),
       onProgress: extractStage(progress, `extract ${split} ${where}`),
     });
-  const train = await extract('train');
-  const evalSet = await extract('eval');
+  // Under a lock keyed by every store it writes: two processes extracting one checkpoint (array tasks of two
+  // sweeps on one cache) do it once; the second then finds the stores complete.
+  const keys = await Promise.all(
+    (['train', 'eval'] as const).map(async (split) =>
+      (
+        await planStores({
+          ...storeRequest(spec, p, layers, split),
+          fingerprint: model.fingerprint(),
+          dModel: model.dModel,
+        })
+      ).map((s) => s.key),
+    ),
+  );
+  const lock = createHash('sha256').update(keys.flat().sort().join('\n')).digest('hex').slice(0, 24);
+  const [train, evalSet] = await withFileLock(join(ACTIVATIONS_DIR, `${lock}.lock`), async () => [
+    await extract('train'),
+    await extract('eval'),
+  ]);
   const tok = model.tokenizer;
   const scripts = tok
     ? tokenScriptTable(
