@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { PlanJob, StagePlan } from '../../harness/src/stage-plan.ts';
-import { stageLevels } from './stages.ts';
+import { packTasks, stageLevels } from './stages.ts';
 import { arrayScript, stageArrayScript } from './submit.ts';
 
 const job = (id: string, kind: PlanJob['kind'], keys: (string | null)[], cached = false): PlanJob => ({
@@ -52,7 +52,7 @@ test('stage levels: extract then sae, cached jobs and jobs whose keys another ta
     ]),
   ]);
   assert.equal(
-    levels.map((l) => [l.name, l.tasks.map((t) => `${t.spec} ${t.job}`)]),
+    levels.map((l) => [l.name, l.jobs.map((t) => `${t.spec} ${t.job.id}`)]),
     [
       // figure3's one-layer store of step 1 is among figure5's all-layer ones.
       ['extract', ['en-ja/figure5 extract:step-1']],
@@ -72,20 +72,43 @@ test('stage levels: extract then sae, cached jobs and jobs whose keys another ta
   assert.equal(stageLevels([plan('en-ja/figure3', [job('extract:step-1', 'extract', ['a'], true)])]), []);
 });
 
-test('a stage array runs saetrace job per task; per stage, the spec array runs each report job', () => {
-  const s = stageArrayScript(o, 'sae', [
-    { spec: 'en-ja/figure3', job: 'sae:step-000001@L1' },
-    { spec: 'en-ja/figure5', job: 'sae:step-000001@L0' },
+test('packTasks: consecutive jobs of one spec share a task, up to perTask; another spec starts a task', () => {
+  const j = (spec: string, id: string) => ({ spec, job: job(id, 'sae', ['k']) });
+  const jobs = [j('a', 's1'), j('a', 's2'), j('a', 's3'), j('b', 's1'), j('a', 's4')];
+  assert.equal(packTasks(jobs, 2), [
+    { spec: 'a', jobs: ['s1', 's2'] },
+    { spec: 'a', jobs: ['s3'] },
+    { spec: 'b', jobs: ['s1'] },
+    { spec: 'a', jobs: ['s4'] },
   ]);
+  assert.equal(packTasks(jobs, 1).length, 5);
+  assert.throws(() => packTasks(jobs, 0), /perTask 0 is not >= 1/);
+});
+
+test('a stage array runs saetrace job per task against the plan; per stage, the spec array runs each report job', () => {
+  const s = stageArrayScript(
+    o,
+    'sae',
+    [
+      { spec: 'en-ja/figure3', jobs: ['sae:step-000001@L1'] },
+      { spec: 'en-ja/figure5', jobs: ['sae:step-000001@L0', 'sae:step-000001@L1'] },
+    ],
+    { cpus: 1, timeMinutes: 12, memMB: 900, gpus: 1 },
+  );
   assert.match(s, /#SBATCH --array=0-1\n/);
+  assert.match(s, /#SBATCH --cpus-per-task=1\n#SBATCH --time=12\n#SBATCH --mem=900M\n#SBATCH --gres=gpu:1\n/);
   assert.match(s, /#SBATCH --output=\/runs\/a\/logs\/sae-%a\.out/);
-  assert.match(s, /specs=\('en-ja\/figure3' 'en-ja\/figure5'\)\njobs=\('sae:step-000001@L1' 'sae:step-000001@L0'\)/);
   assert.match(
     s,
-    /saetrace job "\$\{specs\[\$SLURM_ARRAY_TASK_ID\]\}" "\$\{jobs\[\$SLURM_ARRAY_TASK_ID\]\}" --profile smoke --quiet\n$/,
+    /specs=\('en-ja\/figure3' 'en-ja\/figure5'\)\njobs=\('sae:step-000001@L1' 'sae:step-000001@L0 sae:step-000001@L1'\)/,
   );
-  assert.match(arrayScript(o), /saetrace job "\$spec" report --profile smoke --quiet/);
+  assert.match(
+    s,
+    /saetrace job "\$\{specs\[\$SLURM_ARRAY_TASK_ID\]\}" \$\{jobs\[\$SLURM_ARRAY_TASK_ID\]\} --profile smoke --plan '\/runs\/a\/plan\.json'\n$/,
+  );
+  assert.match(arrayScript(o), /saetrace job "\$spec" report --profile smoke --plan '\/runs\/a\/plan\.json'/);
   assert.match(arrayScript({ ...o, perStage: false }), /saetrace run "\$spec" --profile smoke --quiet/);
+  assert.match(stageArrayScript({ ...o, round: 2 }, 'sae', [{ spec: 'x', jobs: ['y'] }]), /logs\/r2-sae-%a\.out/);
 });
 
 test.run();

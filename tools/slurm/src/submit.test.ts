@@ -11,6 +11,7 @@ import {
   gatherScript,
   readStatuses,
   shellQuote,
+  statusFile,
 } from './submit.ts';
 
 const o = {
@@ -41,18 +42,24 @@ test('the array has one task per spec, quotes paths, and writes its status atomi
   assert.match(s, /specs=\('en-ja\/figure3' 'en-ko\/figure5' 'en-ja\/table1'\)/);
   assert.match(s, /saetrace run "\$spec" --profile smoke --quiet/);
   assert.ok(s.includes(`status=${shellQuote("/runs/it's here/status")}`), s);
-  assert.match(s, /> "\$status\/\.\$SLURM_ARRAY_TASK_ID\.tmp"\nmv /);
+  assert.match(s, /> "\$status\/\.\$name\.\$\$\.tmp"\nmv "\$status\/\.\$name\.\$\$\.tmp" "\$status\/\$name\.json"/);
+  assert.match(s, /#SBATCH --partition=main\n/);
+  assert.match(
+    arrayScript({ ...o, account: 'proj1' }, ['en-ja/table1']),
+    /#SBATCH --array=0-0\n[\s\S]*specs=\('en-ja\/table1'\)/,
+  );
+  assert.match(arrayScript({ ...o, account: 'proj1' }), /#SBATCH --account=proj1\n/);
   assert.match(s, /export SAETRACE_THREADS=2/);
   assert.match(gatherScript(o), /--cpus-per-task=1[\s\S]*saetrace slurm gather '\/runs\/it'\\''s here'/);
 });
 
-test('gather: passed, failed and unfinished tasks; a status file that lies or is broken is named', () => {
+test('gather: passed, failed and unfinished specs; a status file that lies or is broken is named', () => {
   const dir = mkdtempSync(join(tmpdir(), 'slurm-'));
   try {
     mkdirSync(join(dir, 'status'));
-    writeFileSync(join(dir, 'status', '0.json'), '{"task":0,"spec":"en-ja/figure3","rc":0,"seconds":90}');
-    writeFileSync(join(dir, 'status', '1.json'), '{"task":1,"spec":"en-ko/figure5","rc":1,"seconds":30}');
-    writeFileSync(join(dir, 'status', '.2.tmp'), 'half');
+    writeFileSync(statusFile(dir, 'en-ja/figure3'), '{"task":0,"spec":"en-ja/figure3","rc":0,"seconds":90}');
+    writeFileSync(statusFile(dir, 'en-ko/figure5'), '{"task":1,"spec":"en-ko/figure5","rc":1,"seconds":30}');
+    writeFileSync(join(dir, 'status', '.en-ja__table1.77.tmp'), 'half');
     const rows = readStatuses(dir, o.specs);
     assert.equal(
       rows.map((r) => r.rc),
@@ -63,10 +70,13 @@ test('gather: passed, failed and unfinished tasks; a status file that lies or is
     assert.match(t, /failed \(exit 1\)/);
     assert.match(t, /\| 2 \| en-ja\/table1 \| did not finish \| - \|/);
     assert.match(t, /1 of 3 specs passed\./);
-    writeFileSync(join(dir, 'status', '2.json'), '{"task":2,"spec":"en-ja/figure9","rc":0,"seconds":1}');
-    assert.throws(() => readStatuses(dir, o.specs), /2\.json: task 2 is en-ja\/table1, not en-ja\/figure9/);
-    writeFileSync(join(dir, 'status', '2.json'), '{"task":2');
-    assert.throws(() => readStatuses(dir, o.specs), /2\.json: not JSON/);
+    writeFileSync(statusFile(dir, 'en-ja/table1'), '{"task":2,"spec":"en-ja/figure9","rc":0,"seconds":1}');
+    assert.throws(
+      () => readStatuses(dir, o.specs),
+      /en-ja__table1\.json: holds the status of en-ja\/figure9, not en-ja\/table1/,
+    );
+    writeFileSync(statusFile(dir, 'en-ja/table1'), '{"task":2');
+    assert.throws(() => readStatuses(dir, o.specs), /en-ja__table1\.json: not JSON/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
