@@ -8,9 +8,10 @@
 //   3. two submissions of the spec at once on one cache: same bytes, and no stage job is computed twice.
 // Prints one line per check and a closing `N passed, N failed` line; exit 1 when any failed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { scratchWorkdir } from '../harness/src/scratch-cwd.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const BIN = join(REPO, 'tools/cli/bin/saetrace.mjs');
@@ -26,12 +27,11 @@ function check(ok: boolean, what: string): void {
   else failed++;
 }
 
-/** A scratch working directory: own .cache and reports, the repository's specs, data and families linked in. */
+const made: string[] = [];
+/** A scratch working directory of its own (tools/harness/src/scratch-cwd.ts), removed at the end when all passed. */
 function scratch(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `saetrace-slurm-${name}-`));
-  mkdirSync(join(dir, '.cache'));
-  for (const f of ['experiments', 'data', 'golden', 'package.json', 'node_modules', '.cache/zoo'])
-    symlinkSync(join(REPO, f), join(dir, f));
+  const dir = scratchWorkdir(REPO, `saetrace-slurm-${name}-`);
+  made.push(dir);
   return dir;
 }
 
@@ -205,6 +205,8 @@ async function main(): Promise<void> {
     twice.length === 0 && counts.size > 0,
     `no stage job computed twice: ${counts.size} computed once, ${twice.length} twice${twice.length ? ` (${twice.slice(0, 3).join(', ')})` : ''}; ${waited} found cached`,
   );
+  if (failed === 0) for (const d of made) rmSync(d, { recursive: true, force: true });
+  else console.log(`scratch folders kept for a look: ${made.join(' ')}`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 ? 0 : 1;
 }

@@ -17,13 +17,23 @@ export async function enterScratch(prefix: string, pair = 'en-ja'): Promise<() =
   const spec = readSpec(`${pair}/figure3`);
   if (!spec.ok) throw new Error(`${pair}/figure3: ${spec.issues.map((i) => i.message).join('; ')}`);
   await resolveCheckpoints(spec.spec.profiles.smoke, pair, { threads: 2 });
-  const scratch = mkdtempSync(join(tmpdir(), prefix));
-  mkdirSync(join(scratch, '.cache'));
-  for (const f of ['experiments', 'data', 'golden', 'package.json', 'node_modules', '.cache/zoo'])
-    symlinkSync(resolve(repo, f), join(scratch, f));
+  const scratch = scratchWorkdir(repo, prefix);
   process.chdir(scratch);
   return () => {
     process.chdir(repo);
     rmSync(scratch, { recursive: true, force: true });
   };
+}
+
+/**
+ * A fresh working directory in the system temp folder: empty .cache (but the repository's trained families) and
+ * reports, the repository's specs, goldens, data and packages linked in. The CLI runs there by its full path
+ * (tools/cli/bin/saetrace.mjs names its checkout's tsconfig), as a Slurm sweep's tasks do.
+ */
+export function scratchWorkdir(repo: string, prefix: string): string {
+  const scratch = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(scratch, '.cache'));
+  for (const f of ['experiments', 'data', 'golden', 'package.json', 'node_modules', '.cache/zoo'])
+    symlinkSync(resolve(repo, f), join(scratch, f));
+  return scratch;
 }
