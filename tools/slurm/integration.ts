@@ -102,6 +102,24 @@ const same = (a: string, b: string) => existsSync(a) && existsSync(b) && readFil
 
 async function main(): Promise<void> {
   console.log(`slurm integration: ${SPEC} at ${PROFILE}, ${cpus()[0]?.model ?? '?'} (${cpus().length} CPUs)`);
+  // A partition the cluster does not have: refused before anything is written.
+  const bad = scratch('partition');
+  const br = saetrace(bad, [
+    'slurm',
+    'submit',
+    SPEC,
+    '--profile',
+    PROFILE,
+    '--partition',
+    'nope',
+    '--dir',
+    join(bad, 'run'),
+  ]);
+  check(
+    br.rc === 2 && /--partition nope: Slurm refuses a test job/.test(br.out) && !existsSync(join(bad, 'run')),
+    `an unknown partition exits 2 naming it, nothing written: ${br.out.trim().split('\n').at(-1)}`,
+  );
+
   // The local run the sweeps must equal, in its own fresh cache.
   const local = scratch('local');
   let t0 = Date.now();

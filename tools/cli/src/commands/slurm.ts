@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomicSync } from '@saetrace/engine';
@@ -14,6 +14,7 @@ import {
 import { knownSpecs } from '../../../harness/src/run.ts';
 import type { ProfileName } from '../../../harness/src/spec.ts';
 import { stagePlan } from '../../../harness/src/stage-plan.ts';
+import { preflight } from '../../../slurm/src/preflight.ts';
 import { packTasks, stageLevels } from '../../../slurm/src/stages.ts';
 import {
   arrayScript,
@@ -37,42 +38,6 @@ import {
 } from '../../../slurm/src/sweep.ts';
 import { defineCommand, defineGroup, intOption, positiveIntOption, UsageError } from '../command.ts';
 import { profileOption } from '../options.ts';
-
-/** Exits 2 naming what stops a submission, before anything is written. */
-function preflight(values: { 'dry-run'?: boolean; partition?: string; account?: string }, root: string): void {
-  for (const d of ['.cache', '.cache/activations', '.cache/sae', '.cache/zoo'].map((d) => join(root, d))) {
-    if (!existsSync(d)) continue;
-    try {
-      accessSync(d, constants.W_OK);
-    } catch {
-      throw new UsageError(`${d}: the cache folder is not writable; every job writes its outputs there`);
-    }
-  }
-  if (values['dry-run']) return;
-  const probe = spawnSync('sbatch', ['--version'], { encoding: 'utf8' });
-  if (probe.error)
-    throw new UsageError("sbatch not found on PATH (Slurm's client commands): install them, or use --dry-run");
-  // --test-only asks slurmctld whether it would take the job, without submitting one.
-  const test = spawnSync(
-    'sbatch',
-    [
-      '--test-only',
-      ...(values.partition ? [`--partition=${values.partition}`] : []),
-      ...(values.account ? [`--account=${values.account}`] : []),
-      '--wrap=true',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (test.status !== 0) {
-    const why = (test.stderr || test.stdout).trim().replace(/^sbatch: error: /gm, '');
-    const what = values.partition
-      ? `--partition ${values.partition}`
-      : values.account
-        ? `--account ${values.account}`
-        : 'the cluster';
-    throw new UsageError(`${what}: Slurm refuses a test job (sbatch --test-only): ${why}`);
-  }
-}
 
 /** Submits one script (or, under --dry-run, names it); returns the job id. */
 function sbatcher(dryRun: boolean): (args: string[]) => string {
@@ -181,7 +146,8 @@ const submit = defineCommand({
     const gpus =
       values['gpus-per-job'] === undefined ? undefined : positiveIntOption('gpus-per-job', values['gpus-per-job'], 1);
     const memMB = values.mem === undefined ? undefined : positiveIntOption('mem', values.mem, 1);
-    preflight(values, root);
+    const stop = preflight(values, root);
+    if (stop) throw new UsageError(stop);
     const o: SweepOptions = {
       specs,
       profile,
