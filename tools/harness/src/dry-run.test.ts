@@ -4,7 +4,16 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLlamaConfig } from '@saetrace/lm';
-import { dryRun, estimateStages, GPU_CLASSES, llamaParams, renderDryRun } from './dry-run.ts';
+import {
+  dryRun,
+  estimateStages,
+  extractWork,
+  GPU_CLASSES,
+  llamaParams,
+  metricsWork,
+  renderDryRun,
+  saeWork,
+} from './dry-run.ts';
 import type { ExperimentSpec, ProfileSpec } from './spec.ts';
 
 const hf = {
@@ -44,6 +53,21 @@ test('parameter count and stage FLOPs follow the stated formulas', () => {
   assert.is(ex!.bytes, 2200 * 3072 * 2 * 6);
   assert.is(sae!.flops, 4 * 3072 * 64 * 2000 * 2 * 6);
   assert.is(met!.count, 6);
+  // Three encoder passes over the eval store (maxima, occurrences, quality), 2dn FLOPs per row each.
+  assert.is(met!.flops, 3 * 2 * 3072 * 64 * 200 * 6);
+});
+
+test('a stage is its per-job work times its job count', () => {
+  const c = parseLlamaConfig(hf);
+  const p = profile(['a']);
+  const [ex, sae, met] = estimateStages(p, c, 6, 3);
+  assert.is(ex!.flops, extractWork(p, c, 3).flops * 6);
+  assert.is(ex!.bytes, extractWork(p, c, 3).bytes * 6);
+  assert.is(sae!.count, 18);
+  assert.is(sae!.flops, saeWork(p, 3072).flops * 18);
+  assert.is(met!.bytes, metricsWork(p, 3072).bytes * 18);
+  // Three languages: a third more rows than two.
+  assert.is(saeWork(p, 3072, 3).flops, saeWork(p, 3072).flops * 1.5);
 });
 
 test('a dry run names every missing or broken directory and still estimates from the ones that parse', async () => {

@@ -75,6 +75,42 @@ export interface DryRun {
   readonly stages: readonly Stage[];
 }
 
+/** FLOPs and bytes of one job of a stage: what `estimateStages` multiplies by the job count. */
+export interface JobWork {
+  readonly flops: number;
+  readonly bytes: number;
+}
+
+/** Rows (kept token positions) of a profile's train and eval stores over `langs` languages. */
+export function storeRows(p: ProfileSpec, langs = 2): { train: number; eval: number } {
+  return { train: p.activations.trainTokensPerLang * langs, eval: p.activations.evalTokensPerLang * langs };
+}
+
+/** One checkpoint's extraction: a forward pass over its train and eval windows, every layer stored as float16. */
+export function extractWork(p: ProfileSpec, c: LlamaConfig, layers: number, langs = 2): JobWork {
+  const rows = storeRows(p, langs);
+  // Each 64-token window is run with its BOS: 65 positions computed, 64 kept.
+  const flops = 2 * llamaParams(c) * (rows.train + rows.eval) * (65 / 64);
+  return { flops, bytes: (rows.train + rows.eval) * layers * c.hiddenSize * 2 };
+}
+
+/** One SAE's training on a layer's train store (bytes: activations read over its epochs). */
+export function saeWork(p: ProfileSpec, d: number, langs = 2): JobWork {
+  const { train } = storeRows(p, langs);
+  // A TopK SAE step is dominated by the dense encoder product (2dn) and its weight gradient (2dn); the
+  // decoder and its gradients touch only k rows (libs/sae/native/sae_step.c): about 4dn per token.
+  return { flops: 4 * d * p.sae.n * train * p.sae.epochs, bytes: train * d * 2 * p.sae.epochs };
+}
+
+/** One SAE's measurement on a layer's eval store (bytes: activations read). */
+export function metricsWork(p: ProfileSpec, d: number, langs = 2): JobWork {
+  const { eval: rows } = storeRows(p, langs);
+  // Three encoder passes over the eval store: maxima, occurrences, quality (kinds/feature-dynamics.ts
+  // analyseCheckpoint), 2dn each per row.
+  const passes = 3;
+  return { flops: passes * 2 * d * p.sae.n * rows, bytes: passes * rows * d * 2 };
+}
+
 /** The stages of a feature-dynamics or intervention profile: extraction per checkpoint, an SAE and a metric pass per (checkpoint, layer). */
 export function estimateStages(
   p: ProfileSpec,
@@ -84,35 +120,30 @@ export function estimateStages(
   langs = 2,
 ): Stage[] {
   const d = c.hiddenSize;
-  const { n } = p.sae;
-  // Each 64-token window is run with its BOS: 65 positions computed, 64 kept.
-  const trainTokens = p.activations.trainTokensPerLang * langs;
-  const evalTokens = p.activations.evalTokensPerLang * langs;
-  const forward = 2 * llamaParams(c) * (trainTokens + evalTokens) * (65 / 64);
-  // A TopK SAE step is dominated by the dense encoder product (2dn) and its weight gradient (2dn); the
-  // decoder and its gradients touch only k rows (libs/sae/native/sae_step.c): about 4dn per token.
-  const sae = 4 * d * n * trainTokens * p.sae.epochs;
-  const metrics = 2 * 2 * d * n * evalTokens; // two encoder passes: maxima, then occurrences
+  const ex = extractWork(p, c, layers, langs);
+  const sae = saeWork(p, d, langs);
+  const met = metricsWork(p, d, langs);
+  const saes = checkpoints * layers;
   return [
     {
       name: 'activation extraction',
       count: checkpoints,
-      flops: forward * checkpoints,
-      bytes: (trainTokens + evalTokens) * layers * d * 2 * checkpoints,
+      flops: ex.flops * checkpoints,
+      bytes: ex.bytes * checkpoints,
       bytesWhat: 'float16 activations stored',
     },
     {
       name: 'SAE training',
-      count: checkpoints * layers,
-      flops: sae * checkpoints * layers,
-      bytes: trainTokens * d * 2 * p.sae.epochs * checkpoints * layers,
+      count: saes,
+      flops: sae.flops * saes,
+      bytes: sae.bytes * saes,
       bytesWhat: 'activations read',
     },
     {
       name: 'metric passes',
-      count: checkpoints * layers,
-      flops: metrics * checkpoints * layers,
-      bytes: evalTokens * d * 2 * 2 * checkpoints * layers,
+      count: saes,
+      flops: met.flops * saes,
+      bytes: met.bytes * saes,
       bytesWhat: 'activations read',
     },
   ];

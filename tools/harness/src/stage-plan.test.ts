@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { enterScratch } from './scratch-cwd.ts';
 import { runExperiment } from './run.ts';
 import { runJob, UnknownJobError } from './stage-job.ts';
-import { stagePlan } from './stage-plan.ts';
+import { readLlamaConfig } from '@saetrace/lm';
+import { extractWork, metricsWork } from './dry-run.ts';
+import { planSpec, renderPlan, stagePlan } from './stage-plan.ts';
 
 // Its own activation and SAE caches (tools/harness/src/scratch-cwd.ts), entered only while this suite runs.
 let leave: () => void = () => {};
@@ -90,6 +92,23 @@ test('kinds not split into stages are one report job', async () => {
     ['report'],
   );
   assert.match(plan.notes[0] ?? '', /not planned per stage yet/);
+  assert.is(plan.jobs[0]?.cost, null);
+});
+
+test('every job of a split plan has a cost; the scratch directory has no provenance, so the fallback rate times it', async () => {
+  const plan = await stagePlan('en-ja/figure3', 'smoke');
+  const { p } = planSpec('en-ja/figure3', 'smoke');
+  assert.is(plan.calibration?.cpu, 'this machine');
+  for (const j of plan.jobs) assert.ok(j.cost && j.cost.cpuSeconds > 0 && j.cost.peakBytes > 0, j.id);
+  const ex = plan.jobs.find((j) => j.kind === 'extract');
+  const config = await readLlamaConfig(ex?.checkpoint?.dir as string);
+  assert.is(ex?.cost?.flops, extractWork(p, config, 1).flops);
+  const rate = plan.calibration?.stages.extract.flopsPerSecond as number;
+  assert.is(ex?.cost?.cpuSeconds, (ex?.cost?.flops as number) / rate);
+  // The report measures the 9 SAEs.
+  const report = plan.jobs.at(-1);
+  assert.is(report?.cost?.flops, 9 * metricsWork(p, config.hiddenSize).flops);
+  assert.match(renderPlan(plan), /From an empty cache: .* critical path .* wall on 1, 8, 64 nodes/);
 });
 
 test.run();

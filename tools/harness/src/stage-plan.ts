@@ -6,8 +6,21 @@ import { basename, join } from 'node:path';
 import { planStores, storeComplete } from '@saetrace/activations';
 import { modelFingerprint, readLlamaConfig } from '@saetrace/lm';
 import { saeSaved, saeSlot, saeSteps, storeRequest, type Split } from './kinds/checkpoint-stages.ts';
-import { layersOf, selectCheckpoints } from './kinds/feature-dynamics.ts';
-import { cachedFamily, familySlot, randomInitDir, resolveCheckpoints, type ResolvedCheckpoint } from './family.ts';
+import { familySlot } from './family.ts';
+import { GPU_CLASSES } from './dry-run.ts';
+import { calibration } from './stage-calibrate.ts';
+import { criticalPathSeconds, formatBytes, formatSeconds, sweepLevels, wallSeconds } from './stage-schedule.ts';
+import {
+  costOf,
+  extractJob,
+  familyJob,
+  type JobCost,
+  type JobWorkEstimate,
+  type Rates,
+  reportJob,
+  saeJob,
+} from './stage-cost.ts';
+import { planShape, type PlanShape } from './stage-shape.ts';
 import { formatIssue, profileOf, readSpec, type ExperimentSpec, type ProfileName, type ProfileSpec } from './spec.ts';
 
 export type PlanJobKind = 'family' | 'extract' | 'sae' | 'report';
@@ -31,6 +44,11 @@ export interface PlanJob {
   readonly cached: boolean;
   /** Work in units known without running it (SAE steps, tokens), or 'unknown'. */
   readonly estimate: string;
+  /**
+   * FLOPs, seconds on the calibration CPU, peak memory and GPU seconds (stage-cost.ts); null where not modelled.
+   * stagePlan sets it on every job; optional so plans made by hand (tests, plan files of an older version) still type.
+   */
+  readonly cost?: JobCost | null;
   /** The checkpoint an extract or sae job reads. */
   readonly checkpoint?: { readonly step: number; readonly dir: string };
   readonly layer?: number;
@@ -44,6 +62,8 @@ export interface StagePlan {
   readonly perStage: boolean;
   readonly notes: readonly string[];
   readonly jobs: readonly PlanJob[];
+  /** The measured rates the costs' seconds come from (stage-calibrate.ts); null where nothing is costed. */
+  readonly calibration?: Rates | null;
 }
 
 /** The spec and profile a plan is of, read as `run` reads them. */
@@ -64,6 +84,7 @@ export async function stagePlan(name: string, profile: ProfileName): Promise<Sta
     outputs: [{ what: 'results', key: null, path: results, cached: false }],
     cached: false,
     estimate: 'unknown',
+    cost: null,
   });
   const base = { spec: name, profile, kind: spec.kind };
   if (spec.kind !== 'feature-dynamics')
@@ -72,45 +93,74 @@ export async function stagePlan(name: string, profile: ProfileName): Promise<Sta
       perStage: false,
       notes: [`kind ${spec.kind} is not planned per stage yet: its one job runs the whole spec`],
       jobs: [report([])],
+      calibration: null,
     };
   const jobs: PlanJob[] = [];
   const notes: string[] = [];
-  let checkpoints: ResolvedCheckpoint[];
-  let familyId: string | null = null;
-  if ('paths' in p.family) checkpoints = (await resolveCheckpoints(p, spec.pair)).checkpoints;
-  else {
+  const shape = await planShape(spec, p);
+  const { familyId } = shape;
+  if (familyId) {
     const slot = familySlot(p, spec.pair);
-    const manifest = cachedFamily(p, spec.pair);
-    familyId = `family:${slot.size}`;
     jobs.push({
       id: familyId,
       kind: 'family',
       inputs: [],
       outputs: [
-        { what: `member ${slot.size} of ${slot.dirName}`, key: null, path: slot.manifestPath, cached: !!manifest },
+        {
+          what: `member ${slot.size} of ${slot.dirName}`,
+          key: null,
+          path: slot.manifestPath,
+          cached: !!shape.manifest,
+        },
       ],
-      cached: !!manifest,
+      cached: !!shape.manifest,
       estimate: 'unknown',
     });
-    const member = manifest?.members.find((m) => m.size === slot.size);
-    if (!member) {
-      notes.push(`the checkpoints are known once ${familyId} has run: plan again then`);
-      return { ...base, perStage: true, notes, jobs: [...jobs, report([familyId])] };
-    }
-    checkpoints = member.checkpoints.map((c) => ({ size: slot.size, step: c.step, tokens: c.tokens, dir: c.dir }));
   }
-  const final = checkpoints.at(-1) as ResolvedCheckpoint;
-  const layers = layersOf(p, (await readLlamaConfig(final.dir)).numLayers);
-  const chosen = selectCheckpoints(checkpoints, p.checkpoints, `spec ${spec.id}`, final.size);
-  const measured = chosen.map((c) => ({ step: c.step, dir: c.dir }));
-  if (p.randomInit) measured.push({ step: 0, dir: randomInitDir(p, spec.pair, final.size) });
+  if (!shape.measured || !shape.config) {
+    notes.push(`the checkpoints are known once ${familyId} has run: plan again then`);
+    const bare = [...jobs, report([familyId as string])];
+    return { ...base, perStage: true, notes, ...(await withCosts(spec, p, shape, bare)) };
+  }
+  const { measured, layers } = shape;
   const saeIds: string[] = [];
   for (const ck of measured) {
     const [extract, saes] = await checkpointJobs(spec, p, ck, layers, familyId);
     jobs.push(extract, ...saes);
     saeIds.push(...saes.map((j) => j.id));
   }
-  return { ...base, perStage: true, notes, jobs: [...jobs, report(saeIds)] };
+  return { ...base, perStage: true, notes, ...(await withCosts(spec, p, shape, [...jobs, report(saeIds)])) };
+}
+
+/** The jobs with their costs, timed at the rates measured by the committed runs (stage-calibrate.ts). */
+async function withCosts(
+  spec: ExperimentSpec,
+  p: ProfileSpec,
+  shape: PlanShape,
+  jobs: readonly PlanJob[],
+): Promise<{ jobs: PlanJob[]; calibration: Rates }> {
+  const rates = await calibration();
+  const s = shape.config ? { p, config: shape.config, langs: spec.languages.length } : null;
+  const work = (j: PlanJob): JobWorkEstimate | null => {
+    if (j.kind === 'family') {
+      const slot = familySlot(p, spec.pair);
+      // Its own profile's family trains whole; one under another seed only the size asked for (family.ts).
+      const members =
+        slot.profile === slot.own ? slot.profile.members : slot.profile.members.filter((m) => m.size === slot.size);
+      return familyJob({ ...slot.profile, members }, shape.manifest);
+    }
+    if (!s) return null;
+    if (j.kind === 'extract') return extractJob(s, j.outputs.length / 2);
+    if (j.kind === 'sae') return saeJob(s);
+    return reportJob(s, j.inputs.filter((i) => i.startsWith('sae:')).length);
+  };
+  return {
+    jobs: jobs.map((j) => {
+      const w = work(j);
+      return { ...j, cost: w ? costOf(w, rates) : null };
+    }),
+    calibration: rates,
+  };
 }
 
 /** A checkpoint's extract job and its SAE jobs, one per layer. */
@@ -173,17 +223,21 @@ async function checkpointJobs(
   return [extract, saes];
 }
 
-/** The plan as a table: one row per job. */
+/** The plan as a table: one row per job, its cost, then the calibration and the wall time on 1, 8 and 64 nodes. */
 export function renderPlan(plan: StagePlan): string {
+  const gpu = GPU_CLASSES[0]?.name ?? '';
   const rows = plan.jobs.map((j) => [
     j.id,
     j.kind,
     j.cached ? 'yes' : 'no',
     j.estimate,
+    j.cost ? formatSeconds(j.cost.cpuSeconds) : '-',
+    j.cost ? formatBytes(j.cost.peakBytes) : '-',
+    j.cost?.gpuSeconds?.[gpu] !== undefined ? formatSeconds(j.cost.gpuSeconds[gpu]) : '-',
     j.inputs.length > 3 ? `${j.inputs.length} jobs` : j.inputs.join(' ') || '-',
     j.outputs.map((o) => o.key?.slice(0, 12) ?? o.path ?? '?').join(' '),
   ]);
-  const head = ['job', 'kind', 'cached', 'estimate', 'inputs', 'output keys'];
+  const head = ['job', 'kind', 'cached', 'estimate', 'CPU time', 'peak mem', gpu, 'inputs', 'output keys'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (r: readonly string[]) =>
     r
@@ -197,5 +251,24 @@ export function renderPlan(plan: StagePlan): string {
     '',
     line(head),
     ...rows.map(line),
+    ...costLines(plan),
   ].join('\n');
+}
+
+/** The totals under the table: the calibration, CPU time, critical path and wall time from an empty cache. */
+function costLines(plan: StagePlan): string[] {
+  const c = plan.calibration;
+  if (!c) return [];
+  const gpu = GPU_CLASSES[0]?.name ?? '';
+  const { levels } = sweepLevels([plan]);
+  const cpu = levels.reduce((a, l) => a + l.jobs.reduce((b, j) => b + j.cost.cpuSeconds, 0), 0);
+  const sources = [...new Set(Object.values(c.stages).map((s) => s.source))].join(', ');
+  return [
+    '',
+    `CPU time: seconds of one task at ${c.threads} threads on ${c.cpu}, FLOPs at the FLOP/s measured in ${sources}` +
+      " (extract, sae: their stages; report: the metric passes); the family: its manifest's training seconds." +
+      ` Peak memory is an estimate of the buffers held. ${gpu}: FLOPs at ${GPU_CLASSES[0]?.source ?? ''}.`,
+    `From an empty cache: ${formatSeconds(cpu)} of CPU time; critical path ${formatSeconds(criticalPathSeconds(levels))};` +
+      ` wall on 1, 8, 64 nodes (1 task each): ${[1, 8, 64].map((n) => formatSeconds(wallSeconds(levels, n))).join(', ')}.`,
+  ];
 }

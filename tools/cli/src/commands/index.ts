@@ -17,6 +17,7 @@ import { spreadCommand } from './spread.ts';
 import { slurmCommand } from './slurm.ts';
 import { planCommand } from './plan.ts';
 import { jobCommand } from './job.ts';
+import { estimateCommand } from './estimate.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -36,4 +37,5 @@ export const commands: readonly Command[] = [
   slurmCommand,
   planCommand,
   jobCommand,
+  estimateCommand,
 ];

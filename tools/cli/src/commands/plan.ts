@@ -12,7 +12,10 @@ export const planCommand = defineCommand({
     'extract:<checkpoint> (train and eval stores of every layer), sae:<checkpoint>@L<layer> and report (the run',
     'itself, which then finds every stage cached). Outputs are named by the keys the run computes; nothing is',
     'computed. Kinds other than feature-dynamics are one job (not planned per stage yet).',
-    'Run one job with `saetrace job <pair>/<id> --profile P <job-id>`. --json prints the plan as JSON.',
+    'Each job has a cost: seconds on the CPU the committed provenance timings measured (named under the table),',
+    'an estimated peak memory and GPU seconds from FLOPs; under the table, the critical path and the wall time on',
+    '1, 8 and 64 nodes. `saetrace estimate` tabulates every spec. Run one job with',
+    '`saetrace job <pair>/<id> --profile P <job-id>`. --json prints the plan as JSON (cost and calibration included).',
   ].join('\n'),
   options: {
     profile: { type: 'string', default: 'default' },
