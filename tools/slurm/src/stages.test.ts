@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { PlanJob, StagePlan } from '../../harness/src/stage-plan.ts';
-import { packTasks, stageLevels } from './stages.ts';
+import { packTasks, stageLevels, taskCost } from './stages.ts';
 import { arrayScript, stageArrayScript } from './submit.ts';
 
 const job = (id: string, kind: PlanJob['kind'], keys: (string | null)[], cached = false): PlanJob => ({
@@ -75,14 +75,35 @@ test('stage levels: extract then sae, cached jobs and jobs whose keys another ta
 test('packTasks: consecutive jobs of one spec share a task, up to perTask; another spec starts a task', () => {
   const j = (spec: string, id: string) => ({ spec, job: job(id, 'sae', ['k']) });
   const jobs = [j('a', 's1'), j('a', 's2'), j('a', 's3'), j('b', 's1'), j('a', 's4')];
-  assert.equal(packTasks(jobs, 2), [
+  assert.equal(packTasks(jobs, { maxJobs: 2 }), [
     { spec: 'a', jobs: ['s1', 's2'] },
     { spec: 'a', jobs: ['s3'] },
     { spec: 'b', jobs: ['s1'] },
     { spec: 'a', jobs: ['s4'] },
   ]);
-  assert.equal(packTasks(jobs, 1).length, 5);
-  assert.throws(() => packTasks(jobs, 0), /perTask 0 is not >= 1/);
+  assert.equal(packTasks(jobs, { maxJobs: 1 }).length, 5);
+  assert.throws(() => packTasks(jobs, { maxJobs: 0 }), /maxJobs 0 is not >= 1/);
+});
+
+test('packTasks by estimate: a task closes once its seconds reach minSeconds; taskCost sums seconds, keeps the peak', () => {
+  const costed = (id: string, cpuSeconds: number) => ({
+    spec: 'a',
+    job: { ...job(id, 'sae', ['k']), cost: { flops: 1, cpuSeconds, peakBytes: cpuSeconds * 10 } },
+  });
+  const jobs = [costed('s1', 20), costed('s2', 30), costed('s3', 15), costed('s4', 200), costed('s5', 5)];
+  const tasks = packTasks(jobs, { maxJobs: Number.POSITIVE_INFINITY, minSeconds: 60 });
+  assert.equal(
+    tasks.map((t) => t.jobs),
+    [['s1', 's2', 's3'], ['s4'], ['s5']],
+  );
+  assert.equal(taskCost(tasks[0]!, jobs), { flops: 3, cpuSeconds: 65, peakBytes: 300 });
+  // A job without an estimate is a task of its own.
+  const mixed = [costed('s1', 1), { spec: 'a', job: job('s2', 'sae', ['k']) }, costed('s3', 1)];
+  assert.equal(
+    packTasks(mixed, { maxJobs: 99, minSeconds: 60 }).map((t) => t.jobs),
+    [['s1', 's2'], ['s3']],
+  );
+  assert.is(taskCost({ spec: 'a', jobs: ['s2'] }, mixed), null);
 });
 
 test('a stage array runs saetrace job per task against the plan; per stage, the spec array runs each report job', () => {

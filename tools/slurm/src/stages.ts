@@ -1,5 +1,6 @@
 // The stage levels of a per-stage sweep: the plans' extract jobs, then their SAE jobs, each level one Slurm array
 // after the one before. The family level is the sweep's family job and the last level its report array.
+import type { JobCost } from '../../harness/src/stage-cost.ts';
 import type { PlanJob, StagePlan } from '../../harness/src/stage-plan.ts';
 import type { StageTask } from './submit.ts';
 
@@ -46,17 +47,43 @@ export function stageLevels(plans: readonly StagePlan[]): StageLevel[] {
   return out;
 }
 
+/** When a task is full: at `maxJobs` jobs, or once its jobs' estimated seconds reach `minSeconds`. */
+export interface Packing {
+  readonly maxJobs: number;
+  readonly minSeconds?: number;
+}
+
+/** A job's estimated CPU seconds (stage-cost.ts); a job without an estimate counts as a full task. */
+const secondsOf = (job: PlanJob, p: Packing) => job.cost?.cpuSeconds ?? p.minSeconds ?? 0;
+
 /**
- * A level's jobs as array tasks: consecutive jobs of one spec share a task, up to `perTask` of them, so small jobs
- * do not each pay a process start and a plan (about 3 s here) for seconds of work.
+ * A level's jobs as array tasks: consecutive jobs of one spec share a task until it is full, so small jobs do not
+ * each pay a process start and a plan (about 3 s here) for seconds of work, while long jobs keep a task each.
  */
-export function packTasks(jobs: readonly LevelJob[], perTask: number): StageTask[] {
-  if (!Number.isInteger(perTask) || perTask < 1) throw new RangeError(`packTasks: perTask ${perTask} is not >= 1`);
-  const tasks: { spec: string; jobs: string[] }[] = [];
+export function packTasks(jobs: readonly LevelJob[], packing: Packing): StageTask[] {
+  const { maxJobs } = packing;
+  if (!(maxJobs >= 1)) throw new RangeError(`packTasks: maxJobs ${maxJobs} is not >= 1`);
+  const tasks: { spec: string; jobs: string[]; seconds: number }[] = [];
   for (const { spec, job } of jobs) {
     const last = tasks.at(-1);
-    if (last && last.spec === spec && last.jobs.length < perTask) last.jobs.push(job.id);
-    else tasks.push({ spec, jobs: [job.id] });
+    const full =
+      last && (last.jobs.length >= maxJobs || (packing.minSeconds !== undefined && last.seconds >= packing.minSeconds));
+    if (last && last.spec === spec && !full) {
+      last.jobs.push(job.id);
+      last.seconds += secondsOf(job, packing);
+    } else tasks.push({ spec, jobs: [job.id], seconds: secondsOf(job, packing) });
   }
-  return tasks;
+  return tasks.map(({ spec, jobs }) => ({ spec, jobs }));
+}
+
+/** A packed task's cost for sbatch: its jobs' CPU seconds summed, their largest peak memory (null: not all costed). */
+export function taskCost(task: StageTask, level: readonly LevelJob[]): JobCost | null {
+  const costs = task.jobs.map((id) => level.find((l) => l.spec === task.spec && l.job.id === id)?.job.cost);
+  if (costs.some((c) => !c)) return null;
+  const cs = costs as JobCost[];
+  return {
+    flops: cs.reduce((a, c) => a + c.flops, 0),
+    cpuSeconds: cs.reduce((a, c) => a + c.cpuSeconds, 0),
+    peakBytes: Math.max(...cs.map((c) => c.peakBytes)),
+  };
 }

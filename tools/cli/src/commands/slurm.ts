@@ -13,9 +13,11 @@ import {
 } from '../../../harness/src/plan-file.ts';
 import { knownSpecs } from '../../../harness/src/run.ts';
 import type { ProfileName } from '../../../harness/src/spec.ts';
+import type { JobCost } from '../../../harness/src/stage-cost.ts';
+import { sbatchResources } from '../../../harness/src/stage-schedule.ts';
 import { stagePlan } from '../../../harness/src/stage-plan.ts';
 import { preflight } from '../../../slurm/src/preflight.ts';
-import { packTasks, stageLevels } from '../../../slurm/src/stages.ts';
+import { type LevelJob, packTasks, stageLevels, taskCost } from '../../../slurm/src/stages.ts';
 import {
   arrayScript,
   familyPairs,
@@ -23,7 +25,9 @@ import {
   formatStatuses,
   gatherScript,
   readStatuses,
+  type Resources,
   stageArrayScript,
+  type StageTask,
   type SweepOptions,
 } from '../../../slurm/src/submit.ts';
 import {
@@ -38,6 +42,28 @@ import {
 } from '../../../slurm/src/sweep.ts';
 import { defineCommand, defineGroup, intOption, positiveIntOption, UsageError } from '../command.ts';
 import { profileOption } from '../options.ts';
+
+/**
+ * One stage level's resources per task: from the estimates of its packed tasks (sbatchResources, stage-schedule.ts)
+ * unless the user named --time or --mem, or some job has no estimate (then the sweep's --time, Slurm's memory).
+ */
+function levelResources(
+  o: SweepOptions,
+  tasks: readonly StageTask[],
+  jobs: readonly LevelJob[],
+  calibrationThreads: number,
+  given: { time: boolean; mem: boolean },
+): Resources {
+  const costs = tasks.map((t) => taskCost(t, jobs));
+  const est = costs.every((c) => c !== null) ? sbatchResources(costs as JobCost[], o.cpus, calibrationThreads) : null;
+  const memMB = given.mem ? o.memMB : est?.memMB;
+  return {
+    cpus: o.cpus,
+    timeMinutes: given.time || !est ? o.timeMinutes : est.timeMinutes,
+    ...(memMB ? { memMB } : {}),
+    ...(o.gpus ? { gpus: o.gpus } : {}),
+  };
+}
 
 /** Submits one script (or, under --dry-run, names it); returns the job id. */
 function sbatcher(dryRun: boolean): (args: string[]) => string {
@@ -66,7 +92,7 @@ const submit = defineCommand({
   usage: [
     'Usage: saetrace slurm submit <pair>/<id> ...|all --profile smoke|default|paper [--partition P] [--account A]',
     '                             [--cpus N] [--time MINUTES] [--mem MB] [--gpus-per-job N] [--dir DIR]',
-    '                             [--per-stage [--jobs-per-task N]] [--dry-run]',
+    '                             [--per-stage [--min-task-seconds S | --jobs-per-task N]] [--dry-run]',
     '       saetrace slurm submit --resume DIR [--dry-run]',
     '',
     'Writes sbatch scripts to DIR (default reports/scale/runs/<UTC time>) and submits them: a job that trains each',
@@ -78,9 +104,11 @@ const submit = defineCommand({
     "--per-stage: the specs' plans go to DIR/plan.json (`saetrace plan`; version and digest checked by every job),",
     'and between the family job (left out when every family is trained) and the spec array come one array per stage',
     'level: extract.sbatch, then sae.sbatch, each afterok the one before; jobs already cached and jobs of equal',
-    "output keys left out; --jobs-per-task N (default 1) consecutive jobs of one spec share a task. Each spec's",
-    'task then runs its report job. Planned from the cache as it is now: with no family trained yet, the report',
-    'tasks do every stage.',
+    'output keys left out. Consecutive jobs of one spec share a task until their estimated CPU time (`saetrace plan`)',
+    "reaches --min-task-seconds S (default 60), or N jobs with --jobs-per-task N. Each level's --time and --mem come",
+    "from the estimates (3x the longest task, 1.5x its peak memory; --time/--mem override them). Each spec's task then",
+    'runs its report job. Planned from the cache as it is now: with no family trained yet, the report tasks do every',
+    'stage.',
     '--resume DIR: once no job of the sweep is queued or running, submits a new round (DIR/round-<N>/) of only the',
     'jobs whose outputs are missing now and the report tasks of specs that did not pass; refuses a plan.json of',
     'another version, edited by hand, or whose jobs the code now plans differently.',
@@ -97,6 +125,7 @@ const submit = defineCommand({
     dir: { type: 'string' },
     resume: { type: 'string' },
     'jobs-per-task': { type: 'string' },
+    'min-task-seconds': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     'per-stage': { type: 'boolean', default: false },
   },
@@ -141,8 +170,12 @@ const submit = defineCommand({
         throw new UsageError(`${dir} already holds a sweep: name another --dir, or --resume it`);
       perStage = values['per-stage'] === true;
     }
-    const perTask = positiveIntOption('jobs-per-task', values['jobs-per-task'], 1);
-    if (!perStage && values['jobs-per-task'] !== undefined) throw new UsageError('--jobs-per-task needs --per-stage');
+    const maxJobs = positiveIntOption('jobs-per-task', values['jobs-per-task']);
+    const minSeconds = positiveIntOption('min-task-seconds', values['min-task-seconds'], 60);
+    if (!perStage && (maxJobs !== undefined || values['min-task-seconds'] !== undefined))
+      throw new UsageError('--jobs-per-task and --min-task-seconds need --per-stage');
+    // An explicit job count wins; otherwise tasks are filled to about minSeconds of estimated work.
+    const packing = maxJobs !== undefined ? { maxJobs } : { maxJobs: Number.POSITIVE_INFINITY, minSeconds };
     const gpus =
       values['gpus-per-job'] === undefined ? undefined : positiveIntOption('gpus-per-job', values['gpus-per-job'], 1);
     const memMB = values.mem === undefined ? undefined : positiveIntOption('mem', values.mem, 1);
@@ -201,11 +234,18 @@ const submit = defineCommand({
     // Each stage level after the one before (the first after the family); the spec array after the last.
     let before = family;
     const submitted: RoundLevel[] = [];
-    const res = { cpus: o.cpus, timeMinutes: o.timeMinutes, ...(memMB ? { memMB } : {}), ...(gpus ? { gpus } : {}) };
+    const threads = plans.find((p) => p.calibration)?.calibration?.threads ?? o.cpus;
     for (const level of levels) {
-      const tasks = packTasks(level.jobs, perTask);
+      const tasks = packTasks(level.jobs, packing);
+      const res = levelResources(o, tasks, level.jobs, threads, {
+        time: values.time !== undefined,
+        mem: memMB !== undefined,
+      });
       const file = join(rdir, `${level.name}.sbatch`);
       writeFileAtomicSync(file, stageArrayScript(o, level.name, tasks, res));
+      console.log(
+        `${level.name}: ${tasks.length} tasks, --time ${res.timeMinutes} min${res.memMB ? `, --mem ${res.memMB}M` : ''} each`,
+      );
       before = sbatch([...(before ? [`--dependency=afterok:${before}`] : []), file]);
       submitted.push({ name: level.name, id: before, tasks });
     }
