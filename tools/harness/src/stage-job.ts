@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ActivationStore } from '@saetrace/activations';
 import { withFileLock, type Progress } from '@saetrace/engine';
 import { checkpointSae, extractCheckpoint } from './kinds/checkpoint-stages.ts';
+import { sizeRate, sizeStores } from './kinds/sae-sizes.ts';
 import { randomInitCheckpoint, resolveCheckpoints } from './family.ts';
 import { runExperiment, type RunOutcome } from './run.ts';
 import type { ProfileName } from './spec.ts';
@@ -126,6 +127,12 @@ async function runStage(
   const { spec, p } = planSpec(name, profile);
   const log = options.log ?? (() => {});
   const progress = options.progress;
+  // A sae-sizes job (stage-plan-sizes.ts): one size's stores, or one rate's SAE on them.
+  if ((job.kind === 'extract' || job.kind === 'sae') && job.size !== undefined) {
+    const stores = await sizeStores(spec, p, job.size, progress);
+    if (job.lr !== undefined) await sizeRate(p, stores, job.lr);
+    return undefined;
+  }
   switch (job.kind) {
     case 'report':
       return await runExperiment(name, profile, { log, ...(progress ? { progress } : {}) });

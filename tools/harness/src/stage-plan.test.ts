@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { enterScratch } from './scratch-cwd.ts';
 import { runExperiment } from './run.ts';
-import { runJob, UnknownJobError } from './stage-job.ts';
+import { runJob, runJobs, UnknownJobError } from './stage-job.ts';
 import { readLlamaConfig } from '@saetrace/lm';
 import { extractWork, metricsWork } from './dry-run.ts';
 import { planSpec, renderPlan, stagePlan } from './stage-plan.ts';
@@ -82,6 +82,40 @@ test('after a smoke run every job but the report is cached', async () => {
     ['report'],
   );
   assert.ok(plan.jobs.filter((j) => j.kind === 'sae').every((j) => /^\d+ steps$/.test(j.estimate)));
+});
+
+test('sae-sizes: the whole family, then per size its stores and one SAE per rate; run job by job, the report finds every row cached', async () => {
+  const plan = await stagePlan('en-ja/table2', 'smoke');
+  assert.ok(plan.perStage);
+  const ids = plan.jobs.map((j) => j.id);
+  assert.equal(ids.slice(0, 3), ['family:smoke', 'extract:xxs', 'sae:xxs@lr0.0001']);
+  assert.is(plan.jobs.filter((j) => j.kind === 'sae').length, 2 * 6);
+  assert.is(ids.at(-1), 'report');
+  const outs = await runJobs(
+    'en-ja/table2',
+    'smoke',
+    ids.filter((i) => i.startsWith('extract:')),
+  );
+  // xs's last checkpoint at its mid layer is what en-ja/figure3 extracted above: cached already.
+  assert.equal(
+    outs.map((o) => `${o.job.id} ${o.status}`),
+    ['extract:xxs done', 'extract:xs cached'],
+  );
+  const rates = await runJobs(
+    'en-ja/table2',
+    'smoke',
+    ids.filter((i) => i.startsWith('sae:')),
+  );
+  assert.ok(rates.every((o) => o.status === 'done'));
+  const after = await stagePlan('en-ja/table2', 'smoke');
+  assert.equal(
+    after.jobs.filter((j) => !j.cached).map((j) => j.id),
+    ['report'],
+  );
+  // Every key known once its store exists, and each rate's cache file is the one the run reads.
+  assert.ok(after.jobs.filter((j) => j.kind === 'sae').every((j) => typeof j.outputs[0]?.key === 'string'));
+  const report = await runJob('en-ja/table2', 'smoke', 'report');
+  assert.is(report.status === 'done' && report.run?.golden, 'passed');
 });
 
 test('kinds not split into stages are one report job', async () => {

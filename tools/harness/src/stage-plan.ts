@@ -9,6 +9,7 @@ import { saeSaved, saeSlot, saeSteps, storeRequest, type Split } from './kinds/c
 import { familySlot } from './family.ts';
 import { GPU_CLASSES } from './dry-run.ts';
 import { calibration } from './stage-calibrate.ts';
+import { sizesJobs } from './stage-plan-sizes.ts';
 import { criticalPathSeconds, formatBytes, formatSeconds, sweepLevels, wallSeconds } from './stage-schedule.ts';
 import {
   costOf,
@@ -52,6 +53,9 @@ export interface PlanJob {
   /** The checkpoint an extract or sae job reads. */
   readonly checkpoint?: { readonly step: number; readonly dir: string };
   readonly layer?: number;
+  /** The family member a sae-sizes job is of, and the rate of its SAE (stage-plan-sizes.ts). */
+  readonly size?: string;
+  readonly lr?: number;
 }
 
 export interface StagePlan {
@@ -87,6 +91,17 @@ export async function stagePlan(name: string, profile: ProfileName): Promise<Sta
     cost: null,
   });
   const base = { spec: name, profile, kind: spec.kind };
+  if (spec.kind === 'sae-sizes') {
+    const { jobs, notes } = await sizesJobs(spec, p, await calibration());
+    const rateIds = jobs.filter((j) => j.kind === 'sae').map((j) => j.id);
+    return {
+      ...base,
+      perStage: true,
+      notes,
+      jobs: [...jobs, report(rateIds.length ? rateIds : jobs.map((j) => j.id))],
+      calibration: await calibration(),
+    };
+  }
   if (spec.kind !== 'feature-dynamics')
     return {
       ...base,

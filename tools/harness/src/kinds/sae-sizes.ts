@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { ActivationStore, extractActivations } from '@saetrace/activations';
-import { fields, isArray, isObject, readJsonRecord, writeJsonAtomic, type Progress } from '@saetrace/engine';
-import { FAMILY_PROFILES, LlamaModel, midSite, readFamilyManifest } from '@saetrace/lm';
+import { ActivationStore } from '@saetrace/activations';
+import { fields, isObject, readJsonRecord, withFileLock, writeJsonAtomic, type Progress } from '@saetrace/engine';
+import { FAMILY_PROFILES, midSite, readFamilyManifest, readLlamaConfig } from '@saetrace/lm';
 import {
   chooseRate,
   PAPER_LR_GRID,
@@ -16,6 +16,7 @@ import {
 import { existsSync } from 'node:fs';
 import { resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
+import { extractCheckpoint } from './checkpoint-stages.ts';
 import { profileSaeConfig } from './sae-recipe.ts';
 
 export interface SizeResult {
@@ -35,10 +36,127 @@ export interface SaeSizesResult {
   readonly grid: readonly number[];
 }
 
+/** The stores one size's search reads: the last checkpoint's mid layer, train and eval. */
+export interface SizeStores {
+  readonly size: string;
+  readonly layer: number;
+  readonly train: ActivationStore;
+  readonly eval: ActivationStore;
+}
+
+// Batches held at once when training (each shard read and checksummed once).
+const SHARDS_IN_MEMORY = 4;
+
+/** The last checkpoint of a size and its mid layer (floor(L/2), SPEC section 2), as the search reads them. */
+export async function sizeCheckpoint(
+  spec: ExperimentSpec,
+  p: ProfileSpec,
+  size: string,
+): Promise<{ dir: string; layer: number }> {
+  const { checkpoints } = await resolveCheckpoints({ ...p, size }, spec.pair, { threads: p.threads });
+  const last = checkpoints.at(-1) as (typeof checkpoints)[number];
+  return { dir: last.dir, layer: midSite((await readLlamaConfig(last.dir)).numLayers) };
+}
+
+/** One size's stores, extracted when missing (kinds/checkpoint-stages.ts, under its lock). */
+export async function sizeStores(
+  spec: ExperimentSpec,
+  p: ProfileSpec,
+  size: string,
+  progress?: Progress,
+): Promise<SizeStores> {
+  const { dir, layer } = await sizeCheckpoint(spec, p, size);
+  const { train, eval: evalSet } = await extractCheckpoint(spec, p, dir, [layer], progress);
+  // Read several times (epochs, rates, metric passes): each shard is read and checksummed once.
+  const open = (r: typeof train) => ActivationStore.open(r.stores.get(layer) as string, { retainShards: true });
+  return { size, layer, train: await open(train), eval: await open(evalSet) };
+}
+
+/** The steps an SAE of this profile takes on a train store of `rows` rows. */
+const stepsOn = (p: ProfileSpec, cfg: SaeConfig, rows: number) => Math.floor(rows / cfg.batchSize) * p.sae.epochs;
+
+/**
+ * The cache file of one rate's SAE of one size, from the stores' keys and row count (known once extracted). Table 2,
+ * Table 3 and Figure 11 ask for the same SAEs per size, so the first of them trains them and the others read the
+ * rows. The key holds everything that changes a row: both stores (model, layer, corpus, budget, seed), the recipe
+ * with its rate and init, steps, batch buffering and the step kernel (the native and graph steps agree to rounding,
+ * not bytes). Timings are part of a row: Table 3 reports the seconds of the run that trained it.
+ */
+export function rateCacheFile(
+  p: ProfileSpec,
+  stores: { readonly trainKey: string; readonly evalKey: string; readonly d: number; readonly rows: number },
+  lr: number,
+): { key: string; file: string } {
+  const cfg = { ...profileSaeConfig(p, stores.d), lr };
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        train: stores.trainKey,
+        eval: stores.evalKey,
+        cfg,
+        epochs: p.sae.epochs,
+        steps: stepsOn(p, cfg, stores.rows),
+        shardsInMemory: SHARDS_IN_MEMORY,
+        kernel: resolveStepKernel('auto', 'sparse', { threads: p.threads }),
+        init: SAE_INIT,
+        v: SAETRACE_VERSION,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 24);
+  return { key, file: join(LR_SEARCH_DIR, `${key}.json`) };
+}
+
+export const LR_SEARCH_DIR = '.cache/lr-search';
+
+/** One rate's row of one size's search: read from its cache file, else trained (under a lock) and written. */
+export async function sizeRate(p: ProfileSpec, st: SizeStores, lr: number): Promise<LrSearchRow> {
+  const { file, key } = rateCacheFile(
+    p,
+    { trainKey: st.train.manifest.key, evalKey: st.eval.manifest.key, d: st.train.d, rows: st.train.rows },
+    lr,
+  );
+  const cached = () => readRow(file);
+  return (
+    cached() ??
+    (await withFileLock(join(LR_SEARCH_DIR, `${key}.lock`), async () => {
+      const again = cached();
+      if (again) return again;
+      const cfg = profileSaeConfig(p, st.train.d);
+      const batches = () =>
+        (async function* () {
+          for (let e = 0; e < p.sae.epochs; e++)
+            for await (const b of st.train.batches({
+              batchRows: cfg.batchSize,
+              seed: `${p.seed}/epoch-${e}`,
+              dropLast: true,
+              shardsInMemory: SHARDS_IN_MEMORY,
+            }))
+              yield b.x;
+        })();
+      const validation = () =>
+        (async function* () {
+          for await (const b of st.eval.batches({ batchRows: 4096 })) yield b.x;
+        })();
+      const { rows } = await searchLearningRate({
+        config: cfg,
+        batches,
+        steps: stepsOn(p, cfg, st.train.rows),
+        validation,
+        grid: [lr],
+        session: { threads: p.threads },
+      });
+      const row = rows[0] as LrSearchRow;
+      await writeJsonAtomic(file, { row: finiteRow(row) });
+      return row;
+    }))
+  );
+}
+
 /**
  * Table 2, Table 3 and Figure 11: for every size of the family, at the last checkpoint and layer floor(L/2),
- * SAEs trained at each rate of the paper's grid; the rate with the lowest validation MSE is chosen, and its
- * training time and the activations it used are recorded.
+ * SAEs trained at each rate of the paper's grid (one cache entry per rate: `saetrace plan` makes each a job); the
+ * rate with the lowest validation MSE is chosen, and its training time and the activations it used are recorded.
  */
 export async function saeSizes(
   spec: ExperimentSpec,
@@ -50,93 +168,24 @@ export async function saeSizes(
     log: options.log,
     progress: options.progress,
   });
-  const corpusDir = join('data/corpus', spec.pair);
   const out: SizeResult[] = [];
-  const shardsInMemory = 4;
   for (const size of sizes) {
-    const { checkpoints } = await resolveCheckpoints({ ...p, size }, spec.pair, { threads: p.threads });
-    const last = checkpoints.at(-1) as (typeof checkpoints)[number];
-    const model = await LlamaModel.load(last.dir, { threads: p.threads });
-    const layer = midSite(model.numLayers);
-    const train = await extractActivations({
-      model,
-      layers: [layer],
-      corpusDir,
-      split: 'train',
-      langs: spec.languages,
-      tokensPerLang: p.activations.trainTokensPerLang,
-      seed: p.seed,
-      cacheDir: '.cache/activations',
-    });
-    const evalSet = await extractActivations({
-      model,
-      layers: [layer],
-      corpusDir,
-      split: 'eval',
-      langs: spec.languages,
-      tokensPerLang: p.activations.evalTokensPerLang,
-      seed: p.seed,
-      cacheDir: '.cache/activations',
-    });
-    await model.release();
-    // Read several times (epochs, rates, metric passes): each shard is read and checksummed once.
-    const trainStore = await ActivationStore.open(train.stores.get(layer) as string, { retainShards: true });
-    const evalStore = await ActivationStore.open(evalSet.stores.get(layer) as string, { retainShards: true });
-    const cfg = profileSaeConfig(p, trainStore.d);
-    const steps = Math.floor(trainStore.rows / cfg.batchSize) * p.sae.epochs;
-    const batches = () =>
-      (async function* () {
-        for (let e = 0; e < p.sae.epochs; e++)
-          for await (const b of trainStore.batches({
-            batchRows: cfg.batchSize,
-            seed: `${p.seed}/epoch-${e}`,
-            dropLast: true,
-            shardsInMemory,
-          }))
-            yield b.x;
-      })();
-    const validation = () =>
-      (async function* () {
-        for await (const b of evalStore.batches({ batchRows: 4096 })) yield b.x;
-      })();
-    const kernel = resolveStepKernel('auto', 'sparse', { threads: p.threads });
-    const cacheFile = lrSearchCacheFile({
-      train: trainStore.manifest.key,
-      eval: evalStore.manifest.key,
-      cfg,
-      epochs: p.sae.epochs,
-      steps,
-      grid: PAPER_LR_GRID,
-      shardsInMemory,
-      kernel,
-    });
-    let rows: LrSearchRow[];
-    let best: LrSearchRow;
-    const cached = readLrSearch(cacheFile);
-    if (cached) ({ rows, best } = cached);
-    else {
-      ({ rows, best } = await searchLearningRate({
-        config: cfg,
-        batches,
-        steps,
-        validation,
-        grid: PAPER_LR_GRID,
-        session: { threads: p.threads },
-      }));
-      await writeJsonAtomic(cacheFile, { rows: rows.map(finiteRow), best: finiteRow(best) });
-    }
+    const st = await sizeStores(spec, p, size, options.progress);
+    const rows: LrSearchRow[] = [];
+    for (const lr of PAPER_LR_GRID) rows.push(await sizeRate(p, st, lr));
     // Rates within 1% of the lowest MSE are tied; the smallest is reported (see chooseRate).
-    best = chooseRate(rows, LR_TIE_RTOL);
-    const shardRows = Math.max(...trainStore.manifest.shards.map((s) => s.rows));
+    const best = chooseRate(rows, LR_TIE_RTOL);
+    const cfg = profileSaeConfig(p, st.train.d);
+    const shardRows = Math.max(...st.train.manifest.shards.map((s) => s.rows));
     out.push({
       size,
-      layer,
-      d: trainStore.d,
+      layer: st.layer,
+      d: st.train.d,
       rows,
       bestLr: best.lr,
       seconds: best.seconds,
-      activationsTrained: steps * cfg.batchSize,
-      activationsBuffered: Math.min(trainStore.rows, shardRows * shardsInMemory),
+      activationsTrained: stepsOn(p, cfg, st.train.rows) * cfg.batchSize,
+      activationsBuffered: Math.min(st.train.rows, shardRows * SHARDS_IN_MEMORY),
     });
     options.log(`${size}: best lr ${best.lr} (validation MSE ${best.mse.toFixed(4)}), ${best.seconds.toFixed(1)} s`);
   }
@@ -146,45 +195,20 @@ export async function saeSizes(
 /** Validation MSEs within this relative distance of the lowest are a tie (Table 2 picks the smallest rate). */
 const LR_TIE_RTOL = 0.01;
 
-/**
- * The cache file of one size's learning-rate search. Table 2, Table 3 and Figure 11 ask for the same 6 SAEs
- * per size, so the first of them trains them and the others read its rows. The key holds everything that
- * changes a row: both stores (model, layer, corpus, budget, seed), the recipe and init, steps, grid, batch buffering
- * and the step kernel (the native and graph steps agree to rounding, not bytes). Timings are part of a row:
- * Table 3 reports the seconds of the run that trained it.
- */
-function lrSearchCacheFile(inputs: {
-  train: string;
-  eval: string;
-  cfg: SaeConfig;
-  epochs: number;
-  steps: number;
-  grid: readonly number[];
-  shardsInMemory: number;
-  kernel: string;
-}): string {
-  const key = createHash('sha256')
-    .update(JSON.stringify({ ...inputs, init: SAE_INIT, v: SAETRACE_VERSION }))
-    .digest('hex')
-    .slice(0, 24);
-  return join('.cache/lr-search', `${key}.json`);
-}
-
 // JSON has no Infinity: a diverged rate (MSE Infinity) is stored as null and read back as Infinity.
 function finiteRow(r: LrSearchRow): Record<string, number | null> {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
 }
 
-function readLrSearch(file: string): { rows: LrSearchRow[]; best: LrSearchRow } | null {
+/** A rate's cached row, or null when it is not cached. */
+export function readRow(file: string): LrSearchRow | null {
   if (!existsSync(file)) return null;
-  const back = (r: Record<string, number | null>): LrSearchRow =>
-    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? Infinity])) as unknown as LrSearchRow;
-  const j = readJsonRecord<{ rows: Record<string, number | null>[]; best: Record<string, number | null> }>(
+  const j = readJsonRecord<{ row: Record<string, number | null> }>(
     file,
-    'delete it to search again (learning-rate search cache)',
-    fields({ rows: isArray, best: isObject }),
+    'delete it to train that rate again (learning-rate search cache)',
+    fields({ row: isObject }),
   );
-  return { rows: j.rows.map(back), best: back(j.best) };
+  return Object.fromEntries(Object.entries(j.row).map(([k, v]) => [k, v ?? Infinity])) as unknown as LrSearchRow;
 }
 
 /** Sizes of a zoo profile in order (for reports). */
