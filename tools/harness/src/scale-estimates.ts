@@ -1,8 +1,8 @@
 // The "Plans and estimates" section of reports/scale/README.md (`saetrace estimate --write`): the en-ja default plan
-// of every feature-dynamics spec and the paper plan, with CPU and GPU hours, critical path and wall time on 1, 8 and
+// of every spec and the paper plan of the feature-dynamics ones, with CPU and GPU hours, critical path and wall time on 1, 8 and
 // 64 nodes, and the paper's Table 3 beside the estimate. Every number comes from the plans and the calibration.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '@saetrace/engine';
 import os from 'node:os';
 import { GPU_CLASSES, extractWork, saeWork } from './dry-run.ts';
 import { ASSUMED_SHAPES, paperConfig, TABLE3_A100_MINUTES } from './paper-models.ts';
@@ -34,14 +34,14 @@ const hours = (s: number) => {
   return h >= 1000 ? h.toFixed(0) : h.toPrecision(3);
 };
 
-/** The feature-dynamics specs of a pair, in file order. */
-function featureSpecs(pair: string): ExperimentSpec[] {
+/** The specs of a pair (of these kinds, or all), by number. */
+function pairSpecs(pair: string, kinds?: readonly string[]): ExperimentSpec[] {
   const out: ExperimentSpec[] = [];
   for (const f of readdirSync('experiments')
     .filter((x) => x.endsWith('.yaml') && x !== 'project.yaml')
     .sort()) {
     const r = readSpec(`${pair}/${f.slice(0, -5)}`);
-    if (r.ok && r.spec.kind === 'feature-dynamics') out.push(r.spec);
+    if (r.ok && (!kinds || kinds.includes(r.spec.kind))) out.push(r.spec);
   }
   // figure3 before figure11 and so on: by number.
   return out.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
@@ -96,7 +96,7 @@ async function calibrationLines(rates: Rates): Promise<string[]> {
 }
 
 async function defaultSection(pair: string): Promise<string[]> {
-  const specs = featureSpecs(pair);
+  const specs = pairSpecs(pair);
   const plans = await Promise.all(specs.map((s) => stagePlan(`${pair}/${s.id}`, 'default')));
   const head = [
     '| spec | jobs (family / extract / sae / report) | CPU h | critical path | wall, 1 node | 8 nodes | 64 nodes | largest peak memory |',
@@ -138,7 +138,7 @@ async function defaultSection(pair: string): Promise<string[]> {
 }
 
 async function paperSection(pair: string, rates: Rates): Promise<string[]> {
-  const specs = featureSpecs(pair).filter((s) => s.profiles.paper);
+  const specs = pairSpecs(pair, ['feature-dynamics']).filter((s) => s.profiles.paper);
   const plans = specs.map((s) => configPlan(s, profileOf(s, 'paper'), 'paper', rates));
   const gpu = gpuSecondsOf(A100);
   const h100 = GPU_CLASSES[1]?.name;
@@ -204,8 +204,10 @@ export async function estimatesSection(pair = CALIBRATION_PAIR): Promise<string>
     '',
     ...(await paperSection(pair, rates)),
     '',
-    'Kinds not planned per stage (sae-sizes: Tables 2-3, Figure 11; intervention: Tables 1 and 4) are one report job',
-    'each and have no estimate yet.',
+    'At the paper profile only the feature-dynamics kind is planned from the LLM-jp-3 shapes; sae-sizes (Tables 2-3,',
+    'Figure 11) and intervention (Tables 1 and 4) are planned per stage for the embedded family (above) and are one',
+    "report job without an estimate for a paths profile. An intervention report's cost counts its SAE's metric passes",
+    'only: the injection settings (perplexity, greedy translation) are not modelled.',
     END,
   ].join('\n');
 }
@@ -220,5 +222,5 @@ export function replaceSection(text: string, section: string, file: string): str
 
 export async function writeEstimates(file = 'reports/scale/README.md'): Promise<void> {
   if (!existsSync(file)) throw new Error(`${file}: not found`);
-  writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), await estimatesSection(), file));
+  writeFileAtomicSync(file, replaceSection(readFileSync(file, 'utf8'), await estimatesSection(), file));
 }

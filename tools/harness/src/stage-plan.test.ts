@@ -118,15 +118,25 @@ test('sae-sizes: the whole family, then per size its stores and one SAE per rate
   assert.is(report.status === 'done' && report.run?.golden, 'passed');
 });
 
-test('kinds not split into stages are one report job', async () => {
+test('intervention: the member, the final checkpoint at the injection layer, the report; a paths profile is one job', async () => {
   const plan = await stagePlan('en-ja/table1', 'smoke');
-  assert.is(plan.perStage, false);
+  assert.ok(plan.perStage);
   assert.equal(
     plan.jobs.map((j) => j.id),
+    ['family:xs', 'extract:step-000024', 'sae:step-000024@L1', 'report'],
+  );
+  // The same store keys as en-ja/figure3's jobs at that checkpoint and layer (one cache entry for both specs).
+  const fig3 = await stagePlan('en-ja/figure3', 'smoke');
+  const keys = (pl: typeof plan, id: string) => pl.jobs.find((j) => j.id === id)?.outputs.map((o) => o.key);
+  assert.equal(keys(plan, 'sae:step-000024@L1'), keys(fig3, 'sae:step-000024@L1'));
+  const paper = await stagePlan('en-ja/table1', 'paper');
+  assert.is(paper.perStage, false);
+  assert.equal(
+    paper.jobs.map((j) => j.id),
     ['report'],
   );
-  assert.match(plan.notes[0] ?? '', /not planned per stage yet/);
-  assert.is(plan.jobs[0]?.cost, null);
+  assert.match(paper.notes[0] ?? '', /not planned per stage yet/);
+  assert.is(paper.jobs[0]?.cost, null);
 });
 
 test('every job of a split plan has a cost; the scratch directory has no provenance, so the fallback rate times it', async () => {

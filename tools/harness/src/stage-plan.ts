@@ -4,9 +4,9 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { planStores, storeComplete } from '@saetrace/activations';
-import { modelFingerprint, readLlamaConfig } from '@saetrace/lm';
+import { midSite, modelFingerprint, readLlamaConfig } from '@saetrace/lm';
 import { saeSaved, saeSlot, saeSteps, storeRequest, type Split } from './kinds/checkpoint-stages.ts';
-import { familySlot } from './family.ts';
+import { cachedFamily, familySlot } from './family.ts';
 import { GPU_CLASSES } from './dry-run.ts';
 import { calibration } from './stage-calibrate.ts';
 import { sizesJobs } from './stage-plan-sizes.ts';
@@ -92,16 +92,17 @@ export async function stagePlan(name: string, profile: ProfileName): Promise<Sta
   });
   const base = { spec: name, profile, kind: spec.kind };
   if (spec.kind === 'sae-sizes') {
-    const { jobs, notes } = await sizesJobs(spec, p, await calibration());
+    const rates = await calibration();
+    const { jobs, notes } = await sizesJobs(spec, p, rates);
     const rateIds = jobs.filter((j) => j.kind === 'sae').map((j) => j.id);
-    return {
-      ...base,
-      perStage: true,
-      notes,
-      jobs: [...jobs, report(rateIds.length ? rateIds : jobs.map((j) => j.id))],
-      calibration: await calibration(),
+    // Its report reads the rows and writes the tables: no model work to cost.
+    const last = {
+      ...report(rateIds.length ? rateIds : jobs.map((j) => j.id)),
+      cost: costOf({ rate: 'metrics', flops: 0, peakBytes: 0 }, rates),
     };
+    return { ...base, perStage: true, notes, jobs: [...jobs, last], calibration: rates };
   }
+  if (spec.kind === 'intervention' && !('paths' in p.family)) return await interventionPlan(spec, p, base, report);
   if (spec.kind !== 'feature-dynamics')
     return {
       ...base,
@@ -145,6 +146,47 @@ export async function stagePlan(name: string, profile: ProfileName): Promise<Sta
     saeIds.push(...saes.map((j) => j.id));
   }
   return { ...base, perStage: true, notes, ...(await withCosts(spec, p, shape, [...jobs, report(saeIds)])) };
+}
+
+/**
+ * The intervention kind (Tables 1 and 4): the member, the final checkpoint's stores and SAE at the injection layer
+ * (the same jobs and keys a feature-dynamics spec has there), then the report job, which loads both checkpoints and
+ * runs every injection setting.
+ */
+async function interventionPlan(
+  spec: ExperimentSpec,
+  p: ProfileSpec,
+  base: { spec: string; profile: ProfileName; kind: string },
+  report: (inputs: readonly string[]) => PlanJob,
+): Promise<StagePlan> {
+  const slot = familySlot(p, spec.pair);
+  const manifest = cachedFamily(p, spec.pair);
+  const familyId = `family:${slot.size}`;
+  const family: PlanJob = {
+    id: familyId,
+    kind: 'family',
+    inputs: [],
+    outputs: [
+      { what: `member ${slot.size} of ${slot.dirName}`, key: null, path: slot.manifestPath, cached: !!manifest },
+    ],
+    cached: !!manifest,
+    estimate: 'unknown',
+  };
+  const member = manifest?.members.find((m) => m.size === slot.size);
+  const final = member?.checkpoints.at(-1);
+  if (!manifest || !final) {
+    const shape: PlanShape = { manifest, familyId, measured: null, layers: [], config: null };
+    const notes = [`the checkpoints are known once ${familyId} has run: plan again then`];
+    return { ...base, perStage: true, notes, ...(await withCosts(spec, p, shape, [family, report([familyId])])) };
+  }
+  const config = await readLlamaConfig(final.dir);
+  const iv = p.intervention;
+  const layer = !iv || iv.layer === 'mid' ? midSite(config.numLayers) : iv.layer;
+  const ck = { step: final.step, dir: final.dir };
+  const [extract, saes] = await checkpointJobs(spec, p, ck, [layer], familyId);
+  const shape: PlanShape = { manifest, familyId, measured: [ck], layers: [layer], config };
+  const jobs = [family, extract, ...saes, report(saes.map((j) => j.id))];
+  return { ...base, perStage: true, notes: [], ...(await withCosts(spec, p, shape, jobs)) };
 }
 
 /** The jobs with their costs, timed at the rates measured by the committed runs (stage-calibrate.ts). */
