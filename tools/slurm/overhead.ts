@@ -82,7 +82,10 @@ async function main(): Promise<void> {
   const local = scratchWorkdir(REPO, 'saetrace-bench-local-');
   const t0 = performance.now();
   let passed = 0;
-  for (const s of SPECS) if (saetrace(local, ['run', s, '--profile', 'smoke', '--quiet']) === 0) passed++;
+  const failedLocally: string[] = [];
+  for (const s of SPECS)
+    if (saetrace(local, ['run', s, '--profile', 'smoke', '--quiet']) === 0) passed++;
+    else failedLocally.push(s);
   const ways: Way[] = [
     {
       name: 'local (saetrace run, one spec after another)',
