@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { scratchWorkdir } from '../harness/src/scratch-cwd.ts';
+import { readRounds, roundJobIds } from './src/sweep.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const BIN = join(REPO, 'tools/cli/bin/saetrace.mjs');
@@ -54,27 +55,8 @@ function queued(ids: readonly string[]): string[] {
   return r.status === 0 ? r.stdout.split('\n').filter((l) => l.trim()) : [];
 }
 
-/** Every Slurm job id the sweep's rounds submitted. */
-function sweepIds(run: string): string[] {
-  const dirs = [
-    run,
-    ...readdirSync(run)
-      .filter((f) => f.startsWith('round-'))
-      .map((f) => join(run, f)),
-  ];
-  return dirs.flatMap((d) => {
-    if (!existsSync(join(d, 'round.json'))) return [];
-    const r = JSON.parse(readFileSync(join(d, 'round.json'), 'utf8')) as {
-      family: string | null;
-      levels: { id: string }[];
-      array: { id: string };
-      gather: string;
-    };
-    return [r.family, ...r.levels.map((l) => l.id), r.array.id, r.gather].filter((x): x is string =>
-      /^\d+$/.test(x ?? ''),
-    );
-  });
-}
+/** Every Slurm job id the sweep's rounds submitted (placeholders of --dry-run left out). */
+const sweepIds = (run: string) => roundJobIds(readRounds(run)).filter((x) => /^\d+$/.test(x));
 
 async function waitEmpty(ids: readonly string[], limitS = 1800): Promise<boolean> {
   const t0 = Date.now();

@@ -13,6 +13,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicSync } from '@saetrace/engine';
 import { scratchWorkdir } from '../harness/src/scratch-cwd.ts';
+import { readRounds, roundJobIds } from './src/sweep.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const BIN = join(REPO, 'tools/cli/bin/saetrace.mjs');
@@ -34,17 +35,7 @@ function saetrace(cwd: string, args: string[]): number {
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
-function roundIds(run: string): string[] {
-  const r = JSON.parse(readFileSync(join(run, 'round.json'), 'utf8')) as {
-    family: string | null;
-    levels: { id: string }[];
-    array: { id: string };
-    gather: string;
-  };
-  return [r.family, ...r.levels.map((l) => l.id), r.array.id, r.gather].filter((x): x is string =>
-    /^\d+$/.test(x ?? ''),
-  );
-}
+const roundIds = (run: string) => roundJobIds(readRounds(run)).filter((x) => /^\d+$/.test(x));
 
 async function untilDone(ids: readonly string[]): Promise<void> {
   for (;;) {

@@ -17,10 +17,34 @@ test('preflight: a writable cache and a test job Slurm takes pass; --dry-run ask
   const asked: string[][] = [];
   try {
     mkdirSync(join(root, '.cache/sae'), { recursive: true });
-    assert.is(preflight({ partition: 'main' }, root, deps({ sbatch: (a) => (asked.push(a), ok) })), null);
+    assert.is(
+      preflight(
+        { partition: 'main' },
+        root,
+        deps({
+          sbatch: (a) => {
+            asked.push(a);
+            return ok;
+          },
+        }),
+      ),
+      null,
+    );
     assert.equal(asked, [['--version'], ['--test-only', '--partition=main', '--wrap=true']]);
     asked.length = 0;
-    assert.is(preflight({ 'dry-run': true }, root, deps({ sbatch: (a) => (asked.push(a), ok) })), null);
+    assert.is(
+      preflight(
+        { 'dry-run': true },
+        root,
+        deps({
+          sbatch: (a) => {
+            asked.push(a);
+            return ok;
+          },
+        }),
+      ),
+      null,
+    );
     assert.equal(asked, []);
   } finally {
     rmSync(root, { recursive: true });

@@ -142,10 +142,7 @@ const submit = defineCommand({
     if (resumeDir) {
       if (positionals.length > 0 || values.profile !== undefined || values['per-stage'])
         throw new UsageError('--resume DIR takes the specs, profile and mode of the sweep in DIR: name no others');
-      dir = resumeDir;
-      const f = join(dir, 'specs.json');
-      if (!existsSync(f)) throw new UsageError(`${dir} is not a sweep directory (no specs.json)`);
-      ({ specs, profile, perStage } = readSweepSpecs(f));
+      ({ dir, specs, profile, perStage } = sweepAt(resumeDir));
       if (perStage) stored = readPlanFileOrUsage(join(dir, 'plan.json'));
       const rounds = readRounds(dir);
       round = (rounds.at(-1)?.round ?? -1) + 1;
@@ -295,6 +292,14 @@ function readSweepSpecs(f: string): { specs: string[]; profile: ProfileName; per
   return { specs: v.specs as string[], profile: profileOption(String(v.profile)), perStage: v.perStage === true };
 }
 
+/** The sweep in a folder named on the command line: its specs, profile and mode, or a usage error. */
+function sweepAt(arg: string): { dir: string; specs: string[]; profile: ProfileName; perStage: boolean } {
+  const dir = resolve(arg);
+  const f = join(dir, 'specs.json');
+  if (!existsSync(f)) throw new UsageError(`${dir} is not a sweep directory (no specs.json)`);
+  return { dir, ...readSweepSpecs(f) };
+}
+
 function readPlanFileOrUsage(path: string): PlanFile {
   try {
     return readPlanFile(path);
@@ -317,10 +322,7 @@ const status = defineCommand({
   options: {},
   positionals: { min: 1, max: 1, what: 'a sweep directory' },
   async run({ positionals }) {
-    const dir = resolve(positionals[0] as string);
-    const f = join(dir, 'specs.json');
-    if (!existsSync(f)) throw new UsageError(`${dir} is not a sweep directory (no specs.json)`);
-    const { specs, profile, perStage } = readSweepSpecs(f);
+    const { dir, specs, profile, perStage } = sweepAt(positionals[0] as string);
     if (perStage) readPlanFileOrUsage(join(dir, 'plan.json'));
     const rounds = readRounds(dir);
     const now = perStage ? await Promise.all(specs.map((s) => stagePlan(s, profile))) : [];
@@ -343,10 +345,7 @@ const gather = defineCommand({
   options: {},
   positionals: { min: 1, max: 1, what: 'a sweep directory' },
   async run({ positionals }) {
-    const dir = resolve(positionals[0] as string);
-    const f = join(dir, 'specs.json');
-    if (!existsSync(f)) throw new UsageError(`${dir} is not a sweep directory (no specs.json)`);
-    const { specs } = JSON.parse(readFileSync(f, 'utf8')) as { specs: string[] };
+    const { dir, specs } = sweepAt(positionals[0] as string);
     const rows = readStatuses(dir, specs);
     const text = formatStatuses(rows);
     writeFileAtomicSync(join(dir, 'summary.md'), `${text}\n`);
