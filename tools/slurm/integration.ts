@@ -55,8 +55,8 @@ function queued(ids: readonly string[]): string[] {
   return r.status === 0 ? r.stdout.split('\n').filter((l) => l.trim()) : [];
 }
 
-/** Every Slurm job id the sweep's rounds submitted (placeholders of --dry-run left out). */
-const sweepIds = (run: string) => roundJobIds(readRounds(run)).filter((x) => /^\d+$/.test(x));
+/** Every Slurm job id the sweep's rounds submitted. */
+const sweepIds = (run: string) => roundJobIds(readRounds(run));
 
 async function waitEmpty(ids: readonly string[], limitS = 1800): Promise<boolean> {
   const t0 = Date.now();

@@ -35,7 +35,7 @@ function saetrace(cwd: string, args: string[]): number {
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
-const roundIds = (run: string) => roundJobIds(readRounds(run)).filter((x) => /^\d+$/.test(x));
+const roundIds = (run: string) => roundJobIds(readRounds(run));
 
 async function untilDone(ids: readonly string[]): Promise<void> {
   for (;;) {

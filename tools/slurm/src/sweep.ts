@@ -46,9 +46,14 @@ export function readRounds(dir: string): SweepRound[] {
   });
 }
 
-/** Every Slurm job id of these rounds (arrays as their job id). */
+/**
+ * Every Slurm job id these rounds submitted (arrays as their job id). A --dry-run round names its jobs by script
+ * (`<sae.sbatch>`) instead: those were never submitted and are left out.
+ */
 export function roundJobIds(rounds: readonly SweepRound[]): string[] {
-  return rounds.flatMap((r) => [...(r.family ? [r.family] : []), ...r.levels.map((l) => l.id), r.array.id, r.gather]);
+  return rounds
+    .flatMap((r) => [...(r.family ? [r.family] : []), ...r.levels.map((l) => l.id), r.array.id, r.gather])
+    .filter((id) => /^\d+$/.test(id));
 }
 
 /** squeue's states of array tasks and jobs: `squeue -h -r -o '%i %T'` lines, as id -> state. */

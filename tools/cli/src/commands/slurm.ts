@@ -78,9 +78,8 @@ function sbatcher(dryRun: boolean): (args: string[]) => string {
 
 /** squeue's states of these jobs' tasks, or null when squeue does not answer. */
 function squeueStates(ids: readonly string[]): Map<string, string> | null {
-  const real = ids.filter((i) => /^\d+$/.test(i));
-  if (real.length === 0) return new Map();
-  const r = spawnSync('squeue', ['-h', '-r', '-o', '%i %T', '-j', real.join(',')], { encoding: 'utf8' });
+  if (ids.length === 0) return new Map();
+  const r = spawnSync('squeue', ['-h', '-r', '-o', '%i %T', '-j', ids.join(',')], { encoding: 'utf8' });
   // squeue exits 1 with "Invalid job id specified" once every job has left the queue: nothing queued.
   if (r.status !== 0) return /Invalid job id/.test(r.stderr) ? new Map() : null;
   return parseSqueue(r.stdout);
