@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Graph } from '../graph/graph.ts';
 import { Session } from '../runtime/session.ts';
-import { adamUpdate, ADAM_DEFAULTS } from './adam.ts';
+import { adamUpdate, ADAM_DEFAULTS, clipGlobalNorm } from './adam.ts';
+import { TrainStep } from '../train/train-step.ts';
 import { warmupConstant, warmupCosine } from './schedule.ts';
 
 /** Adam(W) written out by hand, the reference the graph is checked against. */
@@ -71,6 +72,83 @@ test('schedules: linear warm-up then constant; warm-up then cosine to a floor', 
   assert.ok(Math.abs(warmupCosine(55, 1, 10, 100) - 0.55) < 1e-12);
   assert.throws(() => warmupConstant(0, 1, 1), /1-based/);
   assert.throws(() => warmupCosine(0, 1, 1, 2), /1-based/);
+});
+
+test('global-norm clipping scales every gradient by maxNorm / (norm + 1e-6) only above the cut', async () => {
+  for (const [maxNorm, scale] of [
+    [1.3, 1.3 / (13 + 1e-6)],
+    [100, 1],
+  ] as const) {
+    const g = new Graph('clip');
+    const a = g.input('a', 'float32', [2]);
+    const b = g.input('b', 'float32', [1]);
+    const c = clipGlobalNorm(g, [a, b], maxNorm);
+    g.output(c.grads[0]!, 'a1');
+    g.output(c.grads[1]!, 'b1');
+    g.output(c.norm, 'n');
+    const s = await Session.create(g, { threads: 1 });
+    const o = await s.run({
+      a: { dtype: 'float32', shape: [2], data: Float32Array.of(3, 4) },
+      b: { dtype: 'float32', shape: [1], data: Float32Array.of(12) },
+    });
+    await s.release();
+    assert.ok(Math.abs((o.n!.data as Float32Array)[0]! - 13) < 1e-5);
+    const got = [...(o.a1!.data as Float32Array), ...(o.b1!.data as Float32Array)];
+    [3, 4, 12].forEach((x, i) => assert.ok(Math.abs(got[i]! - x * scale) < 1e-5, `${got[i]} vs ${x * scale}`));
+  }
+  assert.throws(() => clipGlobalNorm(new Graph('x'), [], 1), /no gradients/);
+  assert.throws(() => clipGlobalNorm(new Graph('x'), [], 0), /maxNorm must be > 0/);
+});
+
+test('TrainStep with maxGradNorm follows Adam on clipped gradients and reports the norm before clipping', async () => {
+  // loss = 0.5 * sum((w - target)^2), so the gradient is w - target; clipping changes steps 2 and 3 (the first
+  // Adam step is scale-free), which is what the reference below checks.
+  const target = [10, -20, 5];
+  const cfg = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
+  const ts = await TrainStep.create({
+    params: [{ name: 'w', shape: [3], init: Float32Array.of(0, 0, 0) }],
+    data: [{ name: 'target', dtype: 'float32', shape: [3] }],
+    build: (g, p, d) => {
+      const diff = g.op1('Sub', [p.w!, d.target!]);
+      return {
+        loss: g.op1('Mul', [
+          g.op1('ReduceSum', [g.op1('Mul', [diff, diff])], { keepdims: 0 }),
+          g.constant([0.5], [], 'float32'),
+        ]),
+      };
+    },
+    adam: cfg,
+    session: { threads: 1 },
+  });
+  const w = [0, 0, 0];
+  const m = [0, 0, 0];
+  const v = [0, 0, 0];
+  for (let t = 1; t <= 3; t++) {
+    const grad = w.map((x, i) => x - target[i]!);
+    const norm = Math.hypot(...grad);
+    const k = Math.min(1, cfg.maxGradNorm / (norm + 1e-6));
+    const r = await ts.run({ target: { dtype: 'float32', shape: [3], data: Float32Array.from(target) } }, 0.5);
+    assert.ok(Math.abs(r.gradNorm! - norm) < 1e-3 * norm, `step ${t}: norm ${r.gradNorm} vs ${norm}`);
+    for (let i = 0; i < 3; i++) {
+      const gi = grad[i]! * k;
+      m[i] = cfg.beta1 * m[i]! + (1 - cfg.beta1) * gi;
+      v[i] = cfg.beta2 * v[i]! + (1 - cfg.beta2) * gi * gi;
+      w[i] = w[i]! - 0.5 * (m[i]! / (1 - cfg.beta1 ** t) / (Math.sqrt(v[i]! / (1 - cfg.beta2 ** t)) + cfg.eps));
+    }
+  }
+  const got = ts.state().params.w!;
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(got[i]! - w[i]!) < 1e-4, `w[${i}] ${got[i]} vs ${w[i]}`);
+  await ts.release();
+  const bad = await TrainStep.create({
+    params: [{ name: 'w', shape: [1], init: Float32Array.of(0) }],
+    data: [],
+    build: (g, p) => ({ loss: g.op1('ReduceSum', [p.w!], { keepdims: 0 }) }),
+    adam: { maxGradNorm: -1 },
+  }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  assert.match(String(bad), /maxGradNorm must be a finite number >= 0, got -1/);
 });
 
 test.run();

@@ -7,6 +7,11 @@ export interface AdamConfig {
   readonly eps: number;
   /** Decoupled weight decay (AdamW); 0 gives plain Adam. */
   readonly weightDecay: number;
+  /**
+   * Clip the global gradient norm (over every parameter) to this before the update, as torch's
+   * clip_grad_norm_ does; absent or 0 leaves gradients as they are (and the graph as it was).
+   */
+  readonly maxGradNorm?: number;
 }
 
 export const ADAM_DEFAULTS: AdamConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
@@ -47,4 +52,22 @@ export function adamUpdate(
   if (cfg.weightDecay !== 0 && decay) upd = g.op1('Add', [upd, g.op1('Mul', [p, c(cfg.weightDecay)])]);
   const p1 = g.op1('Sub', [p, g.op1('Mul', [upd, lr])]);
   return { param: { ...p1, shape: p.shape }, m: { ...m1, shape: p.shape }, v: { ...v1, shape: p.shape } };
+}
+
+/**
+ * Scales every gradient by min(1, maxNorm / (||g|| + 1e-6)), ||g|| the L2 norm over all of them (torch's
+ * clip_grad_norm_ rule); returns the scaled gradients and the norm before clipping (logged by trainers).
+ */
+export function clipGlobalNorm(g: Graph, grads: readonly Value[], maxNorm: number): { grads: Value[]; norm: Value } {
+  if (!(maxNorm > 0)) throw new RangeError(`clipGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
+  if (grads.length === 0) throw new RangeError('clipGlobalNorm: no gradients');
+  const f = (x: number) => g.constant([x], [], 'float32');
+  let sq: Value | undefined;
+  for (const gr of grads) {
+    const s = g.op1('ReduceSumSquare', [gr], { keepdims: 0 });
+    sq = sq ? g.op1('Add', [sq, s]) : s;
+  }
+  const norm = g.op1('Sqrt', [sq as Value]);
+  const scale = g.op1('Min', [f(1), g.op1('Div', [f(maxNorm), g.op1('Add', [norm, f(1e-6)])])]);
+  return { grads: grads.map((gr) => ({ ...g.op1('Mul', [gr, scale]), shape: gr.shape })), norm };
 }

@@ -1,7 +1,7 @@
 import { gradients } from '../autodiff/gradients.ts';
 import { Graph } from '../graph/graph.ts';
 import { scalarOutput, type DType, type Dim, type TensorData, type Value } from '../graph/types.ts';
-import { adamUpdate, ADAM_DEFAULTS, type AdamConfig } from '../optim/adam.ts';
+import { adamUpdate, ADAM_DEFAULTS, clipGlobalNorm, type AdamConfig } from '../optim/adam.ts';
 import { Session, type SessionOptions } from '../runtime/session.ts';
 
 export interface ParamSpec {
@@ -45,6 +45,7 @@ export class TrainStep {
     private m: Record<string, Float32Array>,
     private v: Record<string, Float32Array>,
     readonly extraNames: readonly string[],
+    private readonly clipped: boolean,
   ) {}
 
   static async create(options: {
@@ -55,6 +56,9 @@ export class TrainStep {
     session?: SessionOptions;
   }): Promise<TrainStep> {
     const cfg: AdamConfig = { ...ADAM_DEFAULTS, ...options.adam };
+    const clip = cfg.maxGradNorm ?? 0;
+    if (clip < 0 || !Number.isFinite(clip))
+      throw new RangeError(`TrainStep: adam.maxGradNorm must be a finite number >= 0, got ${clip}`);
     const g = new Graph('train_step');
     const data: Record<string, Value> = {};
     for (const d of options.data) data[d.name] = g.input(d.name, d.dtype, d.shape);
@@ -69,12 +73,17 @@ export class TrainStep {
     const lr = g.input('lr', 'float32', []);
     const t = g.input('t', 'float32', []);
     const { loss, extras } = options.build(g, pv, data);
-    const grads = gradients(
+    let grads = gradients(
       g,
       loss,
       options.params.map((p) => pv[p.name] as Value),
     );
     g.output(loss, 'loss');
+    if (clip > 0) {
+      const c = clipGlobalNorm(g, grads as Value[], clip);
+      grads = c.grads;
+      g.output(c.norm, 'gradNorm');
+    }
     options.params.forEach((p, i) => {
       const m = g.input(`m.${p.name}`, 'float32', p.shape);
       const v = g.input(`v.${p.name}`, 'float32', p.shape);
@@ -94,7 +103,7 @@ export class TrainStep {
       m[p.name] = new Float32Array(p.init.length);
       v[p.name] = new Float32Array(p.init.length);
     }
-    return new TrainStep(session, options.params, params, m, v, extraNames);
+    return new TrainStep(session, options.params, params, m, v, extraNames, clip > 0);
   }
 
   get step(): number {
@@ -105,7 +114,7 @@ export class TrainStep {
   async run(
     data: Readonly<Record<string, TensorData>>,
     lr: number,
-  ): Promise<{ loss: number; extras: Record<string, TensorData> }> {
+  ): Promise<{ loss: number; gradNorm?: number; extras: Record<string, TensorData> }> {
     const t = this.stepCount + 1;
     const feeds: Record<string, TensorData> = {
       ...data,
@@ -129,7 +138,7 @@ export class TrainStep {
     this.stepCount = t;
     const extras: Record<string, TensorData> = {};
     for (const k of this.extraNames) extras[k] = out[`x.${k}`] as TensorData;
-    return { loss, extras };
+    return this.clipped ? { loss, gradNorm: scalarOutput(out, 'gradNorm', 'TrainStep'), extras } : { loss, extras };
   }
 
   /** A copy-free view of the current state, for checkpoints. */

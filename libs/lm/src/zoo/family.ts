@@ -29,6 +29,8 @@ export interface FamilyProfile {
   /** Checkpoints kept per member, log-spaced from the first steps to the last. */
   readonly checkpoints: number;
   readonly weightDecay: number;
+  /** Global gradient-norm clip (torch's clip_grad_norm_ rule); absent trains unclipped. */
+  readonly gradClip?: number;
   readonly seed: number;
   readonly members: readonly FamilyMember[];
 }

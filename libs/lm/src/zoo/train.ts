@@ -161,7 +161,13 @@ export async function trainMember(options: {
         loss: crossEntropy(g, g.op1('Reshape', [r.logits as Value, g.ints([B * T, c.vocabSize])]), d.targets as Value),
       };
     },
-    adam: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: profile.weightDecay },
+    adam: {
+      beta1: 0.9,
+      beta2: 0.95,
+      eps: 1e-8,
+      weightDecay: profile.weightDecay,
+      ...(profile.gradClip !== undefined && { maxGradNorm: profile.gradClip }),
+    },
     session: { threads: options.threads },
   });
   const memberDir = join(options.outDir, m.size);
