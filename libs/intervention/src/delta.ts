@@ -12,8 +12,16 @@ export interface EncodedRows {
   readonly codes: TopKCodes;
 }
 
-/** Encode step of injectionDelta: normalise each row to unit length (as in SAE training), then the SAE encoder. */
-export async function encodeRows(hFull: Float32Array, rows: number, sae: SaeCodec): Promise<EncodedRows> {
+/**
+ * Encode step of injectionDelta: normalise each row to unit length (as in SAE training), then the SAE encoder;
+ * with `among`, TopK is taken among those features only (InjectionVariant.maskBeforeTopK).
+ */
+export async function encodeRows(
+  hFull: Float32Array,
+  rows: number,
+  sae: SaeCodec,
+  among?: ReadonlySet<number>,
+): Promise<EncodedRows> {
   const d = sae.d;
   if (hFull.length !== rows * d)
     throw new RangeError(`encodeRows: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
@@ -27,7 +35,7 @@ export async function encodeRows(hFull: Float32Array, rows: number, sae: SaeCode
     const inv = nrm > 0 ? 1 / nrm : 0;
     for (let i = 0; i < d; i++) x[r * d + i] = (hFull[r * d + i] as number) * inv;
   }
-  const codes = await sae.encode(x, rows);
+  const codes = among ? await sae.encodeAmong(x, rows, among) : await sae.encode(x, rows);
   if (codes.rows !== rows || codes.values.length !== rows * codes.k || codes.indices.length !== rows * codes.k) {
     throw new Error(
       `encodeRows: the SAE returned codes for ${codes.rows} rows (${codes.values.length} values) for ${rows} rows of k ${codes.k}`,
@@ -96,7 +104,8 @@ export async function injectionDelta(
   if (hFull.length !== rows * d)
     throw new RangeError(`injectionDelta: hFull has ${hFull.length} values, expected rows*d = ${rows * d}`);
   if (alpha === 0 || (mask.size === 0 && !variant.includeBias)) return new Float32Array(rows * d);
-  return decodeDelta(await encodeRows(hFull, rows, sae), sae, mask, alpha, variant);
+  const among = variant.maskBeforeTopK ? mask : undefined;
+  return decodeDelta(await encodeRows(hFull, rows, sae, among), sae, mask, alpha, variant);
 }
 
 /**

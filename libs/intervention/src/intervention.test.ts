@@ -86,6 +86,68 @@ test('unitDecode: each row adds alpha * |h| along its masked decode, whatever th
   );
 });
 
+test('maskBeforeTopK: each row decodes the k strongest masked features, not the masked ones of its top k', async () => {
+  const sae = new ToySae(D, 10, 2, 'm');
+  const rows = 4;
+  const h = Float32Array.from({ length: rows * D }, (_, i) => Math.sin(i * 1.7) + 0.2);
+  const x = Float32Array.from(h);
+  const norms: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let i = 0; i < D; i++) s += x[r * D + i]! ** 2;
+    norms.push(Math.sqrt(s));
+    for (let i = 0; i < D; i++) x[r * D + i]! /= Math.sqrt(s);
+  }
+  const full = await sae.encode(x, rows);
+  // The mask leaves out every row's first choice, so after TopK only second choices can survive.
+  const mask = new Set(
+    Array.from({ length: 10 }, (_, j) => j).filter((j) => ![...full.indices].filter((_, i) => i % 2 === 0).includes(j)),
+  );
+  const before = await injectionDelta(h, rows, sae, mask, 1, {
+    includeBias: false,
+    rescale: true,
+    maskBeforeTopK: true,
+  });
+  const after = await injectionDelta(h, rows, sae, mask, 1);
+  const among = await sae.encodeAmong(x, rows, mask);
+  for (let r = 0; r < rows; r++) {
+    const want = new Float64Array(D);
+    for (let t = 0; t < 2; t++) {
+      const f = among.indices[r * 2 + t]!;
+      const z = among.values[r * 2 + t]!;
+      assert.ok(mask.has(f) || z === 0);
+      for (let i = 0; i < D; i++) want[i]! += z * sae.decoderRow(f)[i]!;
+    }
+    for (let i = 0; i < D; i++)
+      assert.ok(Math.abs(before[r * D + i]! - norms[r]! * want[i]!) < 1e-5, `row ${r} dim ${i}`);
+  }
+  const l2 = (v: Float32Array) => Math.hypot(...v);
+  assert.ok(l2(before) > l2(after), `before ${l2(before)} after ${l2(after)}`);
+  // perplexity ignores mask-independent codes when masking comes before TopK (they were made after it).
+  const model = new ToyModel(V, D, L, 'pp');
+  const codes = await encodeWindows(model, sae, 2, windows);
+  const inj: Injection = {
+    full: model,
+    sae,
+    layer: 2,
+    mask,
+    alpha: 0.5,
+    variant: { includeBias: false, rescale: true, maskBeforeTopK: true },
+  };
+  const withCodes = await perplexity(model, windows, 2, inj, 8, codes);
+  const without = await perplexity(model, windows, 2, inj, 8, null);
+  assert.equal(withCodes, without);
+  const afterPpl = await perplexity(
+    model,
+    windows,
+    2,
+    { ...inj, variant: { includeBias: false, rescale: true } },
+    8,
+    codes,
+  );
+  assert.not.equal(afterPpl.overall, without.overall);
+});
+
 test('decodeInjector: the prompt window gets the window delta of the tap, each step the delta of the new rows', async () => {
   const sae = new ToySae(D, 10, 3, 's');
   const B = 3,

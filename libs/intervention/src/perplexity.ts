@@ -136,7 +136,8 @@ export async function perplexity(
     const b = Math.min(batch, count - start);
     const toks = windows.tokens.subarray(start * T, (start + b) * T);
     let delta: Float32Array | null = null;
-    if (active && injection && codes) {
+    // Codes of the full SAE serve every mask only when the mask is applied after TopK.
+    if (active && injection && codes && !injection.variant?.maskBeforeTopK) {
       const enc = codes.batches[start / batch];
       if (!enc) throw new RangeError(`perplexity: codes have no batch ${start / batch}`);
       delta = decodeDelta(enc, injection.sae, injection.mask, injection.alpha, injection.variant);

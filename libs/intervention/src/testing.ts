@@ -121,19 +121,22 @@ export class ToySae implements SaeCodec {
     return this.wDec.slice(j * this.d, (j + 1) * this.d);
   }
   async encode(x: Float32Array, rows: number): Promise<TopKCodes> {
-    const { d, n, k } = this;
+    return this.encodeAmong(x, rows, new Set(Array.from({ length: this.n }, (_, j) => j)));
+  }
+  async encodeAmong(x: Float32Array, rows: number, features: ReadonlySet<number>): Promise<TopKCodes> {
+    const { d, k } = this;
     const values = new Float32Array(rows * k);
     const indices = new Int32Array(rows * k);
     for (let r = 0; r < rows; r++) {
       const pre: [number, number][] = [];
-      for (let j = 0; j < n; j++) {
+      for (const j of features) {
         let s = 0;
         for (let i = 0; i < d; i++)
           s += ((x[r * d + i] as number) - (this.bDec[i] as number)) * (this.wDec[j * d + i] as number);
         pre.push([Math.max(0, s), j]);
       }
       pre.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-      for (let t = 0; t < k; t++) {
+      for (let t = 0; t < k && t < pre.length; t++) {
         values[r * k + t] = pre[t]![0];
         indices[r * k + t] = pre[t]![1];
       }

@@ -47,6 +47,8 @@ export interface SaeCodec {
   readonly k: number;
   /** x: unit-normalised rows float32 [rows*d]. */
   encode(x: Float32Array, rows: number): Promise<TopKCodes>;
+  /** As encode, with TopK taken among `features` only (the others' pre-activations set aside). */
+  encodeAmong(x: Float32Array, rows: number, features: ReadonlySet<number>): Promise<TopKCodes>;
   /** Decoder direction of feature j (length d). */
   decoderRow(j: number): Float32Array;
   readonly bDec: Float32Array;
@@ -63,6 +65,12 @@ export interface InjectionVariant {
    * adds the same norm wherever any of its features fire and no class wins by adding more.
    */
   readonly unitDecode?: boolean;
+  /**
+   * Restrict the SAE's TopK to the masked features (default false: TopK over all n features, then only masked
+   * ones decoded). Before TopK, every row decodes its k strongest masked features; after, only those of its
+   * top k that happen to be masked (often one or none).
+   */
+  readonly maskBeforeTopK?: boolean;
 }
 
 export const DEFAULT_VARIANT: InjectionVariant = { includeBias: false, rescale: true };

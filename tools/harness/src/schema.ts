@@ -169,6 +169,11 @@ export const PROFILE_SCHEMA = {
           description:
             'scale each decoded vector to unit norm before alpha |h| (every class adds the same norm; default false: Eq. 7 as written)',
         },
+        maskBeforeTopK: {
+          type: 'boolean',
+          description:
+            "take the SAE's TopK among the drawn class's features only (each token decodes its k strongest of them); default false: TopK over all features, then only the class's kept",
+        },
         referencePerplexity: {
           type: 'boolean',
           description:

@@ -55,6 +55,8 @@ export interface InterventionSpec {
   readonly rescale?: boolean;
   /** Unit-norm decoded vectors, so every class adds the same norm (libs/intervention/src/types.ts; default false). */
   readonly unitDecode?: boolean;
+  /** TopK among the masked features only (libs/intervention/src/types.ts; default false: mask after TopK). */
+  readonly maskBeforeTopK?: boolean;
   /** Reference-conditional perplexity per direction beside chrF/BLEU, and the full model's scores (default false). */
   readonly referencePerplexity?: boolean;
 }

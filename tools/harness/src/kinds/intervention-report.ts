@@ -65,7 +65,9 @@ function injectionWords(iv: InterventionSpec | undefined): string {
       : 'Eq. 7 as written (alpha |h_full| times the masked decode)',
     iv.includeBias ? 'b_dec added' : 'without b_dec',
     iv.rescale === false ? 'not rescaled by |h_full|' : '',
-    'features masked after TopK (the codes of the full SAE, then only the class drawn kept)',
+    iv.maskBeforeTopK
+      ? "features masked before TopK (each token's k strongest features of the class drawn)"
+      : 'features masked after TopK (the codes of the full SAE, then only the class drawn kept)',
   ]
     .filter(Boolean)
     .join('; ');

@@ -181,6 +181,7 @@ export async function interventionExperiment(
       includeBias: iv.includeBias ?? false,
       rescale: iv.rescale ?? true,
       ...(iv.unitDecode ? { unitDecode: true } : {}),
+      ...(iv.maskBeforeTopK ? { maskBeforeTopK: true } : {}),
     },
   };
   // The 'none' row depends on no alpha or n: once for all of Table 4's settings.
