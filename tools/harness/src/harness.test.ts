@@ -196,6 +196,34 @@ test('selectCheckpoints: all, or the listed steps in training order; a step the 
   );
 });
 
+test('reports index: per pair, each claim with the specs whose default golden records it holding or not; a damaged golden is skipped with a warning', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'reports-index-'));
+  const golden = mkdtempSync(join(tmpdir(), 'golden-index-'));
+  mkdirSync(join(root, 'en-ja'));
+  mkdirSync(join(golden, 'en-ja'));
+  writeFileSync(join(root, 'en-ja', 'figure5.md'), '# Figure 5\n');
+  writeFileSync(
+    join(root, 'en-ja', 'figure5.default.provenance.json'),
+    JSON.stringify({ wallSeconds: 60, specVersion: 1, machine: { cpus: 'AMD EPYC' } }),
+  );
+  const g = (findings: Record<string, boolean>) => JSON.stringify({ version: 1, metrics: {}, findings });
+  writeFileSync(join(golden, 'en-ja', 'figure5.default.json'), g({ 'finding-1': true, 'finding-2': false }));
+  writeFileSync(join(golden, 'en-ja', 'figure3.default.json'), g({ 'finding-1': true }));
+  writeFileSync(join(golden, 'en-ja', 'figure8.default.json'), '{ not json');
+  const warnings: string[] = [];
+  const md = readFileSync(await writeReportsIndex(root, (s) => warnings.push(s), golden), 'utf8');
+  assert.match(md, /as its goldens recorded them \(2 of 3 checks hold/);
+  assert.match(
+    md,
+    /\| The Mixed share of the mid layer falls[^|]*\| \[figure3\]\(en-ja\/figure3\.md\), \[figure5\]\(en-ja\/figure5\.md\) \| - \|/,
+  );
+  assert.match(md, /\| At the last checkpoint the middle third[^|]*\| - \| \[figure5\]\(en-ja\/figure5\.md\) \|/);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /figure8\.default\.json/);
+  rmSync(root, { recursive: true });
+  rmSync(golden, { recursive: true });
+});
+
 test('reports index: wall time, CPU and spec version per report, an older spec version marked stale; a pair without default runs says so', async () => {
   const root = mkdtempSync(join(tmpdir(), 'reports-index-'));
   mkdirSync(join(root, 'en-ja'));

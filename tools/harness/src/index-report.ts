@@ -2,6 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAMILY_FIX } from '@saetrace/lm';
 import { fields, isArray, isObject, readJsonRecord, writeFileAtomic } from '@saetrace/engine';
+import { readGolden } from './golden.ts';
+import { readSpec } from './spec.ts';
 
 interface Provenance {
   wallSeconds?: number;
@@ -38,12 +40,61 @@ function title(path: string): string {
 }
 
 /**
+ * The pair's findings as its default goldens recorded them (golden/<pair>/<id>.default.json, written by
+ * `saetrace findings --record` or `run --update-golden`), one row per spec and finding with the spec's claim;
+ * none when no default golden records any. A damaged golden or spec is skipped with a warning.
+ */
+function findingLines(pair: string, warn: (s: string) => void, goldenRoot: string): string[] {
+  const dir = join(goldenRoot, pair);
+  if (!existsSync(dir)) return [];
+  // One row per claim (the same finding is checked by several specs), with the specs it holds and fails in.
+  const byClaim = new Map<string, { holds: string[]; fails: string[] }>();
+  let checks = 0;
+  let held = 0;
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.default.json'))
+    .sort()) {
+    const id = f.replace(/\.default\.json$/, '');
+    const name = `${pair}/${id}`;
+    let verdicts: Record<string, boolean> | undefined;
+    try {
+      verdicts = readGolden(join(dir, f), name, 'default').findings;
+    } catch (e) {
+      warn(`warning: reports index: skipped ${(e as Error).message}`);
+      continue;
+    }
+    if (!verdicts) continue;
+    const spec = readSpec(name);
+    const claims = new Map((spec.ok ? (spec.spec.findings ?? []) : []).map((d) => [d.id, d.claim]));
+    for (const [fid, ok] of Object.entries(verdicts)) {
+      const claim = claims.get(fid) ?? fid;
+      const row = byClaim.get(claim) ?? { holds: [], fails: [] };
+      byClaim.set(claim, row);
+      (ok ? row.holds : row.fails).push(`[${id}](${pair}/${id}.md)`);
+      checks++;
+      if (ok) held++;
+    }
+  }
+  if (checks === 0) return [];
+  const cell = (xs: string[]) => (xs.length ? xs.join(', ') : '-');
+  return [
+    '',
+    `Findings on the default profile, as its goldens recorded them (${held} of ${checks} checks hold; each spec's report has the numbers behind its verdict):`,
+    '',
+    '| claim | holds in | not reproduced in |',
+    '|---|---|---|',
+    ...[...byClaim].map(([c, r]) => `| ${c.replace(/\|/g, '\\|')} | ${cell(r.holds)} | ${cell(r.fails)} |`),
+  ];
+}
+
+/**
  * Rewrites reports/README.md: every report with its title, and per pair and profile the wall time of each
  * spec's last run (from its provenance) next to the family's training time.
  */
 export async function writeReportsIndex(
   root = 'reports',
   warn: (s: string) => void = (s) => console.error(s),
+  goldenRoot = 'golden',
 ): Promise<string> {
   const lines = [
     '# Reports',
@@ -150,9 +201,11 @@ export async function writeReportsIndex(
         : famIn
           ? `, one of which trained the family (${famMin.toFixed(1)} min of it), on the 2-core machine; caches make a second run nearly free`
           : ` plus ${famMin.toFixed(1)} min of family training (${(total / 60 + famMin).toFixed(1)} min in all, on the 2-core machine; caches make a second run nearly free)`;
+    lines.push(...findingLines(pair, warn, goldenRoot));
     lines.push(
       '',
       `Default profile: ${(total / 60).toFixed(1)} min of spec runs of the current spec versions${staleCount ? ` (${staleCount} stale report${staleCount > 1 ? 's' : ''} not counted)` : ''}${famText}.`,
+      '',
     );
   }
   const path = join(root, 'README.md');
