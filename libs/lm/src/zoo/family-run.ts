@@ -1,3 +1,4 @@
+import type { TrainLoss } from './train-state.ts';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -30,7 +31,7 @@ export interface FamilyManifest {
     /** memberFingerprint of the definition the member was trained under. */
     readonly fingerprint: string;
     readonly checkpoints: readonly { readonly step: number; readonly tokens: number; readonly dir: string }[];
-    readonly losses: readonly { readonly step: number; readonly loss: number }[];
+    readonly losses: readonly TrainLoss[];
     readonly evalPerplexity: LanguagePerplexity;
     readonly trainSeconds: number;
     readonly tokensPerSecond: number;

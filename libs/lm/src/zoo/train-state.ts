@@ -27,7 +27,7 @@ export interface MemberTrainState {
   readonly params: Readonly<Record<string, Float32Array>>;
   readonly m: Readonly<Record<string, Float32Array>>;
   readonly v: Readonly<Record<string, Float32Array>>;
-  readonly losses: readonly { step: number; loss: number }[];
+  readonly losses: readonly TrainLoss[];
   /** memberFingerprint of the definition trained under. */
   readonly fingerprint: string;
   /**
@@ -94,10 +94,23 @@ function refuseOther(file: string, have: string | undefined, e: StateExpectation
 }
 
 const LOSSES_FIX = 'move the train-state directory away to train the member anew';
+/** One step's training loss; gradNorm (the global gradient norm before clipping) only when the profile clips. */
+export interface TrainLoss {
+  readonly step: number;
+  readonly loss: number;
+  readonly gradNorm?: number;
+}
+
 const isLosses = (v: unknown): string | null =>
-  Array.isArray(v) && v.every((x) => typeof x?.step === 'number' && typeof x?.loss === 'number')
+  Array.isArray(v) &&
+  v.every(
+    (x) =>
+      typeof x?.step === 'number' &&
+      typeof x?.loss === 'number' &&
+      (x.gradNorm === undefined || typeof x.gradNorm === 'number'),
+  )
     ? null
-    : 'not a list of { step, loss }';
+    : 'not a list of { step, loss, gradNorm? }';
 
 /**
  * Reads the training state in `stateDir`, or null when there is none. Of the earlier four-file format, whose
@@ -128,7 +141,7 @@ export async function readTrainState(
     const step = Number(metadata.step);
     if (!Number.isInteger(step) || step < 0)
       throw new Error(`${file}: step '${metadata.step}' is not a step number; ${LOSSES_FIX}`);
-    const losses = parseJsonRecord<{ step: number; loss: number }[]>(
+    const losses = parseJsonRecord<TrainLoss[]>(
       metadata.losses ?? '',
       `${file} (metadata 'losses')`,
       LOSSES_FIX,
@@ -146,13 +159,10 @@ export async function readTrainState(
   }
   const legacy = join(stateDir, 'state.json');
   if (!existsSync(legacy)) return null;
-  const st = readJsonRecord<{ step: number; losses: { step: number; loss: number }[]; fingerprint?: string }>(
-    legacy,
-    LOSSES_FIX,
-    (v) =>
-      typeof (v as { step?: unknown })?.step === 'number'
-        ? isLosses((v as { losses?: unknown }).losses)
-        : "no numeric 'step'",
+  const st = readJsonRecord<{ step: number; losses: TrainLoss[]; fingerprint?: string }>(legacy, LOSSES_FIX, (v) =>
+    typeof (v as { step?: unknown })?.step === 'number'
+      ? isLosses((v as { losses?: unknown }).losses)
+      : "no numeric 'step'",
   );
   if (st.fingerprint !== e.fingerprint) throw refuseOther(legacy, st.fingerprint, e);
   const read = async (f: string) =>

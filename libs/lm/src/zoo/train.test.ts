@@ -57,6 +57,48 @@ test('a family member trains (loss falls), saves log-spaced HF checkpoints with 
   assert.ok(trainFlopsPerToken(profile, profile.members[0]!, 32) > 0);
 });
 
+test('with gradClip every step records its gradient norm before clipping, the weights differ from unclipped, and the state resumes', async () => {
+  const clipped: FamilyProfile = { ...profile, gradClip: 0.05 };
+  const outA = mkdtempSync(join(tmpdir(), 'zoo-clip-'));
+  const outB = mkdtempSync(join(tmpdir(), 'zoo-noclip-'));
+  const a = await trainMember({
+    profile: clipped,
+    member: profile.members[0]!,
+    data: data(),
+    vocabSize: 32,
+    outDir: outA,
+    threads: 1,
+  });
+  const b = await trainMember({
+    profile,
+    member: profile.members[0]!,
+    data: data(),
+    vocabSize: 32,
+    outDir: outB,
+    threads: 1,
+  });
+  assert.ok(
+    a.losses.every((l) => typeof l.gradNorm === 'number' && l.gradNorm > 0.05),
+    'a norm above the cut each step',
+  );
+  assert.ok(b.losses.every((l) => l.gradNorm === undefined));
+  // Step 1's loss is computed before any update, so it agrees; Adam's second step already sees clipped moments.
+  assert.is(a.losses[0]!.loss, b.losses[0]!.loss);
+  assert.ok(a.losses.slice(2).some((l, i) => l.loss !== b.losses[i + 2]!.loss));
+  // A rerun resumes from the saved state (losses with norms read back), computing nothing.
+  const again = await trainMember({
+    profile: clipped,
+    member: profile.members[0]!,
+    data: data(),
+    vocabSize: 32,
+    outDir: outA,
+    threads: 1,
+  });
+  assert.equal(again.losses, a.losses);
+  rmSync(outA, { recursive: true });
+  rmSync(outB, { recursive: true });
+});
+
 test('the step-0 checkpoint holds the weights training starts from (at learning rate 0 step 1 keeps them exactly)', async () => {
   const out = mkdtempSync(join(tmpdir(), 'zoo-init-'));
   const frozen: FamilyProfile = { ...profile, members: [{ ...profile.members[0]!, peakLr: 0, steps: 1 }] };

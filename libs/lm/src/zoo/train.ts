@@ -8,7 +8,7 @@ import { isBiasParam, isNormParam, llamaParamShapes } from '../llama/params.ts';
 import { initLlamaWeights, saveLlamaCheckpoint, type LlamaWeights } from '../llama/weights.ts';
 import { flopParams, logSpacedSteps, memberFingerprint, type FamilyMember, type FamilyProfile } from './family.ts';
 import type { TrainingTokens } from './tokens.ts';
-import { readTrainState, writeTrainState } from './train-state.ts';
+import { readTrainState, writeTrainState, type TrainLoss } from './train-state.ts';
 
 export interface MemberCheckpoint {
   readonly step: number;
@@ -21,7 +21,7 @@ export interface MemberResult {
   readonly fingerprint: string;
   readonly config: LlamaConfig;
   readonly checkpoints: readonly MemberCheckpoint[];
-  readonly losses: readonly { step: number; loss: number }[];
+  readonly losses: readonly TrainLoss[];
   readonly trainSeconds: number;
   readonly tokensPerSecond: number;
   /** Model FLOPs (6 * N * tokens, attention included) per second. */
@@ -173,7 +173,7 @@ export async function trainMember(options: {
   const memberDir = join(options.outDir, m.size);
   const stateDir = join(memberDir, 'train-state');
   const ckptSteps = new Set(logSpacedSteps(m.steps, profile.checkpoints));
-  const losses: { step: number; loss: number }[] = [];
+  const losses: TrainLoss[] = [];
   let resumedFrom = 0;
   const fingerprint = memberFingerprint(profile, m);
   const order = rng.stream('order');
@@ -218,14 +218,14 @@ export async function trainMember(options: {
         }
       }
       const lr = warmupCosine(step, m.peakLr, profile.warmupSteps, m.steps);
-      const { loss } = await ts.run(
+      const { loss, gradNorm } = await ts.run(
         {
           tokens: { dtype: 'int64', shape: [B, T], data: tokens },
           targets: { dtype: 'int64', shape: [B * T], data: targets },
         },
         lr,
       );
-      losses.push({ step, loss });
+      losses.push(gradNorm === undefined ? { step, loss } : { step, loss, gradNorm });
       stepsRun++;
       options.onProgress?.(step, loss);
       fault(`step ${step}`);
