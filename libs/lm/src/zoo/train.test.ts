@@ -59,24 +59,12 @@ test('a family member trains (loss falls), saves log-spaced HF checkpoints with 
 
 test('with gradClip every step records its gradient norm before clipping, the weights differ from unclipped, and the state resumes', async () => {
   const clipped: FamilyProfile = { ...profile, gradClip: 0.05 };
+  const trainTiny = (p: FamilyProfile, outDir: string) =>
+    trainMember({ profile: p, member: profile.members[0]!, data: data(), vocabSize: 32, outDir, threads: 1 });
   const outA = mkdtempSync(join(tmpdir(), 'zoo-clip-'));
   const outB = mkdtempSync(join(tmpdir(), 'zoo-noclip-'));
-  const a = await trainMember({
-    profile: clipped,
-    member: profile.members[0]!,
-    data: data(),
-    vocabSize: 32,
-    outDir: outA,
-    threads: 1,
-  });
-  const b = await trainMember({
-    profile,
-    member: profile.members[0]!,
-    data: data(),
-    vocabSize: 32,
-    outDir: outB,
-    threads: 1,
-  });
+  const a = await trainTiny(clipped, outA);
+  const b = await trainTiny(profile, outB);
   assert.ok(
     a.losses.every((l) => typeof l.gradNorm === 'number' && l.gradNorm > 0.05),
     'a norm above the cut each step',
@@ -86,14 +74,7 @@ test('with gradClip every step records its gradient norm before clipping, the we
   assert.is(a.losses[0]!.loss, b.losses[0]!.loss);
   assert.ok(a.losses.slice(2).some((l, i) => l.loss !== b.losses[i + 2]!.loss));
   // A rerun resumes from the saved state (losses with norms read back), computing nothing.
-  const again = await trainMember({
-    profile: clipped,
-    member: profile.members[0]!,
-    data: data(),
-    vocabSize: 32,
-    outDir: outA,
-    threads: 1,
-  });
+  const again = await trainTiny(clipped, outA);
   assert.equal(again.losses, a.losses);
   rmSync(outA, { recursive: true });
   rmSync(outB, { recursive: true });
