@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Graph } from '../graph/graph.ts';
@@ -149,6 +150,76 @@ test('TrainStep with maxGradNorm follows Adam on clipped gradients and reports t
     (e: unknown) => e,
   );
   assert.match(String(bad), /maxGradNorm must be a finite number >= 0, got -1/);
+});
+
+interface TorchClipFixture {
+  torch: string;
+  maxNorm: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  w0: number[];
+  B0: number[][];
+  steps: {
+    lr: number;
+    a: number[];
+    x: number[][];
+    y: number[][];
+    loss: number;
+    norm: number;
+    w: number[];
+    B: number[][];
+  }[];
+}
+
+test('TrainStep with maxGradNorm and AdamW matches torch (clip_grad_norm_ then AdamW, two param groups) step by step', async () => {
+  // libs/engine/fixtures/torch/generate.py wrote this; the norms cross max_norm both ways over the eight steps.
+  const fx = JSON.parse(readFileSync('libs/engine/fixtures/torch/clip-adamw.json', 'utf8')) as TorchClipFixture;
+  assert.ok(fx.steps.some((s) => s.norm > fx.maxNorm) && fx.steps.some((s) => s.norm < fx.maxNorm));
+  const f32 = (shape: number[], rows: number[] | number[][]) => ({
+    dtype: 'float32' as const,
+    shape,
+    data: Float32Array.from(rows.flat()),
+  });
+  const ts = await TrainStep.create({
+    params: [
+      { name: 'w', shape: [3], init: Float32Array.from(fx.w0) },
+      { name: 'B', shape: [2, 2], init: Float32Array.from(fx.B0.flat()), decay: false },
+    ],
+    data: [
+      { name: 'a', dtype: 'float32', shape: [3] },
+      { name: 'x', dtype: 'float32', shape: [2, 1] },
+      { name: 'y', dtype: 'float32', shape: [2, 1] },
+    ],
+    build: (g, p, d) => {
+      const dw = g.op1('Sub', [p.w!, d.a!]);
+      const r = g.op1('Sub', [g.op1('MatMul', [p.B!, d.x!]), d.y!]);
+      const half = g.op1('Mul', [
+        g.op1('ReduceSum', [g.op1('Mul', [dw, dw])], { keepdims: 0 }),
+        g.constant([0.5], [], 'float32'),
+      ]);
+      return { loss: g.op1('Add', [half, g.op1('ReduceSum', [g.op1('Mul', [r, r])], { keepdims: 0 })]) };
+    },
+    adam: { beta1: fx.beta1, beta2: fx.beta2, eps: fx.eps, weightDecay: fx.weightDecay, maxGradNorm: fx.maxNorm },
+    session: { threads: 1 },
+  });
+  for (const [i, st] of fx.steps.entries()) {
+    const r = await ts.run({ a: f32([3], st.a), x: f32([2, 1], st.x), y: f32([2, 1], st.y) }, st.lr);
+    assert.ok(
+      Math.abs(r.gradNorm! - st.norm) <= 1e-5 * st.norm,
+      `step ${i + 1}: norm ${r.gradNorm} vs torch ${st.norm}`,
+    );
+    const { w, B } = ts.state().params;
+    [...st.w, ...st.B.flat()].forEach((want, j) => {
+      const got = j < 3 ? w![j]! : B![j - 3]!;
+      assert.ok(
+        Math.abs(got - want) <= 2e-5 * Math.max(1, Math.abs(want)),
+        `step ${i + 1} param ${j}: ${got} vs torch ${want}`,
+      );
+    });
+  }
+  await ts.release();
 });
 
 test.run();
