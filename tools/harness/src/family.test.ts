@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { randomInitCheckpoint } from './family.ts';
+import { join } from 'node:path';
+import { readLlamaConfig, readLlamaWeights } from '@saetrace/lm';
+import { largestMemberEmbeddings, randomInitCheckpoint } from './family.ts';
 import type { ProfileSpec } from './spec.ts';
 
 const profile = (family: ProfileSpec['family']): ProfileSpec => ({
@@ -34,6 +36,41 @@ test('randomInit is refused for real checkpoints (their init is unknown) and for
   ).then(
     () => assert.unreachable('accepted a member that is not in the family'),
     (e: Error) => assert.match(e.message, /no member 'nope' with checkpoints/),
+  );
+});
+
+const hf = (variant: string) => join('libs/lm/fixtures/hf', variant);
+
+test("semantic entropy's embeddings are the largest member's final checkpoint's, whatever size is analysed", async () => {
+  // Two sizes of real checkpoints (Hugging Face fixtures, vocabulary 64): the smaller analysed, the larger's last
+  // checkpoint (mha, after tied) embeds.
+  const p = {
+    ...profile({
+      paths: {
+        s: [{ dir: hf('f32'), tokens: 1 }],
+        l: [
+          { dir: hf('tied'), tokens: 1 },
+          { dir: hf('mha'), tokens: 2 },
+        ],
+      },
+    }),
+    size: 's',
+  };
+  const got = await largestMemberEmbeddings(p, 'en-ja', { dir: hf('f32'), vocabRows: 64 });
+  assert.is(got.size, 'l');
+  assert.is(got.dir, hf('mha'));
+  const want = (await readLlamaWeights(hf('mha'), await readLlamaConfig(hf('mha'))))['model.embed_tokens.weight']!;
+  const own = (await readLlamaWeights(hf('f32'), await readLlamaConfig(hf('f32'))))['model.embed_tokens.weight']!;
+  assert.equal(got.embeddings.shape, want.shape);
+  assert.equal(Array.from(got.embeddings.data as Float32Array), Array.from(want.data as Float32Array));
+  assert.not.equal(Array.from(got.embeddings.data as Float32Array), Array.from(own.data as Float32Array));
+  await largestMemberEmbeddings(p, 'en-ja', { dir: '/analysed', vocabRows: 65 }).then(
+    () => assert.unreachable('accepted a largest member with another vocabulary'),
+    (e: Error) =>
+      assert.match(
+        e.message,
+        /mha, 64 rows\), but \/analysed has a vocabulary of 65: every size of the family must share one tokenizer/,
+      ),
   );
 });
 

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonRecord, type Progress } from '@saetrace/engine';
+import { readJsonRecord, type Progress, type TensorData } from '@saetrace/engine';
 import {
   checkedMember,
   FAMILY_PROFILES,
   parseLlamaConfig,
   readFamilyManifest,
+  readLlamaConfig,
+  readLlamaWeights,
   saveInitCheckpoint,
   seededFamily,
   trainFamily,
@@ -120,4 +122,28 @@ export async function randomInitCheckpoint(
   const dir = randomInitDir(p, pair, trained.size);
   await saveInitCheckpoint(dir, profile, member, vocabSize, join('data/tokenizer', pair));
   return { size: trained.size, step: 0, tokens: 0, dir };
+}
+
+/**
+ * The input-embedding matrix semantic entropy embeds tokens with, for every size analysed: the largest member's
+ * final checkpoint (../shared/SPEC.md section 4: the paper's 3.7B for every size). Resolving it trains that member
+ * when the family cache lacks it (a family under another seed trains only the sizes asked for). `vocabRows` is the
+ * analysed model's vocabulary size: the family must share one tokenizer, or token ids would index other rows.
+ */
+export async function largestMemberEmbeddings(
+  p: ProfileSpec,
+  pair: string,
+  analysed: { readonly dir: string; readonly vocabRows: number },
+  options: { threads?: number; log?: (s: string) => void; progress?: Progress } = {},
+): Promise<{ size: string; dir: string; embeddings: TensorData }> {
+  const { size, checkpoints } = await resolveCheckpoints({ ...p, size: 'largest' }, pair, options);
+  const final = checkpoints.at(-1);
+  if (!final) throw new Error(`the largest member '${size}' has no checkpoints`);
+  const embeddings = (await readLlamaWeights(final.dir, await readLlamaConfig(final.dir)))['model.embed_tokens.weight'];
+  if (!embeddings) throw new Error(`${final.dir}: no input embedding matrix`);
+  if (embeddings.shape[0] !== analysed.vocabRows)
+    throw new Error(
+      `semantic entropy embeds tokens with the largest member's embedding matrix (${final.dir}, ${embeddings.shape[0]} rows), but ${analysed.dir} has a vocabulary of ${analysed.vocabRows}: every size of the family must share one tokenizer`,
+    );
+  return { size, dir: final.dir, embeddings };
 }

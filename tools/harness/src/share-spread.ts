@@ -6,9 +6,9 @@
  *
  * Usage: node --import tsx tools/harness/src/share-spread.ts <pair>/<id> <step> <seed,seed,...> [profile]
  */
-import { readLlamaWeights, LlamaModel } from '@saetrace/lm';
+import { LlamaModel } from '@saetrace/lm';
 import { summarise } from '@saetrace/metrics';
-import { resolveCheckpoints } from './family.ts';
+import { largestMemberEmbeddings, resolveCheckpoints } from './family.ts';
 import { analyseCheckpoint, layersOf } from './kinds/feature-dynamics.ts';
 import { profileOf, readSpec, type ProfileName } from './spec.ts';
 
@@ -30,10 +30,14 @@ const ck = checkpoints.find((c) => c.step === step);
 if (!ck) throw new Error(`step ${step} is not a checkpoint (${checkpoints.map((c) => c.step).join(', ')})`);
 const final = checkpoints.at(-1)!;
 const model = await LlamaModel.load(final.dir, { threads: base.threads });
-const embeddings = (await readLlamaWeights(final.dir, model.config))['model.embed_tokens.weight'];
+const { embeddings } = await largestMemberEmbeddings(
+  base,
+  spec.pair,
+  { dir: final.dir, vocabRows: model.config.vocabSize },
+  { threads: base.threads },
+);
 const layers = layersOf(base, model.numLayers);
 await model.release();
-if (!embeddings) throw new Error(`${final.dir}: no input embedding matrix`);
 const rows: { seed: number; layer: number; alive: number; shares: Record<string, number> }[] = [];
 for (const seed of seeds) {
   const timings = { extract: 0, sae: 0, metrics: 0 };

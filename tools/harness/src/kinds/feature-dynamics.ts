@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ActivationStore } from '@saetrace/activations';
-import { allSites, LlamaModel, midSite, readLlamaWeights } from '@saetrace/lm';
+import { allSites, LlamaModel, midSite } from '@saetrace/lm';
 import {
   collectOccurrences,
   featureMaxima,
@@ -17,7 +17,12 @@ import {
 import { noProgress, readJsonRecord, writeJsonAtomic, type Progress, type TensorData } from '@saetrace/engine';
 import { evaluateSae, SaeEncoder, SAETRACE_VERSION, type SaeParams } from '@saetrace/sae';
 import { checkpointSae, extractCheckpoint } from './checkpoint-stages.ts';
-import { randomInitCheckpoint, resolveCheckpoints, type ResolvedCheckpoint } from '../family.ts';
+import {
+  largestMemberEmbeddings,
+  randomInitCheckpoint,
+  resolveCheckpoints,
+  type ResolvedCheckpoint,
+} from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 
 export interface DynamicsPoint {
@@ -112,9 +117,12 @@ export async function featureDynamics(
   const checkpoints = selectCheckpoints(all, p.checkpoints, `spec ${spec.id}`, size);
   const final = all.at(-1) as (typeof all)[number];
   const finalModel = await LlamaModel.load(final.dir, { threads: p.threads });
-  // Semantic entropy embeds tokens with the final checkpoint's input embeddings (SPEC: the largest model's).
-  const embeddings = (await readLlamaWeights(final.dir, finalModel.config))['model.embed_tokens.weight'];
-  if (!embeddings) throw new Error(`${final.dir}: no input embedding matrix`);
+  const { embeddings } = await largestMemberEmbeddings(
+    p,
+    spec.pair,
+    { dir: final.dir, vocabRows: finalModel.config.vocabSize },
+    { threads: p.threads, log: options.log, progress: options.progress },
+  );
   const tokenizer = finalModel.tokenizer;
   await finalModel.release();
   const layers = layersOf(p, finalModel.numLayers);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { checkSite, readLlamaWeights, readDocuments, readParallel, LlamaModel, midSite } from '@saetrace/lm';
+import { checkSite, readDocuments, readParallel, LlamaModel, midSite } from '@saetrace/lm';
 import {
   baselineRow,
   decodeInjector,
@@ -15,7 +15,7 @@ import {
 } from '@saetrace/intervention';
 import { corpusBleu, corpusChrf } from '@saetrace/metrics';
 import { SaeEncoder } from '@saetrace/sae';
-import { resolveCheckpoints } from '../family.ts';
+import { largestMemberEmbeddings, resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 import { analyseCheckpoint } from './feature-dynamics.ts';
 import { noProgress, type Progress } from '@saetrace/engine';
@@ -76,8 +76,12 @@ export async function interventionExperiment(
   if (!tok) throw new Error(`${fullCk.dir}: a tokenizer is needed for the intervention`);
   const layer = iv.layer === 'mid' ? midSite(full.numLayers) : iv.layer;
   checkSite(`spec ${spec.id}: intervention.layer`, layer, full.numLayers);
-  const embeddings = (await readLlamaWeights(fullCk.dir, full.config))['model.embed_tokens.weight'];
-  if (!embeddings) throw new Error(`${fullCk.dir}: no input embedding matrix`);
+  const { embeddings } = await largestMemberEmbeddings(
+    p,
+    spec.pair,
+    { dir: fullCk.dir, vocabRows: full.config.vocabSize },
+    { threads: p.threads, log: options.log, progress: options.progress },
+  );
   const timings = { extract: 0, sae: 0, metrics: 0, evaluation: 0 };
   const [analysis] = await analyseCheckpoint(spec, p, fullCk.dir, [layer], embeddings, timings, options.progress);
   if (!analysis) throw new Error('no SAE analysis for the injection layer');
