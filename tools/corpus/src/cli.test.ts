@@ -95,8 +95,14 @@ test('stats prints a line per verified pair and names a tampered file', async ()
     (s) => err.push(s),
   );
   assert.is(code, 1);
-  assert.is(out.length, 1);
   assert.match(out[0] ?? '', /^en-ja: .*\(sha256 verified\)$/);
+  // Then one composition line per file and language: train/eval one language each, parallel splits both.
+  assert.ok(
+    out.slice(1).length > 0 && out.slice(1).every((l) => /^  \S+\.jsonl\.gz (en|ja): own script /.test(l)),
+    out.join('\n'),
+  );
+  assert.ok(out.some((l) => l.startsWith('  parallel-train.jsonl.gz ja: ')));
+  assert.ok(!out.some((l) => l.includes('en-ko')));
   assert.match(err.join('\n'), /en-ko\/train\.ko\.jsonl\.gz: sha256 [0-9a-f]+ does not match/);
   const json: string[] = [];
   assert.is(
@@ -107,7 +113,13 @@ test('stats prints a line per verified pair and names a tampered file', async ()
     ),
     0,
   );
-  assert.equal((JSON.parse(json[0] ?? 'null') as { verified: boolean }).verified, true);
+  const doc = JSON.parse(json[0] ?? 'null') as {
+    verified: boolean;
+    files: Record<string, { composition: Record<string, { chars: number }> }>;
+  };
+  assert.equal(doc.verified, true);
+  assert.equal(Object.keys(doc.files['parallel-dev.jsonl.gz']?.composition ?? {}), ['en', 'ja']);
+  assert.equal(Object.keys(doc.files['train.ja.jsonl.gz']?.composition ?? {}), ['ja']);
 });
 
 test('licence summaries come from DEP-5 License lines, else from names in the text', () => {

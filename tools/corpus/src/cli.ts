@@ -5,6 +5,7 @@ import { downloadDebs } from './debian.ts';
 import { harvest } from './harvest.ts';
 import { langProfile } from './langs.ts';
 import { verifyCorpus } from './stats.ts';
+import { corpusTexts, scriptComposition, type ScriptComposition } from './composition.ts';
 
 export class CorpusUsageError extends Error {}
 
@@ -105,16 +106,43 @@ export function statsCommand(o: StatsOptions, print: (s: string) => void, err: (
     const files = Object.fromEntries(
       Object.entries(r.manifest.files).map(([k, v]) => [
         k,
-        { records: v.records, chars: v.chars, words: v.words, bytes: v.bytes },
+        {
+          records: v.records,
+          chars: v.chars,
+          words: v.words,
+          bytes: v.bytes,
+          composition: fileComposition(join(root, pair), k, r.manifest.languages),
+        },
       ]),
     );
     report[pair] = { files, totals: r.manifest.totals, parallel: r.manifest.parallel, verified: true };
   }
   if (o.json) print(JSON.stringify(o.pair ? (report[o.pair] ?? null) : report, null, 2));
   else
-    for (const [pair, r] of Object.entries(report))
-      print(`${pair}: ${JSON.stringify((r as { totals: unknown }).totals)} (sha256 verified)`);
+    for (const [pair, r] of Object.entries(report)) {
+      const { totals, files } = r as {
+        totals: unknown;
+        files: Record<string, { composition: Record<string, ScriptComposition> }>;
+      };
+      print(`${pair}: ${JSON.stringify(totals)} (sha256 verified)`);
+      for (const [file, f] of Object.entries(files))
+        for (const [lang, c] of Object.entries(f.composition)) print(`  ${file} ${lang}: ${compositionLine(c)}`);
+    }
   return failed ? 1 : 0;
+}
+
+/** Script composition of each language a corpus file holds: `<split>.<lang>.jsonl.gz` one, `parallel-*` both. */
+function fileComposition(dir: string, file: string, languages: readonly string[]): Record<string, ScriptComposition> {
+  const own = /^(?:train|eval)\.([a-z]+)\.jsonl\.gz$/.exec(file)?.[1];
+  const langs = own ? [own] : file.startsWith('parallel-') ? languages : [];
+  return Object.fromEntries(langs.map((l) => [l, scriptComposition(corpusTexts(join(dir, file), l), langProfile(l))]));
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** One line of a composition: own script, Latin, other letters, digits, punctuation and symbols, other. */
+export function compositionLine(c: ScriptComposition): string {
+  return `own script ${pct(c.own)}, Latin ${pct(c.latin)}, other letters ${pct(c.otherLetters)}, digits ${pct(c.digits)}, punctuation/symbols ${pct(c.punctuation)}, other ${pct(c.other)} of ${c.chars} characters`;
 }
 
 function readdirSorted(root: string): string[] {

@@ -12,8 +12,16 @@ test('corpus stats verifies the committed en-ja corpus and reports its scale', a
     totals: Record<string, { docWords: number; docChars: number }>;
     parallel: { dev: number; test: number };
     verified: boolean;
+    files: Record<string, { chars: number; composition: Record<string, Record<string, number>> }>;
   };
   assert.ok(s.verified);
+  // Script composition per file and language: shares of the non-whitespace characters, summing to 1.
+  const ja = s.files['eval.ja.jsonl.gz']!;
+  const c = ja.composition.ja!;
+  assert.ok(c.chars! > 0 && c.chars! <= ja.chars, `${c.chars} of ${ja.chars}`);
+  const sum = c.own! + c.latin! + c.otherLetters! + c.digits! + c.punctuation! + c.other!;
+  assert.ok(Math.abs(sum - 1) < 1e-9, `shares sum to ${sum}`);
+  assert.ok(c.own! > 0.5 && c.latin! > 0, JSON.stringify(c));
   assert.ok(s.totals.en!.docWords >= 2_500_000, `English words ${s.totals.en!.docWords}`);
   assert.ok(s.parallel.dev + s.parallel.test >= 20_000);
 });

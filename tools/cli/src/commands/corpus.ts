@@ -71,12 +71,13 @@ const harvest = defineCommand({
 
 const stats = defineCommand({
   name: 'stats',
-  summary: "verify every file's sha256 and count records, characters and words per split and language",
+  summary: "verify every file's sha256; count records, characters, words and script composition per split and language",
   usage: [
     'Usage: saetrace corpus stats [--pair en-ja] [--json] [--root data/corpus]',
     '',
-    'Verifies each pair under the root (or the one named) against its manifest and prints its totals;',
-    'exits 1 when a file does not match.',
+    'Verifies each pair under the root (or the one named) against its manifest and prints its totals and,',
+    "per file and language, its script composition (shares of non-whitespace characters in the language's own",
+    'script, Latin, other letters, digits, punctuation and symbols); exits 1 when a file does not match.',
   ].join('\n'),
   options: {
     json: { type: 'boolean', default: false },
