@@ -44,3 +44,4 @@ export {
   type LineageCounts,
 } from './lineage.ts';
 export { quantile, randomPairCosines, resolveCosineCut, shareAbove, type CosineCut } from './cosine-cut.ts';
+export { tokenScriptShares, type TokenScriptShares } from './script-shares.ts';

@@ -42,11 +42,41 @@ function pointMetrics(p: DynamicsResult['points'][number]): Record<string, unkno
   };
 }
 
+function evalScriptMetrics(e: NonNullable<DynamicsResult['evalTokenScripts']>): Record<string, Record<string, number>> {
+  const [l1, l2] = Object.keys(e) as [string, string];
+  return Object.fromEntries(
+    Object.entries(e).map(([lang, s]) => [
+      lang,
+      { [l1]: s.first, [l2]: s.second, neither: s.neither, tokens: s.tokens },
+    ]),
+  );
+}
+
+/** The report's lines on the evaluation text: per document language, its tokens by script. */
+function evalScriptLines(e: DynamicsResult['evalTokenScripts']): string[] {
+  if (!e) return [];
+  const [l1, l2] = Object.keys(e) as [string, string];
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return [
+    `Evaluation tokens by script (BOS left out; a token counts as a language's script when its text has a letter of it, the second language tested first): ${Object.entries(
+      e,
+    )
+      .map(
+        ([lang, s]) =>
+          `${lang} documents (${s.tokens} tokens): ${l1} script ${pct(s.first)}, ${l2} script ${pct(s.second)}, neither ${pct(s.neither)}`,
+      )
+      .join('; ')}.`,
+    '',
+  ];
+}
+
 export function dynamicsMetrics(r: DynamicsResult): Record<string, number> {
   const m: Record<string, unknown> = {};
   for (const p of r.points) m[pointKey(p)] = pointMetrics(p);
   // The random-init baseline per layer: 'random-init@L3/...', beside the checkpoints, not one of them.
   for (const p of r.randomInit ?? []) m[`random-init@L${p.layer}`] = pointMetrics(p);
+  // 'evalTokenScripts/ja/en': the share of the Japanese documents' evaluation tokens written in English's script.
+  if (r.evalTokenScripts) m.evalTokenScripts = evalScriptMetrics(r.evalTokenScripts);
   return flattenMetrics(m);
 }
 
@@ -307,6 +337,7 @@ export async function writeDynamicsReport(
     `${(spec.profiles[profile]?.metrics.minOccurrences ?? 1) > 1 ? `Shares are over alive features with at least ${spec.profiles[profile]?.metrics.minOccurrences} activating occurrences (the rest are counted as rare in the results). ` : 'Shares are over all alive features (no minimum of occurrences). '}` +
       prose('dynamics-columns'),
     '',
+    ...evalScriptLines(r.evalTokenScripts),
     '## Example features (most frequent tokens; in context, the activating token in [[ ]])',
     '',
     ...shown.flatMap((pt) => [

@@ -10,7 +10,9 @@ import {
   resolveCosineCut,
   saveFeatureMetrics,
   summarise,
+  tokenScriptShares,
   type FeatureStat,
+  type TokenScriptShares,
   type SaeSummary,
   type TokenBatch,
 } from '@saetrace/metrics';
@@ -62,6 +64,11 @@ export interface DynamicsResult {
   readonly points: readonly DynamicsPoint[];
   /** The same measurements of the member at step 0, random init, per layer (profile randomInit). */
   readonly randomInit?: readonly DynamicsPoint[];
+  /**
+   * How each language's evaluation tokens are written (shares in either language's script or neither, BOS left
+   * out), at the last checkpoint; absent without a tokenizer to decode the script table with.
+   */
+  readonly evalTokenScripts?: Readonly<Record<string, TokenScriptShares>>;
   /** Seconds per stage, for the report's timing table. */
   readonly timings: { readonly extract: number; readonly sae: number; readonly metrics: number };
 }
@@ -129,8 +136,10 @@ export async function featureDynamics(
   const points: DynamicsPoint[] = [];
   const timings = { extract: 0, sae: 0, metrics: 0 };
   const decode = (ids: readonly number[]) => (tokenizer ? tokenizer.decode([...ids]) : ids.join(' '));
+  let lastEval: CheckpointAnalysis | undefined;
   const measure = async (ck: ResolvedCheckpoint, into: DynamicsPoint[]) => {
     for (const a of await analyseCheckpoint(spec, p, ck.dir, layers, embeddings, timings, options.progress)) {
+      if (ck.step !== 0) lastEval = a;
       const chosen = (['first', 'second', 'mixed'] as const).flatMap((cls) =>
         a.stats
           .filter((s) => s.cls === cls)
@@ -181,11 +190,33 @@ export async function featureDynamics(
     }
   };
   for (const ck of checkpoints) await measure(ck, points);
+  const last = lastEval;
+  const evalTokenScripts = last?.scriptTable
+    ? await evalScriptShares(last.evalStoreDir, last.scriptTable, spec.languages)
+    : undefined;
   // Learning's baseline: the same architecture and tokenizer before any update, measured the same way.
   const randomInit: DynamicsPoint[] = [];
   if (p.randomInit)
     await measure(await randomInitCheckpoint(p, spec.pair, { size, checkpoints: all }, `spec ${spec.id}`), randomInit);
-  return { size, layers, points, ...(p.randomInit ? { randomInit } : {}), timings };
+  return {
+    size,
+    layers,
+    points,
+    ...(p.randomInit ? { randomInit } : {}),
+    ...(evalTokenScripts ? { evalTokenScripts } : {}),
+    timings,
+  };
+}
+
+/** Shares of each language's evaluation tokens by script (libs/metrics/src/script-shares.ts), keyed by language. */
+async function evalScriptShares(
+  dir: string,
+  table: Uint8Array,
+  languages: readonly [string, string],
+): Promise<Record<string, TokenScriptShares>> {
+  const store = await ActivationStore.open(dir);
+  const shares = await tokenScriptShares(store.batches({ batchRows: 4096 }), table, 2);
+  return Object.fromEntries(languages.map((l, i) => [l, shares[i] as TokenScriptShares]));
 }
 
 /** Every token id of a store, in its order. */
@@ -218,6 +249,8 @@ async function documentTokens(dir: string, wanted: ReadonlySet<number>): Promise
 
 export interface CheckpointAnalysis {
   readonly evalStoreDir: string;
+  /** Per token id: 1 the first language's script, 2 the second's, 0 neither (tools/harness/src/scripts.ts). */
+  readonly scriptTable?: Uint8Array;
   readonly layer: number;
   readonly params: SaeParams;
   readonly d: number;
@@ -322,7 +355,18 @@ export async function analyseCheckpoint(
     }
     const { stats, fvu, l0 } = measured;
     timings.metrics += (performance.now() - t0) / 1000;
-    out.push({ evalStoreDir: evalStore.dir, layer, params, d: cfg.d, n: cfg.n, k: cfg.k, stats, fvu, l0 });
+    out.push({
+      evalStoreDir: evalStore.dir,
+      ...(scripts ? { scriptTable: scripts.table } : {}),
+      layer,
+      params,
+      d: cfg.d,
+      n: cfg.n,
+      k: cfg.k,
+      stats,
+      fvu,
+      l0,
+    });
   }
   return out;
 }
