@@ -38,8 +38,8 @@ export function heldOutBy(percent: number): (en: string) => boolean {
   return (en) => stableHash(`heldout:${en.toLowerCase()}`) % 100 < percent;
 }
 
-function jsonl(records: readonly object[]): Buffer {
-  // level 9 and gzip's zero mtime make the bytes a function of the records alone.
+export function jsonl(records: readonly object[]): Buffer {
+  // Level 9 and gzip's zero mtime make the bytes a function of the records alone.
   return gzipSync(
     Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : ''), 'utf8'),
     { level: 9 },

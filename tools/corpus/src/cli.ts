@@ -5,6 +5,7 @@ import { downloadDebs } from './debian.ts';
 import { harvest } from './harvest.ts';
 import { langProfile } from './langs.ts';
 import { verifyCorpus } from './stats.ts';
+import { cleanCorpus } from './clean-corpus.ts';
 import { corpusTexts, scriptComposition, type ScriptComposition } from './composition.ts';
 
 export class CorpusUsageError extends Error {}
@@ -150,4 +151,23 @@ function readdirSorted(root: string): string[] {
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();
+}
+
+/** What `saetrace corpus clean` passes on. */
+export interface CleanOptions {
+  readonly pair: string;
+  readonly root: string;
+  readonly out: string;
+}
+
+/** `corpus clean`: a copy of a pair's corpus with only the prose of its documents; a line per document file. */
+export async function cleanCommand(o: CleanOptions, print: (s: string) => void): Promise<number> {
+  if (!o.out) throw new CorpusUsageError('--out is required: cleaning writes a new corpus directory');
+  const report = await cleanCorpus(join(o.root, o.pair), o.out);
+  for (const f of report)
+    print(
+      `${f.file}: docs ${f.docs.before} -> ${f.docs.after}, characters ${f.chars.before} -> ${f.chars.after} (${pct(f.chars.after / Math.max(1, f.chars.before))} kept); before: ${compositionLine(f.composition.before)}; after: ${compositionLine(f.composition.after)}`,
+    );
+  print(`wrote ${o.out} (parallel files copied unchanged)`);
+  return 0;
 }

@@ -1,4 +1,4 @@
-import { CorpusUsageError, harvestCommand, statsCommand } from '../../../corpus/src/cli.ts';
+import { cleanCommand, CorpusUsageError, harvestCommand, statsCommand } from '../../../corpus/src/cli.ts';
 import { langProfile } from '../../../corpus/src/langs.ts';
 import { defineCommand, defineGroup, requiredOption, UsageError } from '../command.ts';
 
@@ -95,8 +95,33 @@ const stats = defineCommand({
   },
 });
 
+const clean = defineCommand({
+  name: 'clean',
+  summary: "write a copy of a pair's corpus whose documents keep only their prose",
+  usage: [
+    'Usage: saetrace corpus clean --pair en-ja --out DIR [--root data/corpus]',
+    '',
+    'Removes format placeholders, markup, command-line options and symbol rules from every line of the train and',
+    'eval documents, keeps the lines that read as the language (tools/corpus/src/prose.ts), drops documents left',
+    "shorter than the language's minimum, copies the parallel files, and prints each file's script composition",
+    'before and after. DIR must be new or empty; the source is verified first and never changed.',
+  ].join('\n'),
+  options: {
+    pair: { type: 'string' },
+    out: { type: 'string' },
+    root: { type: 'string', default: 'data/corpus' },
+  },
+  async run({ values }) {
+    const pair = values.pair;
+    if (!pair) throw new UsageError('--pair is required');
+    return usageOnCorpusError(() =>
+      cleanCommand({ pair, root: values.root, out: values.out ?? '' }, (s) => console.log(s)),
+    );
+  },
+});
+
 export const corpusCommand = defineGroup({
   name: 'corpus',
   summary: 'harvest a bilingual corpus from Debian packages; verify and count it',
-  subcommands: [harvest, stats],
+  subcommands: [harvest, stats, clean],
 });
