@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import { jsonl, type CorpusManifest, type FileStats } from './build.ts';
 import { wordCount } from './clean.ts';
-import { scriptComposition, type ScriptComposition } from './composition.ts';
+import { docFileLang, scriptComposition, type ScriptComposition } from './composition.ts';
 import { langProfile } from './langs.ts';
 import { PROSE_RULE, proseText } from './prose.ts';
 import { verifyCorpus } from './stats.ts';
@@ -41,7 +41,7 @@ export async function cleanCorpus(src: string, out: string): Promise<CleanedFile
   const totals: Record<string, { docChars: number; docWords: number; docs: number }> = {};
   const report: CleanedFile[] = [];
   for (const [name, st] of Object.entries(m.files)) {
-    const lang = /^(?:train|eval)\.([a-z]+)\.jsonl\.gz$/.exec(name)?.[1];
+    const lang = docFileLang(name);
     if (!lang) {
       await writeFileAtomic(join(out, name), readFileSync(join(src, name)));
       files[name] = st;

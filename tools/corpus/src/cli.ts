@@ -6,7 +6,7 @@ import { harvest } from './harvest.ts';
 import { langProfile } from './langs.ts';
 import { verifyCorpus } from './stats.ts';
 import { cleanCorpus } from './clean-corpus.ts';
-import { corpusTexts, scriptComposition, type ScriptComposition } from './composition.ts';
+import { corpusTexts, docFileLang, scriptComposition, type ScriptComposition } from './composition.ts';
 
 export class CorpusUsageError extends Error {}
 
@@ -134,7 +134,7 @@ export function statsCommand(o: StatsOptions, print: (s: string) => void, err: (
 
 /** Script composition of each language a corpus file holds: `<split>.<lang>.jsonl.gz` one, `parallel-*` both. */
 function fileComposition(dir: string, file: string, languages: readonly string[]): Record<string, ScriptComposition> {
-  const own = /^(?:train|eval)\.([a-z]+)\.jsonl\.gz$/.exec(file)?.[1];
+  const own = docFileLang(file);
   const langs = own ? [own] : file.startsWith('parallel-') ? languages : [];
   return Object.fromEntries(langs.map((l) => [l, scriptComposition(corpusTexts(join(dir, file), l), langProfile(l))]));
 }

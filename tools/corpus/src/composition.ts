@@ -26,12 +26,22 @@ const PUNCT = /[\p{P}\p{S}]/u;
 const SPACE = /\s/u;
 
 /**
- * Counts every character of `texts` into the composition's classes (shares; all 0 for an empty input). A letter of
- * the Common script whose Script_Extensions include the language's script is the language's own: Japanese's
- * prolonged sound mark ー and iteration mark 々 (Lm, Script=Common) are 2.3% of the Japanese training text.
+ * Whether a character is a letter of the language's script: its Script, or for a Common-script letter its
+ * Script_Extensions (Japanese ー and 々 are Lm, Script=Common, 2.3% of the Japanese training text).
  */
-export function scriptComposition(texts: Iterable<string>, lang: LangProfile): ScriptComposition {
+export function ownScriptLetter(lang: LangProfile): (ch: string) => boolean {
   const extended = new RegExp(lang.script.source.replaceAll('Script=', 'Script_Extensions='), 'u');
+  return (ch) => lang.script.test(ch) || (LETTER.test(ch) && extended.test(ch));
+}
+
+/** The language of a corpus document file (`train.ja.jsonl.gz` -> 'ja'); undefined for other files. */
+export function docFileLang(file: string): string | undefined {
+  return /^(?:train|eval)\.([a-z]+)\.jsonl\.gz$/.exec(file)?.[1];
+}
+
+/** Counts every character of `texts` into the composition's classes (shares; all 0 for an empty input). */
+export function scriptComposition(texts: Iterable<string>, lang: LangProfile): ScriptComposition {
+  const own = ownScriptLetter(lang);
   const n = { own: 0, latin: 0, otherLetters: 0, digits: 0, punctuation: 0, other: 0 };
   // Most characters repeat: classify each code point once.
   const seen = new Map<number, keyof typeof n | null>();
@@ -42,7 +52,7 @@ export function scriptComposition(texts: Iterable<string>, lang: LangProfile): S
       if (cls === undefined) {
         cls = SPACE.test(ch)
           ? null
-          : lang.script.test(ch) || (LETTER.test(ch) && extended.test(ch))
+          : own(ch)
             ? 'own'
             : LETTER.test(ch)
               ? LATIN.test(ch)

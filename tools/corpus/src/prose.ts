@@ -1,4 +1,5 @@
 import { normaliseSpace } from './clean.ts';
+import { ownScriptLetter } from './composition.ts';
 import type { LangProfile } from './langs.ts';
 
 // What is not language in a harvested line: format placeholders (printf, Python, brace, shell), markup,
@@ -14,22 +15,18 @@ const NOT_PROSE = [
 const OPTION = /(^|[\s[(|,])--?[A-Za-z][\w-]*(\[?=[^\s\]]*\]?)?/g;
 
 /** A line's letters: all, and those of the language's own script (Common-script letters extending it count). */
-function letterCounts(
-  line: string,
-  lang: LangProfile,
-  extended: RegExp,
-): { letters: number; own: number; visible: number } {
+function letterCounts(line: string, own: (ch: string) => boolean): { letters: number; own: number; visible: number } {
   let letters = 0;
-  let own = 0;
+  let ownLetters = 0;
   let visible = 0;
   for (const ch of line) {
     if (/\s/u.test(ch)) continue;
     visible++;
     if (!/\p{L}/u.test(ch)) continue;
     letters++;
-    if (lang.script.test(ch) || extended.test(ch)) own++;
+    if (own(ch)) ownLetters++;
   }
-  return { letters, own, visible };
+  return { letters, own: ownLetters, visible };
 }
 
 /** Settings of the prose rule (PROSE_RULE), recorded in a cleaned corpus's manifest. */
@@ -49,7 +46,7 @@ export const PROSE_RULE = {
  * enough to be a sentence rather than a UI label). Lines are joined with newlines; '' when nothing is prose.
  */
 export function proseText(text: string, lang: LangProfile): string {
-  const extended = new RegExp(lang.script.source.replaceAll('Script=', 'Script_Extensions='), 'u');
+  const own = ownScriptLetter(lang);
   const minOwn = lang.script.test('a') ? PROSE_RULE.minOwnLetters.latin : PROSE_RULE.minOwnLetters.other;
   const kept: string[] = [];
   for (const raw of text.split('\n')) {
@@ -57,7 +54,7 @@ export function proseText(text: string, lang: LangProfile): string {
     for (const re of NOT_PROSE) line = line.replace(re, ' ');
     line = normaliseSpace(line).replace(/^[,;|]+\s*/, ''); // an option list's separators left behind
     if (line === '') continue;
-    const c = letterCounts(line, lang, extended);
+    const c = letterCounts(line, own);
     if (c.letters < PROSE_RULE.minLetterShare * c.visible) continue;
     if (c.own < PROSE_RULE.minOwnShare * c.letters || c.own < minOwn) continue;
     kept.push(line);
