@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { readJsonRecord, type Progress, type TensorData } from '@saetrace/engine';
 import {
   checkedMember,
+  CORPUS_ROOTS,
   FAMILY_PROFILES,
+  familyCorpusRoot,
   parseLlamaConfig,
   readFamilyManifest,
   readLlamaConfig,
@@ -34,6 +36,14 @@ export function familySlot(p: ProfileSpec, pair: string) {
   if (!sizes.includes(size))
     throw new Error(`profile size '${p.size}' is not a member of the ${profile.name} family (${sizes.join(', ')})`);
   return { own, profile, dirName, outDir, manifestPath: join(outDir, 'family.json'), size, sizes };
+}
+
+/**
+ * The documents a profile's runs read (train and eval windows, prompts): its embedded family's own corpus, so a
+ * family and its activations come from the same text; the harvest for a profile of checkpoint paths.
+ */
+export function corpusDirOf(p: ProfileSpec, pair: string): string {
+  return join('zoo' in p.family ? familyCorpusRoot(FAMILY_PROFILES[p.family.zoo]) : CORPUS_ROOTS.harvest, pair);
 }
 
 /** The family's manifest when the member the profile uses is trained under this code's definition, else null. */
@@ -72,7 +82,7 @@ export async function resolveCheckpoints(
     manifest = await trainFamily({
       profile,
       pair,
-      corpusRoot: 'data/corpus',
+      corpusRoot: familyCorpusRoot(profile),
       tokenizerDir: join('data/tokenizer', pair),
       outDir,
       // The profile's own family trains whole (every spec of the profile uses it); a family under another seed

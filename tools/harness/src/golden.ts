@@ -14,6 +14,8 @@ export interface GoldenRecorded {
   readonly cpu: string;
   readonly threads: number | null;
   readonly spread?: string;
+  /** The embedded family the results came from (absent in goldens recorded before: the profile's own). */
+  readonly family?: string;
 }
 
 /** 'Intel(R) Xeon(R) Processor, 2 threads' */
@@ -47,6 +49,22 @@ export function goldenVersionNote(
 ): string | undefined {
   if (goldenVersion === specVersion) return undefined;
   return `${goldenPath} holds results of spec version ${goldenVersion}, but ${specFile} is at version ${specVersion}, so the golden cannot judge this run; if the spec change is meant, check these results and record them with \`saetrace run ${name} --profile ${profile} --update-golden\`, else restore the spec from git`;
+}
+
+/**
+ * Why a golden recorded on another embedded family cannot judge a run (undefined when the families agree): a pair
+ * that moved to a new family definition (experiments/pairs/<pair>.yaml `families`) re-records its goldens on it.
+ */
+export function goldenFamilyNote(
+  goldenPath: string,
+  recorded: string | null,
+  family: string | null,
+  pairFile: string,
+  name: string,
+  profile: ProfileName,
+): string | undefined {
+  if (recorded === family) return undefined;
+  return `${goldenPath} holds results of the ${recorded ?? 'checkpoint-paths'} family, but ${pairFile} now gives this profile the ${family ?? 'checkpoint-paths'} family, so the golden cannot judge this run; check these results and record them with \`saetrace run ${name} --profile ${profile} --update-golden\`, or restore the pair file from git`;
 }
 
 export interface GoldenRow {

@@ -9,6 +9,7 @@ import { writeReportsIndex } from './index-report.ts';
 import {
   compareGolden,
   flattenMetrics,
+  goldenFamilyNote,
   goldenTable,
   goldenVersionNote,
   proportionAllowance,
@@ -16,7 +17,8 @@ import {
   toleranceFor,
 } from './golden.ts';
 import { knownSpecs, specPath } from './run.ts';
-import { formatIssue, parseSpec, profileOf, readSpec } from './spec.ts';
+import { corpusDirOf } from './family.ts';
+import { formatIssue, parseSpec, profileFamily, profileOf, readSpec } from './spec.ts';
 
 const require = createRequire(import.meta.url);
 const plugin = require('../../nx-plugin/experiment-targets.cjs') as {
@@ -315,6 +317,48 @@ test('an experiment whose id, or a pair whose pair, is not its file name is refu
     /pairs\/en-ko\.yaml:\d+:1: pair: 'en-ja' does not match the file's name, which says pair 'en-ko'/,
   );
   rmSync(dir, { recursive: true });
+});
+
+test("a pair's families replace a profile's family and its corpus; an unknown family is refused naming the key", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spec-families-'));
+  mkdirSync(join(dir, 'pairs'));
+  writeFileSync(join(dir, 'figure3.yaml'), good);
+  const base = 'pair: xx-yy\nlanguages: [xx, yy]\n';
+  writeFileSync(join(dir, 'pairs', 'xx-yy.yaml'), base);
+  const own = readSpec('xx-yy/figure3', dir);
+  assert.ok(own.ok);
+  if (own.ok) {
+    assert.is(profileFamily(own.spec.profiles.default), 'default');
+    assert.is(corpusDirOf(own.spec.profiles.default, 'xx-yy'), join('data/corpus', 'xx-yy'));
+  }
+  writeFileSync(join(dir, 'pairs', 'xx-yy.yaml'), `${base}families: { default: default-2 }\n`);
+  const moved = readSpec('xx-yy/figure3', dir);
+  assert.ok(moved.ok);
+  if (moved.ok) {
+    assert.is(profileFamily(moved.spec.profiles.default), 'default-2');
+    // default-2 trains on the prose copy, and its activations are read from the same text.
+    assert.is(corpusDirOf(moved.spec.profiles.default, 'xx-yy'), join('data/corpus-prose', 'xx-yy'));
+    // The smoke profile keeps its own family, and a profile of checkpoint paths reads the harvest.
+    assert.is(profileFamily(moved.spec.profiles.smoke), 'smoke');
+    assert.is(
+      corpusDirOf({ ...moved.spec.profiles.default, family: { paths: {} } }, 'xx-yy'),
+      join('data/corpus', 'xx-yy'),
+    );
+  }
+  writeFileSync(join(dir, 'pairs', 'xx-yy.yaml'), `${base}families: { default: default-3 }\n`);
+  const bad = readSpec('xx-yy/figure3', dir);
+  assert.not.ok(bad.ok);
+  assert.match(bad.ok ? '' : bad.issues.map(formatIssue).join('\n'), /pairs\/xx-yy\.yaml:3:\d+: families\.default: /);
+  rmSync(dir, { recursive: true });
+});
+
+test('a golden recorded on another family cannot judge a run, and says how to re-record it', () => {
+  assert.is(goldenFamilyNote('g.json', 'default', 'default', 'p.yaml', 'en-ja/figure3', 'default'), undefined);
+  assert.is(goldenFamilyNote('g.json', null, null, 'p.yaml', 'en-ja/figure3', 'paper'), undefined);
+  assert.is(
+    goldenFamilyNote('g.json', 'default', 'default-2', 'p.yaml', 'en-ja/figure3', 'default'),
+    'g.json holds results of the default family, but p.yaml now gives this profile the default-2 family, so the golden cannot judge this run; check these results and record them with `saetrace run en-ja/figure3 --profile default --update-golden`, or restore the pair file from git',
+  );
 });
 
 test('a pair file merges in: languages, paper checkpoints, overrides located in the pair file when they break a profile', () => {

@@ -4,6 +4,7 @@ import { writeFileAtomic, writeJsonAtomic } from '@saetrace/engine';
 import {
   compareFindings,
   compareGolden,
+  goldenFamilyNote,
   goldenVersionNote,
   machineText,
   readGolden,
@@ -16,6 +17,7 @@ import {
   formatIssue,
   knownExperiments,
   knownPairs,
+  profileFamily,
   profileOf,
   readSpec,
   specFiles,
@@ -28,7 +30,7 @@ import { planLine } from './plan.ts';
 import { evaluateFindings, findingsMarkdown, type FindingContext, type FindingResult } from './findings.ts';
 import { fields, isNumber, isObject, readJsonRecord } from '@saetrace/engine';
 import { tidyCsv, tidyRows } from './tidy.ts';
-import { cpuModel, readSpreadSummary, spreadSummaryPath } from './spread.ts';
+import { cpuModel, readSpreadSummary, runFamily, spreadSummaryPath } from './spread.ts';
 
 export interface RunOutcome {
   readonly spec: ExperimentSpec;
@@ -124,7 +126,11 @@ export async function runExperiment(
       id: spec.id,
       version: spec.version,
       profile,
-      recorded: { ...here, ...(existsSync(summaryPath) && { spread: summaryPath }) },
+      recorded: {
+        ...here,
+        ...(existsSync(summaryPath) && { spread: summaryPath }),
+        ...(profileFamily(p) !== null && { family: profileFamily(p) }),
+      },
       metrics,
       ...(findings.length ? { findings: recordedFindings(findings) } : {}),
     });
@@ -135,6 +141,14 @@ export async function runExperiment(
     if (summary?.version !== undefined && summary.version !== spec.version) {
       log(
         `warning: ${summaryPath} was measured at spec version ${summary.version}, not ${spec.version}; its spread tolerances are not used (re-measure: tools/harness/scripts/spread-default.sh)`,
+      );
+      summary = null;
+    }
+    // A spread measured on another family definition (the pair has since moved, experiments/pairs/) does not apply.
+    const family = profileFamily(p);
+    if (summary && (summary.family ?? runFamily({}, profile)) !== family) {
+      log(
+        `warning: ${summaryPath} was measured on the ${summary.family ?? runFamily({}, profile)} family, not ${family}; its spread tolerances are not used (re-measure: tools/harness/scripts/spread-default.sh)`,
       );
       summary = null;
     }
@@ -149,7 +163,16 @@ export async function runExperiment(
       ...compareGolden(golden.metrics, metrics, spec.golden, measured ?? undefined),
       ...compareFindings(golden.findings, findings, summary?.findings),
     ];
-    goldenNote = goldenVersionNote(goldenPath, golden.version, file, spec.version, name, profile);
+    goldenNote =
+      goldenVersionNote(goldenPath, golden.version, file, spec.version, name, profile) ??
+      goldenFamilyNote(
+        goldenPath,
+        golden.recorded?.family ?? runFamily({}, profile),
+        family,
+        spec.files.pair,
+        name,
+        profile,
+      );
     status = goldenNote === undefined && rows.every((r) => r.ok) ? 'passed' : 'failed';
   } else status = 'missing';
   const fmd = findingsMarkdown(findings, options.updateGolden ? recordedFindings(findings) : golden?.findings);

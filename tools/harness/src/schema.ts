@@ -1,5 +1,6 @@
 // JSON Schemas (draft 2020-12) of the spec files: an experiment (experiments/<id>.yaml, one per paper table or
 // figure, no language in it) and a language pair (experiments/pairs/<pair>.yaml); spec.ts merges the two.
+import { FAMILY_PROFILES } from '@saetrace/lm';
 import { findingItemSchema } from './findings.ts';
 import { KIND_NAMES } from './kinds/index.ts';
 
@@ -59,7 +60,7 @@ export const PROFILE_SCHEMA = {
           additionalProperties: false,
           required: ['zoo'],
           properties: {
-            zoo: { enum: ['smoke', 'default'] },
+            zoo: { enum: Object.keys(FAMILY_PROFILES) as (keyof typeof FAMILY_PROFILES)[] },
             seed: {
               type: 'integer',
               minimum: 0,
@@ -233,6 +234,13 @@ export const PAIR_SCHEMA = {
       items: { type: 'string', pattern: '^[a-z]{2}(_[A-Z]{2})?$' },
     },
     paper: { type: 'object', additionalProperties: false, required: ['family'], properties: { family: pathsFamily } },
+    families: {
+      type: 'object',
+      description:
+        "the embedded family this pair's runs use in place of a profile's own (libs/lm/src/zoo/family.ts), e.g. default: default-2",
+      propertyNames: { enum: Object.keys(FAMILY_PROFILES) as (keyof typeof FAMILY_PROFILES)[] },
+      additionalProperties: { enum: Object.keys(FAMILY_PROFILES) as (keyof typeof FAMILY_PROFILES)[] },
+    },
     scripts: {
       type: 'object',
       description: 'the Unicode scripts each language is written in (default: tools/harness/src/scripts.ts)',

@@ -3,15 +3,19 @@ import { basename, join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { FamilyProfile } from '@saetrace/lm';
 import type { KindName } from './kinds/index.ts';
 import type { FindingDecl } from './findings.ts';
 import { EXPERIMENT_SCHEMA, MERGED_PROFILES_SCHEMA, PAIR_SCHEMA } from './schema.ts';
+
+/** The name of an embedded family definition (libs/lm/src/zoo/family.ts). */
+export type FamilyName = FamilyProfile['name'];
 
 export type ProfileName = 'smoke' | 'default' | 'paper';
 
 export interface ProfileSpec {
   readonly family:
-    | { readonly zoo: 'smoke' | 'default'; readonly seed?: number }
+    | { readonly zoo: FamilyName; readonly seed?: number }
     | { readonly paths: Readonly<Record<string, readonly { dir: string; tokens: number }[]>> };
   readonly size: string;
   readonly layers: readonly (number | 'mid' | 'all')[];
@@ -107,6 +111,11 @@ export interface PairSpec {
   };
   /** The Unicode scripts of each language (tools/harness/src/scripts.ts has the defaults). */
   readonly scripts?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The embedded family used in place of a profile's own, by the family's name: a pair moves to a new definition
+   * of a family (default-2) once its goldens are re-recorded on it, while other pairs keep theirs.
+   */
+  readonly families?: Readonly<Record<string, FamilyName>>;
   readonly overrides?: Readonly<
     Record<string, { readonly profiles: Readonly<Partial<Record<ProfileName, Record<string, unknown>>>> }>
   >;
@@ -422,6 +431,9 @@ export function readSpec(name: string, root = 'experiments'): SpecResult {
   const merged: Record<string, unknown> = {};
   for (const prof of ['smoke', 'default', 'paper'] as const) {
     let p = deepMerge(e.profiles[prof], over[prof]) as Record<string, unknown>;
+    const fam = p.family as { zoo?: FamilyName } | undefined;
+    const instead = fam?.zoo && pair.families?.[fam.zoo];
+    if (fam && instead) p = { ...p, family: { ...fam, zoo: instead } };
     if (prof === 'paper' && p.family === undefined) {
       if (!pair.paper) continue;
       p = { family: pair.paper.family, ...p };
@@ -497,6 +509,11 @@ function deepHas(x: unknown, segs: readonly string[]): boolean {
 }
 
 /** The profile to run, or an error that says where its checkpoints would go. */
+/** The embedded family a profile uses (after its pair's `families`), or null for a profile of checkpoint paths. */
+export function profileFamily(p: ProfileSpec): FamilyName | null {
+  return 'zoo' in p.family ? p.family.zoo : null;
+}
+
 export function profileOf(spec: ExperimentSpec, profile: ProfileName): ProfileSpec {
   const p = spec.profiles[profile];
   if (!p)

@@ -13,11 +13,12 @@ import {
 } from '@saetrace/engine';
 import { toleranceFor } from './golden.ts';
 import { runExperiment } from './run.ts';
-import { profileOf, type ExperimentSpec, type ProfileName } from './spec.ts';
+import { profileFamily, profileOf, type ExperimentSpec, type ProfileName } from './spec.ts';
 import {
   cpuModel,
   readSpreadRun,
   readSpreadRuns,
+  runFamily,
   runFileName,
   scratchDir,
   spreadDir,
@@ -54,11 +55,12 @@ function readResults(path: string): StoredResults {
 }
 
 function asRun(r: StoredResults, variant: Variant, cpu: string, threads: number | null): SpreadRun {
-  const fam = r.resolved.family as { seed?: number };
+  const fam = r.resolved.family as { seed?: number; zoo?: string };
   return {
     variant: variantName(variant),
     version: r.version,
     source: variant.source,
+    ...(typeof fam.zoo === 'string' && { family: fam.zoo }),
     cpu,
     threads,
     seed: r.seed,
@@ -112,7 +114,11 @@ export async function runVariant(
 ): Promise<string | null> {
   const cpu = cpuModel();
   const out = join(spreadDir(spec.pair, spec.id, profile), runFileName(cpu, variantName(v)));
-  if (existsSync(out) && readSpreadRun(out).version === spec.version) return null;
+  if (existsSync(out)) {
+    const have = readSpreadRun(out);
+    if (have.version === spec.version && runFamily(have, profile) === profileFamily(profileOf(spec, profile)))
+      return null;
+  }
   const repo = process.cwd();
   const scratch = scratchDir(repo, spec.pair, profile, variantName(v));
   process.chdir(scratch);
@@ -131,13 +137,18 @@ export async function runVariant(
 /** Rewrites reports/spread/<pair>/<id>.<profile>.{json,md} from every stored run (null when there is none). */
 export async function writeSpreadSummary(spec: ExperimentSpec, profile: ProfileName): Promise<SpreadSummary | null> {
   const all = readSpreadRuns(spreadDir(spec.pair, spec.id, profile));
-  // Runs of another spec version measure another pipeline: listed, not counted.
-  const files = all.filter((r) => r.version === spec.version);
+  // Runs of another spec version, or of another family, measure another pipeline: listed, not counted.
+  const family = profileFamily(profileOf(spec, profile));
+  const current = (r: (typeof all)[number]) => r.version === spec.version && runFamily(r, profile) === family;
+  const files = all.filter(current);
   if (!files.length) return null;
   const summary = {
     ...summariseSpread(spec.pair, spec.id, profile, files, (m) => toleranceFor(m, spec.golden) !== null),
     version: spec.version,
-    stale: all.filter((r) => r.version !== spec.version).map((r) => ({ file: r.file, version: r.version })),
+    ...(family !== null && { family }),
+    stale: all
+      .filter((r) => !current(r))
+      .map((r) => ({ file: r.file, version: r.version, ...(r.family !== undefined && { family: r.family }) })),
   };
   const path = spreadSummaryPath(spec.pair, spec.id, profile);
   await writeJsonAtomic(path, summary);

@@ -164,3 +164,56 @@ test('a finding whose verdict differed between spread runs is not judged; a stab
 });
 
 test.run();
+
+test("a spread summary counts only runs of the spec's version and of the family the pair now uses", async () => {
+  const { writeSpreadSummary } = await import('./spread-run.ts');
+  const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const r = readSpec('en-ja/figure3');
+  if (!r.ok) throw new Error('figure3 spec');
+  const repo = process.cwd();
+  const root = mkdtempSync(join(tmpdir(), 'spread-family-'));
+  const dir = join(root, 'reports/spread/en-ja/figure3.default');
+  mkdirSync(dir, { recursive: true });
+  const run = (family: string | undefined, value: number): SpreadRun => ({
+    variant: `seed=${value}`,
+    version: r.spec.version,
+    source: 'run-seed',
+    ...(family !== undefined && { family }),
+    cpu: 'cpu',
+    threads: 2,
+    seed: value,
+    familySeed: null,
+    metrics: { m: value },
+    findings: {},
+  });
+  writeFileSync(join(dir, 'a.json'), JSON.stringify(run(undefined, 1))); // stored before families: 'default'
+  writeFileSync(join(dir, 'b.json'), JSON.stringify(run('default', 2)));
+  writeFileSync(join(dir, 'c.json'), JSON.stringify(run('default-2', 3)));
+  const family = (f: string) => ({
+    ...r.spec,
+    profiles: { ...r.spec.profiles, default: { ...r.spec.profiles.default, family: { zoo: f } } },
+  });
+  process.chdir(root);
+  try {
+    const old = await writeSpreadSummary(family('default') as typeof r.spec, 'default');
+    assert.equal(
+      old?.runs.map((x) => x.file),
+      ['a.json', 'b.json'],
+    );
+    assert.is(old?.family, 'default');
+    const moved = await writeSpreadSummary(family('default-2') as typeof r.spec, 'default');
+    assert.equal(
+      moved?.runs.map((x) => x.file),
+      ['c.json'],
+    );
+    assert.equal(
+      moved?.stale?.map((x) => x.file),
+      ['a.json', 'b.json'],
+    );
+  } finally {
+    process.chdir(repo);
+    rmSync(root, { recursive: true });
+  }
+});

@@ -54,6 +54,11 @@ export function variantProfile(p: ProfileSpec, v: Variant): ProfileSpec {
   return p;
 }
 
+/** The family a stored run used: its record, else the profile's own (runs stored before pairs changed family). */
+export function runFamily(r: Pick<SpreadRun, 'family'>, profile: ProfileName): string | null {
+  return r.family ?? (profile === 'paper' ? null : profile);
+}
+
 /** One stored run. */
 export interface SpreadRun {
   readonly variant: string;
@@ -65,6 +70,11 @@ export interface SpreadRun {
    */
   readonly carried?: { readonly from: number; readonly why: string };
   readonly source: SpreadSource;
+  /**
+   * The embedded family the run used (its definition's name, e.g. default-2); absent in runs stored before a
+   * pair could change family, which used the profile's own (runFamily).
+   */
+  readonly family?: string;
   readonly cpu: string;
   readonly threads: number | null;
   readonly seed: number;
@@ -176,7 +186,9 @@ export interface SpreadSummary {
   readonly k: { readonly alpha: number; readonly compared: number; readonly df: number; readonly value: number };
   /** The spec version every counted run was made under, and runs of other versions left out. */
   readonly version?: number;
-  readonly stale?: readonly { readonly file: string; readonly version: number }[];
+  /** The embedded family every counted run used (absent: the profile's own, as in summaries written before). */
+  readonly family?: string;
+  readonly stale?: readonly { readonly file: string; readonly version: number; readonly family?: string }[];
   readonly metrics: Readonly<Record<string, MetricSpread>>;
   /** Per finding: in how many runs it held, of how many evaluated. */
   readonly findings: Readonly<Record<string, { readonly held: number; readonly of: number }>>;

@@ -5,6 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FAMILY_PROFILES,
+  familyCorpusRoot,
   flopParams,
   logSpacedSteps,
   memberFingerprint,
@@ -50,6 +51,25 @@ test('the default family has five sizes as LLM-jp-3 does, growing in width and c
       assert.is(x.hiddenSize % x.heads, 0);
       assert.is(x.heads % x.kvHeads, 0);
     }
+});
+
+test('default-2: the prose corpus, the clip, one step count for every size (as LLM-jp-3 trains each on the same tokens); its members are default rows less l+, under other fingerprints', () => {
+  const d1 = FAMILY_PROFILES.default;
+  const d2 = FAMILY_PROFILES['default-2'];
+  assert.is(familyCorpusRoot(d2), 'data/corpus-prose');
+  assert.is(familyCorpusRoot(d1), 'data/corpus');
+  assert.is(d2.gradClip, 1);
+  assert.equal(
+    d2.members.map((m) => m.size),
+    d1.members.filter((m) => m.size !== 'l+').map((m) => m.size),
+  );
+  assert.is(new Set(d2.members.map((m) => m.steps)).size, 1);
+  for (const m of d2.members) {
+    const { steps: _s, ...shape } = m;
+    const { steps: _t, ...was } = d1.members.find((x) => x.size === m.size)!;
+    assert.equal(shape, was);
+    assert.is.not(memberFingerprint(d2, m), memberFingerprint(d1, d1.members.find((x) => x.size === m.size)!));
+  }
 });
 
 test('windowsSeen: steps x batch windows, each window once per epoch, another order in the next epoch and per member', () => {

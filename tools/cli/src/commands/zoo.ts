@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASELINES_FILE, FAMILY_PROFILES, familyBaselines, readFamilyManifest, trainFamily } from '@saetrace/lm';
+import {
+  BASELINES_FILE,
+  FAMILY_PROFILES,
+  familyBaselines,
+  familyCorpusRoot,
+  readFamilyManifest,
+  trainFamily,
+} from '@saetrace/lm';
 import { choiceOption, defineCommand, defineGroup, UsageError } from '../command.ts';
 import { threadsOption } from '../options.ts';
 import { readBaselines, writeZooReport } from '../zoo-report.ts';
@@ -17,18 +24,19 @@ const FAMILY = {
   pair: { type: 'string', default: 'en-ja' },
   out: { type: 'string' },
   'report-dir': { type: 'string', default: 'reports' },
-  corpus: { type: 'string', default: 'data/corpus' },
+  // Absent: the profile's own corpus (data/corpus, or data/corpus-prose for a prose family).
+  corpus: { type: 'string' },
   tokenizer: { type: 'string' },
   quiet: { type: 'boolean', default: false },
 } as const;
 
 /** The profile (a usage error unless one of FAMILY_PROFILES) and where its family reads and writes. */
-function family(values: { profile?: string; pair: string; tokenizer?: string; out?: string }) {
+function family(values: { profile?: string; pair: string; tokenizer?: string; out?: string; corpus?: string }) {
   const names = Object.keys(FAMILY_PROFILES) as (keyof typeof FAMILY_PROFILES)[];
   const profile = FAMILY_PROFILES[choiceOption('profile', values.profile, names)];
   const tokenizerDir = values.tokenizer ?? join('data/tokenizer', values.pair);
   const outDir = values.out ?? join('.cache/zoo', values.pair, profile.name);
-  return { profile, pair: values.pair, tokenizerDir, outDir };
+  return { profile, pair: values.pair, tokenizerDir, outDir, corpusRoot: values.corpus ?? familyCorpusRoot(profile) };
 }
 
 /** Refuses a pair without a trained tokenizer, before any work. */
@@ -41,9 +49,9 @@ const train = defineCommand({
   name: 'train',
   summary: 'train every member of a profile (or the sizes named), with checkpoints at log-spaced steps',
   usage: [
-    'Usage: saetrace zoo train --profile smoke|default [--pair en-ja] [--size S ...] [--out DIR] [--threads N] [--report-dir reports] [--quiet]',
+    'Usage: saetrace zoo train --profile smoke|default|default-2 [--pair en-ja] [--size S ...] [--out DIR] [--threads N] [--report-dir reports] [--quiet]',
     '',
-    'Trains every member of the profile (or the sizes named) with AdamW on data/corpus/<pair>, writing',
+    'Trains every member of the profile (or the sizes named) with AdamW on data/corpus/<pair> (data/corpus-prose/<pair> for a prose profile), writing',
     'checkpoints at log-spaced steps to DIR/<size>/step-N (default .cache/zoo/<pair>/<profile>), DIR/family.json',
     'and reports/zoo.md. An interrupted run resumes from its last checkpoint. Needs data/tokenizer/<pair>.',
     'Progress per member (step/total, tokens/s, loss, ETA) goes to stderr: a live bar on a terminal, a line every 30 s otherwise.',
@@ -51,7 +59,7 @@ const train = defineCommand({
   ].join('\n'),
   options: { ...FAMILY, size: { type: 'string', multiple: true }, threads: { type: 'string' } },
   async run({ values }) {
-    const { profile, pair, tokenizerDir, outDir } = family(values);
+    const { profile, pair, tokenizerDir, outDir, corpusRoot } = family(values);
     const sizes = profile.members.map((m) => m.size);
     for (const s of values.size ?? []) choiceOption('size', s, sizes);
     const threads = threadsOption(values.threads);
@@ -73,7 +81,7 @@ const train = defineCommand({
       manifest = await trainFamily({
         profile,
         pair,
-        corpusRoot: values.corpus,
+        corpusRoot,
         tokenizerDir,
         outDir,
         sizes: values.size,
@@ -108,12 +116,12 @@ const baseline = defineCommand({
   ].join('\n'),
   options: FAMILY,
   async run({ values }) {
-    const { profile, pair, tokenizerDir, outDir } = family(values);
+    const { profile, pair, tokenizerDir, outDir, corpusRoot } = family(values);
     needTokenizer(tokenizerDir, pair);
     const b = await familyBaselines({
       profile,
       pair,
-      corpusRoot: values.corpus,
+      corpusRoot,
       tokenizerDir,
       outDir,
       onProgress: values.quiet ? undefined : (l) => process.stderr.write(`${l}\n`),

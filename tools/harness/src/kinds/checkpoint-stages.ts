@@ -23,6 +23,7 @@ import {
   type SaeConfig,
   type SaeParams,
 } from '@saetrace/sae';
+import { corpusDirOf } from '../family.ts';
 import { extractStage } from '../progress-stages.ts';
 import { pairScripts, tokenScriptTable } from '../scripts.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
@@ -42,7 +43,7 @@ export function storeRequest(
 ): Omit<StorePlanRequest, 'fingerprint' | 'dModel'> {
   return {
     layers,
-    corpusDir: join('data/corpus', spec.pair),
+    corpusDir: corpusDirOf(p, spec.pair),
     split,
     langs: spec.languages,
     tokensPerLang: split === 'train' ? p.activations.trainTokensPerLang : p.activations.evalTokensPerLang,

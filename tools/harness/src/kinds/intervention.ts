@@ -15,7 +15,7 @@ import {
 } from '@saetrace/intervention';
 import { corpusBleu, corpusChrf } from '@saetrace/metrics';
 import { SaeEncoder } from '@saetrace/sae';
-import { largestMemberEmbeddings, resolveCheckpoints } from '../family.ts';
+import { corpusDirOf, largestMemberEmbeddings, resolveCheckpoints } from '../family.ts';
 import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
 import { analyseCheckpoint } from './feature-dynamics.ts';
 import { noProgress, type Progress } from '@saetrace/engine';
@@ -90,7 +90,7 @@ export async function interventionExperiment(
   for (const c of classes) classCounts[c]++;
   const sae = await SaeEncoder.create(analysis.params, analysis.d, analysis.n, analysis.k, { threads: p.threads });
   const [l1, l2] = spec.languages;
-  const corpusDir = join('data/corpus', spec.pair);
+  const corpusDir = corpusDirOf(p, spec.pair);
   // Evaluation windows: BOS plus the first 63 tokens of held-out documents of at least that length.
   const T = 64;
   const rows: number[] = [];
