@@ -25,7 +25,8 @@ export function selectForSpec(saes: readonly CachedSae[], specFile: string, prof
     )
       return false;
     if (p.size !== 'largest' && s.size !== p.size) return false;
-    if (p.checkpoints !== 'all' && !p.checkpoints.includes(s.step)) return false;
+    // Saved positions name steps only with the family's list at hand: every step of a matching SAE is taken then.
+    if (Array.isArray(p.checkpoints) && !p.checkpoints.includes(s.step)) return false;
     const numLayers = (
       JSON.parse(readFileSync(join(s.record.checkpoint, 'config.json'), 'utf8')) as { num_hidden_layers: number }
     ).num_hidden_layers;

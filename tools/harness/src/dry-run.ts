@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseJsonRecord } from '@saetrace/engine';
 import { loadTokenizer, parseLlamaConfig, type LlamaConfig } from '@saetrace/lm';
 import { layersOf } from './kinds/feature-dynamics.ts';
-import type { ExperimentSpec, ProfileSpec } from './spec.ts';
+import { checkpointCount, type ExperimentSpec, type ProfileSpec } from './spec.ts';
 
 /**
  * `saetrace run <spec> --profile P --dry-run`: checks every checkpoint directory a paths profile names and
@@ -209,7 +209,7 @@ export async function dryRun(spec: ExperimentSpec, p: ProfileSpec): Promise<DryR
       problems.push(`layers: ${(err as Error).message}`);
     }
   }
-  const checkpoints = spec.kind === 'intervention' ? 2 : p.checkpoints === 'all' ? list.length : p.checkpoints.length;
+  const checkpoints = spec.kind === 'intervention' ? 2 : checkpointCount(p.checkpoints, list.length);
   const stages = config
     ? estimateStages(p, config, checkpoints, Math.max(1, layers.length), spec.languages.length)
     : [];

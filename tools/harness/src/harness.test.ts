@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { logSpacedSteps } from '@saetrace/lm';
 import { selectCheckpoints } from './kinds/feature-dynamics.ts';
 import { writeReportsIndex } from './index-report.ts';
 import {
@@ -195,6 +196,27 @@ test('selectCheckpoints: all, or the listed steps in training order; a step the 
   assert.throws(
     () => selectCheckpoints(all, [5, 665, 7], 'spec figure5', 'xl'),
     /spec figure5: checkpoints lists steps 665, 7, which 'xl' does not have \(it has 1, 5, 26, 131, 666, 1500\)/,
+  );
+});
+
+test("selectCheckpoints: saved positions pick the same checkpoints of any family with ten: the 1800-step family's old step list", () => {
+  const saved = (last: number) => logSpacedSteps(last, 10).map((step) => ({ step }));
+  const six = { saved: [1, 3, 5, 7, 9, 10] };
+  assert.equal(
+    selectCheckpoints(saved(1800), six, 'spec figure5', 'xl').map((c) => c.step),
+    [1, 5, 28, 148, 783, 1800],
+  );
+  assert.equal(
+    selectCheckpoints(saved(1800), { saved: [4, 7, 10] }, 'spec figure4', 'xl').map((c) => c.step),
+    [12, 148, 1800],
+  );
+  assert.equal(
+    selectCheckpoints(saved(2400), six, 'spec figure5', 'xl').map((c) => c.step),
+    [1, 6, 32, 179, 1011, 2400],
+  );
+  assert.throws(
+    () => selectCheckpoints(saved(1800).slice(0, 8), six, 'spec figure5', 'xl'),
+    /spec figure5: checkpoints names saved positions 9, 10, but 'xl' saved 8 checkpoints/,
   );
 });
 

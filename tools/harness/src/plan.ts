@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { checkedMember, FAMILY_PROFILES, trainFlopsPerToken, type FamilyManifest } from '@saetrace/lm';
 import { PAPER_LR_GRID } from '@saetrace/sae';
 import { layersOf } from './kinds/feature-dynamics.ts';
-import type { ExperimentSpec, ProfileSpec } from './spec.ts';
+import { checkpointCount as countOf, type ExperimentSpec, type ProfileSpec } from './spec.ts';
 
 /** Minutes for a plan line: "45 s", "12 min", "1.5 h". */
 export function formatMinutes(seconds: number): string {
@@ -55,7 +55,7 @@ export function planLine(spec: ExperimentSpec, p: ProfileSpec, zooRoot = '.cache
     sizesCount = sizes.length;
     parts.push(`checkpoints from ${sizes.length} given model size${sizes.length > 1 ? 's' : ''}`);
     const size = p.size === 'largest' ? sizes.at(-1) : p.size === 'smallest' ? sizes[0] : p.size;
-    checkpointCount = p.checkpoints === 'all' ? (p.family.paths[size ?? '']?.length ?? 1) : p.checkpoints.length;
+    checkpointCount = countOf(p.checkpoints, p.family.paths[size ?? '']?.length ?? 1);
   } else {
     const profile = FAMILY_PROFILES[p.family.zoo];
     const manifestPath = join(zooRoot, spec.pair, profile.name, 'family.json');
@@ -81,7 +81,7 @@ export function planLine(spec: ExperimentSpec, p: ProfileSpec, zooRoot = '.cache
           ? profile.members[0]
           : profile.members.find((m) => m.size === p.size);
     layersPerModel = size?.layers ?? 1;
-    checkpointCount = p.checkpoints === 'all' ? profile.checkpoints : p.checkpoints.length;
+    checkpointCount = countOf(p.checkpoints, profile.checkpoints);
     if (missing.length === 0) parts.push(`the ${profile.name} family is trained (${manifestPath})`);
     else {
       const flops = measuredFlops(zooRoot);

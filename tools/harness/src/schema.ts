@@ -77,7 +77,25 @@ export const PROFILE_SCHEMA = {
       minItems: 1,
       items: { oneOf: [{ type: 'integer', minimum: 0 }, { enum: ['mid', 'all'] }] },
     },
-    checkpoints: { oneOf: [{ const: 'all' }, { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 } }] },
+    checkpoints: {
+      oneOf: [
+        { const: 'all' },
+        { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 } },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['saved'],
+          properties: {
+            saved: {
+              type: 'array',
+              minItems: 1,
+              items: { type: 'integer', minimum: 1 },
+              description: "1-based positions among the model's saved checkpoints, in training order",
+            },
+          },
+        },
+      ],
+    },
     randomInit: {
       type: 'boolean',
       description:

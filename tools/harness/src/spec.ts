@@ -13,13 +13,26 @@ export type FamilyName = FamilyProfile['name'];
 
 export type ProfileName = 'smoke' | 'default' | 'paper';
 
+/** Which of a model's checkpoints a profile analyses (ProfileSpec.checkpoints). */
+export type CheckpointChoice = 'all' | readonly number[] | { readonly saved: readonly number[] };
+
+/** How many checkpoints a choice names, given how many the model saved. */
+export function checkpointCount(c: CheckpointChoice, saved: number): number {
+  return c === 'all' ? saved : 'saved' in c ? c.saved.length : c.length;
+}
+
 export interface ProfileSpec {
   readonly family:
     | { readonly zoo: FamilyName; readonly seed?: number }
     | { readonly paths: Readonly<Record<string, readonly { dir: string; tokens: number }[]>> };
   readonly size: string;
   readonly layers: readonly (number | 'mid' | 'all')[];
-  readonly checkpoints: 'all' | readonly number[];
+  /**
+   * 'all', steps (a family's log-spaced steps differ between definitions), or positions among the model's saved
+   * checkpoints, 1-based in training order (`{ saved: [1, 3, 5, 7, 9, 10] }`: every other of ten and the last, on any
+   * family with ten).
+   */
+  readonly checkpoints: CheckpointChoice;
   /** Also measure the member before training (step 0, tools/harness/src/family.ts randomInitCheckpoint). */
   readonly randomInit?: boolean;
   readonly activations: { readonly trainTokensPerLang: number; readonly evalTokensPerLang: number };

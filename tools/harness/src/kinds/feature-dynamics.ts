@@ -25,7 +25,7 @@ import {
   resolveCheckpoints,
   type ResolvedCheckpoint,
 } from '../family.ts';
-import type { ExperimentSpec, ProfileSpec } from '../spec.ts';
+import type { CheckpointChoice, ExperimentSpec, ProfileSpec } from '../spec.ts';
 
 export interface DynamicsPoint {
   readonly step: number;
@@ -92,11 +92,19 @@ export function layersOf(p: ProfileSpec, numLayers: number): number[] {
  */
 export function selectCheckpoints<C extends { readonly step: number }>(
   all: readonly C[],
-  wanted: 'all' | readonly number[],
+  wanted: CheckpointChoice,
   where: string,
   size: string,
 ): C[] {
   if (wanted === 'all') return [...all];
+  if ('saved' in wanted) {
+    const beyond = wanted.saved.filter((i) => i < 1 || i > all.length);
+    if (beyond.length)
+      throw new Error(
+        `${where}: checkpoints names saved position${beyond.length > 1 ? 's' : ''} ${beyond.join(', ')}, but '${size}' saved ${all.length} checkpoint${all.length === 1 ? '' : 's'}`,
+      );
+    return all.filter((_, i) => wanted.saved.includes(i + 1));
+  }
   const have = new Set(all.map((c) => c.step));
   const missing = wanted.filter((s) => !have.has(s));
   if (missing.length > 0)
