@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonRecord, writeFileAtomic } from '@saetrace/engine';
+import { readPair } from '../../harness/src/spec.ts';
 import type { FamilyBaselines, FamilyManifest } from '@saetrace/lm';
 import { renderLineChart, type Point } from '../../report/charts.ts';
 
@@ -35,6 +36,13 @@ function baselineSection(m: FamilyManifest, b: FamilyBaselines): string[] {
     `Each member's overall perplexity against the best baseline (${best.order}-gram on ${best.data === 'seen' ? 'the windows seen' : 'every window'}, ${best.overall.toFixed(2)}): ${vs.join(', ')} (negative = better than the baseline).`,
     '',
   ];
+}
+
+/** Whether a family is the one en-ja's default profile uses (its pair file's `families`, else 'default'). */
+export function isMainFamily(m: Pick<FamilyManifest, 'pair' | 'profile'>, pairsDir = 'experiments/pairs'): boolean {
+  if (m.pair !== 'en-ja') return false;
+  const pair = readPair(join(pairsDir, 'en-ja.yaml'));
+  return m.profile === ((pair.ok && pair.spec.families?.default) || 'default');
 }
 
 /** Writes reports/zoo.md (and its loss-curve SVG): per-member size, throughput and final per-language perplexity. */
@@ -89,11 +97,9 @@ export async function writeZooReport(
     '',
     ...(baselines ? baselineSection(m, baselines) : []),
   ].join('\n');
-  // reports/zoo.md is the en-ja default family's (the one the README's results come from); others get their own.
-  const path = join(
-    reportDir,
-    m.pair === 'en-ja' && m.profile === 'default' ? 'zoo.md' : `zoo-${m.pair}-${m.profile}.md`,
-  );
+  // reports/zoo.md is the family en-ja's default profile uses (the one the README's results come from,
+  // experiments/pairs/en-ja.yaml `families`); others get their own.
+  const path = join(reportDir, isMainFamily(m) ? 'zoo.md' : `zoo-${m.pair}-${m.profile}.md`);
   await writeFileAtomic(path, md);
   return path;
 }

@@ -163,8 +163,6 @@ test('a finding whose verdict differed between spread runs is not judged; a stab
   assert.match(rows[0]!.tolerance, /not judged: held in 3 of 4 spread runs/);
 });
 
-test.run();
-
 test("a spread summary counts only runs of the spec's version and of the family the pair now uses", async () => {
   const { writeSpreadSummary } = await import('./spread-run.ts');
   const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = await import('node:fs');
@@ -217,3 +215,5 @@ test("a spread summary counts only runs of the spec's version and of the family 
     rmSync(root, { recursive: true });
   }
 });
+
+test.run();

@@ -53,7 +53,7 @@ test('the default family has five sizes as LLM-jp-3 does, growing in width and c
     }
 });
 
-test('default-2: the prose corpus, the clip, one step count for every size (as LLM-jp-3 trains each on the same tokens); its members are default rows less l+, under other fingerprints', () => {
+test("default-2: the prose corpus, the clip, one step count for every size (as LLM-jp-3 trains each on the same tokens); its members are default's rows, under other fingerprints", () => {
   const d1 = FAMILY_PROFILES.default;
   const d2 = FAMILY_PROFILES['default-2'];
   assert.is(familyCorpusRoot(d2), 'data/corpus-prose');
@@ -61,7 +61,7 @@ test('default-2: the prose corpus, the clip, one step count for every size (as L
   assert.is(d2.gradClip, 1);
   assert.equal(
     d2.members.map((m) => m.size),
-    d1.members.filter((m) => m.size !== 'l+').map((m) => m.size),
+    d1.members.map((m) => m.size),
   );
   assert.is(new Set(d2.members.map((m) => m.steps)).size, 1);
   for (const m of d2.members) {
