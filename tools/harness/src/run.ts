@@ -30,7 +30,7 @@ import { planLine } from './plan.ts';
 import { evaluateFindings, findingsMarkdown, type FindingContext, type FindingResult } from './findings.ts';
 import { fields, isNumber, isObject, readJsonRecord } from '@saetrace/engine';
 import { tidyCsv, tidyRows } from './tidy.ts';
-import { cpuModel, readSpreadSummary, runFamily, spreadSummaryPath } from './spread.ts';
+import { cpuModel, readSpreadSummary, runFamily, spreadSummaryPath, type SpreadSummary } from './spread.ts';
 
 export interface RunOutcome {
   readonly spec: ExperimentSpec;
@@ -121,6 +121,10 @@ export async function runExperiment(
   let goldenNote: string | undefined;
   const summaryPath = spreadSummaryPath(spec.pair, spec.id, profile);
   const here = { cpu: cpuModel(), threads: p.threads ?? null };
+  // A spread summary of another spec version or family does not derive this golden's tolerances: not recorded.
+  const applies = (s: SpreadSummary) =>
+    (s.version === undefined || s.version === spec.version) &&
+    (s.family ?? runFamily({}, profile)) === profileFamily(p);
   if (options.updateGolden) {
     await writeJsonAtomic(goldenPath, {
       id: spec.id,
@@ -128,7 +132,7 @@ export async function runExperiment(
       profile,
       recorded: {
         ...here,
-        ...(existsSync(summaryPath) && { spread: summaryPath }),
+        ...(existsSync(summaryPath) && applies(readSpreadSummary(summaryPath)) && { spread: summaryPath }),
         ...(profileFamily(p) !== null && { family: profileFamily(p) }),
       },
       metrics,
