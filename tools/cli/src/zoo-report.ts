@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonRecord, writeFileAtomic } from '@saetrace/engine';
 import { readPair } from '../../harness/src/spec.ts';
-import type { FamilyBaselines, FamilyManifest } from '@saetrace/lm';
+import { FAMILY_PROFILES, type FamilyBaselines, type FamilyManifest, type FamilyProfile } from '@saetrace/lm';
 import { renderLineChart, type Point } from '../../report/charts.ts';
 
 /** A family's n-gram baselines when they exist and were computed with the family's tokenizer, else undefined. */
@@ -36,6 +36,14 @@ function baselineSection(m: FamilyManifest, b: FamilyBaselines): string[] {
     `Each member's overall perplexity against the best baseline (${best.order}-gram on ${best.data === 'seen' ? 'the windows seen' : 'every window'}, ${best.overall.toFixed(2)}): ${vs.join(', ')} (negative = better than the baseline).`,
     '',
   ];
+}
+
+/** Which text a family trained on, from its definition's corpus (libs/lm/src/zoo/family.ts). */
+function corpusText(m: Pick<FamilyManifest, 'pair' | 'profile'>): string {
+  const def = (FAMILY_PROFILES as Readonly<Record<string, FamilyProfile | undefined>>)[m.profile];
+  return def?.corpus === 'prose'
+    ? `the prose copy of the committed corpus (data/corpus-prose/${m.pair}; placeholders, markup and code stripped)`
+    : 'the committed corpus';
 }
 
 /** Whether a family is the one en-ja's default profile uses (its pair file's `families`, else 'default'). */
@@ -82,8 +90,8 @@ export async function writeZooReport(
   const md = [
     `# The ${m.pair} model family (${m.profile} profile)`,
     '',
-    'Small Llama-architecture models trained by saetrace from one seed on the committed corpus (both languages, plus',
-    `parallel pairs written as bilingual documents: ${m.data.bilingualDocuments} of ${m.data.documents} documents), saved in Hugging Face layout at`,
+    `Small Llama-architecture models trained by saetrace from one seed on ${corpusText(m)}: both languages, plus`,
+    `parallel pairs written as bilingual documents (${m.data.bilingualDocuments} of ${m.data.documents} documents); saved in Hugging Face layout at`,
     'log-spaced steps. Perplexity is token-weighted over held-out eval documents (first window of each), BOS never a target.',
     '',
     `![loss curves](${svgName})`,

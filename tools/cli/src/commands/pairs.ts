@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { FAMILY_PROFILES } from '@saetrace/lm';
 import { knownSpecs } from '../../../harness/src/run.ts';
 import { formatIssue, knownExperiments, knownPairs, readPair } from '../../../harness/src/spec.ts';
 import { defineCommand } from '../command.ts';
@@ -15,7 +16,7 @@ export function pairStatus(pair: string): Record<string, string> {
   return {
     corpus: existsSync(join('data/corpus', pair, 'manifest.json')) ? 'yes' : 'no',
     tokenizer: existsSync(join('data/tokenizer', pair, 'tokenizer.json')) ? 'yes' : 'no',
-    family: ['smoke', 'default'].filter(family).join(', ') || 'none trained here',
+    family: Object.keys(FAMILY_PROFILES).filter(family).join(', ') || 'none trained here',
     goldens: ['smoke', 'default', 'paper']
       .map((p) => `${p} ${count(join('golden', pair), `.${p}.json`)}/${ids.length}`)
       .join(', '),

@@ -10,6 +10,7 @@ import {
 } from '@saetrace/lm';
 import { choiceOption, defineCommand, defineGroup, UsageError } from '../command.ts';
 import { threadsOption } from '../options.ts';
+import { formatIssue, readPair } from '../../../harness/src/spec.ts';
 import { readBaselines, writeZooReport } from '../zoo-report.ts';
 import { familyStages } from '../../../harness/src/progress-stages.ts';
 import { createProgress, intervalFromEnv, progressMode } from '../progress.ts';
@@ -30,10 +31,16 @@ const FAMILY = {
   quiet: { type: 'boolean', default: false },
 } as const;
 
-/** The profile (a usage error unless one of FAMILY_PROFILES) and where its family reads and writes. */
-function family(values: { profile?: string; pair: string; tokenizer?: string; out?: string; corpus?: string }) {
+/** The family a --profile names for a pair (a usage error unless one of FAMILY_PROFILES) and where it reads and writes. */
+export function family(values: { profile?: string; pair: string; tokenizer?: string; out?: string; corpus?: string }) {
   const names = Object.keys(FAMILY_PROFILES) as (keyof typeof FAMILY_PROFILES)[];
-  const profile = FAMILY_PROFILES[choiceOption('profile', values.profile, names)];
+  const named = choiceOption('profile', values.profile, names);
+  // A pair whose file gives a profile another family (experiments/pairs/<pair>.yaml `families`) trains that
+  // one: `--profile default` is the family the pair's default-profile runs use.
+  const pairFile = join('experiments/pairs', `${values.pair}.yaml`);
+  const pair = existsSync(pairFile) ? readPair(pairFile) : null;
+  if (pair && !pair.ok) throw new UsageError(pair.issues.map(formatIssue).join('\n'));
+  const profile = FAMILY_PROFILES[(pair?.ok && pair.spec.families?.[named]) || named];
   const tokenizerDir = values.tokenizer ?? join('data/tokenizer', values.pair);
   const outDir = values.out ?? join('.cache/zoo', values.pair, profile.name);
   return { profile, pair: values.pair, tokenizerDir, outDir, corpusRoot: values.corpus ?? familyCorpusRoot(profile) };
