@@ -35,11 +35,6 @@ export interface MemberTrainState {
    * (train.ts), so with the step it fixes every batch still to come.
    */
   readonly rng: string;
-  /**
-   * Wall seconds of training up to `step`, summed over every run that trained it (absent in states written
-   * before it was kept), so a family.json rewritten from a finished or resumed member keeps its time.
-   */
-  readonly seconds?: number;
 }
 
 export interface StateExpectation {
@@ -68,7 +63,6 @@ export async function writeTrainState(stateDir: string, c: LlamaConfig, s: Membe
       fingerprint: s.fingerprint,
       rng: s.rng,
       losses: JSON.stringify(s.losses),
-      ...(s.seconds !== undefined && { seconds: String(s.seconds) }),
     },
   );
   for (const f of LEGACY_FILES) await rm(join(stateDir, f), { force: true });
@@ -100,15 +94,6 @@ function refuseOther(file: string, have: string | undefined, e: StateExpectation
 }
 
 const LOSSES_FIX = 'move the train-state directory away to train the member anew';
-
-/** The state's recorded training seconds (absent: none recorded), refusing a value that is not a duration. */
-function secondsOf(text: string | undefined, file: string): { seconds: number } | undefined {
-  if (text === undefined) return undefined;
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds < 0)
-    throw new Error(`${file}: seconds '${text}' is not a duration in seconds; ${LOSSES_FIX}`);
-  return { seconds };
-}
 /** One step's training loss; gradNorm (the global gradient norm before clipping) only when the profile clips. */
 export interface TrainLoss {
   readonly step: number;
@@ -170,7 +155,6 @@ export async function readTrainState(
       losses,
       fingerprint: e.fingerprint,
       rng: e.rng,
-      ...(secondsOf(metadata.seconds, file) ?? {}),
     };
   }
   const legacy = join(stateDir, 'state.json');

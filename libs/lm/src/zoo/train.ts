@@ -200,9 +200,6 @@ export async function trainMember(options: {
   const tokens = new BigInt64Array(B * T);
   const targets = new BigInt64Array(B * T);
   const t0 = performance.now();
-  // Seconds over every run of this member; unknown when it resumed a state that did not record them.
-  const earlier = st ? st.seconds : 0;
-  const totalSeconds = () => (earlier === undefined ? undefined : earlier + (performance.now() - t0) / 1000);
   let stepsRun = 0;
   // Released also when a step or a write throws (an injected fault in tests), so nothing leaks.
   try {
@@ -241,14 +238,7 @@ export async function trainMember(options: {
           info: { step, tokens: step * B * T, loss, size: m.size, seed: profile.seed },
           onWrite: (f) => fault(`step ${step} checkpoint ${f}`),
         });
-        const seconds = totalSeconds();
-        await writeTrainState(stateDir, c, {
-          ...s,
-          losses,
-          fingerprint,
-          rng: order.seed,
-          ...(seconds !== undefined && { seconds }),
-        });
+        await writeTrainState(stateDir, c, { ...s, losses, fingerprint, rng: order.seed });
         fault(`step ${step} state`);
       }
       if (options.stopAfter !== undefined && stepsRun >= options.stopAfter) break;
@@ -256,10 +246,8 @@ export async function trainMember(options: {
   } finally {
     await ts.release();
   }
-  // Throughput over the whole training when its seconds are known, else over this run's steps alone.
-  const total = totalSeconds();
-  const seconds = total ?? (performance.now() - t0) / 1000;
-  const tokensRun = (total === undefined ? stepsRun : ts.step) * B * T;
+  const seconds = (performance.now() - t0) / 1000;
+  const tokensRun = stepsRun * B * T;
   const checkpoints = [...ckptSteps]
     .sort((a, b) => a - b)
     .filter((s) => s <= ts.step)
