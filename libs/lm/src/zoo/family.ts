@@ -45,6 +45,34 @@ export interface FamilyProfile {
   readonly members: readonly FamilyMember[];
 }
 
+/** The default family's five sizes (both definitions of it train these rows; default-2 at its own step count). */
+const DEFAULT_MEMBERS: readonly FamilyMember[] = [
+  { size: 's', hiddenSize: 64, layers: 3, heads: 2, kvHeads: 1, intermediateSize: 176, steps: 1800, peakLr: 6e-3 },
+  { size: 'm', hiddenSize: 96, layers: 4, heads: 3, kvHeads: 1, intermediateSize: 256, steps: 1800, peakLr: 5e-3 },
+  { size: 'l', hiddenSize: 144, layers: 5, heads: 4, kvHeads: 2, intermediateSize: 384, steps: 1800, peakLr: 4e-3 },
+  // Between l and xl, so the family has three middle sizes as LLM-jp-3 does (440M, 980M, 1.8B: Figures 12-14).
+  {
+    size: 'l+',
+    hiddenSize: 168,
+    layers: 6,
+    heads: 6,
+    kvHeads: 2,
+    intermediateSize: 448,
+    steps: 1800,
+    peakLr: 3.5e-3,
+  },
+  {
+    size: 'xl',
+    hiddenSize: 192,
+    layers: 6,
+    heads: 6,
+    kvHeads: 2,
+    intermediateSize: 512,
+    steps: 1800,
+    peakLr: 3e-3,
+  },
+];
+
 export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfile>> = {
   smoke: {
     name: 'smoke',
@@ -77,32 +105,7 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfi
     checkpoints: 10,
     weightDecay: 0.1,
     seed: 1234,
-    members: [
-      { size: 's', hiddenSize: 64, layers: 3, heads: 2, kvHeads: 1, intermediateSize: 176, steps: 1800, peakLr: 6e-3 },
-      { size: 'm', hiddenSize: 96, layers: 4, heads: 3, kvHeads: 1, intermediateSize: 256, steps: 1800, peakLr: 5e-3 },
-      { size: 'l', hiddenSize: 144, layers: 5, heads: 4, kvHeads: 2, intermediateSize: 384, steps: 1800, peakLr: 4e-3 },
-      // Between l and xl, so the family has three middle sizes as LLM-jp-3 does (440M, 980M, 1.8B: Figures 12-14).
-      {
-        size: 'l+',
-        hiddenSize: 168,
-        layers: 6,
-        heads: 6,
-        kvHeads: 2,
-        intermediateSize: 448,
-        steps: 1800,
-        peakLr: 3.5e-3,
-      },
-      {
-        size: 'xl',
-        hiddenSize: 192,
-        layers: 6,
-        heads: 6,
-        kvHeads: 2,
-        intermediateSize: 512,
-        steps: 1800,
-        peakLr: 3e-3,
-      },
-    ],
+    members: DEFAULT_MEMBERS,
   },
   // The second definition of the default family (issue 15), which a pair adopts in its file (`families`) once its
   // prose corpus is committed and its default goldens are re-recorded on it. Against 'default': the prose corpus,
@@ -122,31 +125,7 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyProfile['name'], FamilyProfi
     weightDecay: 0.1,
     gradClip: 1,
     seed: 1234,
-    members: [
-      { size: 's', hiddenSize: 64, layers: 3, heads: 2, kvHeads: 1, intermediateSize: 176, steps: 2400, peakLr: 6e-3 },
-      { size: 'm', hiddenSize: 96, layers: 4, heads: 3, kvHeads: 1, intermediateSize: 256, steps: 2400, peakLr: 5e-3 },
-      { size: 'l', hiddenSize: 144, layers: 5, heads: 4, kvHeads: 2, intermediateSize: 384, steps: 2400, peakLr: 4e-3 },
-      {
-        size: 'l+',
-        hiddenSize: 168,
-        layers: 6,
-        heads: 6,
-        kvHeads: 2,
-        intermediateSize: 448,
-        steps: 2400,
-        peakLr: 3.5e-3,
-      },
-      {
-        size: 'xl',
-        hiddenSize: 192,
-        layers: 6,
-        heads: 6,
-        kvHeads: 2,
-        intermediateSize: 512,
-        steps: 2400,
-        peakLr: 3e-3,
-      },
-    ],
+    members: DEFAULT_MEMBERS.map((m) => ({ ...m, steps: 2400 })),
   },
 };
 
